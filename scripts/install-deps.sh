@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs Tandem's build and test dependencies from Debian's packages.
+# Idempotent: packages already present are not fetched again.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libopenblas-dev          # CBLAS for every matrix product
+  libgtest-dev             # unit and end-to-end tests
+  libbenchmark-dev         # micro-benchmarks under bench/
+  libcli11-dev             # command-line parsing
+  nlohmann-json3-dev       # JSON output and model metadata
+  libxxhash-dev            # model-file checksums
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

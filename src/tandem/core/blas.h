@@ -1,0 +1,20 @@
+// Thin, typed front to CBLAS (OpenBLAS). All matrix products in Tandem go
+// through here, row-major, so that call sites read like the maths.
+#pragma once
+
+#include <cstdint>
+
+namespace tandem::blas {
+
+// C[m,n] = alpha * op(A) * op(B) + beta * C, row-major.
+// op(A) is [m,k]; A is stored [m,k] (trans_a=false) or [k,m] (trans_a=true).
+// op(B) is [k,n]; B is stored [k,n] (trans_b=false) or [n,k] (trans_b=true).
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+          int64_t ldc);
+
+// Number of threads the BLAS may use (OpenBLAS); n <= 0 leaves it unchanged.
+void set_threads(int n);
+int threads();
+
+}  // namespace tandem::blas

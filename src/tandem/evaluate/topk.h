@@ -1,0 +1,40 @@
+// Exact top-K over a whole catalogue by brute force, in blocks: scores for a
+// block of queries against every candidate come from one GEMM, and each query
+// keeps a bounded heap of its k best. Memory is O(block x candidates), never
+// queries x candidates.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace tandem {
+
+struct ScoredItem {
+  int64_t index;  // index of the candidate (row of `candidates`)
+  float score;
+};
+
+struct CandidateMatrix {
+  const float* data = nullptr;  // [count, dim], row-major
+  int64_t count = 0;
+  int64_t dim = 0;
+};
+
+// For each of `n_queries` query vectors ([n_queries, dim], row-major), the k
+// highest-scoring candidates by dot product, best first; ties broken by lower
+// candidate index. k is clamped to the candidate count. `excluded`, if not
+// null, has one list per query of candidate indices to skip (e.g. seen items).
+std::vector<std::vector<ScoredItem>> top_k(
+    const float* queries, int64_t n_queries, const CandidateMatrix& candidates, int64_t k,
+    const std::vector<std::vector<int64_t>>* excluded = nullptr);
+
+// Rank of each query's positive candidate: the number of candidates that score
+// strictly higher than it (so ties count in its favour, like TFRS in_top_k).
+// The positive's score is read from the same GEMM output as the others'.
+// positives[i] is a candidate index, or -1 when query i's positive is not in
+// the catalogue: its rank is then reported as `candidates.count` (never a hit).
+std::vector<int64_t> positive_ranks(const float* queries, int64_t n_queries,
+                                    const CandidateMatrix& candidates,
+                                    const int64_t* positives);
+
+}  // namespace tandem
