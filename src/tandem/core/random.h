@@ -3,7 +3,9 @@
 // these are defined here once so a seed means the same split everywhere.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace tandem {
