@@ -1,0 +1,18 @@
+// Training/evaluation examples after vocabulary lookup: embedding-table rows
+// and the label the ranking task learns.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace tandem {
+
+struct Examples {
+  std::vector<int32_t> users;  // user-table rows
+  std::vector<int32_t> items;  // item-table rows
+  std::vector<float> labels;   // ranking label (the rating after the preset's transform)
+
+  size_t size() const { return users.size(); }
+};
+
+}  // namespace tandem

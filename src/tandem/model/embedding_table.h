@@ -1,0 +1,54 @@
+// An embedding table and the sparse gradient of one batch with respect to it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tandem/core/random.h"
+
+namespace tandem {
+
+struct EmbeddingTable {
+  int64_t rows = 0;
+  int64_t dim = 0;
+  std::vector<float> weights;  // [rows, dim], row-major
+
+  EmbeddingTable() = default;
+  EmbeddingTable(int64_t rows, int64_t dim);
+
+  // Keras' default Embedding initialiser: uniform(-0.05, 0.05).
+  void init_uniform(Rng& rng, float lo = -0.05f, float hi = 0.05f);
+  float* row(int64_t r) { return weights.data() + r * dim; }
+  const float* row(int64_t r) const { return weights.data() + r * dim; }
+
+  // out[i, :] = weights[ids[i], :] for i < n. Every id must be a valid row
+  // (callers map ids through a Vocabulary first; checked in debug builds).
+  void gather(const int32_t* ids, int64_t n, float* out) const;
+};
+
+// Sum of per-example gradients per distinct row touched by a batch, rows in
+// order of first appearance (so updates are deterministic). Duplicate ids in
+// a batch are summed before any optimizer sees them, which is what makes a
+// sparse optimizer step equal the dense one.
+class RowGradient {
+ public:
+  RowGradient() = default;
+  RowGradient(int64_t table_rows, int64_t dim, int64_t max_batch);
+
+  // Replaces the contents with the rows of `ids` and per-example gradients
+  // `grads` [n, dim] scaled by `scale`.
+  void assign(const int32_t* ids, const float* grads, int64_t n, float scale = 1.0f);
+
+  int64_t dim() const { return dim_; }
+  int64_t count() const { return static_cast<int64_t>(rows_.size()); }
+  const std::vector<int32_t>& rows() const { return rows_; }
+  const float* grad(int64_t slot) const { return grads_.data() + slot * dim_; }
+
+ private:
+  int64_t dim_ = 0;
+  std::vector<int32_t> rows_;
+  std::vector<float> grads_;          // [max_batch, dim]
+  std::vector<int32_t> slot_of_row_;  // table-sized, -1 when not in the batch
+};
+
+}  // namespace tandem

@@ -1,0 +1,74 @@
+#include "tandem/model/mlp.h"
+
+#include <algorithm>
+#include <string>
+
+#include "tandem/core/error.h"
+
+namespace tandem {
+
+Mlp::Mlp(int64_t in, const std::vector<int64_t>& hidden, int64_t outputs, int64_t max_batch)
+    : in_(in), max_batch_(max_batch) {
+  TANDEM_CHECK(in > 0 && outputs > 0 && max_batch > 0, "MLP needs positive sizes");
+  input_.assign(static_cast<size_t>(max_batch * in), 0.0f);
+  input_grad_.assign(input_.size(), 0.0f);
+  const float* x = input_.data();
+  float* dx = input_grad_.data();
+  int64_t width = in;
+  for (size_t i = 0; i <= hidden.size(); ++i) {
+    const bool last = i == hidden.size();
+    const int64_t units = last ? outputs : hidden[i];
+    TANDEM_CHECK(units > 0, "layer " << i << " of the rating head has " << units << " units");
+    layers_.push_back(std::make_unique<DenseLayer>(
+        width, units, last ? Activation::kNone : Activation::kRelu, max_batch, x, dx));
+    // The next layer reads this one's output and writes its input gradient
+    // into this one's output gradient.
+    x = layers_.back()->output();
+    dx = layers_.back()->output_grad();
+    width = units;
+  }
+}
+
+void Mlp::init_glorot(Rng& rng) {
+  for (auto& l : layers_) l->init_glorot(rng);
+}
+
+void Mlp::fprop(int64_t batch) {
+  for (auto& l : layers_) l->fprop(batch);
+}
+
+void Mlp::bprop(int64_t batch) {
+  for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) (*it)->bprop(batch);
+}
+
+void Mlp::predict(const float* x, int64_t n, float* out, std::vector<float>& scratch) const {
+  if (n <= 0) return;
+  // Two ping-pong activation buffers, each as wide as the widest hidden layer.
+  int64_t widest = 0;
+  for (const auto& l : layers_) widest = std::max(widest, l->out());
+  const size_t half = static_cast<size_t>(n * widest);
+  if (scratch.size() < 2 * half) scratch.resize(2 * half);
+  const float* cur = x;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const bool last = i + 1 == layers_.size();
+    float* dst = last ? out : scratch.data() + (i % 2) * half;
+    layers_[i]->forward(cur, n, dst);
+    cur = dst;
+  }
+}
+
+std::vector<DenseLayer*> Mlp::layers() {
+  std::vector<DenseLayer*> out;
+  for (auto& l : layers_) out.push_back(l.get());
+  return out;
+}
+
+std::vector<ParameterRef> Mlp::parameters() {
+  std::vector<ParameterRef> out;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    for (auto& p : layers_[i]->parameters("rating_head." + std::to_string(i))) out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace tandem

@@ -1,0 +1,44 @@
+// A stack of dense layers, ReLU between them and a linear last layer: the
+// rating head. Owns its input buffer (callers write features into input())
+// and, for backprop into the features, its input-gradient buffer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "tandem/model/dense_layer.h"
+
+namespace tandem {
+
+class Mlp {
+ public:
+  // hidden: sizes of the ReLU layers; the last layer has `outputs` units.
+  Mlp(int64_t in, const std::vector<int64_t>& hidden, int64_t outputs, int64_t max_batch);
+
+  void init_glorot(Rng& rng);
+
+  float* input() { return input_.data(); }               // [max_batch, in]
+  const float* input_grad() const { return input_grad_.data(); }
+  void fprop(int64_t batch);
+  const float* output() const { return layers_.back()->output(); }  // [batch, outputs]
+  float* output_grad() { return layers_.back()->output_grad(); }
+  void bprop(int64_t batch);
+
+  // Inference on caller buffers: x [n, in] -> out [n, outputs], any n; uses
+  // `scratch` for activations and reads only the weights (thread-safe with
+  // one scratch per thread).
+  void predict(const float* x, int64_t n, float* out, std::vector<float>& scratch) const;
+
+  int64_t in() const { return in_; }
+  int64_t max_batch() const { return max_batch_; }
+  std::vector<DenseLayer*> layers();
+  std::vector<ParameterRef> parameters();
+
+ private:
+  int64_t in_, max_batch_;
+  std::vector<float> input_, input_grad_;
+  std::vector<std::unique_ptr<DenseLayer>> layers_;
+};
+
+}  // namespace tandem

@@ -1,0 +1,87 @@
+// The tutorials' model: shared user and item embedding tables feeding two
+// tasks at once.
+//  - retrieval: in-batch softmax over user . item scores (InBatchSoftmaxLoss)
+//  - ranking:   an MLP over concat(user, item) predicting the rating (MseLoss)
+// total = w_retrieval * L_retrieval + w_ranking * L_ranking; a task whose
+// weight is 0 is not computed at all.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tandem/model/embedding_table.h"
+#include "tandem/model/in_batch_softmax_loss.h"
+#include "tandem/model/mlp.h"
+
+namespace tandem {
+
+struct ModelShape {
+  int64_t user_rows = 0;
+  int64_t item_rows = 0;
+  int64_t dim = 32;
+  std::vector<int64_t> hidden = {256, 128};
+};
+
+struct TaskWeights {
+  float ranking = 1.0f;
+  float retrieval = 1.0f;
+};
+
+// One batch of (user row, item row, label) triples; pointers into the caller's
+// arrays, valid for the call.
+struct Batch {
+  const int32_t* users = nullptr;
+  const int32_t* items = nullptr;
+  const float* labels = nullptr;
+  int64_t size = 0;
+};
+
+struct StepLosses {
+  double ranking = 0.0;    // mean squared error of the batch (0 if not computed)
+  double retrieval = 0.0;  // summed in-batch softmax cross-entropy (0 if not computed)
+  double total = 0.0;      // weighted sum
+};
+
+class MultiTaskModel {
+ public:
+  MultiTaskModel(const ModelShape& shape, int64_t max_batch);
+
+  // Keras defaults: embeddings uniform(-0.05, 0.05), Glorot-uniform kernels,
+  // zero biases; each part from its own stream derived from `seed`.
+  void init(uint64_t seed);
+
+  // Forward and backward for one batch. Leaves gradients in the rating head's
+  // parameter buffers (when w_ranking != 0) and in user_grad()/item_grad().
+  StepLosses compute_gradients(const Batch& batch, const TaskWeights& weights);
+
+  // Predicted ratings for n (user row, item row) pairs; `scratch` is the
+  // caller's (one per thread). Reads only weights.
+  void predict_ratings(const int32_t* users, const int32_t* items, int64_t n, float* out,
+                       std::vector<float>& scratch) const;
+
+  const ModelShape& shape() const { return shape_; }
+  int64_t max_batch() const { return max_batch_; }
+  EmbeddingTable& user_table() { return users_; }
+  EmbeddingTable& item_table() { return items_; }
+  const EmbeddingTable& user_table() const { return users_; }
+  const EmbeddingTable& item_table() const { return items_; }
+  Mlp& rating_head() { return head_; }
+  const Mlp& rating_head() const { return head_; }
+  const RowGradient& user_grad() const { return user_grad_; }
+  const RowGradient& item_grad() const { return item_grad_; }
+  std::vector<ParameterRef> dense_parameters() { return head_.parameters(); }
+
+ private:
+  ModelShape shape_;
+  int64_t max_batch_;
+  EmbeddingTable users_, items_;
+  Mlp head_;
+  InBatchSoftmaxLoss retrieval_loss_;
+  // Step workspace, sized for max_batch at construction.
+  std::vector<float> user_emb_, item_emb_;    // [max_batch, dim]
+  std::vector<float> user_dgrad_, item_dgrad_;  // per-example grads [max_batch, dim]
+  std::vector<float> rating_grad_;             // [max_batch]
+  RowGradient user_grad_, item_grad_;
+};
+
+}  // namespace tandem

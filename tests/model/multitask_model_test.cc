@@ -1,0 +1,157 @@
+#include "tandem/model/multitask_model.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <vector>
+
+#include "gradient_check.h"
+#include "tandem/model/in_batch_softmax_loss.h"
+#include "tandem/model/mse_loss.h"
+
+namespace tandem {
+namespace {
+
+TEST(RowGradient, SumsDuplicateIdsInFirstAppearanceOrder) {
+  RowGradient g(10, 2, 4);
+  const int32_t ids[] = {7, 3, 7, 1};
+  const float grads[] = {1, 2, 10, 20, 100, 200, 5, 5};
+  g.assign(ids, grads, 4, 0.5f);
+  ASSERT_EQ(g.count(), 3);
+  EXPECT_EQ(g.rows(), (std::vector<int32_t>{7, 3, 1}));
+  EXPECT_FLOAT_EQ(g.grad(0)[0], 50.5f);
+  EXPECT_FLOAT_EQ(g.grad(0)[1], 101.0f);
+  EXPECT_FLOAT_EQ(g.grad(1)[0], 5.0f);
+  EXPECT_FLOAT_EQ(g.grad(2)[1], 2.5f);
+  // Re-assigning forgets the previous batch.
+  const int32_t ids2[] = {3};
+  g.assign(ids2, grads, 1);
+  EXPECT_EQ(g.rows(), (std::vector<int32_t>{3}));
+  EXPECT_FLOAT_EQ(g.grad(0)[0], 1.0f);
+}
+
+TEST(Mlp, GradientsMatchFiniteDifferences) {
+  const int64_t batch = 4, in = 6;
+  Mlp mlp(in, {5, 3}, 1, batch);
+  Rng rng(21);
+  mlp.init_glorot(rng);
+  for (auto* l : mlp.layers())
+    for (int64_t j = 0; j < l->out(); ++j) l->bias()[j] = rng.uniform(-0.2f, 0.2f);
+  std::vector<float> x(batch * in), y(batch);
+  for (auto& v : x) v = rng.uniform(-1, 1);
+  for (auto& v : y) v = rng.uniform(-1, 1);
+  auto loss = [&] {
+    std::copy(x.begin(), x.end(), mlp.input());
+    mlp.fprop(batch);
+    return MseLoss::forward(mlp.output(), y.data(), batch);
+  };
+  loss();
+  MseLoss::backward(mlp.output(), y.data(), batch, 1.0f, mlp.output_grad());
+  mlp.bprop(batch);
+  const std::vector<float> dx(mlp.input_grad(), mlp.input_grad() + batch * in);
+  for (const auto& p : mlp.parameters()) {
+    const std::vector<float> g(p.grad, p.grad + p.size);
+    testing::expect_gradient_matches(loss, p.value, g.data(), p.size, p.name, 1e-3f);
+  }
+  testing::expect_gradient_matches(loss, x.data(), dx.data(), batch * in, "input", 1e-3f);
+  // Inference path equals the training forward.
+  std::vector<float> out(batch), scratch;
+  mlp.predict(x.data(), batch, out.data(), scratch);
+  loss();
+  for (int64_t i = 0; i < batch; ++i) EXPECT_FLOAT_EQ(out[i], mlp.output()[i]);
+}
+
+// The whole model: gradients of w_rank * MSE + w_ret * softmax CE with respect
+// to the embedding tables (through RowGradient, duplicates included) and the
+// rating head.
+TEST(MultiTaskModel, GradientsMatchFiniteDifferences) {
+  ModelShape shape{5, 6, 3, {4}};
+  const int64_t n = 5;
+  MultiTaskModel model(shape, n);
+  model.init(17);
+  // Larger embeddings than the Keras init so the checks are not all ~0.
+  Rng rng(4);
+  for (auto& v : model.user_table().weights) v = rng.uniform(-0.8f, 0.8f);
+  for (auto& v : model.item_table().weights) v = rng.uniform(-0.8f, 0.8f);
+  const int32_t users[] = {1, 4, 1, 0, 2};  // user 1 twice
+  const int32_t items[] = {5, 2, 3, 2, 0};  // item 2 twice
+  const float labels[] = {0.5f, 1.0f, 0.0f, 0.75f, 0.25f};
+  const Batch batch{users, items, labels, n};
+  const TaskWeights w{0.7f, 1.3f};
+
+  auto total_loss = [&] { return model.compute_gradients(batch, w).total; };
+  model.compute_gradients(batch, w);
+  // Snapshot gradients (the FD loop recomputes and overwrites them).
+  std::map<int32_t, std::vector<float>> ug, ig;
+  for (int64_t s = 0; s < model.user_grad().count(); ++s)
+    ug[model.user_grad().rows()[s]].assign(model.user_grad().grad(s), model.user_grad().grad(s) + 3);
+  for (int64_t s = 0; s < model.item_grad().count(); ++s)
+    ig[model.item_grad().rows()[s]].assign(model.item_grad().grad(s), model.item_grad().grad(s) + 3);
+  std::vector<std::vector<float>> head;
+  auto params = model.dense_parameters();
+  for (const auto& p : params) head.emplace_back(p.grad, p.grad + p.size);
+
+  for (int32_t r = 0; r < 5; ++r) {
+    std::vector<float> g = ug.count(r) ? ug[r] : std::vector<float>(3, 0.0f);
+    testing::expect_gradient_matches(total_loss, model.user_table().row(r), g.data(), 3,
+                                     "user row " + std::to_string(r), 1e-2f);
+  }
+  for (int32_t r = 0; r < 6; ++r) {
+    std::vector<float> g = ig.count(r) ? ig[r] : std::vector<float>(3, 0.0f);
+    testing::expect_gradient_matches(total_loss, model.item_table().row(r), g.data(), 3,
+                                     "item row " + std::to_string(r), 1e-2f);
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    testing::expect_gradient_matches(total_loss, params[i].value, head[i].data(), params[i].size,
+                                     params[i].name, 1e-2f);
+  }
+  EXPECT_EQ(ug.size(), 4u);  // rows 0, 1, 2, 4
+  EXPECT_EQ(ig.size(), 4u);  // rows 0, 2, 3, 5
+}
+
+TEST(MultiTaskModel, ZeroWeightTasksAreSkipped) {
+  ModelShape shape{4, 4, 2, {3}};
+  MultiTaskModel model(shape, 3);
+  model.init(1);
+  const int32_t u[] = {0, 1, 2}, m[] = {1, 2, 3};
+  const float y[] = {1, 2, 3};
+  const auto only_rank = model.compute_gradients({u, m, y, 3}, {1.0f, 0.0f});
+  EXPECT_GT(only_rank.ranking, 0.0);
+  EXPECT_EQ(only_rank.retrieval, 0.0);
+  const auto only_ret = model.compute_gradients({u, m, y, 3}, {0.0f, 1.0f});
+  EXPECT_EQ(only_ret.ranking, 0.0);
+  EXPECT_GT(only_ret.retrieval, 0.0);
+  EXPECT_DOUBLE_EQ(only_ret.total, only_ret.retrieval);
+}
+
+TEST(MultiTaskModel, PredictMatchesTrainingForward) {
+  ModelShape shape{4, 4, 2, {3}};
+  MultiTaskModel model(shape, 3);
+  model.init(2);
+  const int32_t u[] = {0, 1, 3}, m[] = {1, 2, 0};
+  const float y[] = {0, 0, 0};
+  // With only the ranking task, total = MSE against zero labels = mean(pred^2).
+  const double mse = model.compute_gradients({u, m, y, 3}, {1.0f, 0.0f}).ranking;
+  std::vector<float> pred(3), scratch;
+  model.predict_ratings(u, m, 3, pred.data(), scratch);
+  double expected = 0;
+  for (float p : pred) expected += static_cast<double>(p) * p / 3.0;
+  EXPECT_NEAR(mse, expected, 1e-9);
+}
+
+TEST(MultiTaskModel, InitIsKerasLikeAndSeeded) {
+  ModelShape shape{50, 60, 8, {16}};
+  MultiTaskModel a(shape, 2), b(shape, 2), c(shape, 2);
+  a.init(5);
+  b.init(5);
+  c.init(6);
+  EXPECT_EQ(a.user_table().weights, b.user_table().weights);
+  EXPECT_NE(a.user_table().weights, c.user_table().weights);
+  for (float v : a.item_table().weights) {
+    EXPECT_GE(v, -0.05f);
+    EXPECT_LT(v, 0.05f);
+  }
+}
+
+}  // namespace
+}  // namespace tandem
