@@ -1,0 +1,58 @@
+// The training loop: batches in order (or reshuffled each epoch), one
+// forward/backward of the multi-task model per batch, Adagrad on the rating
+// head densely and on the embedding tables sparsely.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "tandem/core/random.h"
+#include "tandem/data/examples.h"
+#include "tandem/model/multitask_model.h"
+#include "tandem/train/adagrad.h"
+
+namespace tandem {
+
+struct TrainConfig {
+  AdagradConfig adagrad;
+  TaskWeights weights;
+  int64_t batch_size = 1000;
+  int epochs = 5;
+  bool reshuffle_each_epoch = false;  // Keras-RS: fixed order; TFRS: reshuffled
+  uint64_t shuffle_seed = 0;
+};
+
+struct EpochStats {
+  int epoch = 0;              // 1-based
+  int64_t steps = 0;
+  int64_t examples = 0;
+  double ranking_loss = 0.0;    // mean over the epoch's batches
+  double retrieval_loss = 0.0;  // mean over the epoch's batches
+  double total_loss = 0.0;
+  double seconds = 0.0;
+};
+
+class Trainer {
+ public:
+  // The model must outlive the trainer; its max_batch must cover batch_size.
+  Trainer(MultiTaskModel& model, const TrainConfig& config);
+
+  EpochStats run_epoch(const Examples& train);
+  // Runs config.epochs epochs; `on_epoch` (may be empty) sees each epoch's stats.
+  std::vector<EpochStats> fit(const Examples& train,
+                              const std::function<void(const EpochStats&)>& on_epoch = {});
+
+ private:
+  MultiTaskModel& model_;
+  TrainConfig cfg_;
+  Rng shuffle_rng_;
+  int epoch_ = 0;
+  std::vector<uint32_t> order_;
+  std::vector<int32_t> batch_users_, batch_items_;
+  std::vector<float> batch_labels_;
+  std::vector<std::vector<float>> dense_acc_;
+  std::vector<float> user_acc_, item_acc_;
+};
+
+}  // namespace tandem
