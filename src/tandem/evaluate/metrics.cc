@@ -1,1 +1,69 @@
-// placeholder: implemented in progress
+#include "tandem/evaluate/metrics.h"
+
+#include <cmath>
+
+#include "tandem/core/error.h"
+
+namespace tandem {
+
+namespace {
+
+// Negative or non-finite weights would make "weighted mean" meaningless and
+// would usually come from a bug upstream, so they are refused, not clamped.
+void check_weights(const char* fn, const std::vector<float>& w, size_t expected) {
+  TANDEM_CHECK(w.size() == expected, fn << ": " << w.size() << " weights for " << expected
+                                        << " entries");
+  for (size_t i = 0; i < w.size(); ++i) {
+    TANDEM_CHECK(std::isfinite(w[i]) && w[i] >= 0.0f,
+                 fn << ": weight " << i << " is " << w[i] << ", expected finite and >= 0");
+  }
+}
+
+}  // namespace
+
+double rmse(const std::vector<float>& predictions, const std::vector<float>& labels,
+            const std::vector<float>* weights) {
+  TANDEM_CHECK(predictions.size() == labels.size(),
+               "rmse: " << predictions.size() << " predictions for " << labels.size()
+                        << " labels");
+  TANDEM_CHECK(!predictions.empty(), "rmse: no predictions");
+  const size_t n = predictions.size();
+  double sum = 0.0;
+  double total = 0.0;
+  if (weights) {
+    check_weights("rmse", *weights, n);
+    for (size_t i = 0; i < n; ++i) {
+      const double e = static_cast<double>(predictions[i]) - static_cast<double>(labels[i]);
+      const double w = (*weights)[i];
+      sum += w * e * e;
+      total += w;
+    }
+    TANDEM_CHECK(total > 0.0, "rmse: total weight is 0");
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      const double e = static_cast<double>(predictions[i]) - static_cast<double>(labels[i]);
+      sum += e * e;
+    }
+    total = static_cast<double>(n);
+  }
+  return std::sqrt(sum / total);
+}
+
+double topk_accuracy(const std::vector<int64_t>& ranks, int64_t k,
+                     const std::vector<float>* weights) {
+  TANDEM_CHECK(k > 0, "topk_accuracy: k must be > 0, got " << k);
+  if (weights) check_weights("topk_accuracy", *weights, ranks.size());
+  double hits = 0.0;
+  double total = 0.0;
+  for (size_t i = 0; i < ranks.size(); ++i) {
+    // positive_ranks never yields a negative rank; one here means the caller
+    // mixed up inputs, and silently counting it as a hit would inflate scores.
+    TANDEM_CHECK(ranks[i] >= 0, "topk_accuracy: rank " << i << " is " << ranks[i]);
+    const double w = weights ? static_cast<double>((*weights)[i]) : 1.0;
+    total += w;
+    if (ranks[i] < k) hits += w;
+  }
+  return total > 0.0 ? hits / total : 0.0;
+}
+
+}  // namespace tandem

@@ -1,0 +1,77 @@
+#include "tandem/data/text_file.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <system_error>
+
+namespace tandem::data_detail {
+
+std::string read_file(const std::string& path, std::string_view what) {
+  std::error_code ec;
+  // fopen() happily opens a directory on Linux and only fread() fails, with a
+  // less helpful message; say it plainly instead.
+  TANDEM_CHECK(!std::filesystem::is_directory(path, ec),
+               "cannot read " << what << " file '" << path << "': it is a directory");
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (!file) {
+    const int err = errno;
+    TANDEM_THROW("cannot open " << what << " file '" << path << "': " << std::strerror(err));
+  }
+  std::string text;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec) text.reserve(static_cast<size_t>(size));
+  char buffer[1 << 16];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
+  if (std::ferror(file.get())) {
+    const int err = errno;
+    TANDEM_THROW("error reading " << what << " file '" << path << "': " << std::strerror(err));
+  }
+  return text;
+}
+
+std::string quoted(std::string_view field) {
+  constexpr size_t kMax = 40;
+  std::string out = "'";
+  out.append(field.substr(0, kMax));
+  if (field.size() > kMax) out += "...";
+  out += "'";
+  return out;
+}
+
+size_t split_fields(std::string_view line, char sep, std::string_view* out, size_t max_out) {
+  size_t count = 0;
+  size_t start = 0;
+  while (true) {
+    const size_t end = line.find(sep, start);
+    const std::string_view field =
+        line.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (count < max_out) out[count] = field;
+    ++count;
+    if (end == std::string_view::npos) return count;
+    start = end + 1;
+  }
+}
+
+int64_t parse_id(std::string_view field, int index, const char* name,
+                 const std::string& source, size_t line) {
+  int64_t value = 0;
+  const char* first = field.data();
+  const char* last = first + field.size();
+  const auto [ptr, ec] = std::from_chars(first, last, value);
+  TANDEM_CHECK(ec != std::errc::result_out_of_range,
+               source << ":" << line << ": field " << index << " (" << name
+                      << ") does not fit a 64-bit integer: " << quoted(field));
+  TANDEM_CHECK(ec == std::errc() && ptr == last,
+               source << ":" << line << ": field " << index << " (" << name
+                      << ") is not an integer: " << quoted(field));
+  TANDEM_CHECK(value >= 0, source << ":" << line << ": field " << index << " (" << name
+                                  << ") is negative: " << value);
+  return value;
+}
+
+}  // namespace tandem::data_detail

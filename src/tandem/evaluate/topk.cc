@@ -1,0 +1,166 @@
+#include "tandem/evaluate/topk.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tandem/core/blas.h"
+#include "tandem/core/error.h"
+
+namespace tandem {
+
+namespace {
+
+// Bounds the GEMM scratch to ~16 MB whatever the catalogue size, while keeping
+// blocks tall enough (up to 1024 rows) for the GEMM to run at full speed.
+constexpr int64_t kMaxScratchFloats = int64_t{4} << 20;
+constexpr int64_t kMaxBlockRows = 1024;
+
+int64_t block_rows(int64_t n_queries, int64_t count) {
+  int64_t rows = kMaxScratchFloats / std::max<int64_t>(count, 1);
+  rows = std::clamp<int64_t>(rows, 1, kMaxBlockRows);
+  return std::min(rows, std::max<int64_t>(n_queries, 1));
+}
+
+void check_inputs(const char* fn, const float* queries, int64_t n_queries,
+                  const CandidateMatrix& c) {
+  TANDEM_CHECK(n_queries >= 0, fn << ": n_queries must be >= 0, got " << n_queries);
+  TANDEM_CHECK(c.count >= 0, fn << ": candidate count must be >= 0, got " << c.count);
+  TANDEM_CHECK(c.dim >= 0, fn << ": dim must be >= 0, got " << c.dim);
+  TANDEM_CHECK(n_queries == 0 || queries != nullptr,
+               fn << ": queries is null but n_queries is " << n_queries);
+  TANDEM_CHECK(c.count == 0 || c.data != nullptr,
+               fn << ": candidate data is null but count is " << c.count);
+}
+
+// Scores of queries [row0, row0 + rows) against every candidate, into
+// scratch[rows, count]. dim == 0 is special-cased because BLAS rejects a
+// leading dimension of 0 rather than producing the (all-zero) empty product.
+void score_block(const float* queries, int64_t row0, int64_t rows, const CandidateMatrix& c,
+                 float* scratch) {
+  if (c.dim == 0) {
+    std::fill(scratch, scratch + rows * c.count, 0.0f);
+    return;
+  }
+  blas::gemm(false, true, rows, c.count, c.dim, 1.0f, queries + row0 * c.dim, c.dim, c.data,
+             c.dim, 0.0f, scratch, c.count);
+}
+
+// Strict "a ranks before b": higher score first, lower index on ties. NaN sorts
+// after every number (even -inf) so that the order stays total and a NaN never
+// displaces a real score; among NaNs the lower index still comes first.
+bool ranks_before(const ScoredItem& a, const ScoredItem& b) {
+  const bool a_nan = std::isnan(a.score);
+  const bool b_nan = std::isnan(b.score);
+  if (a_nan || b_nan) {
+    if (a_nan && b_nan) return a.index < b.index;
+    return b_nan;
+  }
+  if (a.score != b.score) return a.score > b.score;
+  return a.index < b.index;
+}
+
+// Heap ordered by ranks_before, so the front is the worst item kept: the one a
+// better newcomer evicts.
+void offer(std::vector<ScoredItem>& heap, size_t k, ScoredItem item) {
+  if (heap.size() < k) {
+    heap.push_back(item);
+    std::push_heap(heap.begin(), heap.end(), ranks_before);
+  } else if (ranks_before(item, heap.front())) {
+    std::pop_heap(heap.begin(), heap.end(), ranks_before);
+    heap.back() = item;
+    std::push_heap(heap.begin(), heap.end(), ranks_before);
+  }
+}
+
+}  // namespace
+
+std::vector<std::vector<ScoredItem>> top_k(const float* queries, int64_t n_queries,
+                                           const CandidateMatrix& candidates, int64_t k,
+                                           const std::vector<std::vector<int64_t>>* excluded) {
+  check_inputs("top_k", queries, n_queries, candidates);
+  TANDEM_CHECK(k > 0, "top_k: k must be > 0, got " << k);
+  TANDEM_CHECK(excluded == nullptr || static_cast<int64_t>(excluded->size()) == n_queries,
+               "top_k: excluded has " << excluded->size() << " lists but there are "
+                                      << n_queries << " queries");
+
+  const int64_t count = candidates.count;
+  std::vector<std::vector<ScoredItem>> result(static_cast<size_t>(n_queries));
+  if (count == 0 || n_queries == 0) return result;
+  const size_t keep = static_cast<size_t>(std::min(k, count));
+
+  const int64_t block = block_rows(n_queries, count);
+  std::vector<float> scratch(static_cast<size_t>(block * count));
+  // A mask instead of a per-candidate search in the exclusion list keeps the
+  // scan linear; only the entries set for a query are cleared afterwards.
+  std::vector<unsigned char> skip(excluded ? static_cast<size_t>(count) : 0, 0);
+  std::vector<ScoredItem> heap;
+  heap.reserve(keep);
+
+  for (int64_t row0 = 0; row0 < n_queries; row0 += block) {
+    const int64_t rows = std::min(block, n_queries - row0);
+    score_block(queries, row0, rows, candidates, scratch.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t q = row0 + r;
+      const float* s = scratch.data() + r * count;
+      const std::vector<int64_t>* ex = excluded ? &(*excluded)[static_cast<size_t>(q)] : nullptr;
+      if (ex) {
+        for (int64_t j : *ex)
+          if (j >= 0 && j < count) skip[static_cast<size_t>(j)] = 1;
+      }
+      heap.clear();
+      for (int64_t j = 0; j < count; ++j) {
+        if (ex && skip[static_cast<size_t>(j)]) continue;
+        offer(heap, keep, ScoredItem{j, s[j]});
+      }
+      if (ex) {
+        for (int64_t j : *ex)
+          if (j >= 0 && j < count) skip[static_cast<size_t>(j)] = 0;
+      }
+      std::sort_heap(heap.begin(), heap.end(), ranks_before);
+      result[static_cast<size_t>(q)] = heap;
+    }
+  }
+  return result;
+}
+
+std::vector<int64_t> positive_ranks(const float* queries, int64_t n_queries,
+                                    const CandidateMatrix& candidates,
+                                    const int64_t* positives) {
+  check_inputs("positive_ranks", queries, n_queries, candidates);
+  TANDEM_CHECK(n_queries == 0 || positives != nullptr,
+               "positive_ranks: positives is null but n_queries is " << n_queries);
+  const int64_t count = candidates.count;
+  // Validate everything before the (expensive) scoring pass.
+  for (int64_t q = 0; q < n_queries; ++q) {
+    const int64_t p = positives[q];
+    TANDEM_CHECK(p >= -1 && p < count, "positive_ranks: query " << q << " has positive " << p
+                                                                << ", outside [-1, " << count
+                                                                << ")");
+  }
+
+  std::vector<int64_t> ranks(static_cast<size_t>(n_queries), count);
+  if (count == 0 || n_queries == 0) return ranks;
+
+  const int64_t block = block_rows(n_queries, count);
+  std::vector<float> scratch(static_cast<size_t>(block * count));
+  for (int64_t row0 = 0; row0 < n_queries; row0 += block) {
+    const int64_t rows = std::min(block, n_queries - row0);
+    score_block(queries, row0, rows, candidates, scratch.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t q = row0 + r;
+      const int64_t p = positives[q];
+      if (p < 0) continue;
+      const float* s = scratch.data() + r * count;
+      const float target = s[p];
+      // A NaN positive can never be shown to beat anything: not a hit.
+      if (std::isnan(target)) continue;
+      // NaN candidates compare false, so they never push the positive down.
+      int64_t above = 0;
+      for (int64_t j = 0; j < count; ++j) above += s[j] > target ? 1 : 0;
+      ranks[static_cast<size_t>(q)] = above;
+    }
+  }
+  return ranks;
+}
+
+}  // namespace tandem

@@ -1,0 +1,122 @@
+#include "tandem/data/catalogue.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "data/test_util.h"
+#include "tandem/core/error.h"
+
+namespace tandem {
+namespace {
+
+using testing::error_of;
+
+TEST(Latin1ToUtf8, AsciiIsUnchanged) {
+  EXPECT_EQ(latin1_to_utf8("Toy Story (1995)"), "Toy Story (1995)");
+  EXPECT_EQ(latin1_to_utf8(""), "");
+}
+
+TEST(Latin1ToUtf8, HighBytesBecomeTwoByteSequences) {
+  EXPECT_EQ(latin1_to_utf8("Mis\xE9rables"), "Mis\xC3\xA9rables");
+  EXPECT_EQ(latin1_to_utf8("\x80"), "\xC2\x80");
+  EXPECT_EQ(latin1_to_utf8("\xA0"), "\xC2\xA0");
+  EXPECT_EQ(latin1_to_utf8("\xFF"), "\xC3\xBF");
+  EXPECT_EQ(latin1_to_utf8(std::string_view("a\0b", 3)), std::string("a\0b", 3));
+}
+
+TEST(ParseCatalogue, ReadsIdsAndTitlesInFileOrder) {
+  const Catalogue c = parse_catalogue(
+      "1|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|1\n"
+      "543|Mis\xE9rables, Les (1995)|01-Jan-1995||http://y|0|0\n"
+      "2|GoldenEye (1995)\n",
+      "u.item");
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c.item_ids, (std::vector<int64_t>{1, 543, 2}));
+  EXPECT_EQ(c.titles[0], "Toy Story (1995)");
+  EXPECT_EQ(c.titles[1], "Mis\xC3\xA9rables, Les (1995)");
+  EXPECT_EQ(c.titles[2], "GoldenEye (1995)");
+}
+
+TEST(ParseCatalogue, AcceptsCrlfAndTrailingBlankLines) {
+  const Catalogue c = parse_catalogue("1|A|x\r\n2|B\r\n\r\n", "u.item");
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c.titles[0], "A");
+  EXPECT_EQ(c.titles[1], "B");  // no '\r' left on the last field
+}
+
+TEST(ParseCatalogue, TooFewFields) {
+  const std::string msg = error_of([] { parse_catalogue("1|A\n2\n", "u.item"); });
+  EXPECT_CONTAINS(msg, "u.item:2:");
+  EXPECT_CONTAINS(msg, "found 1");
+}
+
+TEST(ParseCatalogue, NonNumericOrNegativeId) {
+  EXPECT_CONTAINS(error_of([] { parse_catalogue("1|A\nx|B\n", "u.item"); }),
+                  "u.item:2: field 1 (item id) is not an integer: 'x'");
+  EXPECT_CONTAINS(error_of([] { parse_catalogue("-1|A\n", "u.item"); }),
+                  "u.item:1: field 1 (item id) is negative: -1");
+}
+
+TEST(ParseCatalogue, DuplicateId) {
+  const std::string msg = error_of([] { parse_catalogue("1|A\n2|B\n1|C\n", "u.item"); });
+  EXPECT_CONTAINS(msg, "u.item:3: duplicate item id 1");
+  EXPECT_CONTAINS(msg, "line 1");
+}
+
+TEST(ParseCatalogue, EmptyInput) {
+  for (const char* text : {"", "\n\n"}) {
+    const std::string msg = error_of([&] { parse_catalogue(text, "u.item"); });
+    EXPECT_CONTAINS(msg, "u.item");
+    EXPECT_CONTAINS(msg, "no items");
+  }
+}
+
+TEST(ParseCatalogue, BlankLineInTheMiddle) {
+  EXPECT_CONTAINS(error_of([] { parse_catalogue("1|A\n\n2|B\n", "u.item"); }),
+                  "u.item:2: blank line");
+}
+
+TEST(LoadCatalogue, ReadsAFileAndConvertsLatin1) {
+  testing::TempDir dir;
+  const std::string path = dir.write("u.item", "7|Caf\xE9 (1990)|x\n");
+  const Catalogue c = load_catalogue(path);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c.item_ids[0], 7);
+  EXPECT_EQ(c.titles[0], "Caf\xC3\xA9 (1990)");
+}
+
+TEST(LoadCatalogue, MissingAndEmptyFiles) {
+  testing::TempDir dir;
+  const std::string missing = (dir.path() / "missing.item").string();
+  EXPECT_CONTAINS(error_of([&] { load_catalogue(missing); }), missing);
+  const std::string empty = dir.write("empty.item", "");
+  EXPECT_CONTAINS(error_of([&] { load_catalogue(empty); }), empty + ": no items");
+}
+
+TEST(LoadCatalogue, ErrorsNameTheFileAndLine) {
+  testing::TempDir dir;
+  const std::string path = dir.write("dup.item", "1|A\n2|B\n2|C\n");
+  EXPECT_CONTAINS(error_of([&] { load_catalogue(path); }), path + ":3: duplicate item id 2");
+}
+
+TEST(RealData, MovieLens100kCatalogue) {
+  const char* source = std::getenv("TANDEM_SOURCE_DIR");
+  if (source == nullptr) GTEST_SKIP() << "TANDEM_SOURCE_DIR not set (run through ctest)";
+  const std::filesystem::path dir = std::filesystem::path(source) / "../shared/data/ml-100k";
+  if (!std::filesystem::exists(dir / "u.item")) {
+    GTEST_SKIP() << "no MovieLens-100K data at " << dir;
+  }
+  const Catalogue c = load_catalogue((dir / "u.item").string());
+  ASSERT_EQ(c.size(), 1682u);
+  EXPECT_EQ(c.item_ids.front(), 1);
+  EXPECT_EQ(c.titles.front(), "Toy Story (1995)");
+  EXPECT_EQ(c.item_ids.back(), 1682);
+  ASSERT_EQ(c.item_ids[542], 543);
+  EXPECT_EQ(c.titles[542], "Mis\xC3\xA9rables, Les (1995)");
+}
+
+}  // namespace
+}  // namespace tandem

@@ -1,0 +1,199 @@
+#include "tandem/data/ratings.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "data/test_util.h"
+#include "tandem/core/error.h"
+
+namespace tandem {
+namespace {
+
+using testing::error_of;
+
+TEST(ParseRatings, ReadsAllFieldsInOrder) {
+  const Ratings r = parse_ratings("196\t242\t3\t881250949\n186\t302\t3.5\t891717742\n0\t7\t1\t0\n",
+                                  "u.data");
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r.users, (std::vector<int64_t>{196, 186, 0}));
+  EXPECT_EQ(r.items, (std::vector<int64_t>{242, 302, 7}));
+  EXPECT_EQ(r.ratings, (std::vector<float>{3.0f, 3.5f, 1.0f}));
+  EXPECT_EQ(r.timestamps, (std::vector<int64_t>{881250949, 891717742, 0}));
+}
+
+TEST(ParseRatings, LastLineWithoutNewline) {
+  const Ratings r = parse_ratings("1\t2\t5\t10\n3\t4\t1\t20", "u.data");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r.users[1], 3);
+  EXPECT_EQ(r.timestamps[1], 20);
+}
+
+TEST(ParseRatings, AcceptsCrlfAndTrailingBlankLines) {
+  const Ratings r = parse_ratings("1\t2\t5\t10\r\n3\t4\t1\t20\r\n\r\n\n", "u.data");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r.timestamps, (std::vector<int64_t>{10, 20}));
+  EXPECT_EQ(r.ratings[0], 5.0f);
+}
+
+TEST(ParseRatings, LargeIdsAreKept) {
+  const Ratings r = parse_ratings("9000000000\t2\t5\t10\n", "u.data");
+  EXPECT_EQ(r.users[0], 9000000000);
+}
+
+TEST(ParseRatings, BlankLineInTheMiddleIsAnError) {
+  const std::string msg = error_of([] { parse_ratings("1\t2\t5\t10\n\n3\t4\t1\t20\n", "u.data"); });
+  EXPECT_CONTAINS(msg, "u.data:2:");
+  EXPECT_CONTAINS(msg, "blank line");
+}
+
+TEST(ParseRatings, WrongColumnCount) {
+  const std::string text =
+      "1\t2\t5\t10\n"
+      "1\t2\t5\n";
+  const std::string msg = error_of([&] { parse_ratings(text, "u.data"); });
+  EXPECT_CONTAINS(msg, "u.data:2: expected 4 tab-separated fields");
+  EXPECT_CONTAINS(msg, "found 3");
+
+  const std::string msg5 = error_of([] { parse_ratings("1\t2\t5\t10\t99\n", "x.data"); });
+  EXPECT_CONTAINS(msg5, "x.data:1:");
+  EXPECT_CONTAINS(msg5, "found 5");
+
+  // Spaces are not separators.
+  const std::string msg1 = error_of([] { parse_ratings("1 2 5 10\n", "x.data"); });
+  EXPECT_CONTAINS(msg1, "x.data:1:");
+  EXPECT_CONTAINS(msg1, "found 1");
+}
+
+TEST(ParseRatings, NonNumericRating) {
+  const std::string msg =
+      error_of([] { parse_ratings("1\t2\t5\t10\n1\t2\tx\t10\n", "bad.data"); });
+  EXPECT_CONTAINS(msg, "bad.data:2: field 3 (rating) is not a number: 'x'");
+}
+
+TEST(ParseRatings, NonFiniteRatingIsNotANumber) {
+  for (const char* bad : {"nan", "inf", "3.5abc", "", " 3"}) {
+    const std::string text = std::string("1\t2\t") + bad + "\t10\n";
+    const std::string msg = error_of([&] { parse_ratings(text, "bad.data"); });
+    EXPECT_CONTAINS(msg, "bad.data:1: field 3 (rating) is not a number") << bad;
+  }
+}
+
+TEST(ParseRatings, NonNumericIds) {
+  EXPECT_CONTAINS(error_of([] { parse_ratings("u1\t2\t5\t10\n", "bad.data"); }), "bad.data:1: field 1 (user) is not an integer: 'u1'");
+  EXPECT_CONTAINS(error_of([] { parse_ratings("1\t2.5\t5\t10\n", "bad.data"); }), "bad.data:1: field 2 (item) is not an integer: '2.5'");
+  EXPECT_CONTAINS(error_of([] { parse_ratings("1\t2\t5\t\n", "bad.data"); }), "bad.data:1: field 4 (timestamp) is not an integer: ''");
+  EXPECT_CONTAINS(error_of([] { parse_ratings("1\t2\t5\t99999999999999999999\n", "bad.data"); }), "bad.data:1: field 4 (timestamp) does not fit a 64-bit integer");
+}
+
+TEST(ParseRatings, NegativeId) {
+  const std::string msg =
+      error_of([] { parse_ratings("1\t2\t5\t10\n1\t2\t5\t10\n-3\t2\t5\t10\n", "neg.data"); });
+  EXPECT_CONTAINS(msg, "neg.data:3: field 1 (user) is negative: -3");
+  EXPECT_CONTAINS(error_of([] { parse_ratings("1\t-2\t5\t10\n", "neg.data"); }), "neg.data:1: field 2 (item) is negative");
+}
+
+TEST(ParseRatings, RatingOutOfRange) {
+  const std::string msg = error_of([] { parse_ratings("1\t2\t5\t10\n1\t2\t7\t10\n", "r.data"); });
+  EXPECT_CONTAINS(msg, "r.data:2: rating 7 out of range [1, 5]");
+  EXPECT_CONTAINS(error_of([] { parse_ratings("1\t2\t0.5\t10\n", "r.data"); }), "r.data:1: rating 0.5 out of range [1, 5]");
+}
+
+TEST(ParseRatings, FormatSetsTheRange) {
+  const RatingsFormat zero_to_ten{0.0f, 10.0f};
+  const Ratings r = parse_ratings("1\t2\t0\t10\n1\t2\t10\t10\n", "r.data", zero_to_ten);
+  EXPECT_EQ(r.ratings, (std::vector<float>{0.0f, 10.0f}));
+  EXPECT_CONTAINS(error_of([&] { parse_ratings("1\t2\t10.5\t10\n", "r.data", zero_to_ten); }), "r.data:1: rating 10.5 out of range [0, 10]");
+}
+
+TEST(ParseRatings, EmptyInputIsAnError) {
+  for (const char* text : {"", "\n", "\r\n\n"}) {
+    const std::string msg = error_of([&] { parse_ratings(text, "empty.data"); });
+    EXPECT_CONTAINS(msg, "empty.data");
+    EXPECT_CONTAINS(msg, "no ratings");
+  }
+}
+
+TEST(LoadRatings, ReadsAFile) {
+  testing::TempDir dir;
+  const std::string path = dir.write("u.data", "5\t6\t4\t100\r\n7\t8\t2\t200\r\n");
+  const Ratings r = load_ratings(path);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r.users, (std::vector<int64_t>{5, 7}));
+  EXPECT_EQ(r.items, (std::vector<int64_t>{6, 8}));
+  EXPECT_EQ(r.ratings, (std::vector<float>{4.0f, 2.0f}));
+}
+
+TEST(LoadRatings, ErrorsNameTheFileAndLine) {
+  testing::TempDir dir;
+  const std::string path = dir.write("bad.data", "5\t6\t4\t100\n7\t8\t2\n");
+  EXPECT_CONTAINS(error_of([&] { load_ratings(path); }), path + ":2: expected 4");
+}
+
+TEST(LoadRatings, EmptyFile) {
+  testing::TempDir dir;
+  const std::string path = dir.write("empty.data", "");
+  const std::string msg = error_of([&] { load_ratings(path); });
+  EXPECT_CONTAINS(msg, path);
+  EXPECT_CONTAINS(msg, "no ratings");
+}
+
+TEST(LoadRatings, MissingFile) {
+  testing::TempDir dir;
+  const std::string path = (dir.path() / "nope.data").string();
+  const std::string msg = error_of([&] { load_ratings(path); });
+  EXPECT_CONTAINS(msg, path);
+  EXPECT_CONTAINS(msg, "No such file");
+}
+
+TEST(LoadRatings, DirectoryIsAnError) {
+  testing::TempDir dir;
+  const std::string msg = error_of([&] { load_ratings(dir.path().string()); });
+  EXPECT_CONTAINS(msg, dir.path().string());
+  EXPECT_CONTAINS(msg, "directory");
+}
+
+TEST(Ratings, PushBackReserveSelect) {
+  Ratings r;
+  r.reserve(3);
+  EXPECT_GE(r.users.capacity(), 3u);
+  EXPECT_GE(r.timestamps.capacity(), 3u);
+  r.push_back(1, 10, 1.0f, 100);
+  r.push_back(2, 20, 2.0f, 200);
+  r.push_back(3, 30, 3.0f, 300);
+  ASSERT_EQ(r.size(), 3u);
+
+  const Ratings s = r.select({2, 0, 2});
+  EXPECT_EQ(s.users, (std::vector<int64_t>{3, 1, 3}));
+  EXPECT_EQ(s.items, (std::vector<int64_t>{30, 10, 30}));
+  EXPECT_EQ(s.ratings, (std::vector<float>{3.0f, 1.0f, 3.0f}));
+  EXPECT_EQ(s.timestamps, (std::vector<int64_t>{300, 100, 300}));
+  EXPECT_EQ(r.select({}).size(), 0u);
+  EXPECT_THROW(r.select({3}), Error);
+}
+
+// The real MovieLens-100K file, when the checkout has it next to it.
+TEST(RealData, MovieLens100kRatings) {
+  const char* source = std::getenv("TANDEM_SOURCE_DIR");
+  if (source == nullptr) GTEST_SKIP() << "TANDEM_SOURCE_DIR not set (run through ctest)";
+  const std::filesystem::path dir = std::filesystem::path(source) / "../shared/data/ml-100k";
+  if (!std::filesystem::exists(dir / "u.data")) {
+    GTEST_SKIP() << "no MovieLens-100K data at " << dir;
+  }
+  const Ratings r = load_ratings((dir / "u.data").string());
+  ASSERT_EQ(r.size(), 100000u);
+  EXPECT_EQ(std::set<int64_t>(r.users.begin(), r.users.end()).size(), 943u);
+  EXPECT_EQ(std::set<int64_t>(r.items.begin(), r.items.end()).size(), 1682u);
+  EXPECT_EQ(std::set<float>(r.ratings.begin(), r.ratings.end()),
+            (std::set<float>{1.0f, 2.0f, 3.0f, 4.0f, 5.0f}));
+  EXPECT_EQ(r.users[0], 196);
+  EXPECT_EQ(r.items[0], 242);
+  EXPECT_EQ(r.ratings[0], 3.0f);
+  EXPECT_EQ(r.timestamps[0], 881250949);
+}
+
+}  // namespace
+}  // namespace tandem
