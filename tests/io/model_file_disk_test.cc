@@ -1,0 +1,176 @@
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "io/model_file_helpers.h"
+#include "tandem/core/error.h"
+#include "tandem/io/model_file.h"
+
+namespace tandem_test {
+namespace {
+
+namespace fs = std::filesystem;
+using tandem::ModelBundle;
+using tandem::read_model_file;
+using tandem::write_model_file;
+
+class ModelFileDisk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ = fs::temp_directory_path() /
+           ("tandem_io_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  std::vector<std::string> leftovers() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_)) {
+      const std::string name = e.path().filename().string();
+      if (name.find(".tmp.") != std::string::npos) out.push_back(name);
+    }
+    return out;
+  }
+
+  static std::string slurp(const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+  static void spit(const std::string& p, const std::string& bytes) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+
+  fs::path dir_;
+};
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+ModelBundle small_bundle() {
+  ModelBundle b;
+  b.metadata = {{"note", "small"}};
+  b.tensors = {{"w", {2}, {1.0f, 2.0f}}};
+  return b;
+}
+
+ModelBundle big_bundle() {
+  ModelBundle b = sample_bundle();
+  b.tensors.push_back({"wide", {300, 50}, std::vector<float>(15000, 0.25f)});
+  return b;
+}
+
+TEST_F(ModelFileDisk, WriteThenReadRoundTrips) {
+  const std::string p = path("model.tdm");
+  write_model_file(p, sample_bundle());
+  expect_same(sample_bundle(), read_model_file(p));
+  EXPECT_EQ(slurp(p), tandem::encode_model(sample_bundle()));
+  EXPECT_TRUE(leftovers().empty());
+}
+
+TEST_F(ModelFileDisk, OverwriteReplacesContentCompletely) {
+  const std::string p = path("model.tdm");
+  write_model_file(p, big_bundle());
+  const auto big_size = fs::file_size(p);
+  write_model_file(p, small_bundle());
+  EXPECT_LT(fs::file_size(p), big_size);
+  EXPECT_EQ(slurp(p), tandem::encode_model(small_bundle()));
+  expect_same(small_bundle(), read_model_file(p));
+  EXPECT_TRUE(leftovers().empty());
+}
+
+TEST_F(ModelFileDisk, WriteIntoMissingDirectoryFailsNamingThePath) {
+  const std::string p = path("no/such/dir/model.tdm");
+  const std::string msg = error_of([&] { write_model_file(p, small_bundle()); });
+  EXPECT_TRUE(starts_with(msg, p + ": ")) << msg;
+  EXPECT_TRUE(has(msg, "No such file or directory")) << msg;
+  EXPECT_FALSE(fs::exists(dir_ / "no"));
+}
+
+TEST_F(ModelFileDisk, InvalidBundleLeavesTheExistingFileIntact) {
+  const std::string p = path("model.tdm");
+  write_model_file(p, sample_bundle());
+  const std::string before = slurp(p);
+
+  ModelBundle bad = small_bundle();
+  bad.tensors[0].shape = {3};
+  const std::string msg = error_of([&] { write_model_file(p, bad); });
+  EXPECT_TRUE(starts_with(msg, p + ": tensor 'w'")) << msg;
+  EXPECT_EQ(slurp(p), before);
+  EXPECT_TRUE(leftovers().empty());
+}
+
+TEST_F(ModelFileDisk, FailedRenameRemovesTheTemporary) {
+  // A non-empty directory at the target: the temporary is written and synced,
+  // then the rename fails, which exercises the late cleanup path.
+  const std::string p = path("model.tdm");
+  fs::create_directories(dir_ / "model.tdm");
+  spit(path("model.tdm/keep"), "keep me");
+  const std::string msg = error_of([&] { write_model_file(p, small_bundle()); });
+  EXPECT_TRUE(starts_with(msg, p + ": cannot replace the model file")) << msg;
+  EXPECT_TRUE(leftovers().empty());
+  EXPECT_EQ(slurp(path("model.tdm/keep")), "keep me");
+}
+
+TEST_F(ModelFileDisk, MissingFileIsAClearError) {
+  const std::string p = path("absent.tdm");
+  const std::string msg = error_of([&] { read_model_file(p); });
+  EXPECT_EQ(msg, p + ": cannot open model file: No such file or directory");
+}
+
+TEST_F(ModelFileDisk, DirectoryIsAClearError) {
+  const std::string msg = error_of([&] { read_model_file(dir_.string()); });
+  EXPECT_EQ(msg, dir_.string() + ": is a directory, not a model file");
+}
+
+TEST_F(ModelFileDisk, EmptyAndForeignFilesAreRefused) {
+  spit(path("empty.tdm"), "");
+  EXPECT_TRUE(starts_with(error_of([&] { read_model_file(path("empty.tdm")); }),
+                          path("empty.tdm") + ": truncated: "));
+  spit(path("ratings.csv"), "user,item,rating\n1,2,5\n");
+  EXPECT_EQ(error_of([&] { read_model_file(path("ratings.csv")); }),
+            path("ratings.csv") + ": not a Tandem model file (bad magic)");
+}
+
+TEST_F(ModelFileDisk, CorruptionOnDiskNamesTheFile) {
+  const std::string p = path("model.tdm");
+  write_model_file(p, sample_bundle());
+  std::string bytes = slurp(p);
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x10);
+  spit(p, bytes);
+  EXPECT_EQ(error_of([&] { read_model_file(p); }), p + ": checksum mismatch: file is corrupt");
+
+  spit(p, bytes.substr(0, bytes.size() - 3));
+  EXPECT_TRUE(starts_with(error_of([&] { read_model_file(p); }), p + ": truncated: "));
+}
+
+TEST_F(ModelFileDisk, RelativePathInCurrentDirectory) {
+  // The temporary goes beside the target even when the path has no directory.
+  const fs::path old = fs::current_path();
+  fs::current_path(dir_);
+  write_model_file("rel.tdm", small_bundle());
+  const ModelBundle back = read_model_file("rel.tdm");
+  fs::current_path(old);
+  expect_same(small_bundle(), back);
+  EXPECT_TRUE(leftovers().empty());
+}
+
+}  // namespace
+}  // namespace tandem_test
