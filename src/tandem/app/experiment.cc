@@ -1,1 +1,87 @@
-// placeholder: implemented in progress
+#include "tandem/app/experiment.h"
+
+#include "tandem/core/blas.h"
+#include "tandem/core/random.h"
+
+namespace tandem {
+
+namespace {
+constexpr uint64_t kInitStream = 101, kShuffleStream = 102;
+
+nlohmann::json history_json(const std::vector<EpochStats>& h) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& e : h) {
+    a.push_back({{"epoch", e.epoch},
+                 {"steps", e.steps},
+                 {"ranking_loss", e.ranking_loss},
+                 {"retrieval_loss", e.retrieval_loss},
+                 {"total_loss", e.total_loss},
+                 {"seconds", e.seconds}});
+  }
+  return a;
+}
+}  // namespace
+
+nlohmann::json RunResult::to_json() const {
+  nlohmann::json j = eval.to_json();
+  j["model"] = model;
+  j["preset"] = config.preset;
+  j["seed"] = config.seed;
+  j["ranking_weight"] = config.weights.ranking;
+  j["retrieval_weight"] = config.weights.retrieval;
+  j["train_seconds"] = train_seconds;
+  j["epochs"] = history_json(history);
+  j["test"] = coverage.to_json();
+  return j;
+}
+
+std::vector<Variant> tutorial_variants() {
+  return {{"rating", {1.0f, 0.0f}}, {"retrieval", {0.0f, 1.0f}}, {"joint", {1.0f, 1.0f}}};
+}
+
+void apply_threads(const ExperimentConfig& config) { blas::set_threads(config.threads); }
+
+std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& config,
+                                                      const PreparedData& data,
+                                                      const std::string& name,
+                                                      const EpochCallback& on_epoch) {
+  config.validate();
+  apply_threads(config);
+  ModelShape shape;
+  shape.user_rows = data.users.rows();
+  shape.item_rows = data.items.rows();
+  shape.dim = config.embedding_dim;
+  shape.hidden = config.layer_sizes;
+
+  TrainedModel tm;
+  tm.config = config;
+  tm.users = data.users;
+  tm.items = data.items;
+  tm.catalogue = data.catalogue;
+  tm.model = std::make_unique<MultiTaskModel>(
+      shape, std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size())));
+  tm.model->init(derive_seed(config.seed, kInitStream));
+
+  TrainConfig tc;
+  tc.adagrad = config.adagrad;
+  tc.weights = config.weights;
+  tc.batch_size = std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size()));
+  tc.epochs = config.epochs;
+  tc.reshuffle_each_epoch = config.reshuffle_each_epoch;
+  tc.shuffle_seed = derive_seed(config.seed, kShuffleStream);
+  Trainer trainer(*tm.model, tc);
+
+  RunResult r;
+  r.model = name;
+  r.config = config;
+  r.coverage = data.coverage;
+  r.history = trainer.fit(data.train, [&](const EpochStats& e) {
+    if (on_epoch) on_epoch(name, e);
+  });
+  for (const auto& e : r.history) r.train_seconds += e.seconds;
+  r.eval = evaluate(*tm.model, config, data.catalogue, data.test, data.test_ratings);
+  tm.metrics = r.to_json();
+  return {std::move(tm), std::move(r)};
+}
+
+}  // namespace tandem

@@ -1,0 +1,70 @@
+#include "tandem/app/evaluation.h"
+
+#include <chrono>
+
+#include "tandem/core/error.h"
+#include "tandem/evaluate/metrics.h"
+#include "tandem/evaluate/topk.h"
+
+namespace tandem {
+
+nlohmann::json EvalResult::to_json() const {
+  nlohmann::json at = nlohmann::json::object();
+  for (const auto& [kk, v] : accuracy_at) at[std::to_string(kk)] = v;
+  return {{"k", k},
+          {"topk_accuracy", topk_accuracy},
+          {"accuracy_at", at},
+          {"rmse", rmse},
+          {"topk_pairs", topk_weight},
+          {"evaluated_pairs", evaluated},
+          {"eval_seconds", seconds}};
+}
+
+EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
+                    const RetrievalCatalogue& catalogue, const Examples& test,
+                    const std::vector<float>& test_ratings) {
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t n = static_cast<int64_t>(test.size());
+  TANDEM_CHECK(n > 0, "no test pairs to evaluate (every test id was unknown, or the test set is empty)");
+  const int64_t d = model.shape().dim;
+  EvalResult r;
+  r.k = config.k;
+  r.evaluated = n;
+
+  // Candidates: the catalogue's item embeddings; each test item's index in it.
+  std::vector<float> cand(catalogue.size() * static_cast<size_t>(d));
+  model.item_table().gather(catalogue.rows.data(), static_cast<int64_t>(catalogue.size()),
+                            cand.data());
+  const std::vector<int64_t> index = catalogue.index_of_rows(model.shape().item_rows);
+
+  // Top-K in chunks of the evaluation batch: queries are gathered per chunk.
+  std::vector<int64_t> ranks(static_cast<size_t>(n));
+  std::vector<float> weights(static_cast<size_t>(n), 1.0f);
+  const int64_t chunk = config.eval_batch_size;
+  std::vector<float> queries(static_cast<size_t>(std::min(chunk, n) * d));
+  std::vector<int64_t> positives(static_cast<size_t>(std::min(chunk, n)));
+  const CandidateMatrix cm{cand.data(), static_cast<int64_t>(catalogue.size()), d};
+  for (int64_t s = 0; s < n; s += chunk) {
+    const int64_t m = std::min(chunk, n - s);
+    model.user_table().gather(test.users.data() + s, m, queries.data());
+    for (int64_t i = 0; i < m; ++i) positives[i] = index[static_cast<size_t>(test.items[s + i])];
+    const auto rk = positive_ranks(queries.data(), m, cm, positives.data());
+    std::copy(rk.begin(), rk.end(), ranks.begin() + s);
+  }
+  if (config.topk_min_rating) {
+    for (int64_t i = 0; i < n; ++i) weights[i] = test_ratings[i] >= *config.topk_min_rating ? 1.0f : 0.0f;
+  }
+  for (float w : weights) r.topk_weight += w;
+  for (int64_t kk : {int64_t{1}, int64_t{5}, int64_t{10}, int64_t{50}, int64_t{100}, config.k}) {
+    r.accuracy_at[kk] = topk_accuracy(ranks, kk, &weights);
+  }
+  r.topk_accuracy = r.accuracy_at[config.k];
+
+  std::vector<float> pred(static_cast<size_t>(n)), scratch;
+  model.predict_ratings(test.users.data(), test.items.data(), n, pred.data(), scratch);
+  r.rmse = rmse(pred, test.labels);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace tandem

@@ -1,0 +1,32 @@
+// The tutorials' two metrics on a test set: factorized top-K accuracy over the
+// whole catalogue (exact, blocked) and RMSE of the rating head.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tandem/app/experiment_config.h"
+#include "tandem/app/prepared_data.h"
+#include "tandem/model/multitask_model.h"
+
+namespace tandem {
+
+struct EvalResult {
+  int64_t k = 0;
+  double topk_accuracy = 0.0;  // at k
+  std::map<int64_t, double> accuracy_at;  // at 1, 5, 10, 50, 100 (and k)
+  double rmse = 0.0;          // on the label scale the model was trained on
+  double topk_weight = 0.0;   // number of test pairs counted by the top-K metric
+  int64_t evaluated = 0;
+  double seconds = 0.0;
+  nlohmann::json to_json() const;
+};
+
+EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
+                    const RetrievalCatalogue& catalogue, const Examples& test,
+                    const std::vector<float>& test_ratings);
+
+}  // namespace tandem

@@ -1,0 +1,149 @@
+#include "tandem/app/experiment_config.h"
+
+#include <cmath>
+
+#include "tandem/core/error.h"
+
+namespace tandem {
+
+std::vector<std::string> preset_names() { return {"kerasrs", "tfrs"}; }
+
+ExperimentConfig preset_config(const std::string& name) {
+  ExperimentConfig c;
+  c.preset = name;
+  if (name == "kerasrs") {
+    // keras-io examples/keras_rs/multi_task.py
+    c.id_mode = IdMode::kInteger;
+    c.label_transform = LabelTransform::kUnitInterval;
+    c.batch_size = 1000;
+    c.epochs = 5;
+    c.reshuffle_each_epoch = false;  // shuffled once, batched, cached
+    c.k = 10;
+    c.eval_batch_size = 1000;
+    c.topk_min_rating = 5.0f;  // metric weight = (label > 0.9)
+  } else if (name == "tfrs") {
+    // tensorflow/recommenders docs/examples/multitask.ipynb
+    c.id_mode = IdMode::kVocabulary;
+    c.label_transform = LabelTransform::kRaw;
+    c.batch_size = 8192;
+    c.epochs = 3;
+    c.reshuffle_each_epoch = true;
+    c.k = 100;
+    c.eval_batch_size = 4096;
+    c.topk_min_rating.reset();
+  } else {
+    TANDEM_THROW("unknown preset '" << name << "' (known presets: kerasrs, tfrs)");
+  }
+  return c;
+}
+
+void ExperimentConfig::validate() const {
+  TANDEM_CHECK(train_file.empty() == test_file.empty(),
+               "--train and --test must be given together");
+  TANDEM_CHECK(explicit_split() || (train_count > 0 && test_count >= 0),
+               "split sizes must be positive (train " << train_count << ", test " << test_count
+                                                      << ")");
+  TANDEM_CHECK(embedding_dim > 0 && embedding_dim <= 4096,
+               "embedding dimension must be in 1..4096, got " << embedding_dim);
+  for (int64_t s : layer_sizes)
+    TANDEM_CHECK(s > 0 && s <= 65536, "layer sizes must be in 1..65536, got " << s);
+  TANDEM_CHECK(std::isfinite(weights.ranking) && weights.ranking >= 0,
+               "ranking weight must be finite and >= 0, got " << weights.ranking);
+  TANDEM_CHECK(std::isfinite(weights.retrieval) && weights.retrieval >= 0,
+               "retrieval weight must be finite and >= 0, got " << weights.retrieval);
+  TANDEM_CHECK(weights.ranking > 0 || weights.retrieval > 0,
+               "at least one task weight must be positive");
+  TANDEM_CHECK(std::isfinite(adagrad.learning_rate) && adagrad.learning_rate > 0,
+               "learning rate must be positive, got " << adagrad.learning_rate);
+  TANDEM_CHECK(adagrad.initial_accumulator >= 0 && adagrad.epsilon >= 0,
+               "Adagrad accumulator and epsilon must be >= 0");
+  TANDEM_CHECK(batch_size > 0 && batch_size <= (1 << 20),
+               "batch size must be in 1..1048576, got " << batch_size);
+  TANDEM_CHECK(epochs >= 1 && epochs <= 100000, "epochs must be in 1..100000, got " << epochs);
+  TANDEM_CHECK(threads >= 0 && threads <= 1024, "threads must be in 0..1024, got " << threads);
+  TANDEM_CHECK(k > 0, "k must be positive, got " << k);
+  TANDEM_CHECK(eval_batch_size > 0, "evaluation batch size must be positive");
+}
+
+std::string to_string(IdMode m) { return m == IdMode::kInteger ? "integer" : "vocabulary"; }
+std::string to_string(LabelTransform t) { return t == LabelTransform::kRaw ? "raw" : "unit"; }
+
+float transform_label(LabelTransform t, float rating) {
+  return t == LabelTransform::kRaw ? rating : (rating - 1.0f) / 4.0f;
+}
+
+float rating_from_label(LabelTransform t, float label) {
+  return t == LabelTransform::kRaw ? label : 1.0f + 4.0f * label;
+}
+
+nlohmann::json ExperimentConfig::to_json() const {
+  nlohmann::json j;
+  j["preset"] = preset;
+  j["data"] = {{"data_dir", data_dir},
+               {"train_file", train_file},
+               {"test_file", test_file},
+               {"id_mode", to_string(id_mode)},
+               {"label_transform", to_string(label_transform)},
+               {"seed", seed},
+               {"train_count", train_count},
+               {"test_count", test_count}};
+  j["model"] = {{"embedding_dim", embedding_dim},
+                {"layer_sizes", layer_sizes},
+                {"ranking_weight", weights.ranking},
+                {"retrieval_weight", weights.retrieval}};
+  j["train"] = {{"optimizer", "adagrad"},
+                {"learning_rate", adagrad.learning_rate},
+                {"initial_accumulator", adagrad.initial_accumulator},
+                {"epsilon", adagrad.epsilon},
+                {"batch_size", batch_size},
+                {"epochs", epochs},
+                {"reshuffle_each_epoch", reshuffle_each_epoch},
+                {"threads", threads}};
+  j["evaluate"] = {{"k", k}, {"eval_batch_size", eval_batch_size}};
+  j["evaluate"]["topk_min_rating"] =
+      topk_min_rating ? nlohmann::json(*topk_min_rating) : nlohmann::json(nullptr);
+  return j;
+}
+
+ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
+  try {
+    ExperimentConfig c;
+    c.preset = j.at("preset").get<std::string>();
+    const auto& d = j.at("data");
+    c.data_dir = d.at("data_dir").get<std::string>();
+    c.train_file = d.at("train_file").get<std::string>();
+    c.test_file = d.at("test_file").get<std::string>();
+    const auto id_mode = d.at("id_mode").get<std::string>();
+    TANDEM_CHECK(id_mode == "integer" || id_mode == "vocabulary", "bad id_mode '" << id_mode << "'");
+    c.id_mode = id_mode == "integer" ? IdMode::kInteger : IdMode::kVocabulary;
+    const auto lt = d.at("label_transform").get<std::string>();
+    TANDEM_CHECK(lt == "raw" || lt == "unit", "bad label_transform '" << lt << "'");
+    c.label_transform = lt == "raw" ? LabelTransform::kRaw : LabelTransform::kUnitInterval;
+    c.seed = d.at("seed").get<uint64_t>();
+    c.train_count = d.at("train_count").get<int64_t>();
+    c.test_count = d.at("test_count").get<int64_t>();
+    const auto& m = j.at("model");
+    c.embedding_dim = m.at("embedding_dim").get<int64_t>();
+    c.layer_sizes = m.at("layer_sizes").get<std::vector<int64_t>>();
+    c.weights.ranking = m.at("ranking_weight").get<float>();
+    c.weights.retrieval = m.at("retrieval_weight").get<float>();
+    const auto& t = j.at("train");
+    c.adagrad.learning_rate = t.at("learning_rate").get<float>();
+    c.adagrad.initial_accumulator = t.at("initial_accumulator").get<float>();
+    c.adagrad.epsilon = t.at("epsilon").get<float>();
+    c.batch_size = t.at("batch_size").get<int64_t>();
+    c.epochs = t.at("epochs").get<int>();
+    c.reshuffle_each_epoch = t.at("reshuffle_each_epoch").get<bool>();
+    c.threads = t.at("threads").get<int>();
+    const auto& e = j.at("evaluate");
+    c.k = e.at("k").get<int64_t>();
+    c.eval_batch_size = e.at("eval_batch_size").get<int64_t>();
+    if (!e.at("topk_min_rating").is_null()) c.topk_min_rating = e.at("topk_min_rating").get<float>();
+    c.validate();
+    return c;
+  } catch (const nlohmann::json::exception& ex) {
+    TANDEM_THROW("invalid experiment configuration: " << ex.what());
+  }
+}
+
+}  // namespace tandem

@@ -1,0 +1,81 @@
+// Everything that defines one experiment: data, model, training, evaluation.
+// Presets reproduce the two reference tutorials; every field can be
+// overridden from the command line, and the whole config travels inside the
+// model file so that evaluate can re-create the same split.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tandem/model/multitask_model.h"
+#include "tandem/train/adagrad.h"
+
+namespace tandem {
+
+// How raw ids become embedding rows.
+enum class IdMode {
+  kInteger,     // Keras-RS: the id is the row (table sized max id + 1)
+  kVocabulary,  // TFRS: StringLookup-like vocabulary with one OOV row
+};
+
+// What the ranking task learns from a rating r.
+enum class LabelTransform {
+  kRaw,           // r itself (TFRS: stars 1..5)
+  kUnitInterval,  // (r - 1) / 4 (Keras-RS)
+};
+
+struct ExperimentConfig {
+  std::string preset;
+
+  // Data.
+  std::string data_dir;    // holds u.data (seeded split) and u.item (titles)
+  std::string train_file;  // explicit split instead of the seeded one ...
+  std::string test_file;   // ... both or neither
+  IdMode id_mode = IdMode::kInteger;
+  LabelTransform label_transform = LabelTransform::kUnitInterval;
+  uint64_t seed = 42;  // split, initialisation and shuffling
+  int64_t train_count = 80000;
+  int64_t test_count = 20000;
+
+  // Model.
+  int64_t embedding_dim = 32;
+  std::vector<int64_t> layer_sizes = {256, 128};
+  TaskWeights weights;
+
+  // Training.
+  AdagradConfig adagrad;
+  int64_t batch_size = 1000;
+  int epochs = 5;
+  bool reshuffle_each_epoch = false;
+  int threads = 0;  // BLAS threads; 0 = library default
+
+  // Evaluation.
+  int64_t k = 10;
+  int64_t eval_batch_size = 1000;
+  // Only test pairs rated at least this count towards top-K accuracy
+  // (Keras-RS counts 5-star pairs only); unset = all pairs.
+  std::optional<float> topk_min_rating;
+
+  bool explicit_split() const { return !train_file.empty(); }
+  // Checks ranges and consistency; throws tandem::Error naming the field.
+  void validate() const;
+
+  nlohmann::json to_json() const;
+  static ExperimentConfig from_json(const nlohmann::json& j);
+};
+
+// "kerasrs" or "tfrs"; anything else is an error listing the presets.
+ExperimentConfig preset_config(const std::string& name);
+std::vector<std::string> preset_names();
+
+float transform_label(LabelTransform t, float rating);
+float rating_from_label(LabelTransform t, float label);
+
+std::string to_string(IdMode m);
+std::string to_string(LabelTransform t);
+
+}  // namespace tandem

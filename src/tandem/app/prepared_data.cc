@@ -1,0 +1,142 @@
+#include "tandem/app/prepared_data.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <unordered_set>
+
+#include "tandem/core/error.h"
+#include "tandem/data/split.h"
+
+namespace tandem {
+
+namespace fs = std::filesystem;
+
+std::vector<int64_t> RetrievalCatalogue::index_of_rows(int64_t table_rows) const {
+  std::vector<int64_t> index(static_cast<size_t>(table_rows), -1);
+  for (size_t i = 0; i < rows.size(); ++i) index[static_cast<size_t>(rows[i])] = static_cast<int64_t>(i);
+  return index;
+}
+
+nlohmann::json TestCoverage::to_json() const {
+  return {{"pairs", pairs},
+          {"evaluated", evaluated},
+          {"skipped_unknown", skipped_unknown},
+          {"mapped_to_oov", mapped_to_oov},
+          {"user_unseen_in_train", user_unseen_in_train},
+          {"item_unseen_in_train", item_unseen_in_train}};
+}
+
+namespace {
+
+int64_t max_of(const std::vector<int64_t>& v) {
+  return v.empty() ? 0 : *std::max_element(v.begin(), v.end());
+}
+
+// The catalogue file if the data directory has one, extended by any training
+// item it lacks (titled by id) so that every trained item can be retrieved.
+Catalogue build_catalogue(const std::string& data_dir, const Ratings& train) {
+  Catalogue cat;
+  const fs::path item_file = fs::path(data_dir) / "u.item";
+  if (!data_dir.empty() && fs::exists(item_file)) cat = load_catalogue(item_file.string());
+  std::unordered_set<int64_t> known(cat.item_ids.begin(), cat.item_ids.end());
+  std::vector<int64_t> extra;
+  for (int64_t id : train.items) {
+    if (known.insert(id).second) extra.push_back(id);
+  }
+  std::sort(extra.begin(), extra.end());
+  for (int64_t id : extra) {
+    cat.item_ids.push_back(id);
+    cat.titles.push_back("item " + std::to_string(id));
+  }
+  return cat;
+}
+
+}  // namespace
+
+void encode_test(const Ratings& test, const Ratings* train, const Vocabulary& users,
+                 const Vocabulary& items, LabelTransform transform, PreparedData& out) {
+  std::unordered_set<int64_t> train_users, train_items;
+  if (train != nullptr) {
+    train_users.insert(train->users.begin(), train->users.end());
+    train_items.insert(train->items.begin(), train->items.end());
+  }
+  TestCoverage& cov = out.coverage;
+  cov = TestCoverage{};
+  out.test = Examples{};
+  out.test_ratings.clear();
+  for (size_t i = 0; i < test.size(); ++i) {
+    ++cov.pairs;
+    if (train != nullptr) {
+      cov.user_unseen_in_train += train_users.count(test.users[i]) == 0;
+      cov.item_unseen_in_train += train_items.count(test.items[i]) == 0;
+    }
+    const auto u = users.row_or_oov(test.users[i]);
+    const auto m = items.row_or_oov(test.items[i]);
+    if (!u || !m) {
+      ++cov.skipped_unknown;
+      continue;
+    }
+    if (!users.find(test.users[i]) || !items.find(test.items[i])) ++cov.mapped_to_oov;
+    out.test.users.push_back(*u);
+    out.test.items.push_back(*m);
+    out.test.labels.push_back(transform_label(transform, test.ratings[i]));
+    out.test_ratings.push_back(test.ratings[i]);
+    ++cov.evaluated;
+  }
+}
+
+PreparedData prepare_data(const ExperimentConfig& config) {
+  config.validate();
+  Ratings all, train, test;
+  PreparedData out;
+  if (config.explicit_split()) {
+    train = load_ratings(config.train_file);
+    test = load_ratings(config.test_file);
+    out.source = "train " + config.train_file + ", test " + config.test_file;
+  } else {
+    const std::string path = (fs::path(config.data_dir) / "u.data").string();
+    all = load_ratings(path);
+    TANDEM_CHECK(config.train_count + config.test_count <= static_cast<int64_t>(all.size()),
+                 path << " has " << all.size() << " ratings, fewer than the requested split "
+                      << config.train_count << " + " << config.test_count
+                      << " (use --train-count/--test-count)");
+    const SplitIndices split =
+        random_split(all.size(), config.seed, static_cast<size_t>(config.train_count),
+                     static_cast<size_t>(config.test_count));
+    train = all.select(split.train);
+    test = all.select(split.test);
+    out.source = path + " (seeded split " + std::to_string(config.train_count) + "/" +
+                 std::to_string(config.test_count) + ", seed " + std::to_string(config.seed) + ")";
+  }
+  Catalogue cat = build_catalogue(config.data_dir, train);
+
+  // Vocabularies as in the tutorials: users from all ratings the tutorial
+  // sees (the whole file in the seeded case, the training file otherwise);
+  // items from the catalogue (which includes every training item).
+  const Ratings& user_source = config.explicit_split() ? train : all;
+  if (config.id_mode == IdMode::kInteger) {
+    out.users = Vocabulary::identity(max_of(user_source.users));
+    out.items = Vocabulary::identity(max_of(cat.item_ids));
+  } else {
+    out.users = Vocabulary::lookup(user_source.users);
+    out.items = Vocabulary::lookup(cat.item_ids);
+  }
+
+  out.catalogue.items = std::move(cat);
+  for (int64_t id : out.catalogue.items.item_ids)
+    out.catalogue.rows.push_back(*out.items.find(id));
+
+  out.train.users.reserve(train.size());
+  out.train.items.reserve(train.size());
+  out.train.labels.reserve(train.size());
+  for (size_t i = 0; i < train.size(); ++i) {
+    // Every training id has a row: the vocabularies were built to cover them.
+    out.train.users.push_back(*out.users.find(train.users[i]));
+    out.train.items.push_back(*out.items.find(train.items[i]));
+    out.train.labels.push_back(transform_label(config.label_transform, train.ratings[i]));
+  }
+  encode_test(test, &train, out.users, out.items, config.label_transform, out);
+  return out;
+}
+
+}  // namespace tandem

@@ -1,0 +1,115 @@
+#include "tandem/app/trained_model.h"
+
+#include <cstring>
+
+#include "tandem/core/error.h"
+#include "tandem/io/model_file.h"
+
+namespace tandem {
+
+namespace {
+
+constexpr const char* kFormatName = "tandem-multitask";
+
+Tensor table_tensor(const std::string& name, const EmbeddingTable& t) {
+  return {name, {t.rows, t.dim}, t.weights};
+}
+
+std::string kind_name(Vocabulary::Kind k) {
+  return k == Vocabulary::Kind::kIdentity ? "identity" : "lookup";
+}
+
+Vocabulary::Kind kind_from(const std::string& s, const std::string& path) {
+  if (s == "identity") return Vocabulary::Kind::kIdentity;
+  if (s == "lookup") return Vocabulary::Kind::kLookup;
+  TANDEM_THROW(path << ": unknown vocabulary kind '" << s << "'");
+}
+
+void copy_tensor(const Tensor& t, std::vector<int64_t> shape, float* dst, const std::string& path) {
+  TANDEM_CHECK(t.shape == shape, path << ": tensor '" << t.name << "' has the wrong shape for the "
+                                      << "model's configuration");
+  std::memcpy(dst, t.data.data(), t.data.size() * sizeof(float));
+}
+
+}  // namespace
+
+std::vector<float> TrainedModel::catalogue_embeddings() const {
+  const int64_t d = model->shape().dim;
+  std::vector<float> out(catalogue.rows.size() * static_cast<size_t>(d));
+  model->item_table().gather(catalogue.rows.data(), static_cast<int64_t>(catalogue.rows.size()),
+                             out.data());
+  return out;
+}
+
+void save_model(const std::string& path, const TrainedModel& m) {
+  ModelBundle b;
+  b.metadata["format"] = kFormatName;
+  b.metadata["config"] = m.config.to_json();
+  b.metadata["metrics"] = m.metrics;
+  b.metadata["user_vocabulary"] = kind_name(m.users.kind());
+  b.metadata["item_vocabulary"] = kind_name(m.items.kind());
+  b.id_lists.emplace_back("user_vocabulary", m.users.defining_ids());
+  b.id_lists.emplace_back("item_vocabulary", m.items.defining_ids());
+  b.id_lists.emplace_back("catalogue_ids", m.catalogue.items.item_ids);
+  b.id_lists.emplace_back("catalogue_rows",
+                          std::vector<int64_t>(m.catalogue.rows.begin(), m.catalogue.rows.end()));
+  b.string_lists.emplace_back("catalogue_titles", m.catalogue.items.titles);
+  b.tensors.push_back(table_tensor("user_embedding", m.model->user_table()));
+  b.tensors.push_back(table_tensor("item_embedding", m.model->item_table()));
+  auto& head = const_cast<MultiTaskModel&>(*m.model).rating_head();
+  for (const auto& p : head.parameters()) {
+    b.tensors.push_back({p.name, {p.size}, std::vector<float>(p.value, p.value + p.size)});
+  }
+  write_model_file(path, b);
+}
+
+TrainedModel load_model(const std::string& path) {
+  const ModelBundle b = read_model_file(path);
+  TrainedModel m;
+  try {
+    TANDEM_CHECK(b.metadata.value("format", "") == kFormatName,
+                 path << ": not a multi-task model (format '" << b.metadata.value("format", "")
+                      << "')");
+    m.config = ExperimentConfig::from_json(b.metadata.at("config"));
+    m.metrics = b.metadata.value("metrics", nlohmann::json::object());
+    m.users = Vocabulary::from_defining_ids(
+        kind_from(b.metadata.at("user_vocabulary").get<std::string>(), path),
+        b.ids("user_vocabulary"));
+    m.items = Vocabulary::from_defining_ids(
+        kind_from(b.metadata.at("item_vocabulary").get<std::string>(), path),
+        b.ids("item_vocabulary"));
+  } catch (const nlohmann::json::exception& e) {
+    TANDEM_THROW(path << ": bad metadata: " << e.what());
+  } catch (const Error& e) {
+    TANDEM_THROW(path << ": " << e.what());
+  }
+  m.catalogue.items.item_ids = b.ids("catalogue_ids");
+  m.catalogue.items.titles = b.strings("catalogue_titles");
+  const auto& rows = b.ids("catalogue_rows");
+  TANDEM_CHECK(rows.size() == m.catalogue.items.item_ids.size() &&
+                   rows.size() == m.catalogue.items.titles.size(),
+               path << ": catalogue ids, rows and titles differ in length");
+  for (int64_t r : rows) {
+    TANDEM_CHECK(r >= 0 && r < m.items.rows(),
+                 path << ": catalogue row " << r << " outside the item table");
+    m.catalogue.rows.push_back(static_cast<int32_t>(r));
+  }
+
+  ModelShape shape;
+  shape.user_rows = m.users.rows();
+  shape.item_rows = m.items.rows();
+  shape.dim = m.config.embedding_dim;
+  shape.hidden = m.config.layer_sizes;
+  // Capacity for evaluation/prediction only; training builds its own model.
+  m.model = std::make_unique<MultiTaskModel>(shape, 1);
+  copy_tensor(b.tensor("user_embedding"), {shape.user_rows, shape.dim},
+              m.model->user_table().weights.data(), path);
+  copy_tensor(b.tensor("item_embedding"), {shape.item_rows, shape.dim},
+              m.model->item_table().weights.data(), path);
+  for (const auto& p : m.model->rating_head().parameters()) {
+    copy_tensor(b.tensor(p.name), {p.size}, p.value, path);
+  }
+  return m;
+}
+
+}  // namespace tandem

@@ -1,0 +1,77 @@
+// tandem compare: the tutorials' table.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cmd_options.h"
+#include "commands.h"
+#include "tandem/app/experiment.h"
+
+namespace tandem::cli {
+
+namespace {
+
+const char* display_name(const std::string& model) {
+  if (model == "rating") return "rating-specialised";
+  if (model == "retrieval") return "retrieval-specialised";
+  if (model == "joint") return "multi-task";
+  return model.c_str();
+}
+
+void print_table(const ExperimentConfig& c, const PreparedData& data,
+                 const std::vector<RunResult>& results) {
+  std::printf("\nPreset %s on %s\n", c.preset.c_str(), data.source.c_str());
+  char acc_header[64];
+  std::snprintf(acc_header, sizeof acc_header, "Top-%lld accuracy (↑)", static_cast<long long>(c.k));
+  std::printf("| %-21s | %-19s | %-8s | %-9s |\n", "Model", acc_header, "RMSE (↓)", "Train (s)");
+  std::printf("|-----------------------|---------------------|----------|-----------|\n");
+  for (const auto& r : results) {
+    std::printf("| %-21s | %19.3f | %8.3f | %9.2f |\n", display_name(r.model), r.eval.topk_accuracy,
+                r.eval.rmse, r.train_seconds);
+  }
+  const auto& e = results.front().eval;
+  std::printf("Top-%lld accuracy over %.0f test pairs%s, full catalogue of %zu items; RMSE %s.\n",
+              static_cast<long long>(c.k), e.topk_weight,
+              c.topk_min_rating ? " rated 5 stars" : "", data.catalogue.size(),
+              c.label_transform == LabelTransform::kRaw ? "in stars" : "on the (rating-1)/4 scale");
+  const auto& cov = data.coverage;
+  if (cov.skipped_unknown + cov.mapped_to_oov + cov.user_unseen_in_train + cov.item_unseen_in_train > 0) {
+    std::printf("Test pairs: %lld, users unseen in training %lld, items unseen %lld, "
+                "mapped to OOV %lld, skipped (unknown id) %lld.\n",
+                static_cast<long long>(cov.pairs), static_cast<long long>(cov.user_unseen_in_train),
+                static_cast<long long>(cov.item_unseen_in_train),
+                static_cast<long long>(cov.mapped_to_oov), static_cast<long long>(cov.skipped_unknown));
+  }
+}
+
+}  // namespace
+
+Action add_compare(CLI::App& app) {
+  auto opts = std::make_shared<ExperimentOptions>();
+  auto output_dir = std::make_shared<std::string>();
+  opts->add_to(app, /*with_weights=*/false);
+  app.add_option("--output-dir", *output_dir,
+                 "Save the three models as rating.tandem, retrieval.tandem, joint.tandem here");
+  return [opts, output_dir] {
+    const ExperimentConfig base = opts->resolve();
+    const PreparedData data = prepare_data(base);
+    if (!output_dir->empty()) std::filesystem::create_directories(*output_dir);
+    std::vector<RunResult> results;
+    for (const auto& v : tutorial_variants()) {
+      ExperimentConfig c = base;
+      c.weights = v.weights;
+      auto [model, result] = train_and_evaluate(c, data, v.name, epoch_printer(c, opts->quiet));
+      if (opts->json) std::cout << result.to_json().dump() << std::endl;
+      if (!output_dir->empty()) {
+        const auto path = std::filesystem::path(*output_dir) / (v.name + ".tandem");
+        save_model(path.string(), model);
+        if (!opts->quiet) std::fprintf(stderr, "saved %s\n", path.c_str());
+      }
+      results.push_back(std::move(result));
+    }
+    if (!opts->json) print_table(base, data, results);
+    return 0;
+  };
+}
+
+}  // namespace tandem::cli

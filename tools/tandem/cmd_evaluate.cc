@@ -1,0 +1,55 @@
+// tandem evaluate: a saved model on its own test split (or --test FILE).
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+#include "tandem/app/evaluation.h"
+#include "tandem/app/experiment.h"
+#include "tandem/app/reference_split.h"
+
+namespace tandem::cli {
+
+Action add_evaluate(CLI::App& app) {
+  struct Options {
+    std::string model, data, test;
+    std::optional<int64_t> k;
+    std::optional<int> threads;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  app.add_option("--model,-m", o->model, "Model file")->required();
+  app.add_option("--data", o->data, "Data directory, if it moved since training");
+  app.add_option("--test", o->test, "Evaluate on this u.data-format file instead");
+  app.add_option("--k", o->k, "K of the top-K accuracy (default: the model's)");
+  app.add_option("--threads", o->threads, "BLAS threads");
+  app.add_flag("--json", o->json, "One JSON object on stdout");
+  return [o] {
+    TrainedModel m = load_model(o->model);
+    if (o->k) m.config.k = *o->k;
+    if (o->threads) m.config.threads = *o->threads;
+    m.config.validate();
+    apply_threads(m.config);
+    const PreparedData data = model_test_set(m, o->data, o->test);
+    const EvalResult r = evaluate(*m.model, m.config, m.catalogue, data.test, data.test_ratings);
+    if (o->json) {
+      nlohmann::json j = r.to_json();
+      j["model"] = o->model;
+      j["preset"] = m.config.preset;
+      j["test"] = data.coverage.to_json();
+      std::cout << j.dump() << std::endl;
+    } else {
+      std::printf("Model %s (preset %s) on %s\n", o->model.c_str(), m.config.preset.c_str(),
+                  data.source.c_str());
+      std::printf("top-%lld accuracy %.4f over %.0f pairs, RMSE %.4f over %lld pairs\n",
+                  static_cast<long long>(r.k), r.topk_accuracy, r.topk_weight, r.rmse,
+                  static_cast<long long>(r.evaluated));
+      const auto& c = data.coverage;
+      std::printf("test pairs %lld: mapped to OOV %lld, skipped (unknown id) %lld\n",
+                  static_cast<long long>(c.pairs), static_cast<long long>(c.mapped_to_oov),
+                  static_cast<long long>(c.skipped_unknown));
+    }
+    return 0;
+  };
+}
+
+}  // namespace tandem::cli

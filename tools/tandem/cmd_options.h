@@ -1,0 +1,36 @@
+// Options shared by compare and train: a preset plus explicit overrides.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tandem/app/experiment.h"
+#include "tandem/app/experiment_config.h"
+
+namespace tandem::cli {
+
+struct ExperimentOptions {
+  std::string preset = "kerasrs";
+  std::string data, train_file, test_file;
+  std::optional<uint64_t> seed;
+  std::optional<int64_t> train_count, test_count, embedding_dim, batch_size, k, eval_batch_size;
+  std::vector<int64_t> layers;
+  bool layers_given = false;
+  std::optional<float> learning_rate, ranking_weight, retrieval_weight;
+  std::optional<int> epochs, threads;
+  bool json = false;
+  bool quiet = false;
+
+  // Registers the options; `with_weights` adds --ranking-weight/--retrieval-weight.
+  void add_to(CLI::App& app, bool with_weights);
+  // The preset with every given override applied and the data located.
+  ExperimentConfig resolve() const;
+};
+
+// Prints one line per epoch to stderr (nothing when quiet).
+EpochCallback epoch_printer(const ExperimentConfig& config, bool quiet);
+
+}  // namespace tandem::cli

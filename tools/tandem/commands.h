@@ -1,0 +1,18 @@
+// The tandem command-line tool: one function per subcommand registers its
+// options on the CLI11 app and returns the action to run when selected.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace tandem::cli {
+
+using Action = std::function<int()>;
+
+Action add_compare(CLI::App& app);
+Action add_train(CLI::App& app);
+Action add_evaluate(CLI::App& app);
+Action add_recommend(CLI::App& app);
+
+}  // namespace tandem::cli
