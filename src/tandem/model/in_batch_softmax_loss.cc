@@ -5,6 +5,7 @@
 
 #include "tandem/core/blas.h"
 #include "tandem/core/error.h"
+#include "tandem/core/vector_math.h"
 
 namespace tandem {
 
@@ -38,11 +39,7 @@ double InBatchSoftmaxLoss::run(const float* q, const float* c, int64_t n, int64_
       const float positive = row[diag];
       float mx = row[0];
       for (int64_t j = 1; j < n; ++j) mx = std::max(mx, row[j]);
-      double sum = 0.0;
-      for (int64_t j = 0; j < n; ++j) {
-        row[j] = std::exp(row[j] - mx);
-        sum += row[j];
-      }
+      const double sum = exp_shifted_sum(row, n, mx);
       loss += static_cast<double>(mx) + std::log(sum) - static_cast<double>(positive);
       if (grad) {
         const float inv = static_cast<float>(scale / sum);

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs the whole test suite (unit, gradient, end-to-end on
+# MovieLens-100K from ../shared/data/ml-100k or $TANDEM_DATA).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/build.sh"
+cd "${TANDEM_BUILD_DIR:-$root/build}"
+ctest --output-on-failure -j 2 "$@"

@@ -1,0 +1,43 @@
+#include "tandem/core/vector_math.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+namespace tandem {
+namespace {
+
+TEST(ExpApprox, RelativeErrorBelow3e7OverTheUsedRange) {
+  double worst = 0.0;
+  for (float x = -80.0f; x <= 80.0f; x += 0.001953125f) {
+    const double exact = std::exp(static_cast<double>(x));
+    const double rel = std::fabs(exp_approx(x) - exact) / exact;
+    worst = std::max(worst, rel);
+  }
+  EXPECT_LT(worst, 3e-7);
+}
+
+TEST(ExpApprox, ExactAtZeroAndClampsExtremes) {
+  EXPECT_EQ(exp_approx(0.0f), 1.0f);
+  EXPECT_GT(exp_approx(-1000.0f), 0.0f);
+  EXPECT_LT(exp_approx(-1000.0f), 1e-37f);
+  EXPECT_TRUE(std::isfinite(exp_approx(1000.0f)));
+}
+
+TEST(ExpShiftedSum, MatchesScalarReference) {
+  std::vector<float> x(1003);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(static_cast<float>(i)) * 7.0f;
+  std::vector<float> y = x;
+  const double sum = exp_shifted_sum(y.data(), static_cast<int64_t>(y.size()), 7.0f);
+  double ref = 0.0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double e = std::exp(static_cast<double>(x[i] - 7.0f));  // same float shift
+    EXPECT_NEAR(y[i], e, 3e-7 * e + 1e-30) << i;
+    ref += e;
+  }
+  EXPECT_NEAR(sum, ref, 1e-5 * ref);
+}
+
+}  // namespace
+}  // namespace tandem

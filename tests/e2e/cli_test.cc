@@ -1,0 +1,181 @@
+// The tandem binary end to end on MovieLens-100K: train -> evaluate ->
+// recommend, compare's JSON, explicit train/test files, and bad input at the
+// CLI edge. Short trainings (1 epoch) keep this fast; quality bands are
+// asserted in quality_test.cc.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "e2e_util.h"
+
+namespace tandem::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tandem_cli_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string data_flag() const { return "--data '" + movielens_dir() + "'"; }
+  fs::path dir_;
+};
+
+TEST_F(Cli, TrainEvaluateRecommendRoundTrip) {
+  TANDEM_REQUIRE_MOVIELENS();
+  const std::string model = path("joint.tandem");
+  auto train = run_tandem("train --preset kerasrs " + data_flag() +
+                          " --epochs 1 --seed 3 --threads 1 --json --quiet --output '" + model + "'");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  const auto t = nlohmann::json::parse(train.out);
+  for (const char* f : {"model", "k", "topk_accuracy", "rmse", "train_seconds"})
+    EXPECT_TRUE(t.contains(f)) << f;
+  EXPECT_EQ(t["k"], 10);
+  ASSERT_TRUE(fs::exists(model));
+
+  // evaluate re-creates the same split from the seed stored in the file and
+  // must reproduce the training run's metrics exactly.
+  auto eval = run_tandem("evaluate --json --threads 1 --model '" + model + "'");
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  const auto e = nlohmann::json::parse(eval.out);
+  EXPECT_DOUBLE_EQ(e["topk_accuracy"].get<double>(), t["topk_accuracy"].get<double>());
+  EXPECT_DOUBLE_EQ(e["rmse"].get<double>(), t["rmse"].get<double>());
+  EXPECT_EQ(e["test"]["pairs"], 20000);
+
+  auto rec = run_tandem("recommend --json --model '" + model + "' --user 5 --k 10");
+  ASSERT_EQ(rec.exit_code, 0) << rec.err;
+  const auto r = nlohmann::json::parse(rec.out);
+  ASSERT_EQ(r["items"].size(), 10u);
+  double last = 1e30;
+  for (const auto& item : r["items"]) {
+    EXPECT_FALSE(item["title"].get<std::string>().empty());
+    const double s = item["score"].get<double>();
+    EXPECT_LE(s, last);
+    last = s;
+    const double stars = item["predicted_rating"].get<double>();
+    EXPECT_GT(stars, -5.0);
+    EXPECT_LT(stars, 10.0);
+  }
+  // Text output: one "title: stars" line per item after a header.
+  auto text = run_tandem("recommend --model '" + model + "' --user 5");
+  ASSERT_EQ(text.exit_code, 0);
+  EXPECT_EQ(std::count(text.out.begin(), text.out.end(), '\n'), 11);
+}
+
+TEST_F(Cli, CompareJsonHasOneLinePerVariant) {
+  TANDEM_REQUIRE_MOVIELENS();
+  auto r = run_tandem("compare --preset tfrs " + data_flag() +
+                      " --epochs 1 --train-count 20000 --test-count 5000 --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<std::string> models;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    models.push_back(j["model"]);
+    EXPECT_EQ(j["k"], 100);
+    EXPECT_GE(j["topk_accuracy"].get<double>(), 0.0);
+    EXPECT_GT(j["rmse"].get<double>(), 0.0);
+    EXPECT_GT(j["train_seconds"].get<double>(), 0.0);
+  }
+  EXPECT_EQ(models, (std::vector<std::string>{"rating", "retrieval", "joint"}));
+}
+
+TEST_F(Cli, ExplicitTrainTestFilesCountUnknownIds) {
+  TANDEM_REQUIRE_MOVIELENS();
+  // A train file and a test file with one unknown user and one unknown item.
+  std::ifstream in(fs::path(movielens_dir()) / "u.data");
+  std::ofstream train(path("train.tsv")), test(path("test.tsv"));
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line) && n < 30000) (n++ % 5 == 0 ? test : train) << line << "\n";
+  test << "99999\t1\t4\t881250949\n";  // unknown user
+  test << "1\t88888\t3\t881250949\n";  // unknown item
+  train.close();
+  test.close();
+  for (const char* preset : {"kerasrs", "tfrs"}) {
+    auto r = run_tandem(std::string("train --preset ") + preset + " " + data_flag() +
+                        " --train '" + path("train.tsv") + "' --test '" + path("test.tsv") +
+                        "' --epochs 1 --json --quiet");
+    ASSERT_EQ(r.exit_code, 0) << preset << ": " << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["test"]["pairs"], 6002) << preset;
+    EXPECT_GE(j["test"]["user_unseen_in_train"].get<int>(), 1) << preset;
+    EXPECT_GE(j["test"]["item_unseen_in_train"].get<int>(), 1) << preset;
+    if (std::string(preset) == "kerasrs") {
+      // Integer ids: no row for ids beyond the table; skipped and counted.
+      EXPECT_GE(j["test"]["skipped_unknown"].get<int>(), 2);
+      EXPECT_EQ(j["test"]["mapped_to_oov"], 0);
+    } else {
+      // Vocabulary: unknown ids use the OOV row; evaluated and counted.
+      EXPECT_EQ(j["test"]["skipped_unknown"], 0);
+      EXPECT_GE(j["test"]["mapped_to_oov"].get<int>(), 2);
+    }
+  }
+}
+
+TEST_F(Cli, BadInputGivesClearErrorsNotCrashes) {
+  TANDEM_REQUIRE_MOVIELENS();
+  const std::string model = path("m.tandem");
+  auto train = run_tandem("train --preset kerasrs " + data_flag() +
+                          " --epochs 1 --train-count 5000 --test-count 1000 --quiet --output '" +
+                          model + "'");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+
+  auto unknown_user = run_tandem("recommend --model '" + model + "' --user 123456");
+  EXPECT_EQ(unknown_user.exit_code, 1);
+  EXPECT_NE(unknown_user.err.find("user 123456"), std::string::npos) << unknown_user.err;
+
+  // Corrupt one byte in the middle: refused with the file named.
+  {
+    std::fstream f(model, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(model) / 2));
+    f.put('\x5a');
+  }
+  auto corrupt = run_tandem("evaluate --model '" + model + "'");
+  EXPECT_EQ(corrupt.exit_code, 1);
+  EXPECT_NE(corrupt.err.find("m.tandem"), std::string::npos) << corrupt.err;
+  EXPECT_NE(corrupt.err.find("corrupt"), std::string::npos) << corrupt.err;
+
+  // Truncated file.
+  fs::resize_file(model, 100);
+  auto truncated = run_tandem("recommend --model '" + model + "' --user 5");
+  EXPECT_EQ(truncated.exit_code, 1);
+  EXPECT_NE(truncated.err.find("truncated"), std::string::npos) << truncated.err;
+
+  // Malformed ratings file: names the file and line.
+  {
+    std::ofstream bad(path("bad.tsv"));
+    bad << "1\t2\t3\t4\n1\t2\tx\t4\n";
+  }
+  auto bad = run_tandem("train --train '" + path("bad.tsv") + "' --test '" + path("bad.tsv") +
+                        "' --quiet");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("bad.tsv:2"), std::string::npos) << bad.err;
+
+  // Missing data directory: says where it looked.
+  auto missing = run_tandem("compare --data '" + path("nowhere") + "' --quiet");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("nowhere"), std::string::npos) << missing.err;
+
+  // Absurd sizes are refused before any allocation.
+  auto absurd = run_tandem("train " + data_flag() + " --embedding-dim 100000000 --quiet");
+  EXPECT_EQ(absurd.exit_code, 1);
+  EXPECT_NE(absurd.err.find("embedding dimension"), std::string::npos) << absurd.err;
+
+  // Unknown preset: CLI11 rejects it and lists the choices.
+  auto preset = run_tandem("compare --preset nope");
+  EXPECT_NE(preset.exit_code, 0);
+  EXPECT_NE((preset.err + preset.out).find("kerasrs"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tandem::testing

@@ -1,0 +1,76 @@
+// Helpers for end-to-end tests: where the real data is, and running the
+// tandem binary.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <sys/wait.h>
+
+namespace tandem::testing {
+
+// MovieLens-100K: $TANDEM_DATA, else ../shared/data/ml-100k beside the source
+// tree. Missing data fails the test (CI must never silently skip the
+// end-to-end checks) unless TANDEM_ALLOW_MISSING_DATA=1.
+inline std::string movielens_dir() {
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("TANDEM_DATA"); env && *env) return env;
+  const char* src = std::getenv("TANDEM_SOURCE_DIR");
+  const fs::path root = src ? fs::path(src) : fs::current_path();
+  return (root / ".." / "shared" / "data" / "ml-100k").lexically_normal().string();
+}
+
+inline bool have_movielens() {
+  return std::filesystem::exists(std::filesystem::path(movielens_dir()) / "u.data");
+}
+
+#define TANDEM_REQUIRE_MOVIELENS()                                                        \
+  do {                                                                                    \
+    if (!::tandem::testing::have_movielens()) {                                           \
+      const char* allow = std::getenv("TANDEM_ALLOW_MISSING_DATA");                       \
+      if (allow && std::string(allow) == "1") GTEST_SKIP() << "MovieLens-100K not found"; \
+      FAIL() << "MovieLens-100K not found at " << ::tandem::testing::movielens_dir()      \
+             << " (set TANDEM_DATA)";                                                     \
+    }                                                                                     \
+  } while (0)
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+inline std::string tandem_binary() {
+  const char* b = std::getenv("TANDEM_BINARY");
+  return b ? b : "./tandem";
+}
+
+// Runs `tandem <args>` through the shell; args must already be quoted.
+inline CommandResult run_tandem(const std::string& args) {
+  namespace fs = std::filesystem;
+  static int counter = 0;
+  const fs::path err_file =
+      fs::temp_directory_path() / ("tandem_e2e_err_" + std::to_string(::getpid()) + "_" +
+                                   std::to_string(counter++));
+  const std::string cmd = tandem_binary() + " " + args + " 2>" + err_file.string();
+  CommandResult r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (FILE* f = std::fopen(err_file.c_str(), "r")) {
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) r.err.append(buf.data(), n);
+    std::fclose(f);
+  }
+  fs::remove(err_file);
+  return r;
+}
+
+}  // namespace tandem::testing
