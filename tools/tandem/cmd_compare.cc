@@ -1,4 +1,5 @@
 // tandem compare: the tutorials' table.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -21,12 +22,16 @@ const char* display_name(const std::string& model) {
 void print_table(const ExperimentConfig& c, const PreparedData& data,
                  const std::vector<RunResult>& results) {
   std::printf("\nPreset %s on %s\n", c.preset.c_str(), data.source.c_str());
-  char acc_header[64];
-  std::snprintf(acc_header, sizeof acc_header, "Top-%lld accuracy (↑)", static_cast<long long>(c.k));
-  std::printf("| %-21s | %-19s | %-8s | %-9s |\n", "Model", acc_header, "RMSE (↓)", "Train (s)");
-  std::printf("|-----------------------|---------------------|----------|-----------|\n");
+  // Column widths are in characters; the arrows are 3 bytes but 1 column wide.
+  const std::string acc = "Top-" + std::to_string(c.k) + " accuracy (↑)";
+  const int acc_width = std::max<int>(19, static_cast<int>(acc.size()) - 2);
+  std::printf("| %-21s | %-*s | %-10s | %-9s |\n", "Model", acc_width + 2, acc.c_str(), "RMSE (↓)",
+              "Train (s)");
+  std::printf("|-----------------------|%s|----------|-----------|\n",
+              std::string(static_cast<size_t>(acc_width) + 2, '-').c_str());
   for (const auto& r : results) {
-    std::printf("| %-21s | %19.3f | %8.3f | %9.2f |\n", display_name(r.model), r.eval.topk_accuracy,
+    std::printf("| %-21s | %*.3f | %8.3f | %9.2f |\n", display_name(r.model), acc_width,
+                r.eval.topk_accuracy,
                 r.eval.rmse, r.train_seconds);
   }
   const auto& e = results.front().eval;
