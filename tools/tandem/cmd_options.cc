@@ -27,7 +27,11 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
   app.add_option("--learning-rate", learning_rate, "Adagrad learning rate (default 0.1)");
   app.add_option("--batch-size", batch_size, "Training batch size (preset: 1000 / 8192)");
   app.add_option("--epochs", epochs, "Training epochs (preset: 5 / 3)");
-  app.add_option("--threads", threads, "BLAS threads (default: all cores)");
+  app.add_option("--threads", threads, "Threads (default: all cores)");
+  app.add_option("--parallelism", parallelism,
+                 "How training uses the threads: batch (split each batch between threads) or "
+                 "blas (multi-threaded BLAS)")
+      ->check(CLI::IsMember({"batch", "blas"}));
   app.add_option("--k", k, "K of the top-K accuracy (preset: 10 / 100)");
   app.add_option("--eval-batch-size", eval_batch_size, "Evaluation batch size");
   if (with_weights) {
@@ -50,6 +54,7 @@ ExperimentConfig ExperimentOptions::resolve() const {
   if (batch_size) c.batch_size = *batch_size;
   if (epochs) c.epochs = *epochs;
   if (threads) c.threads = *threads;
+  if (!parallelism.empty()) c.parallelism = parse_parallelism(parallelism);
   if (k) c.k = *k;
   if (eval_batch_size) c.eval_batch_size = *eval_batch_size;
   if (ranking_weight) c.weights.ranking = *ranking_weight;

@@ -21,6 +21,7 @@ struct ExperimentOptions {
   bool layers_given = false;
   std::optional<float> learning_rate, ranking_weight, retrieval_weight;
   std::optional<int> epochs, threads;
+  std::string parallelism;
   bool json = false;
   bool quiet = false;
 

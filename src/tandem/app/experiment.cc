@@ -39,14 +39,18 @@ std::vector<Variant> tutorial_variants() {
   return {{"rating", {1.0f, 0.0f}}, {"retrieval", {0.0f, 1.0f}}, {"joint", {1.0f, 1.0f}}};
 }
 
-void apply_threads(const ExperimentConfig& config) { blas::set_threads(config.threads); }
+void apply_threads(const ExperimentConfig& config) { blas::set_threads(effective_threads(config)); }
 
 std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& config,
                                                       const PreparedData& data,
                                                       const std::string& name,
                                                       const EpochCallback& on_epoch) {
   config.validate();
-  apply_threads(config);
+  const int threads = effective_threads(config);
+  const bool split_batches = config.parallelism == Parallelism::kBatch && threads > 1;
+  // Batch splitting: each worker calls a single-threaded BLAS. Otherwise the
+  // BLAS gets the threads.
+  blas::set_threads(split_batches ? 1 : threads);
   ModelShape shape;
   shape.user_rows = data.users.rows();
   shape.item_rows = data.items.rows();
@@ -59,7 +63,8 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   tm.items = data.items;
   tm.catalogue = data.catalogue;
   tm.model = std::make_unique<MultiTaskModel>(
-      shape, std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size())));
+      shape, std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size())),
+      split_batches ? threads : 1);
   tm.model->init(derive_seed(config.seed, kInitStream));
 
   TrainConfig tc;
@@ -69,6 +74,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   tc.epochs = config.epochs;
   tc.reshuffle_each_epoch = config.reshuffle_each_epoch;
   tc.shuffle_seed = derive_seed(config.seed, kShuffleStream);
+  tc.workers = split_batches ? threads : 1;
   Trainer trainer(*tm.model, tc);
 
   RunResult r;
@@ -79,6 +85,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
     if (on_epoch) on_epoch(name, e);
   });
   for (const auto& e : r.history) r.train_seconds += e.seconds;
+  blas::set_threads(threads);  // evaluation's large GEMMs use the BLAS threads
   r.eval = evaluate(*tm.model, config, data.catalogue, data.test, data.test_ratings);
   tm.metrics = r.to_json();
   return {std::move(tm), std::move(r)};

@@ -1,6 +1,8 @@
 #include "tandem/app/experiment_config.h"
 
+#include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "tandem/core/error.h"
 
@@ -65,6 +67,20 @@ void ExperimentConfig::validate() const {
   TANDEM_CHECK(eval_batch_size > 0, "evaluation batch size must be positive");
 }
 
+std::string to_string(Parallelism p) { return p == Parallelism::kBatch ? "batch" : "blas"; }
+
+Parallelism parse_parallelism(const std::string& s) {
+  if (s == "batch") return Parallelism::kBatch;
+  if (s == "blas") return Parallelism::kBlas;
+  TANDEM_THROW("unknown parallelism '" << s << "' (batch or blas)");
+}
+
+int effective_threads(const ExperimentConfig& config) {
+  if (config.threads > 0) return config.threads;
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(std::min(hw, 64u));
+}
+
 std::string to_string(IdMode m) { return m == IdMode::kInteger ? "integer" : "vocabulary"; }
 std::string to_string(LabelTransform t) { return t == LabelTransform::kRaw ? "raw" : "unit"; }
 
@@ -98,7 +114,8 @@ nlohmann::json ExperimentConfig::to_json() const {
                 {"batch_size", batch_size},
                 {"epochs", epochs},
                 {"reshuffle_each_epoch", reshuffle_each_epoch},
-                {"threads", threads}};
+                {"threads", threads},
+                {"parallelism", to_string(parallelism)}};
   j["evaluate"] = {{"k", k}, {"eval_batch_size", eval_batch_size}};
   j["evaluate"]["topk_min_rating"] =
       topk_min_rating ? nlohmann::json(*topk_min_rating) : nlohmann::json(nullptr);
@@ -135,6 +152,7 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.epochs = t.at("epochs").get<int>();
     c.reshuffle_each_epoch = t.at("reshuffle_each_epoch").get<bool>();
     c.threads = t.at("threads").get<int>();
+    c.parallelism = parse_parallelism(t.value("parallelism", std::string("batch")));
     const auto& e = j.at("evaluate");
     c.k = e.at("k").get<int64_t>();
     c.eval_batch_size = e.at("eval_batch_size").get<int64_t>();

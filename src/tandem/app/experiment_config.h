@@ -28,6 +28,8 @@ enum class LabelTransform {
   kUnitInterval,  // (r - 1) / 4 (Keras-RS)
 };
 
+enum class Parallelism { kBatch, kBlas };
+
 struct ExperimentConfig {
   std::string preset;
 
@@ -51,7 +53,10 @@ struct ExperimentConfig {
   int64_t batch_size = 1000;
   int epochs = 5;
   bool reshuffle_each_epoch = false;
-  int threads = 0;  // BLAS threads; 0 = library default
+  int threads = 0;  // 0 = all cores
+  // How training uses the threads: split each batch between worker threads
+  // (each calling a single-threaded BLAS), or hand them to the BLAS.
+  Parallelism parallelism = Parallelism::kBatch;
 
   // Evaluation.
   int64_t k = 10;
@@ -76,6 +81,10 @@ float transform_label(LabelTransform t, float rating);
 float rating_from_label(LabelTransform t, float label);
 
 std::string to_string(IdMode m);
+std::string to_string(Parallelism p);
+Parallelism parse_parallelism(const std::string& s);
+// config.threads, or the machine's core count when it is 0.
+int effective_threads(const ExperimentConfig& config);
 std::string to_string(LabelTransform t);
 
 }  // namespace tandem

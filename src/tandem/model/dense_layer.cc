@@ -29,7 +29,11 @@ void DenseLayer::init_glorot(Rng& rng) {
 
 void DenseLayer::fprop(int64_t batch) {
   TANDEM_CHECK(batch <= max_batch_, "batch " << batch << " exceeds layer capacity " << max_batch_);
-  forward(input_, batch, output_.data());
+  fprop_rows(0, batch);
+}
+
+void DenseLayer::fprop_rows(int64_t r0, int64_t r1) {
+  forward(input_ + r0 * in_, r1 - r0, output_.data() + r0 * out_);
 }
 
 void DenseLayer::forward(const float* x, int64_t n, float* y) const {
@@ -45,25 +49,28 @@ void DenseLayer::forward(const float* x, int64_t n, float* y) const {
   }
 }
 
-void DenseLayer::bprop(int64_t batch) {
-  float* dy = output_grad_.data();
+void DenseLayer::bprop(int64_t batch) { bprop_rows(0, batch, kernel_grad_.data(), bias_grad_.data()); }
+
+void DenseLayer::bprop_rows(int64_t r0, int64_t r1, float* kernel_grad, float* bias_grad) {
+  const int64_t rows = r1 - r0;
+  float* dy = output_grad_.data() + r0 * out_;
+  const float* x = input_ + r0 * in_;
   if (act_ == Activation::kRelu) {
     // ReLU' from the stored output: y > 0 exactly where the pre-activation was.
-    const float* y = output_.data();
-    const int64_t n = batch * out_;
+    const float* y = output_.data() + r0 * out_;
+    const int64_t n = rows * out_;
     for (int64_t i = 0; i < n; ++i) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
   }
   // dW = x^T dy; db = column sums of dy; dx = dy W^T.
-  blas::gemm(true, false, in_, out_, batch, 1.0f, input_, in_, dy, out_, 0.0f, kernel_grad_.data(),
-             out_);
-  for (int64_t j = 0; j < out_; ++j) bias_grad_[j] = 0.0f;
-  for (int64_t i = 0; i < batch; ++i) {
+  blas::gemm(true, false, in_, out_, rows, 1.0f, x, in_, dy, out_, 0.0f, kernel_grad, out_);
+  for (int64_t j = 0; j < out_; ++j) bias_grad[j] = 0.0f;
+  for (int64_t i = 0; i < rows; ++i) {
     const float* row = dy + i * out_;
-    for (int64_t j = 0; j < out_; ++j) bias_grad_[j] += row[j];
+    for (int64_t j = 0; j < out_; ++j) bias_grad[j] += row[j];
   }
   if (input_grad_ != nullptr) {
-    blas::gemm(false, true, batch, in_, out_, 1.0f, dy, out_, kernel_.data(), out_, 0.0f,
-               input_grad_, in_);
+    blas::gemm(false, true, rows, in_, out_, 1.0f, dy, out_, kernel_.data(), out_, 0.0f,
+               input_grad_ + r0 * in_, in_);
   }
 }
 

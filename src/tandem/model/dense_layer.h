@@ -33,12 +33,21 @@ class DenseLayer {
   // gradient buffers (overwritten, not accumulated) and dL/dx in input_grad.
   void bprop(int64_t batch);
 
+  // The same on rows [r0, r1) only, so that workers can each take a slice of
+  // the batch: fprop_rows writes those output rows; bprop_rows writes those
+  // input-gradient rows and this slice's dL/dW, dL/db into `kernel_grad`
+  // ([in, out]) and `bias_grad` ([out]), overwritten.
+  void fprop_rows(int64_t r0, int64_t r1);
+  void bprop_rows(int64_t r0, int64_t r1, float* kernel_grad, float* bias_grad);
+
   int64_t in() const { return in_; }
   int64_t out() const { return out_; }
   const float* output() const { return output_.data(); }
   float* output_grad() { return output_grad_.data(); }
 
   float* kernel() { return kernel_.data(); }  // [in, out]
+  float* kernel_grad_buffer() { return kernel_grad_.data(); }
+  float* bias_grad_buffer() { return bias_grad_.data(); }
   float* bias() { return bias_.data(); }      // [out]
   const float* kernel_grad() const { return kernel_grad_.data(); }
   const float* bias_grad() const { return bias_grad_.data(); }

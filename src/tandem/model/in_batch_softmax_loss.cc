@@ -9,29 +9,68 @@
 
 namespace tandem {
 
-InBatchSoftmaxLoss::InBatchSoftmaxLoss(int64_t max_batch, int64_t block_rows)
-    : max_batch_(max_batch), block_rows_(std::min(block_rows, max_batch)) {
-  TANDEM_CHECK(max_batch > 0 && block_rows > 0, "in-batch softmax needs positive sizes");
-  scores_.assign(static_cast<size_t>(block_rows_ * max_batch_), 0.0f);
+InBatchSoftmaxLoss::InBatchSoftmaxLoss(int64_t max_batch, int64_t block_rows, int workers)
+    : max_batch_(max_batch), block_rows_(std::min(block_rows, max_batch)), workers_(workers) {
+  TANDEM_CHECK(max_batch > 0 && block_rows > 0 && workers >= 1,
+               "in-batch softmax needs positive sizes");
+  scores_.resize(static_cast<size_t>(workers));
+  for (auto& s : scores_) s.assign(static_cast<size_t>(block_rows_ * max_batch_), 0.0f);
+  partial_dc_.resize(static_cast<size_t>(workers));
+  worker_losses_.assign(static_cast<size_t>(workers), 0.0);
+}
+
+int64_t InBatchSoftmaxLoss::scratch_bytes() const {
+  int64_t b = 0;
+  for (const auto& s : scores_) b += static_cast<int64_t>(s.size() * sizeof(float));
+  for (const auto& s : partial_dc_) b += static_cast<int64_t>(s.size() * sizeof(float));
+  return b;
 }
 
 double InBatchSoftmaxLoss::forward(const float* q, const float* c, int64_t n, int64_t d) {
-  return run(q, c, n, d, 0.0f, nullptr, nullptr);
+  TANDEM_CHECK(n <= max_batch_, "batch " << n << " exceeds in-batch softmax capacity " << max_batch_);
+  return run_rows(q, c, n, d, 0.0f, nullptr, nullptr, 0, n, scores_[0].data());
 }
 
 double InBatchSoftmaxLoss::forward_backward(const float* q, const float* c, int64_t n, int64_t d,
-                                            float scale, float* dq, float* dc) {
-  return run(q, c, n, d, scale, dq, dc);
+                                            float scale, float* dq, float* dc, ThreadPool* pool) {
+  TANDEM_CHECK(n <= max_batch_, "batch " << n << " exceeds in-batch softmax capacity " << max_batch_);
+  const int workers = pool ? pool->size() : 1;
+  TANDEM_CHECK(workers <= workers_, "in-batch softmax built for " << workers_ << " workers, run with "
+                                                                  << workers);
+  if (workers == 1) return run_rows(q, c, n, d, scale, dq, dc, 0, n, scores_[0].data());
+  std::vector<double>& losses = worker_losses_;
+  for (int w = 1; w < workers; ++w) {
+    auto& p = partial_dc_[static_cast<size_t>(w)];
+    if (static_cast<int64_t>(p.size()) < n * d) p.resize(static_cast<size_t>(max_batch_ * d));
+  }
+  pool->run([&](int w) {
+    const Range r = split_range(n, workers, w);
+    // Worker 0 adds straight into dc; the others into private buffers.
+    float* my_dc = dc;
+    if (w > 0) {
+      my_dc = partial_dc_[static_cast<size_t>(w)].data();
+      std::fill_n(my_dc, n * d, 0.0f);
+    }
+    losses[static_cast<size_t>(w)] =
+        run_rows(q, c, n, d, scale, dq, my_dc, r.begin, r.end, scores_[static_cast<size_t>(w)].data());
+  });
+  double loss = 0.0;
+  for (int w = 0; w < workers; ++w) {
+    loss += losses[static_cast<size_t>(w)];
+    if (w == 0) continue;
+    const float* p = partial_dc_[static_cast<size_t>(w)].data();
+    for (int64_t i = 0; i < n * d; ++i) dc[i] += p[i];
+  }
+  return loss;
 }
 
-double InBatchSoftmaxLoss::run(const float* q, const float* c, int64_t n, int64_t d, float scale,
-                               float* dq, float* dc) {
-  TANDEM_CHECK(n <= max_batch_, "batch " << n << " exceeds in-batch softmax capacity " << max_batch_);
+double InBatchSoftmaxLoss::run_rows(const float* q, const float* c, int64_t n, int64_t d,
+                                    float scale, float* dq, float* dc, int64_t r_begin,
+                                    int64_t r_end, float* s) {
   const bool grad = dq != nullptr;
   double loss = 0.0;
-  for (int64_t r0 = 0; r0 < n; r0 += block_rows_) {
-    const int64_t rows = std::min(block_rows_, n - r0);
-    float* s = scores_.data();
+  for (int64_t r0 = r_begin; r0 < r_end; r0 += block_rows_) {
+    const int64_t rows = std::min(block_rows_, r_end - r0);
     blas::gemm(false, true, rows, n, d, 1.0f, q + r0 * d, d, c, d, 0.0f, s, n);
     for (int64_t i = 0; i < rows; ++i) {
       float* row = s + i * n;
@@ -48,10 +87,33 @@ double InBatchSoftmaxLoss::run(const float* q, const float* c, int64_t n, int64_
       }
     }
     if (grad) {
-      // dQ[block] = G C ; dC += G^T Q[block].
-      blas::gemm(false, false, rows, d, n, 1.0f, s, n, c, d, 0.0f, dq + r0 * d, d);
-      blas::gemm(true, false, n, d, rows, 1.0f, s, n, q + r0 * d, d, r0 == 0 ? 0.0f : 1.0f, dc, d);
+      // dQ[block] += G C ; dC += G^T Q[block].
+      blas::gemm(false, false, rows, d, n, 1.0f, s, n, c, d, 1.0f, dq + r0 * d, d);
+      blas::gemm(true, false, n, d, rows, 1.0f, s, n, q + r0 * d, d, 1.0f, dc, d);
     }
+  }
+  return loss;
+}
+
+double reference_in_batch_softmax(const float* q, const float* c, int64_t n, int64_t d,
+                                  float scale, float* dq, float* dc) {
+  std::vector<float> s(static_cast<size_t>(n * n));
+  blas::gemm(false, true, n, n, d, 1.0f, q, d, c, d, 0.0f, s.data(), n);
+  double loss = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    float* row = s.data() + i * n;
+    double mx = row[0];
+    for (int64_t j = 1; j < n; ++j) mx = std::max(mx, static_cast<double>(row[j]));
+    double sum = 0.0;
+    for (int64_t j = 0; j < n; ++j) sum += std::exp(row[j] - mx);
+    const double lse = mx + std::log(sum);
+    loss += lse - row[i];
+    for (int64_t j = 0; j < n; ++j) row[j] = static_cast<float>(scale * std::exp(row[j] - lse));
+    row[i] -= scale;
+  }
+  if (dq != nullptr) {
+    blas::gemm(false, false, n, d, n, 1.0f, s.data(), n, c, d, 1.0f, dq, d);
+    blas::gemm(true, false, n, d, n, 1.0f, s.data(), n, q, d, 1.0f, dc, d);
   }
   return loss;
 }

@@ -3,34 +3,54 @@
 // eye(batch) labels):
 //   S = Q C^T            (Q: query/user embeddings [n, d]; C: candidates [n, d])
 //   L = sum_i ( logsumexp_j S_ij - S_ii )
-// The score matrix is computed a block of rows at a time (one GEMM per block),
-// so memory is O(block x n), never n x n, and the gradient is formed from the
-// same block while it is in cache:
+// The score matrix is never held whole: it is computed a block of rows at a
+// time (one GEMM per block). A block holds complete rows, so each row's
+// log-sum-exp is exact in one pass, and the gradient is formed from the same
+// block while it is in cache:
 //   G = softmax_rows(S) - I,  dQ = G C,  dC = G^T Q.
+// Memory for the loss is O(workers x block x n), never n x n. With a thread
+// pool the rows are split into one contiguous range per worker, each worker
+// accumulating its own dC; the parts are summed in worker order, so results
+// are deterministic for a fixed worker count.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "tandem/core/thread_pool.h"
+
 namespace tandem {
 
 class InBatchSoftmaxLoss {
  public:
-  // max_batch bounds n; block_rows bounds the scratch ([block_rows, max_batch]).
-  explicit InBatchSoftmaxLoss(int64_t max_batch, int64_t block_rows = 256);
+  // max_batch bounds n; block_rows bounds each worker's scratch
+  // ([block_rows, max_batch]); workers is the thread count it will be run with.
+  InBatchSoftmaxLoss(int64_t max_batch, int64_t block_rows = 256, int workers = 1);
 
   // Loss only.
   double forward(const float* q, const float* c, int64_t n, int64_t d);
-  // Loss, and gradients scaled by `scale` written (overwritten) into dq, dc
-  // ([n, d] each).
+  // Loss, and gradients scaled by `scale` ADDED to dq and dc ([n, d] each).
+  // `pool` (optional) must have the worker count given at construction.
   double forward_backward(const float* q, const float* c, int64_t n, int64_t d, float scale,
-                          float* dq, float* dc);
+                          float* dq, float* dc, ThreadPool* pool = nullptr);
+
+  // Bytes of scratch this loss holds (for memory reports).
+  int64_t scratch_bytes() const;
 
  private:
-  double run(const float* q, const float* c, int64_t n, int64_t d, float scale, float* dq,
-             float* dc);
+  double run_rows(const float* q, const float* c, int64_t n, int64_t d, float scale, float* dq,
+                  float* dc, int64_t r_begin, int64_t r_end, float* scores);
   int64_t max_batch_, block_rows_;
-  std::vector<float> scores_;  // [block_rows, max_batch]
+  int workers_;
+  std::vector<std::vector<float>> scores_;   // per worker [block_rows, max_batch]
+  std::vector<std::vector<float>> partial_dc_;  // per worker >= 1 [max_batch, d], lazily sized
+  std::vector<double> worker_losses_;
 };
+
+// The plain reference: materialises the whole n x n score matrix, then
+// softmax, then the three products. Kept for tests and for the memory
+// comparison in `tandem bench`. Gradients are ADDED to dq and dc.
+double reference_in_batch_softmax(const float* q, const float* c, int64_t n, int64_t d,
+                                  float scale, float* dq, float* dc);
 
 }  // namespace tandem

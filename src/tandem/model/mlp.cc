@@ -41,6 +41,45 @@ void Mlp::bprop(int64_t batch) {
   for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) (*it)->bprop(batch);
 }
 
+void Mlp::fprop_rows(int64_t r0, int64_t r1) {
+  for (auto& l : layers_) l->fprop_rows(r0, r1);
+}
+
+int64_t Mlp::parameter_count() const {
+  int64_t n = 0;
+  for (const auto& l : layers_) n += l->in() * l->out() + l->out();
+  return n;
+}
+
+void Mlp::bprop_rows(int64_t r0, int64_t r1, float* grads) {
+  // Packed like parameters(): per layer, kernel then bias; walked from the
+  // end because backprop visits the last layer first.
+  float* end = grads + parameter_count();
+  for (size_t i = layers_.size(); i-- > 0;) {
+    DenseLayer& l = *layers_[i];
+    float* kernel = end - (l.in() * l.out() + l.out());
+    l.bprop_rows(r0, r1, kernel, kernel + l.in() * l.out());
+    end = kernel;
+  }
+}
+
+void Mlp::sum_gradients(const std::vector<std::vector<float>>& parts, int count) {
+  int64_t offset = 0;
+  for (auto& l : layers_) {
+    const int64_t nk = l->in() * l->out();
+    float* dst[2] = {l->kernel_grad_buffer(), l->bias_grad_buffer()};
+    const int64_t len[2] = {nk, l->out()};
+    for (int which = 0; which < 2; ++which) {
+      for (int64_t j = 0; j < len[which]; ++j) dst[which][j] = parts[0][static_cast<size_t>(offset + j)];
+      for (int part = 1; part < count; ++part) {
+        const float* src = parts[static_cast<size_t>(part)].data() + offset;
+        for (int64_t j = 0; j < len[which]; ++j) dst[which][j] += src[j];
+      }
+      offset += len[which];
+    }
+  }
+}
+
 void Mlp::predict(const float* x, int64_t n, float* out, std::vector<float>& scratch) const {
   if (n <= 0) return;
   // Two ping-pong activation buffers, each as wide as the widest hidden layer.

@@ -25,6 +25,17 @@ class Mlp {
   float* output_grad() { return layers_.back()->output_grad(); }
   void bprop(int64_t batch);
 
+  // Row-slice versions for workers that each take part of a batch.
+  // bprop_rows writes the slice's parameter gradients, packed in
+  // parameters() order, into `grads` (parameter_count() floats).
+  void fprop_rows(int64_t r0, int64_t r1);
+  void bprop_rows(int64_t r0, int64_t r1, float* grads);
+  int64_t parameter_count() const;
+  // Sets the parameters' gradient buffers to the sum of the first `count`
+  // of `parts` (each packed as above), added in order so the result is
+  // deterministic.
+  void sum_gradients(const std::vector<std::vector<float>>& parts, int count);
+
   // Inference on caller buffers: x [n, in] -> out [n, outputs], any n; uses
   // `scratch` for activations and reads only the weights (thread-safe with
   // one scratch per thread).

@@ -13,9 +13,20 @@ double MseLoss::forward(const float* pred, const float* label, int64_t n) {
 }
 
 void MseLoss::backward(const float* pred, const float* label, int64_t n, float scale, float* grad) {
-  if (n <= 0) return;
-  const float c = scale * 2.0f / static_cast<float>(n);
-  for (int64_t i = 0; i < n; ++i) grad[i] = c * (pred[i] - label[i]);
+  slice_sum_and_backward(pred, label, n, n, scale, grad);
+}
+
+double MseLoss::slice_sum_and_backward(const float* pred, const float* label, int64_t count,
+                                       int64_t n_total, float scale, float* grad) {
+  if (count <= 0 || n_total <= 0) return 0.0;
+  const float c = scale * 2.0f / static_cast<float>(n_total);
+  double sum = 0.0;
+  for (int64_t i = 0; i < count; ++i) {
+    const float e = pred[i] - label[i];
+    sum += static_cast<double>(e) * e;
+    grad[i] = c * e;
+  }
+  return sum;
 }
 
 }  // namespace tandem

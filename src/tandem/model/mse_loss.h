@@ -10,6 +10,11 @@ struct MseLoss {
   static double forward(const float* pred, const float* label, int64_t n);
   // grad[i] = scale * dL/dp_i = scale * 2 (p_i - y_i) / n.
   static void backward(const float* pred, const float* label, int64_t n, float scale, float* grad);
+  // For one slice of a batch of n_total: writes the slice's gradients of the
+  // batch mean (as backward) and returns the slice's sum of squared errors,
+  // so workers can each take a slice and the caller divides the sum by n_total.
+  static double slice_sum_and_backward(const float* pred, const float* label, int64_t count,
+                                       int64_t n_total, float scale, float* grad);
 };
 
 }  // namespace tandem

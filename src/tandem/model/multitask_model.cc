@@ -12,20 +12,25 @@ namespace {
 constexpr uint64_t kUserStream = 1, kItemStream = 2, kHeadStream = 3;
 }
 
-MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch)
+MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int workers)
     : shape_(shape),
       max_batch_(max_batch),
+      workers_(workers),
       users_(shape.user_rows, shape.dim),
       items_(shape.item_rows, shape.dim),
       head_(2 * shape.dim, shape.hidden, 1, max_batch),
-      retrieval_loss_(max_batch),
+      retrieval_loss_(max_batch, 256, workers),
       user_emb_(static_cast<size_t>(max_batch * shape.dim)),
       item_emb_(user_emb_.size()),
       user_dgrad_(user_emb_.size()),
       item_dgrad_(user_emb_.size()),
-      rating_grad_(static_cast<size_t>(max_batch)),
+      head_grads_(static_cast<size_t>(workers)),
+      worker_mse_(static_cast<size_t>(workers), 0.0),
       user_grad_(shape.user_rows, shape.dim, max_batch),
-      item_grad_(shape.item_rows, shape.dim, max_batch) {}
+      item_grad_(shape.item_rows, shape.dim, max_batch) {
+  TANDEM_CHECK(workers >= 1, "worker count must be positive, got " << workers);
+  for (auto& g : head_grads_) g.assign(static_cast<size_t>(head_.parameter_count()), 0.0f);
+}
 
 void MultiTaskModel::init(uint64_t seed) {
   Rng user_rng(derive_seed(seed, kUserStream));
@@ -36,45 +41,71 @@ void MultiTaskModel::init(uint64_t seed) {
   head_.init_glorot(head_rng);
 }
 
-StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeights& w) {
+StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeights& w,
+                                             ThreadPool* pool) {
   const int64_t n = batch.size;
   const int64_t d = shape_.dim;
   TANDEM_CHECK(n > 0 && n <= max_batch_,
                "batch of " << n << " examples; this model was built for 1.." << max_batch_);
-  users_.gather(batch.users, n, user_emb_.data());
-  items_.gather(batch.items, n, item_emb_.data());
-  std::fill_n(user_dgrad_.data(), n * d, 0.0f);
-  std::fill_n(item_dgrad_.data(), n * d, 0.0f);
+  const int workers = pool ? pool->size() : 1;
+  TANDEM_CHECK(workers <= workers_,
+               "model built for " << workers_ << " workers, run with " << workers);
+  const bool ranking = w.ranking != 0.0f;
 
-  StepLosses losses;
-  if (w.retrieval != 0.0f) {
-    losses.retrieval = retrieval_loss_.forward_backward(user_emb_.data(), item_emb_.data(), n, d,
-                                                        w.retrieval, user_dgrad_.data(),
-                                                        item_dgrad_.data());
-  }
-  if (w.ranking != 0.0f) {
+  // Per worker, on its own rows: gather, then the whole rating head forward
+  // and backward. The MSE gradient needs only the global n, not other rows.
+  auto slice = [&](int worker) {
+    const Range r = split_range(n, workers, worker);
+    if (r.size() == 0) {
+      if (ranking) std::fill(head_grads_[static_cast<size_t>(worker)].begin(),
+                             head_grads_[static_cast<size_t>(worker)].end(), 0.0f);
+      worker_mse_[static_cast<size_t>(worker)] = 0.0;
+      return;
+    }
+    users_.gather(batch.users + r.begin, r.size(), user_emb_.data() + r.begin * d);
+    items_.gather(batch.items + r.begin, r.size(), item_emb_.data() + r.begin * d);
+    float* gu = user_dgrad_.data() + r.begin * d;
+    float* gm = item_dgrad_.data() + r.begin * d;
+    if (!ranking) {
+      std::fill_n(gu, r.size() * d, 0.0f);
+      std::fill_n(gm, r.size() * d, 0.0f);
+      return;
+    }
     float* x = head_.input();
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = r.begin; i < r.end; ++i) {
       std::memcpy(x + i * 2 * d, user_emb_.data() + i * d, static_cast<size_t>(d) * sizeof(float));
       std::memcpy(x + i * 2 * d + d, item_emb_.data() + i * d,
                   static_cast<size_t>(d) * sizeof(float));
     }
-    head_.fprop(n);
-    const float* pred = head_.output();
-    losses.ranking = MseLoss::forward(pred, batch.labels, n);
-    MseLoss::backward(pred, batch.labels, n, w.ranking, head_.output_grad());
-    head_.bprop(n);
+    head_.fprop_rows(r.begin, r.end);
+    worker_mse_[static_cast<size_t>(worker)] = MseLoss::slice_sum_and_backward(
+        head_.output() + r.begin, batch.labels + r.begin, r.size(), n, w.ranking,
+        head_.output_grad() + r.begin);
+    head_.bprop_rows(r.begin, r.end, head_grads_[static_cast<size_t>(worker)].data());
     const float* dx = head_.input_grad();
-    for (int64_t i = 0; i < n; ++i) {
-      const float* du = dx + i * 2 * d;
-      const float* dm = du + d;
-      float* gu = user_dgrad_.data() + i * d;
-      float* gm = item_dgrad_.data() + i * d;
-      for (int64_t j = 0; j < d; ++j) {
-        gu[j] += du[j];
-        gm[j] += dm[j];
-      }
+    for (int64_t i = r.begin; i < r.end; ++i) {
+      std::memcpy(user_dgrad_.data() + i * d, dx + i * 2 * d, static_cast<size_t>(d) * sizeof(float));
+      std::memcpy(item_dgrad_.data() + i * d, dx + i * 2 * d + d,
+                  static_cast<size_t>(d) * sizeof(float));
     }
+  };
+  if (pool) {
+    pool->run(slice);
+  } else {
+    slice(0);
+  }
+
+  StepLosses losses;
+  if (ranking) {
+    double sq = 0.0;
+    for (int k = 0; k < workers; ++k) sq += worker_mse_[static_cast<size_t>(k)];
+    losses.ranking = sq / static_cast<double>(n);
+    head_.sum_gradients(head_grads_, workers);
+  }
+  if (w.retrieval != 0.0f) {
+    losses.retrieval = retrieval_loss_.forward_backward(user_emb_.data(), item_emb_.data(), n, d,
+                                                        w.retrieval, user_dgrad_.data(),
+                                                        item_dgrad_.data(), pool);
   }
   losses.total = static_cast<double>(w.retrieval) * losses.retrieval +
                  static_cast<double>(w.ranking) * losses.ranking;

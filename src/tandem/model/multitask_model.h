@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "tandem/core/thread_pool.h"
 #include "tandem/model/embedding_table.h"
 #include "tandem/model/in_batch_softmax_loss.h"
 #include "tandem/model/mlp.h"
@@ -44,7 +45,8 @@ struct StepLosses {
 
 class MultiTaskModel {
  public:
-  MultiTaskModel(const ModelShape& shape, int64_t max_batch);
+  // `workers`: the thread count compute_gradients will be run with.
+  MultiTaskModel(const ModelShape& shape, int64_t max_batch, int workers = 1);
 
   // Keras defaults: embeddings uniform(-0.05, 0.05), Glorot-uniform kernels,
   // zero biases; each part from its own stream derived from `seed`.
@@ -52,7 +54,11 @@ class MultiTaskModel {
 
   // Forward and backward for one batch. Leaves gradients in the rating head's
   // parameter buffers (when w_ranking != 0) and in user_grad()/item_grad().
-  StepLosses compute_gradients(const Batch& batch, const TaskWeights& weights);
+  // With a pool, each worker takes a contiguous slice of the batch (rows of
+  // the rating head, row blocks of the score matrix); partial gradients are
+  // summed in worker order, so results are deterministic per thread count.
+  StepLosses compute_gradients(const Batch& batch, const TaskWeights& weights,
+                               ThreadPool* pool = nullptr);
 
   // Predicted ratings for n (user row, item row) pairs; `scratch` is the
   // caller's (one per thread). Reads only weights.
@@ -74,13 +80,15 @@ class MultiTaskModel {
  private:
   ModelShape shape_;
   int64_t max_batch_;
+  int workers_;
   EmbeddingTable users_, items_;
   Mlp head_;
   InBatchSoftmaxLoss retrieval_loss_;
   // Step workspace, sized for max_batch at construction.
   std::vector<float> user_emb_, item_emb_;    // [max_batch, dim]
   std::vector<float> user_dgrad_, item_dgrad_;  // per-example grads [max_batch, dim]
-  std::vector<float> rating_grad_;             // [max_batch]
+  std::vector<std::vector<float>> head_grads_;  // per worker, packed head gradients
+  std::vector<double> worker_mse_;
   RowGradient user_grad_, item_grad_;
 };
 

@@ -16,6 +16,7 @@ Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
                "batch size " << cfg_.batch_size << " exceeds the model's capacity "
                              << model.max_batch());
   TANDEM_CHECK(cfg_.epochs >= 0, "epochs must be >= 0, got " << cfg_.epochs);
+  if (cfg_.workers > 1) pool_ = std::make_unique<ThreadPool>(cfg_.workers);
   batch_users_.resize(static_cast<size_t>(cfg_.batch_size));
   batch_items_.resize(batch_users_.size());
   batch_labels_.resize(batch_users_.size());
@@ -49,7 +50,7 @@ EpochStats Trainer::run_epoch(const Examples& train) {
       batch_labels_[static_cast<size_t>(i)] = train.labels[e];
     }
     const Batch batch{batch_users_.data(), batch_items_.data(), batch_labels_.data(), m};
-    const StepLosses losses = model_.compute_gradients(batch, cfg_.weights);
+    const StepLosses losses = model_.compute_gradients(batch, cfg_.weights, pool_.get());
     TANDEM_CHECK(std::isfinite(losses.total),
                  "loss became " << losses.total << " at epoch " << stats.epoch << " step "
                                 << stats.steps + 1 << " (try a lower learning rate)");

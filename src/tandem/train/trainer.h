@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "tandem/core/random.h"
+#include "tandem/core/thread_pool.h"
 #include "tandem/data/examples.h"
 #include "tandem/model/multitask_model.h"
 #include "tandem/train/adagrad.h"
@@ -21,6 +23,9 @@ struct TrainConfig {
   int epochs = 5;
   bool reshuffle_each_epoch = false;  // Keras-RS: fixed order; TFRS: reshuffled
   uint64_t shuffle_seed = 0;
+  // Threads that split each batch between them (the model must have been
+  // built for this many workers). 1 = the calling thread only.
+  int workers = 1;
 };
 
 struct EpochStats {
@@ -46,6 +51,7 @@ class Trainer {
  private:
   MultiTaskModel& model_;
   TrainConfig cfg_;
+  std::unique_ptr<ThreadPool> pool_;
   Rng shuffle_rng_;
   int epoch_ = 0;
   std::vector<uint32_t> order_;
