@@ -14,5 +14,6 @@ Action add_compare(CLI::App& app);
 Action add_train(CLI::App& app);
 Action add_evaluate(CLI::App& app);
 Action add_recommend(CLI::App& app);
+Action add_synth(CLI::App& app);
 
 }  // namespace tandem::cli

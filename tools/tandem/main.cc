@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
       tandem::cli::add_evaluate);
   add("recommend", "Top-k items for a user from a saved model, with predicted ratings",
       tandem::cli::add_recommend);
+  add("synth", "Generate a synthetic interaction log in u.data format", tandem::cli::add_synth);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
