@@ -39,5 +39,16 @@ TEST(ExpShiftedSum, MatchesScalarReference) {
   EXPECT_NEAR(sum, ref, 1e-5 * ref);
 }
 
+TEST(MaxValue, MatchesScalarMaxForEveryLengthAndPosition) {
+  for (int64_t n = 1; n <= 40; ++n) {
+    for (int64_t pos = 0; pos < n; ++pos) {
+      std::vector<float> x(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) x[i] = -static_cast<float>((i * 7) % 11) - 1.0f;
+      x[pos] = 3.5f;
+      ASSERT_EQ(max_value(x.data(), n), 3.5f) << n << " " << pos;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tandem

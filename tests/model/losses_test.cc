@@ -84,7 +84,7 @@ TEST(InBatchSoftmaxLoss, BlockedEqualsUnblocked) {
   InBatchSoftmaxLoss whole(n, n), blocked(n, 5);
   const double l1 = whole.forward_backward(q.data(), c.data(), n, d, 1.0f, dq1.data(), dc1.data());
   const double l2 = blocked.forward_backward(q.data(), c.data(), n, d, 1.0f, dq2.data(), dc2.data());
-  EXPECT_NEAR(l1, l2, 1e-9 * std::fabs(l1));
+  EXPECT_NEAR(l1, l2, 1e-6 * std::fabs(l1));  // float scores, summed in another order
   for (int64_t i = 0; i < n * d; ++i) {
     EXPECT_NEAR(dq1[i], dq2[i], 1e-5f);
     EXPECT_NEAR(dc1[i], dc2[i], 1e-5f);

@@ -84,7 +84,7 @@ TEST(MultiTaskModel, ParallelStepMatchesSerialAndIsDeterministic) {
   const StepLosses serial = run(1, h1, u1);
   const StepLosses par = run(3, h3, u3);
   const StepLosses again = run(3, h3b, u3b);
-  EXPECT_NEAR(par.ranking, serial.ranking, 1e-9);
+  EXPECT_NEAR(par.ranking, serial.ranking, 1e-6 * serial.ranking);
   EXPECT_NEAR(par.retrieval, serial.retrieval, 1e-6 * serial.retrieval);
   ASSERT_EQ(h1.size(), h3.size());
   for (size_t i = 0; i < h1.size(); ++i) ASSERT_NEAR(h3[i], h1[i], 1e-5f + 1e-4f * std::fabs(h1[i]));

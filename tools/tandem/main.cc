@@ -5,9 +5,12 @@
 #include <string>
 
 #include "commands.h"
+#include "tandem/core/blas_core.h"
 #include "tandem/core/error.h"
 
 int main(int argc, char** argv) {
+  // Before anything else: OpenBLAS reads its kernel choice only at load time.
+  tandem::reexec_with_preferred_blas_core(argv);
   CLI::App app{
       "tandem: multi-task (retrieval + ranking) recommenders, trained and served natively.\n"
       "Reproduces the TFRS and Keras-RS multi-task tutorials (--preset tfrs|kerasrs)."};

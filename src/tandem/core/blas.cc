@@ -21,4 +21,9 @@ void set_threads(int n) {
 
 int threads() { return openblas_get_num_threads(); }
 
+std::string core_name() {
+  const char* name = openblas_get_corename();
+  return name ? name : "unknown";
+}
+
 }  // namespace tandem::blas

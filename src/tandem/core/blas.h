@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace tandem::blas {
 
@@ -16,5 +17,9 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
 // Number of threads the BLAS may use (OpenBLAS); n <= 0 leaves it unchanged.
 void set_threads(int n);
 int threads();
+
+// The kernel family OpenBLAS selected for this CPU (e.g. "Haswell",
+// "SkylakeX"; "Prescott" is its generic fallback for CPUs it does not know).
+std::string core_name();
 
 }  // namespace tandem::blas

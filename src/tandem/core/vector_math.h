@@ -35,6 +35,21 @@ inline float exp_approx(float x) {
   return p * scale;
 }
 
+// max of x[0..n) (n >= 1). Kept in 16 independent lanes so the compiler
+// emits packed max instructions instead of one serial dependency chain.
+inline float max_value(const float* x, int64_t n) {
+  float lane[16];
+  for (int l = 0; l < 16; ++l) lane[l] = x[0];
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int l = 0; l < 16; ++l) lane[l] = x[i + l] > lane[l] ? x[i + l] : lane[l];
+  }
+  float m = x[0];
+  for (; i < n; ++i) m = x[i] > m ? x[i] : m;
+  for (int l = 0; l < 16; ++l) m = lane[l] > m ? lane[l] : m;
+  return m;
+}
+
 // y[i] = exp(x[i] - shift); returns the sum of y (accumulated in float lanes,
 // then double).
 inline double exp_shifted_sum(float* x, int64_t n, float shift) {

@@ -76,8 +76,7 @@ double InBatchSoftmaxLoss::run_rows(const float* q, const float* c, int64_t n, i
       float* row = s + i * n;
       const int64_t diag = r0 + i;
       const float positive = row[diag];
-      float mx = row[0];
-      for (int64_t j = 1; j < n; ++j) mx = std::max(mx, row[j]);
+      const float mx = max_value(row, n);
       const double sum = exp_shifted_sum(row, n, mx);
       loss += static_cast<double>(mx) + std::log(sum) - static_cast<double>(positive);
       if (grad) {
