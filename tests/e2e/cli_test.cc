@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -175,6 +176,27 @@ TEST_F(Cli, BadInputGivesClearErrorsNotCrashes) {
   auto preset = run_tandem("compare --preset nope");
   EXPECT_NE(preset.exit_code, 0);
   EXPECT_NE((preset.err + preset.out).find("kerasrs"), std::string::npos);
+}
+
+TEST_F(Cli, BenchReportsEvaluationThroughputAndSoftmaxMemory) {
+  auto r = run_tandem("bench --only eval softmax --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::map<std::string, nlohmann::json> rows;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    rows[j["kind"]] = j;
+  }
+  ASSERT_TRUE(rows.count("machine") && rows.count("evaluation") && rows.count("softmax_memory"));
+  EXPECT_GT(rows["machine"]["sgemm_2048_gflops_all_threads"].get<double>(), 0.0);
+  EXPECT_GT(rows["evaluation"]["factorized_topk_queries_per_second"].get<double>(), 0.0);
+  const auto& m = rows["softmax_memory"];
+  // The full 8192 x 8192 score matrix alone is 256 MiB; the blocked kernel
+  // never holds it.
+  EXPECT_GT(m["reference_peak_rss_mb"].get<double>() - m["baseline_rss_mb"].get<double>(), 200.0);
+  EXPECT_LT(m["blocked_peak_rss_mb"].get<double>() - m["baseline_rss_mb"].get<double>(), 64.0);
+  EXPECT_LT(m["loss_difference"].get<double>(), 1e-3);
 }
 
 }  // namespace

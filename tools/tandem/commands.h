@@ -14,6 +14,7 @@ Action add_compare(CLI::App& app);
 Action add_train(CLI::App& app);
 Action add_evaluate(CLI::App& app);
 Action add_recommend(CLI::App& app);
+Action add_bench(CLI::App& app);
 Action add_synth(CLI::App& app);
 
 }  // namespace tandem::cli

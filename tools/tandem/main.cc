@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   add("recommend", "Top-k items for a user from a saved model, with predicted ratings",
       tandem::cli::add_recommend);
   add("synth", "Generate a synthetic interaction log in u.data format", tandem::cli::add_synth);
+  add("bench", "Measure training and evaluation speed, memory and scaling on this machine",
+      tandem::cli::add_bench);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

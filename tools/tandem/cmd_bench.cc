@@ -1,0 +1,107 @@
+// tandem bench: training speed against the machine's sgemm rate, memory,
+// evaluation throughput and synthetic scaling, measured in one run.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "commands.h"
+#include "tandem/app/bench_suite.h"
+#include "tandem/data/data_dir.h"
+
+namespace tandem::cli {
+
+namespace {
+
+void print_row(const nlohmann::json& j) {
+  const std::string kind = j["kind"];
+  if (kind == "machine") {
+    std::printf("Machine: OpenBLAS kernels %s, %d threads; sgemm 2048^3: %.1f GFLOP/s (all threads), "
+                "%.1f GFLOP/s (one thread)\n\n",
+                j["blas_core"].get<std::string>().c_str(), j["threads"].get<int>(),
+                j["sgemm_2048_gflops_all_threads"].get<double>(),
+                j["sgemm_2048_gflops_one_thread"].get<double>());
+    std::printf("%-8s %-9s %7s %9s %10s %9s %9s %9s %6s %8s\n", "preset", "model", "train s",
+                "epoch s", "examples/s", "GFLOP/ep", "GFLOP/s", "sgemm@sh", "frac", "peak MB");
+  } else if (kind == "train") {
+    std::printf("%-8s %-9s %7.2f %9.3f %10.0f %9.1f %9.1f %9.1f %5.0f%% %8.0f\n",
+                j["preset"].get<std::string>().c_str(), j["model"].get<std::string>().c_str(),
+                j["train_seconds_median"].get<double>(), j["epoch_seconds_median"].get<double>(),
+                j["examples_per_second"].get<double>(), j["gflop_per_epoch"].get<double>(),
+                j["achieved_gflops"].get<double>(), j["sgemm_gflops_at_shapes"].get<double>(),
+                100.0 * j["fraction_of_sgemm"].get<double>(), j["peak_rss_mb"].get<double>());
+  } else if (kind == "softmax_memory") {
+    std::printf("\nIn-batch softmax at batch %lld, dim %lld (one forward+backward, own process):\n"
+                "  full-matrix reference: peak %.0f MB, %.3f s\n"
+                "  blocked (256 rows):    peak %.0f MB, %.3f s   (inputs alone: %.0f MB; |loss diff| %.2g)\n",
+                static_cast<long long>(j["batch"].get<int64_t>()),
+                static_cast<long long>(j["dim"].get<int64_t>()),
+                j["reference_peak_rss_mb"].get<double>(), j["reference_seconds"].get<double>(),
+                j["blocked_peak_rss_mb"].get<double>(), j["blocked_seconds"].get<double>(),
+                j["baseline_rss_mb"].get<double>(), j["loss_difference"].get<double>());
+  } else if (kind == "evaluation") {
+    std::printf("\nFull-catalogue evaluation (%lld items, dim %lld, %lld queries, %d threads):\n"
+                "  factorized top-K ranks: %.0f queries/s; top-10 with heaps: %.0f queries/s\n",
+                static_cast<long long>(j["catalogue"].get<int64_t>()),
+                static_cast<long long>(j["dim"].get<int64_t>()),
+                static_cast<long long>(j["queries"].get<int64_t>()), j["threads"].get<int>(),
+                j["factorized_topk_queries_per_second"].get<double>(),
+                j["top10_queries_per_second"].get<double>());
+  } else if (kind == "scaling") {
+    std::printf("scaling: %lld interactions, %lld users, %lld items: epoch %.2f s (%.0f examples/s), "
+                "peak %.0f MB (tables+accumulators %.0f MB, examples %.0f MB, raw ratings %.0f MB)\n",
+                static_cast<long long>(j["interactions"].get<int64_t>()),
+                static_cast<long long>(j["users"].get<int64_t>()),
+                static_cast<long long>(j["items"].get<int64_t>()), j["epoch_seconds"].get<double>(),
+                j["examples_per_second"].get<double>(), j["peak_rss_mb"].get<double>(),
+                j["tables_and_accumulators_mb"].get<double>(), j["examples_mb"].get<double>(),
+                j["ratings_mb"].get<double>());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+Action add_bench(CLI::App& app) {
+  auto o = std::make_shared<BenchOptions>();
+  auto data = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  auto only = std::make_shared<std::vector<std::string>>();
+  app.add_option("--data", *data, "MovieLens-100K directory (as for compare)");
+  app.add_option("--preset", o->presets, "Presets to time (default: kerasrs tfrs)")
+      ->check(CLI::IsMember({"kerasrs", "tfrs"}));
+  app.add_option("--model", o->variants, "Variants to time (default: rating retrieval joint)")
+      ->check(CLI::IsMember({"rating", "retrieval", "joint"}));
+  app.add_option("--repeats", o->repeats, "Training runs per variant, each in its own process")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  app.add_option("--threads", o->threads, "Threads (default: all cores)");
+  app.add_option("--parallelism", o->parallelism, "batch or blas")
+      ->check(CLI::IsMember({"batch", "blas"}))
+      ->capture_default_str();
+  app.add_option("--only", *only, "Run only these parts: train, softmax, eval, scaling");
+  app.add_option("--scaling", o->scaling,
+                 "Synthetic scaling runs as interactions:users:items, e.g. 1000000:100000:100000");
+  app.add_option("--scaling-batch", o->scaling_batch, "Batch size of the scaling runs")
+      ->capture_default_str();
+  app.add_flag("--json", *json, "One JSON object per measurement");
+  return [o, data, json, only] {
+    auto wants = [&](const char* part) {
+      return only->empty() || std::find(only->begin(), only->end(), part) != only->end();
+    };
+    o->training = wants("train");
+    o->softmax_memory = wants("softmax");
+    o->evaluation = wants("eval");
+    if (!wants("scaling")) o->scaling.clear();
+    if (o->training) o->data_dir = std::filesystem::absolute(resolve_data_dir(*data)).string();
+    run_bench(*o, [&](const nlohmann::json& row) {
+      if (*json) {
+        std::cout << row.dump() << std::endl;
+      } else {
+        print_row(row);
+      }
+    });
+    return 0;
+  };
+}
+
+}  // namespace tandem::cli
