@@ -2,17 +2,42 @@
 // evaluation throughput and synthetic scaling, measured in one run.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <iostream>
 
 #include "commands.h"
 #include "tandem/app/bench_suite.h"
+#include "tandem/core/error.h"
 #include "tandem/data/data_dir.h"
 
 namespace tandem::cli {
 
 namespace {
 
-void print_row(const nlohmann::json& j) {
+// PyTorch reference training seconds by "preset/model", from --reference.
+std::map<std::string, double> load_reference(const std::string& path) {
+  std::map<std::string, double> ref;
+  if (path.empty()) return ref;
+  std::ifstream in(path);
+  TANDEM_CHECK(in, "bench: cannot read reference file " << path);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty()) continue;
+    try {
+      const auto j = nlohmann::json::parse(line);
+      ref[j.at("preset").get<std::string>() + "/" + j.at("model").get<std::string>()] =
+          j.at("train_seconds").get<double>();
+    } catch (const nlohmann::json::exception& e) {
+      TANDEM_THROW(path << ":" << n << ": not a reference result: " << e.what());
+    }
+  }
+  return ref;
+}
+
+void print_row(const nlohmann::json& j, const std::map<std::string, double>& ref) {
   const std::string kind = j["kind"];
   if (kind == "machine") {
     std::printf("Machine: OpenBLAS kernels %s, %d threads; sgemm 2048^3: %.1f GFLOP/s (all threads), "
@@ -20,15 +45,21 @@ void print_row(const nlohmann::json& j) {
                 j["blas_core"].get<std::string>().c_str(), j["threads"].get<int>(),
                 j["sgemm_2048_gflops_all_threads"].get<double>(),
                 j["sgemm_2048_gflops_one_thread"].get<double>());
-    std::printf("%-8s %-9s %7s %9s %10s %9s %9s %9s %6s %8s\n", "preset", "model", "train s",
-                "epoch s", "examples/s", "GFLOP/ep", "GFLOP/s", "sgemm@sh", "frac", "peak MB");
+    std::printf("%-8s %-9s %7s %9s %10s %9s %9s %9s %6s %8s%s\n", "preset", "model", "train s",
+                "epoch s", "examples/s", "GFLOP/ep", "GFLOP/s", "sgemm@sh", "frac", "peak MB",
+                ref.empty() ? "" : "  PyTorch s  speed-up");
   } else if (kind == "train") {
-    std::printf("%-8s %-9s %7.2f %9.3f %10.0f %9.1f %9.1f %9.1f %5.0f%% %8.0f\n",
+    std::printf("%-8s %-9s %7.2f %9.3f %10.0f %9.1f %9.1f %9.1f %5.0f%% %8.0f",
                 j["preset"].get<std::string>().c_str(), j["model"].get<std::string>().c_str(),
                 j["train_seconds_median"].get<double>(), j["epoch_seconds_median"].get<double>(),
                 j["examples_per_second"].get<double>(), j["gflop_per_epoch"].get<double>(),
                 j["achieved_gflops"].get<double>(), j["sgemm_gflops_at_shapes"].get<double>(),
                 100.0 * j["fraction_of_sgemm"].get<double>(), j["peak_rss_mb"].get<double>());
+    const auto it = ref.find(j["preset"].get<std::string>() + "/" + j["model"].get<std::string>());
+    if (it != ref.end()) {
+      std::printf("  %9.2f  %7.1fx", it->second, it->second / j["train_seconds_median"].get<double>());
+    }
+    std::printf("\n");
   } else if (kind == "softmax_memory") {
     std::printf("\nIn-batch softmax at batch %lld, dim %lld (one forward+backward, own process):\n"
                 "  full-matrix reference: peak %.0f MB, %.3f s\n"
@@ -48,13 +79,14 @@ void print_row(const nlohmann::json& j) {
                 j["top10_queries_per_second"].get<double>());
   } else if (kind == "scaling") {
     std::printf("scaling: %lld interactions, %lld users, %lld items: epoch %.2f s (%.0f examples/s), "
-                "peak %.0f MB (tables+accumulators %.0f MB, examples %.0f MB, raw ratings %.0f MB)\n",
+                "resident while training %.0f MB (tables+accumulators %.0f MB, examples %.0f MB), "
+                "peak %.0f MB while generating (raw log %.0f MB)\n",
                 static_cast<long long>(j["interactions"].get<int64_t>()),
                 static_cast<long long>(j["users"].get<int64_t>()),
                 static_cast<long long>(j["items"].get<int64_t>()), j["epoch_seconds"].get<double>(),
-                j["examples_per_second"].get<double>(), j["peak_rss_mb"].get<double>(),
+                j["examples_per_second"].get<double>(), j["rss_after_epoch_mb"].get<double>(),
                 j["tables_and_accumulators_mb"].get<double>(), j["examples_mb"].get<double>(),
-                j["ratings_mb"].get<double>());
+                j["peak_rss_mb"].get<double>(), j["ratings_mb"].get<double>());
   }
   std::fflush(stdout);
 }
@@ -66,6 +98,7 @@ Action add_bench(CLI::App& app) {
   auto data = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   auto only = std::make_shared<std::vector<std::string>>();
+  auto reference = std::make_shared<std::string>();
   app.add_option("--data", *data, "MovieLens-100K directory (as for compare)");
   app.add_option("--preset", o->presets, "Presets to time (default: kerasrs tfrs)")
       ->check(CLI::IsMember({"kerasrs", "tfrs"}));
@@ -83,8 +116,11 @@ Action add_bench(CLI::App& app) {
                  "Synthetic scaling runs as interactions:users:items, e.g. 1000000:100000:100000");
   app.add_option("--scaling-batch", o->scaling_batch, "Batch size of the scaling runs")
       ->capture_default_str();
+  app.add_option("--reference", *reference,
+                 "JSON lines from bench/pytorch_reference.py: adds PyTorch time and speed-up");
   app.add_flag("--json", *json, "One JSON object per measurement");
-  return [o, data, json, only] {
+  return [o, data, json, only, reference] {
+    const auto ref = load_reference(*reference);
     auto wants = [&](const char* part) {
       return only->empty() || std::find(only->begin(), only->end(), part) != only->end();
     };
@@ -95,9 +131,18 @@ Action add_bench(CLI::App& app) {
     if (o->training) o->data_dir = std::filesystem::absolute(resolve_data_dir(*data)).string();
     run_bench(*o, [&](const nlohmann::json& row) {
       if (*json) {
-        std::cout << row.dump() << std::endl;
+        nlohmann::json out = row;
+        const auto it = row["kind"] == "train"
+                            ? ref.find(row["preset"].get<std::string>() + "/" +
+                                       row["model"].get<std::string>())
+                            : ref.end();
+        if (it != ref.end()) {
+          out["pytorch_train_seconds"] = it->second;
+          out["speedup_vs_pytorch"] = it->second / row["train_seconds_median"].get<double>();
+        }
+        std::cout << out.dump() << std::endl;
       } else {
-        print_row(row);
+        print_row(row, ref);
       }
     });
     return 0;

@@ -1,5 +1,7 @@
 #include "tandem/app/bench_suite.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -158,6 +160,16 @@ void bench_evaluation(const BenchOptions& o, const BenchSink& sink) {
         {"gflop_per_pass", 2.0 * queries * items * d / 1e9}});
 }
 
+// Current resident memory of this process (Linux /proc/self/statm).
+double resident_mb() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
 void bench_scaling(const BenchOptions& o, const std::string& spec_text, const BenchSink& sink) {
   SyntheticSpec spec;
   long long n = 0, u = 0, i = 0;
@@ -168,16 +180,21 @@ void bench_scaling(const BenchOptions& o, const std::string& spec_text, const Be
   spec.items = i;
   const nlohmann::json row = run_measured([&] {
     auto t0 = std::chrono::steady_clock::now();
-    const Ratings r = generate_synthetic(spec);
-    const double gen = seconds_since(t0);
     Examples ex;
-    ex.users.resize(r.size());
-    ex.items.resize(r.size());
-    ex.labels.resize(r.size());
-    for (size_t k = 0; k < r.size(); ++k) {
-      ex.users[k] = static_cast<int32_t>(r.users[k]);
-      ex.items[k] = static_cast<int32_t>(r.items[k]);
-      ex.labels[k] = (r.ratings[k] - 1.0f) / 4.0f;
+    double gen = 0.0;
+    {
+      // The raw log is freed before training: training holds only the
+      // encoded examples (12 bytes each), the tables and one batch.
+      const Ratings r = generate_synthetic(spec);
+      gen = seconds_since(t0);
+      ex.users.resize(r.size());
+      ex.items.resize(r.size());
+      ex.labels.resize(r.size());
+      for (size_t k = 0; k < r.size(); ++k) {
+        ex.users[k] = static_cast<int32_t>(r.users[k]);
+        ex.items[k] = static_cast<int32_t>(r.items[k]);
+        ex.labels[k] = (r.ratings[k] - 1.0f) / 4.0f;
+      }
     }
     ExperimentConfig c = preset_config("kerasrs");
     c.threads = o.threads;
@@ -196,6 +213,7 @@ void bench_scaling(const BenchOptions& o, const std::string& spec_text, const Be
         static_cast<double>(model.user_table().weights.size() + model.item_table().weights.size()) *
         4.0 * 2.0 / (1024.0 * 1024.0);  // weights + Adagrad accumulators
     return nlohmann::json{{"generate_seconds", gen},
+                          {"rss_after_epoch_mb", resident_mb()},
                           {"epoch_seconds", e.seconds},
                           {"examples_per_second", static_cast<double>(n) / e.seconds},
                           {"tables_and_accumulators_mb", table_mb},

@@ -9,13 +9,17 @@
 //
 // Policy (TANDEM_BLAS_CORE):
 //   unset or "auto": if OPENBLAS_CORETYPE is unset and OpenBLAS fell back to
-//                    Prescott on a CPU with AVX2 and FMA, use "Haswell".
-//                    An OPENBLAS_CORETYPE already set is never changed.
+//                    Prescott, use "SkylakeX" on CPUs with AVX-512 F/BW/DQ/VL,
+//                    else "Haswell" on CPUs with AVX2 and FMA. An
+//                    OPENBLAS_CORETYPE already set is never changed.
 //   "keep":          never change anything.
-//   any other name:  request that kernel family (e.g. "SkylakeX") unless
-//                    OPENBLAS_CORETYPE is already set.
-// AVX-512 kernels are not chosen automatically: some OpenBLAS builds compute
-// wrong results with them on some processors; ask for them by name.
+//   any other name:  request that kernel family unless OPENBLAS_CORETYPE is
+//                    already set.
+// Some OpenBLAS builds compute wrong results with some kernel families on
+// some processors, so a chosen family is verified when the program starts
+// again: a few GEMMs at the model's kinds of shapes against plain loops. If
+// they disagree, AVX-512 falls back to Haswell, and Haswell to the original
+// kernels, each with a warning on stderr.
 #pragma once
 
 #include <string>
@@ -25,6 +29,7 @@ namespace tandem {
 struct CpuFeatures {
   bool avx2 = false;
   bool fma = false;
+  bool avx512 = false;  // F, BW, DQ and VL: what OpenBLAS's SkylakeX kernels use
 };
 
 CpuFeatures detect_cpu_features();
@@ -34,6 +39,10 @@ CpuFeatures detect_cpu_features();
 // CPU; empty when nothing should change.
 std::string preferred_blas_core(const std::string& policy, const std::string& coretype_env,
                                 const std::string& selected, const CpuFeatures& cpu);
+
+// True when the loaded BLAS computes a handful of GEMMs (transposed and not,
+// odd sizes) within float tolerance of plain loops.
+bool blas_agrees_with_reference();
 
 // Applies the policy from the environment: re-executes the running program
 // (argv as given) with OPENBLAS_CORETYPE set when preferred_blas_core() names
