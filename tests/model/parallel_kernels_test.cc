@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "tandem/core/error.h"
 #include "tandem/core/random.h"
 #include "tandem/core/thread_pool.h"
 #include "tandem/model/in_batch_softmax_loss.h"
@@ -51,6 +52,109 @@ TEST(InBatchSoftmaxLoss, AddsToExistingGradients) {
     EXPECT_FLOAT_EQ(dq1[i], dq0[i] + 1.0f);
     EXPECT_FLOAT_EQ(dc1[i], dc0[i] + 1.0f);
   }
+}
+
+// The distinct-rows path against the full-matrix reference: same loss, same
+// gradient sums per embedding row (duplicates in both queries and candidates).
+TEST(InBatchSoftmaxLoss, DistinctRowsPathMatchesReference) {
+  const int64_t n = 211, d = 8, user_rows = 30, item_rows = 45;
+  const auto users_table = random_vector(user_rows * d, 7, 1.5f);
+  const auto items_table = random_vector(item_rows * d, 8, 1.5f);
+  Rng rng(9);
+  std::vector<int32_t> uid(n), iid(n);
+  for (int64_t i = 0; i < n; ++i) {
+    uid[i] = static_cast<int32_t>(rng.below(user_rows));
+    iid[i] = static_cast<int32_t>(rng.below(item_rows));
+  }
+  std::vector<float> q(n * d), c(n * d);
+  for (int64_t i = 0; i < n; ++i) {
+    std::copy_n(users_table.data() + uid[i] * d, d, q.data() + i * d);
+    std::copy_n(items_table.data() + iid[i] * d, d, c.data() + i * d);
+  }
+  std::vector<float> rq(n * d, 0.0f), rc(n * d, 0.0f);
+  const double ref = reference_in_batch_softmax(q.data(), c.data(), n, d, 0.7f, rq.data(), rc.data());
+  auto row_sums = [&](const std::vector<float>& g, const std::vector<int32_t>& ids, int64_t rows) {
+    std::vector<double> out(static_cast<size_t>(rows * d), 0.0);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < d; ++j) out[ids[i] * d + j] += g[i * d + j];
+    return out;
+  };
+  const auto ref_u = row_sums(rq, uid, user_rows), ref_i = row_sums(rc, iid, item_rows);
+  for (int workers : {1, 2, 3}) {
+    ThreadPool pool(workers);
+    InBatchSoftmaxLoss loss(n, 16, workers);
+    RowDedup du(user_rows, n), di(item_rows, n);
+    du.assign(uid.data(), n);
+    di.assign(iid.data(), n);
+    ASSERT_LT(du.distinct(), n);  // the test needs duplicates
+    ASSERT_LT(di.distinct(), n);
+    std::vector<float> dq(n * d, 0.0f), dc(n * d, 0.0f);
+    const double l = loss.forward_backward_distinct(q.data(), c.data(), n, d, 0.7f, dq.data(),
+                                                    dc.data(), du, di, &pool);
+    EXPECT_NEAR(l, ref, 1e-5 * std::fabs(ref)) << workers;
+    const auto got_u = row_sums(dq, uid, user_rows), got_i = row_sums(dc, iid, item_rows);
+    for (size_t k = 0; k < got_u.size(); ++k)
+      ASSERT_NEAR(got_u[k], ref_u[k], 1e-4 + 1e-4 * std::fabs(ref_u[k])) << k;
+    for (size_t k = 0; k < got_i.size(); ++k)
+      ASSERT_NEAR(got_i[k], ref_i[k], 1e-4 + 1e-4 * std::fabs(ref_i[k])) << k;
+  }
+}
+
+// Through the whole model: the distinct-rows retrieval gives the same losses
+// and the same per-row embedding gradients as the full score matrix.
+TEST(MultiTaskModel, DistinctRowsStepEqualsFullMatrixStep) {
+  ModelShape shape{12, 15, 8, {16}};
+  const int64_t n = 64;
+  Rng rng(12);
+  std::vector<int32_t> users(n), items(n);
+  std::vector<float> labels(n);
+  for (int64_t i = 0; i < n; ++i) {
+    users[i] = static_cast<int32_t>(rng.below(12));
+    items[i] = static_cast<int32_t>(rng.below(15));
+    labels[i] = rng.uniform(0, 1);
+  }
+  auto run = [&](bool distinct, std::vector<double>& ug, std::vector<double>& ig) {
+    MultiTaskModel model(shape, n, 2);
+    model.init(4);
+    for (auto& v : model.item_table().weights) v *= 20.0f;
+    model.set_distinct_rows(distinct);
+    ThreadPool pool(2);
+    const StepLosses l = model.compute_gradients({users.data(), items.data(), labels.data(), n},
+                                                 {1.0f, 1.0f}, &pool);
+    ug.assign(12 * 8, 0.0);
+    ig.assign(15 * 8, 0.0);
+    for (int64_t s = 0; s < model.user_grad().count(); ++s)
+      for (int j = 0; j < 8; ++j) ug[model.user_grad().rows()[s] * 8 + j] = model.user_grad().grad(s)[j];
+    for (int64_t s = 0; s < model.item_grad().count(); ++s)
+      for (int j = 0; j < 8; ++j) ig[model.item_grad().rows()[s] * 8 + j] = model.item_grad().grad(s)[j];
+    return l;
+  };
+  std::vector<double> u1, i1, u2, i2;
+  const StepLosses full = run(false, u1, i1);
+  const StepLosses distinct = run(true, u2, i2);
+  EXPECT_EQ(full.score_rows, n);
+  EXPECT_LE(distinct.score_rows, 12);
+  EXPECT_LE(distinct.score_cols, 15);
+  EXPECT_NEAR(distinct.retrieval, full.retrieval, 1e-5 * full.retrieval);
+  EXPECT_NEAR(distinct.ranking, full.ranking, 1e-12);
+  for (size_t k = 0; k < u1.size(); ++k) ASSERT_NEAR(u2[k], u1[k], 1e-4 + 1e-4 * std::fabs(u1[k])) << k;
+  for (size_t k = 0; k < i1.size(); ++k) ASSERT_NEAR(i2[k], i1[k], 1e-4 + 1e-4 * std::fabs(i1[k])) << k;
+}
+
+TEST(RowDedup, FirstAppearanceOrderCountsAndReset) {
+  RowDedup d(10, 6);
+  const int32_t a[] = {4, 2, 4, 4, 9};
+  d.assign(a, 5);
+  EXPECT_EQ(d.distinct(), 3);
+  EXPECT_EQ(d.index(), (std::vector<int32_t>{0, 1, 0, 0, 2}));
+  EXPECT_EQ(d.first(), (std::vector<int32_t>{0, 1, 4}));
+  EXPECT_EQ(d.counts(), (std::vector<float>{3, 1, 1}));
+  const int32_t b[] = {9, 9};
+  d.assign(b, 2);
+  EXPECT_EQ(d.distinct(), 1);
+  EXPECT_EQ(d.counts(), (std::vector<float>{2}));
+  const int32_t bad[] = {10};
+  EXPECT_THROW(d.assign(bad, 1), Error);
 }
 
 // The whole model step split over workers equals the single-thread step (up

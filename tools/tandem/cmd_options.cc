@@ -39,6 +39,9 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
     app.add_option("--retrieval-weight", retrieval_weight,
                    "Weight of the retrieval (in-batch softmax) loss (default 1)");
   }
+  app.add_flag("--full-score-matrix", full_score_matrix,
+               "Retrieval loss over the full batch x batch score matrix instead of the batch's "
+               "distinct users x distinct items (same loss, more FLOPs when ids repeat)");
   app.add_flag("--json", json, "Machine-readable output: one JSON object per line");
   app.add_flag("--quiet,-q", quiet, "No progress lines on stderr");
 }
@@ -55,6 +58,7 @@ ExperimentConfig ExperimentOptions::resolve() const {
   if (epochs) c.epochs = *epochs;
   if (threads) c.threads = *threads;
   if (!parallelism.empty()) c.parallelism = parse_parallelism(parallelism);
+  if (full_score_matrix) c.distinct_rows = false;
   if (k) c.k = *k;
   if (eval_batch_size) c.eval_batch_size = *eval_batch_size;
   if (ranking_weight) c.weights.ranking = *ranking_weight;

@@ -22,6 +22,7 @@ struct ExperimentOptions {
   std::optional<float> learning_rate, ranking_weight, retrieval_weight;
   std::optional<int> epochs, threads;
   std::string parallelism;
+  bool full_score_matrix = false;
   bool json = false;
   bool quiet = false;
 

@@ -16,6 +16,7 @@
 #include "tandem/data/synthetic.h"
 #include "tandem/evaluate/topk.h"
 #include "tandem/model/in_batch_softmax_loss.h"
+#include "tandem/model/row_dedup.h"
 #include "tandem/train/trainer.h"
 
 namespace tandem {
@@ -38,11 +39,28 @@ double epoch_flops(const ModelShape& shape, int64_t examples, int64_t batch, con
   return f;
 }
 
+// Mean distinct users and items per batch of the training data in its stored
+// order: the score-matrix shape of the distinct-rows retrieval kernel.
+ScoreShape mean_distinct(const Examples& train, const ModelShape& shape, int64_t batch) {
+  RowDedup users(shape.user_rows, batch), items(shape.item_rows, batch);
+  double u = 0, v = 0, steps = 0;
+  for (size_t s = 0; s + static_cast<size_t>(batch) <= train.size(); s += static_cast<size_t>(batch)) {
+    users.assign(train.users.data() + s, batch);
+    items.assign(train.items.data() + s, batch);
+    u += static_cast<double>(users.distinct());
+    v += static_cast<double>(items.distinct());
+    steps += 1;
+  }
+  if (steps == 0) return {};
+  return {static_cast<int64_t>(u / steps + 0.5), static_cast<int64_t>(v / steps + 0.5)};
+}
+
 void bench_training(const BenchOptions& o, const std::string& preset, const BenchSink& sink) {
   ExperimentConfig base = preset_config(preset);
   base.data_dir = o.data_dir;
   base.threads = o.threads;
   base.parallelism = parse_parallelism(o.parallelism);
+  base.distinct_rows = o.distinct_rows;
   const PreparedData data = prepare_data(base);
   const int threads = effective_threads(base);
   const bool split = base.parallelism == Parallelism::kBatch && threads > 1;
@@ -51,26 +69,47 @@ void bench_training(const BenchOptions& o, const std::string& preset, const Benc
     ExperimentConfig c = base;
     c.weights = v.weights;
     ModelShape shape{data.users.rows(), data.items.rows(), c.embedding_dim, c.layer_sizes};
+    // The model's FLOPs counted from its shapes (full batch x batch scores).
     const double flops = epoch_flops(shape, static_cast<int64_t>(data.train.size()), c.batch_size,
                                      c.weights);
-    // The sgemm rate at this model's shapes, issued as training issues them.
-    const double gemm_rate =
-        measure_gemm_rate(step_gemms(shape, c.batch_size, c.weights, split ? threads : 1), 5);
-    std::vector<double> epoch_seconds, train_seconds;
+    const ScoreShape scores =
+        c.distinct_rows ? mean_distinct(data.train, shape, c.batch_size) : ScoreShape{};
+    // The sgemm rate at the GEMM shapes training issues, issued the same way.
+    const double gemm_rate = measure_gemm_rate(
+        step_gemms(shape, c.batch_size, c.weights, split ? threads : 1, scores), 5);
+    std::vector<double> epoch_seconds, train_seconds, performed_flops;
     double peak_rss = 0.0;
     for (int r = 0; r < o.repeats; ++r) {
       const nlohmann::json run = run_measured([&] {
         auto result = train_and_evaluate(c, data, v.name).second;
-        nlohmann::json e = nlohmann::json::array();
-        for (const auto& h : result.history) e.push_back(h.seconds);
-        return nlohmann::json{{"epochs", e}, {"train_seconds", result.train_seconds}};
+        nlohmann::json e = nlohmann::json::array(), entries = nlohmann::json::array();
+        for (const auto& h : result.history) {
+          e.push_back(h.seconds);
+          entries.push_back(h.score_entries);
+        }
+        return nlohmann::json{{"epochs", e}, {"score_entries", entries},
+                              {"train_seconds", result.train_seconds}};
       });
       for (double s : run["epochs"]) epoch_seconds.push_back(s);
+      for (double e : run["score_entries"]) {
+        // FLOPs actually performed: the model's, with the retrieval part
+        // scaled from batch^2 score entries per step to those computed.
+        const double b = static_cast<double>(c.batch_size);
+        const double rest = static_cast<double>(data.train.size() % static_cast<size_t>(c.batch_size));
+        const double full_entries =
+            static_cast<double>(data.train.size() / static_cast<size_t>(c.batch_size)) * b * b +
+            rest * rest;
+        const double retrieval = c.weights.retrieval != 0.0f
+                                     ? (6.0 * c.embedding_dim + 5.0) * (full_entries - e)
+                                     : 0.0;
+        performed_flops.push_back(flops - retrieval);
+      }
       train_seconds.push_back(run["train_seconds"].get<double>());
       peak_rss = std::max(peak_rss, run["peak_rss_mb"].get<double>());
     }
     const double epoch = median(epoch_seconds);
-    const double achieved = flops / epoch / 1e9;
+    const double performed = median(performed_flops);
+    const double achieved = performed / epoch / 1e9;
     sink({{"kind", "train"},
           {"preset", preset},
           {"model", v.name},
@@ -82,6 +121,10 @@ void bench_training(const BenchOptions& o, const std::string& preset, const Benc
           {"epoch_seconds_median", epoch},
           {"examples_per_second", static_cast<double>(data.train.size()) / epoch},
           {"gflop_per_epoch", flops / 1e9},
+          {"performed_gflop_per_epoch", performed / 1e9},
+          {"distinct_rows", c.distinct_rows},
+          {"mean_distinct_users_per_batch", scores.rows},
+          {"mean_distinct_items_per_batch", scores.cols},
           {"achieved_gflops", achieved},
           {"sgemm_gflops_at_shapes", gemm_rate},
           {"fraction_of_sgemm", gemm_rate > 0 ? achieved / gemm_rate : 0.0},

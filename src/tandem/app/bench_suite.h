@@ -18,6 +18,7 @@ struct BenchOptions {
   int repeats = 3;  // training runs per variant (each in its own process)
   int threads = 0;  // 0 = all cores
   std::string parallelism = "batch";
+  bool distinct_rows = true;
   bool training = true;
   bool softmax_memory = true;
   bool evaluation = true;

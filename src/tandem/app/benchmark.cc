@@ -26,14 +26,15 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 std::vector<std::vector<GemmCall>> step_gemms(const ModelShape& shape, int64_t batch,
                                               const TaskWeights& weights, int workers,
-                                              int64_t block_rows) {
+                                              ScoreShape scores, int64_t block_rows) {
   std::vector<std::vector<GemmCall>> out(static_cast<size_t>(workers));
   const int64_t d = shape.dim;
+  const int64_t score_rows = scores.rows > 0 ? scores.rows : batch;
+  const int64_t score_cols = scores.cols > 0 ? scores.cols : batch;
   for (int w = 0; w < workers; ++w) {
     const Range r = split_range(batch, workers, w);
     auto& calls = out[static_cast<size_t>(w)];
-    if (r.size() == 0) continue;
-    if (weights.ranking != 0.0f) {
+    if (weights.ranking != 0.0f && r.size() > 0) {
       int64_t in = 2 * d;
       std::vector<int64_t> widths = shape.hidden;
       widths.push_back(1);
@@ -45,23 +46,27 @@ std::vector<std::vector<GemmCall>> step_gemms(const ModelShape& shape, int64_t b
       }
     }
     if (weights.retrieval != 0.0f) {
-      for (int64_t r0 = r.begin; r0 < r.end; r0 += block_rows) {
-        const int64_t rows = std::min(block_rows, r.end - r0);
-        calls.push_back({rows, batch, d, false, true});  // S = Q C^T
-        calls.push_back({rows, d, batch, false, false});  // dQ = G C
-        calls.push_back({batch, d, rows, true, false});   // dC += G^T Q
+      const Range sr = split_range(score_rows, workers, w);
+      for (int64_t r0 = sr.begin; r0 < sr.end; r0 += block_rows) {
+        const int64_t rows = std::min(block_rows, sr.end - r0);
+        calls.push_back({rows, score_cols, d, false, true});  // S = Q C^T
+        calls.push_back({rows, d, score_cols, false, false});  // dQ = G C
+        calls.push_back({score_cols, d, rows, true, false});   // dC += G^T Q
       }
     }
   }
   return out;
 }
 
-double step_flops(const ModelShape& shape, int64_t batch, const TaskWeights& weights) {
+double step_flops(const ModelShape& shape, int64_t batch, const TaskWeights& weights,
+                  ScoreShape scores) {
   double flops = 0.0;
-  for (const auto& calls : step_gemms(shape, batch, weights, 1))
+  for (const auto& calls : step_gemms(shape, batch, weights, 1, scores))
     for (const auto& c : calls) flops += c.flops();
   const double n = static_cast<double>(batch);
-  if (weights.retrieval != 0.0f) flops += 5.0 * n * n;
+  const double rows = scores.rows > 0 ? static_cast<double>(scores.rows) : n;
+  const double cols = scores.cols > 0 ? static_cast<double>(scores.cols) : n;
+  if (weights.retrieval != 0.0f) flops += 5.0 * rows * cols;
   if (weights.ranking != 0.0f) {
     double activations = 1.0;
     for (int64_t h : shape.hidden) activations += static_cast<double>(h);

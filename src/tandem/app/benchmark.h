@@ -25,14 +25,22 @@ struct GemmCall {
 // MultiTaskModel::compute_gradients: per worker a row slice of the batch
 // through the rating head (forward, dW, dx per layer) and row blocks of the
 // in-batch softmax (scores, dQ, dC). Zero-weight tasks issue nothing.
+// The retrieval score matrix of one step: batch x batch for the full-matrix
+// kernel, distinct users x distinct items for the distinct-rows kernel.
+struct ScoreShape {
+  int64_t rows = 0, cols = 0;  // 0 = the batch size
+};
+
 std::vector<std::vector<GemmCall>> step_gemms(const ModelShape& shape, int64_t batch,
                                               const TaskWeights& weights, int workers,
+                                              ScoreShape scores = {},
                                               int64_t softmax_block_rows = 256);
 
 // FLOPs of one step: every GEMM above plus the softmax's elementwise work
 // (max, subtract, exp, sum, scale: counted as 5 per score) and the rating
 // head's bias, ReLU and ReLU' (3 per activation). Gathers are excluded.
-double step_flops(const ModelShape& shape, int64_t batch, const TaskWeights& weights);
+double step_flops(const ModelShape& shape, int64_t batch, const TaskWeights& weights,
+                  ScoreShape scores = {});
 
 // Runs each worker's GEMM list concurrently on `workers` threads with a
 // single-threaded BLAS, `repeats` times; returns the median GFLOP/s.

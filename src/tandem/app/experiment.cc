@@ -16,6 +16,7 @@ nlohmann::json history_json(const std::vector<EpochStats>& h) {
                  {"ranking_loss", e.ranking_loss},
                  {"retrieval_loss", e.retrieval_loss},
                  {"total_loss", e.total_loss},
+                 {"score_entries", e.score_entries},
                  {"seconds", e.seconds}});
   }
   return a;
@@ -66,6 +67,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
       shape, std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size())),
       split_batches ? threads : 1);
   tm.model->init(derive_seed(config.seed, kInitStream));
+  tm.model->set_distinct_rows(config.distinct_rows);
 
   TrainConfig tc;
   tc.adagrad = config.adagrad;

@@ -115,7 +115,8 @@ nlohmann::json ExperimentConfig::to_json() const {
                 {"epochs", epochs},
                 {"reshuffle_each_epoch", reshuffle_each_epoch},
                 {"threads", threads},
-                {"parallelism", to_string(parallelism)}};
+                {"parallelism", to_string(parallelism)},
+                {"distinct_rows", distinct_rows}};
   j["evaluate"] = {{"k", k}, {"eval_batch_size", eval_batch_size}};
   j["evaluate"]["topk_min_rating"] =
       topk_min_rating ? nlohmann::json(*topk_min_rating) : nlohmann::json(nullptr);
@@ -153,6 +154,7 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.reshuffle_each_epoch = t.at("reshuffle_each_epoch").get<bool>();
     c.threads = t.at("threads").get<int>();
     c.parallelism = parse_parallelism(t.value("parallelism", std::string("batch")));
+    c.distinct_rows = t.value("distinct_rows", true);
     const auto& e = j.at("evaluate");
     c.k = e.at("k").get<int64_t>();
     c.eval_batch_size = e.at("eval_batch_size").get<int64_t>();

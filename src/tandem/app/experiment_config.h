@@ -57,6 +57,9 @@ struct ExperimentConfig {
   // How training uses the threads: split each batch between worker threads
   // (each calling a single-threaded BLAS), or hand them to the BLAS.
   Parallelism parallelism = Parallelism::kBatch;
+  // Retrieval loss over the batch's distinct users x distinct items (exact,
+  // fewer FLOPs when ids repeat) instead of the full batch x batch matrix.
+  bool distinct_rows = true;
 
   // Evaluation.
   int64_t k = 10;

@@ -94,6 +94,101 @@ double InBatchSoftmaxLoss::run_rows(const float* q, const float* c, int64_t n, i
   return loss;
 }
 
+double InBatchSoftmaxLoss::forward_backward_distinct(const float* q, const float* c, int64_t n,
+                                                     int64_t d, float scale, float* dq, float* dc,
+                                                     const RowDedup& queries,
+                                                     const RowDedup& candidates, ThreadPool* pool) {
+  TANDEM_CHECK(n <= max_batch_, "batch " << n << " exceeds in-batch softmax capacity " << max_batch_);
+  TANDEM_CHECK(static_cast<int64_t>(queries.index().size()) == n &&
+                   static_cast<int64_t>(candidates.index().size()) == n,
+               "distinct-row maps do not describe this batch");
+  const int workers = pool ? pool->size() : 1;
+  TANDEM_CHECK(workers <= workers_, "in-batch softmax built for " << workers_ << " workers");
+  const int64_t nu = queries.distinct(), nv = candidates.distinct();
+  const size_t cap = static_cast<size_t>(max_batch_ * d);
+  if (uq_.size() < cap) {
+    uq_.resize(cap);
+    uc_.resize(cap);
+    dqu_.resize(cap);
+    dcv_.resize(cap);
+    log_weight_.resize(static_cast<size_t>(max_batch_));
+  }
+  for (int64_t u = 0; u < nu; ++u)
+    std::copy_n(q + static_cast<int64_t>(queries.first()[u]) * d, d, uq_.data() + u * d);
+  for (int64_t v = 0; v < nv; ++v) {
+    std::copy_n(c + static_cast<int64_t>(candidates.first()[v]) * d, d, uc_.data() + v * d);
+    log_weight_[static_cast<size_t>(v)] = std::log(candidates.counts()[static_cast<size_t>(v)]);
+  }
+  const float* counts = queries.counts().data();
+  auto work = [&](int w) {
+    const Range r = split_range(nu, workers, w);
+    float* my_dc = dcv_.data();
+    if (w > 0) {
+      auto& p = partial_dc_[static_cast<size_t>(w)];
+      if (p.size() < cap) p.resize(cap);
+      my_dc = p.data();
+    }
+    std::fill_n(my_dc, nv * d, 0.0f);
+    float* s = scores_[static_cast<size_t>(w)].data();
+    double loss = 0.0;
+    for (int64_t r0 = r.begin; r0 < r.end; r0 += block_rows_) {
+      const int64_t rows = std::min(block_rows_, r.end - r0);
+      blas::gemm(false, true, rows, nv, d, 1.0f, uq_.data() + r0 * d, d, uc_.data(), d, 0.0f, s, nv);
+      for (int64_t i = 0; i < rows; ++i) {
+        float* row = s + i * nv;
+        for (int64_t j = 0; j < nv; ++j) row[j] += log_weight_[static_cast<size_t>(j)];
+        const float mx = max_value(row, nv);
+        const double sum = exp_shifted_sum(row, nv, mx);
+        const float k = counts[r0 + i];
+        loss += static_cast<double>(k) * (static_cast<double>(mx) + std::log(sum));
+        const float g = static_cast<float>(scale * k / sum);
+        for (int64_t j = 0; j < nv; ++j) row[j] *= g;
+      }
+      blas::gemm(false, false, rows, d, nv, 1.0f, s, nv, uc_.data(), d, 0.0f, dqu_.data() + r0 * d, d);
+      blas::gemm(true, false, nv, d, rows, 1.0f, s, nv, uq_.data() + r0 * d, d, 1.0f, my_dc, d);
+    }
+    worker_losses_[static_cast<size_t>(w)] = loss;
+  };
+  if (pool && workers > 1) {
+    pool->run(work);
+  } else {
+    work(0);
+  }
+  double loss = 0.0;
+  for (int w = 0; w < workers; ++w) {
+    loss += worker_losses_[static_cast<size_t>(w)];
+    if (w == 0) continue;
+    const float* p = partial_dc_[static_cast<size_t>(w)].data();
+    for (int64_t i = 0; i < nv * d; ++i) dcv_[static_cast<size_t>(i)] += p[i];
+  }
+  // Positive terms, per example: L -= q_i . c_i.
+  for (int64_t i = 0; i < n; ++i) {
+    const float* qi = q + i * d;
+    const float* ci = c + i * d;
+    float* dqi = dq + i * d;
+    float* dci = dc + i * d;
+    double dot = 0.0;
+    for (int64_t j = 0; j < d; ++j) {
+      dot += static_cast<double>(qi[j]) * ci[j];
+      dqi[j] -= scale * ci[j];
+      dci[j] -= scale * qi[j];
+    }
+    loss -= dot;
+  }
+  // Distinct-row gradients onto the first example of each row.
+  for (int64_t u = 0; u < nu; ++u) {
+    float* dst = dq + static_cast<int64_t>(queries.first()[u]) * d;
+    const float* src = dqu_.data() + u * d;
+    for (int64_t j = 0; j < d; ++j) dst[j] += src[j];
+  }
+  for (int64_t v = 0; v < nv; ++v) {
+    float* dst = dc + static_cast<int64_t>(candidates.first()[v]) * d;
+    const float* src = dcv_.data() + v * d;
+    for (int64_t j = 0; j < d; ++j) dst[j] += src[j];
+  }
+  return loss;
+}
+
 double reference_in_batch_softmax(const float* q, const float* c, int64_t n, int64_t d,
                                   float scale, float* dq, float* dc) {
   std::vector<float> s(static_cast<size_t>(n * n));

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tandem/core/thread_pool.h"
+#include "tandem/model/row_dedup.h"
 
 namespace tandem {
 
@@ -34,6 +35,19 @@ class InBatchSoftmaxLoss {
   double forward_backward(const float* q, const float* c, int64_t n, int64_t d, float scale,
                           float* dq, float* dc, ThreadPool* pool = nullptr);
 
+  // The same loss and the same per-row gradient sums, computed over the
+  // batch's DISTINCT queries and candidates. A candidate that occurs w times
+  // in the batch is one column with weight w (w e^s in the softmax), and a
+  // query that occurs k times is one row whose loss counts k times; the
+  // positive terms stay per example. This is exact, not an approximation:
+  // duplicate queries give identical score rows and duplicate candidates
+  // identical columns. The gradient for a distinct query (candidate) is added
+  // to the slot of its first example in dq (dc), where per-row sums are all
+  // that is used (see RowGradient). Cost O(U x V x d) instead of O(n^2 d).
+  double forward_backward_distinct(const float* q, const float* c, int64_t n, int64_t d,
+                                   float scale, float* dq, float* dc, const RowDedup& queries,
+                                   const RowDedup& candidates, ThreadPool* pool = nullptr);
+
   // Bytes of scratch this loss holds (for memory reports).
   int64_t scratch_bytes() const;
 
@@ -45,6 +59,9 @@ class InBatchSoftmaxLoss {
   std::vector<std::vector<float>> scores_;   // per worker [block_rows, max_batch]
   std::vector<std::vector<float>> partial_dc_;  // per worker >= 1 [max_batch, d], lazily sized
   std::vector<double> worker_losses_;
+  // Distinct-rows path: compact queries/candidates, log-weights, dQ per
+  // distinct query, dC per distinct candidate.
+  std::vector<float> uq_, uc_, log_weight_, dqu_, dcv_;
 };
 
 // The plain reference: materialises the whole n x n score matrix, then

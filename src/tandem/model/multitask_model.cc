@@ -27,7 +27,9 @@ MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int w
       head_grads_(static_cast<size_t>(workers)),
       worker_mse_(static_cast<size_t>(workers), 0.0),
       user_grad_(shape.user_rows, shape.dim, max_batch),
-      item_grad_(shape.item_rows, shape.dim, max_batch) {
+      item_grad_(shape.item_rows, shape.dim, max_batch),
+      user_dedup_(shape.user_rows, max_batch),
+      item_dedup_(shape.item_rows, max_batch) {
   TANDEM_CHECK(workers >= 1, "worker count must be positive, got " << workers);
   for (auto& g : head_grads_) g.assign(static_cast<size_t>(head_.parameter_count()), 0.0f);
 }
@@ -103,9 +105,20 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
     head_.sum_gradients(head_grads_, workers);
   }
   if (w.retrieval != 0.0f) {
-    losses.retrieval = retrieval_loss_.forward_backward(user_emb_.data(), item_emb_.data(), n, d,
-                                                        w.retrieval, user_dgrad_.data(),
-                                                        item_dgrad_.data(), pool);
+    if (distinct_rows_) {
+      user_dedup_.assign(batch.users, n);
+      item_dedup_.assign(batch.items, n);
+      losses.retrieval = retrieval_loss_.forward_backward_distinct(
+          user_emb_.data(), item_emb_.data(), n, d, w.retrieval, user_dgrad_.data(),
+          item_dgrad_.data(), user_dedup_, item_dedup_, pool);
+      losses.score_rows = user_dedup_.distinct();
+      losses.score_cols = item_dedup_.distinct();
+    } else {
+      losses.retrieval = retrieval_loss_.forward_backward(user_emb_.data(), item_emb_.data(), n, d,
+                                                          w.retrieval, user_dgrad_.data(),
+                                                          item_dgrad_.data(), pool);
+      losses.score_rows = losses.score_cols = n;
+    }
   }
   losses.total = static_cast<double>(w.retrieval) * losses.retrieval +
                  static_cast<double>(w.ranking) * losses.ranking;

@@ -41,6 +41,9 @@ struct StepLosses {
   double ranking = 0.0;    // mean squared error of the batch (0 if not computed)
   double retrieval = 0.0;  // summed in-batch softmax cross-entropy (0 if not computed)
   double total = 0.0;      // weighted sum
+  // Score-matrix size the retrieval task actually computed (distinct queries
+  // x distinct candidates, or n x n): what its GEMM FLOPs scale with.
+  int64_t score_rows = 0, score_cols = 0;
 };
 
 class MultiTaskModel {
@@ -64,6 +67,10 @@ class MultiTaskModel {
   // caller's (one per thread). Reads only weights.
   void predict_ratings(const int32_t* users, const int32_t* items, int64_t n, float* out,
                        std::vector<float>& scratch) const;
+
+  // Retrieval over the batch's distinct users and items (exact; default) or
+  // over the full n x n score matrix.
+  void set_distinct_rows(bool on) { distinct_rows_ = on; }
 
   const ModelShape& shape() const { return shape_; }
   int64_t max_batch() const { return max_batch_; }
@@ -90,6 +97,8 @@ class MultiTaskModel {
   std::vector<std::vector<float>> head_grads_;  // per worker, packed head gradients
   std::vector<double> worker_mse_;
   RowGradient user_grad_, item_grad_;
+  RowDedup user_dedup_, item_dedup_;
+  bool distinct_rows_ = true;
 };
 
 }  // namespace tandem

@@ -66,6 +66,7 @@ EpochStats Trainer::run_epoch(const Examples& train) {
     stats.retrieval_loss += losses.retrieval;
     stats.total_loss += losses.total;
     stats.steps += 1;
+    stats.score_entries += static_cast<double>(losses.score_rows) * static_cast<double>(losses.score_cols);
     stats.examples += m;
   }
   stats.ranking_loss /= static_cast<double>(stats.steps);

@@ -36,6 +36,7 @@ struct EpochStats {
   double retrieval_loss = 0.0;  // mean over the epoch's batches
   double total_loss = 0.0;
   double seconds = 0.0;
+  double score_entries = 0.0;  // sum over steps of the retrieval score-matrix size
 };
 
 class Trainer {

@@ -1,0 +1,30 @@
+// Distinct ids of a batch, in order of first appearance, with each example's
+// index into that list and each distinct id's count and first example.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace tandem {
+
+class RowDedup {
+ public:
+  RowDedup() = default;
+  // `table_rows` bounds the ids; `max_batch` the batch size.
+  RowDedup(int64_t table_rows, int64_t max_batch);
+
+  void assign(const int32_t* ids, int64_t n);
+
+  int64_t distinct() const { return static_cast<int64_t>(first_.size()); }
+  const std::vector<int32_t>& index() const { return index_; }   // per example
+  const std::vector<float>& counts() const { return counts_; }   // per distinct id
+  const std::vector<int32_t>& first() const { return first_; }   // per distinct id
+
+ private:
+  std::vector<int32_t> slot_of_id_;  // table-sized, -1 when absent from the batch
+  std::vector<int32_t> ids_;         // distinct ids (to reset slot_of_id_)
+  std::vector<int32_t> index_, first_;
+  std::vector<float> counts_;
+};
+
+}  // namespace tandem
