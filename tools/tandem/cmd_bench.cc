@@ -84,7 +84,7 @@ void print_row(const nlohmann::json& j, const std::map<std::string, double>& ref
   } else if (kind == "scaling") {
     std::printf("scaling: %lld interactions, %lld users, %lld items: epoch %.2f s (%.0f examples/s), "
                 "resident while training %.0f MB (tables+accumulators %.0f MB, examples %.0f MB), "
-                "peak %.0f MB while generating (raw log %.0f MB)\n",
+                "process peak %.0f MB (the raw generated log, %.0f MB, is freed before training)\n",
                 static_cast<long long>(j["interactions"].get<int64_t>()),
                 static_cast<long long>(j["users"].get<int64_t>()),
                 static_cast<long long>(j["items"].get<int64_t>()), j["epoch_seconds"].get<double>(),
