@@ -124,7 +124,7 @@ TEST_F(ModelFileDisk, FailedRenameRemovesTheTemporary) {
   fs::create_directories(dir_ / "model.tdm");
   spit(path("model.tdm/keep"), "keep me");
   const std::string msg = error_of([&] { write_model_file(p, small_bundle()); });
-  EXPECT_TRUE(starts_with(msg, p + ": cannot replace the model file")) << msg;
+  EXPECT_TRUE(starts_with(msg, p + ": cannot replace the file")) << msg;
   EXPECT_TRUE(leftovers().empty());
   EXPECT_EQ(slurp(path("model.tdm/keep")), "keep me");
 }

@@ -23,15 +23,6 @@ namespace tandem {
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 double epoch_flops(const ModelShape& shape, int64_t examples, int64_t batch, const TaskWeights& w) {
   const int64_t full = examples / batch, rest = examples % batch;
   double f = static_cast<double>(full) * step_flops(shape, batch, w);

@@ -14,15 +14,14 @@
 
 namespace tandem {
 
-namespace {
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
-}  // namespace
 
 std::vector<std::vector<GemmCall>> step_gemms(const ModelShape& shape, int64_t batch,
                                               const TaskWeights& weights, int workers,

@@ -3,6 +3,7 @@
 // peak memory, evaluation throughput and scaling on synthetic data.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -14,6 +15,10 @@
 #include "tandem/model/multitask_model.h"
 
 namespace tandem {
+
+// Median of timing samples (0 for none).
+double median(std::vector<double> samples);
+double seconds_since(std::chrono::steady_clock::time_point start);
 
 struct GemmCall {
   int64_t m, n, k;

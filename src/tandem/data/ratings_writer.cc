@@ -1,14 +1,12 @@
 #include "tandem/data/ratings_writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "tandem/core/atomic_file.h"
 #include "tandem/core/error.h"
 
 namespace tandem {
@@ -21,68 +19,6 @@ constexpr size_t kBufferBytes = size_t{4} << 20;
 // The longest line: three int64 (20 chars each), a float in shortest form
 // (at most ~15 chars), three tabs and a newline.
 constexpr size_t kMaxLineBytes = 3 * 20 + 32 + 4;
-
-std::string errno_text(int err) { return std::strerror(err); }
-
-// The open temporary file; removes it unless released, so that every error
-// path (including exceptions from the row checks) cleans up.
-class TempFile {
- public:
-  TempFile(const std::string& path, const std::string& tmp) : path_(path), tmp_(tmp) {
-    // O_TRUNC rather than O_EXCL: a .tmp left by a crashed earlier run must
-    // not block the next one.
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-      const int err = errno;
-      TANDEM_THROW(path_ << ": cannot create temporary file " << tmp_ << ": " << errno_text(err));
-    }
-  }
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(tmp_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  void write_all(const char* p, size_t left) {
-    while (left > 0) {
-      const ssize_t put = ::write(fd_, p, left);
-      if (put < 0) {
-        if (errno == EINTR) continue;
-        const int err = errno;
-        TANDEM_THROW(path_ << ": cannot write temporary file " << tmp_ << ": " << errno_text(err));
-      }
-      p += put;
-      left -= static_cast<size_t>(put);
-    }
-  }
-
-  // Syncs, closes and renames over the target.
-  void commit() {
-    if (::fsync(fd_) != 0) {
-      const int err = errno;
-      TANDEM_THROW(path_ << ": cannot sync temporary file " << tmp_ << ": " << errno_text(err));
-    }
-    const int fd = fd_;
-    fd_ = -1;
-    // close can report a deferred write error (NFS), which must not be lost.
-    if (::close(fd) != 0) {
-      const int err = errno;
-      TANDEM_THROW(path_ << ": cannot close temporary file " << tmp_ << ": " << errno_text(err));
-    }
-    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
-      const int err = errno;
-      TANDEM_THROW(path_ << ": cannot rename " << tmp_ << " over it: " << errno_text(err));
-    }
-    committed_ = true;
-  }
-
- private:
-  const std::string& path_;
-  std::string tmp_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
 
 inline char* put_int(char* p, int64_t v) { return std::to_chars(p, p + 20, v).ptr; }
 
@@ -102,7 +38,7 @@ void write_ratings(const Ratings& r, const std::string& path) {
                path << ": cannot write ratings whose columns differ in length (users "
                     << n << ", items " << r.items.size() << ", ratings " << r.ratings.size()
                     << ", timestamps " << r.timestamps.size() << ")");
-  TempFile file(path, path + ".tmp");
+  AtomicFile file(path);
   std::vector<char> buffer(kBufferBytes);
   char* const begin = buffer.data();
   char* const flush_at = begin + kBufferBytes - kMaxLineBytes;
@@ -125,11 +61,11 @@ void write_ratings(const Ratings& r, const std::string& path) {
     p = put_int(p, r.timestamps[i]);
     *p++ = '\n';
     if (p >= flush_at) {
-      file.write_all(begin, static_cast<size_t>(p - begin));
+      file.write(begin, static_cast<size_t>(p - begin));
       p = begin;
     }
   }
-  file.write_all(begin, static_cast<size_t>(p - begin));
+  file.write(begin, static_cast<size_t>(p - begin));
   file.commit();
 }
 

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "tandem/core/atomic_file.h"
 #include "tandem/core/error.h"
 
 // Payload layout (all integers little-endian, floats IEEE-754 binary32 LE):
@@ -448,33 +449,6 @@ std::string read_all(const std::string& path) {
   return out;
 }
 
-void write_all(int fd, const std::string& bytes, const std::string& path,
-               const std::string& tmp) {
-  const char* p = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    const ssize_t put = ::write(fd, p, left);
-    if (put < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      TANDEM_THROW(path << ": cannot write temporary file " << tmp << ": " << errno_text(err));
-    }
-    p += put;
-    left -= static_cast<size_t>(put);
-  }
-}
-
-// Makes the rename itself durable. Best effort: some file systems refuse to
-// fsync a directory, and the model content is already safely on disk.
-void sync_parent_dir(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  (void)::fsync(fd);
-  ::close(fd);
-}
-
 }  // namespace
 
 const Tensor& ModelBundle::tensor(const std::string& name) const {
@@ -543,40 +517,9 @@ ModelBundle decode_model(const std::string& bytes, const std::string& source) {
 void write_model_file(const std::string& path, const ModelBundle& bundle) {
   const std::string bytes = encode_with_context(bundle, path);
 
-  // Unique per process and per call, so concurrent writers never share one.
-  static std::atomic<uint64_t> counter{0};
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                          std::to_string(counter.fetch_add(1));
-
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    const int err = errno;
-    TANDEM_THROW(path << ": cannot create temporary file " << tmp << ": " << errno_text(err));
-  }
-  try {
-    write_all(fd, bytes, path, tmp);
-    if (::fsync(fd) != 0) {
-      const int err = errno;
-      TANDEM_THROW(path << ": cannot sync temporary file " << tmp << ": " << errno_text(err));
-    }
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  // close can report a deferred write error (NFS), which must not be lost.
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    TANDEM_THROW(path << ": cannot close temporary file " << tmp << ": " << errno_text(err));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    TANDEM_THROW(path << ": cannot replace the model file with " << tmp << ": "
-                      << errno_text(err));
-  }
-  sync_parent_dir(path);
+  AtomicFile file(path);
+  file.write(bytes.data(), bytes.size());
+  file.commit();
 }
 
 ModelBundle read_model_file(const std::string& path) {
