@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "tandem/app/experiment.h"
 #include "tandem/app/recommend.h"
@@ -145,6 +146,29 @@ TEST_F(AppTest, SaveLoadReproducesMetricsAndRecommendations) {
     EXPECT_THROW(recommend(loaded, 999, 5), Error);
     EXPECT_THROW(recommend(loaded, 3, 0), Error);
   }
+}
+
+TEST_F(AppTest, TrainingInteractionsTravelInTheModelFile) {
+  const ExperimentConfig c = small_config("tfrs");
+  const PreparedData data = prepare_data(c);
+  auto [model, result] = train_and_evaluate(c, data, "joint");
+  int64_t total = 0;
+  for (int64_t n : model.item_train_counts) total += n;
+  EXPECT_EQ(total, static_cast<int64_t>(data.train.size()));
+  // Seen items of one user: exactly the distinct items of its training pairs.
+  const int32_t user = data.train.users[0];
+  std::set<int32_t> expected;
+  for (size_t i = 0; i < data.train.size(); ++i)
+    if (data.train.users[i] == user) expected.insert(data.train.items[i]);
+  const std::set<int32_t> got(model.seen_items.begin() + model.seen_offsets[user],
+                              model.seen_items.begin() + model.seen_offsets[user + 1]);
+  EXPECT_EQ(got, expected);
+  const std::string path = (dir_ / "m.tandem").string();
+  save_model(path, model);
+  const TrainedModel loaded = load_model(path);
+  EXPECT_EQ(loaded.item_train_counts, model.item_train_counts);
+  EXPECT_EQ(loaded.seen_offsets, model.seen_offsets);
+  EXPECT_EQ(loaded.seen_items, model.seen_items);
 }
 
 TEST_F(AppTest, LoadRejectsInconsistentModelFiles) {

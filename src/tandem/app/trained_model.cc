@@ -1,5 +1,6 @@
 #include "tandem/app/trained_model.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tandem/core/error.h"
@@ -41,6 +42,25 @@ std::vector<float> TrainedModel::catalogue_embeddings() const {
   return out;
 }
 
+void TrainedModel::set_training_interactions(const Examples& train) {
+  const int64_t user_rows = users.rows(), item_rows = items.rows();
+  item_train_counts.assign(static_cast<size_t>(item_rows), 0);
+  std::vector<std::vector<int32_t>> per_user(static_cast<size_t>(user_rows));
+  for (size_t i = 0; i < train.size(); ++i) {
+    item_train_counts[static_cast<size_t>(train.items[i])] += 1;
+    per_user[static_cast<size_t>(train.users[i])].push_back(train.items[i]);
+  }
+  seen_offsets.assign(1, 0);
+  seen_items.clear();
+  for (auto& items_of_user : per_user) {
+    std::sort(items_of_user.begin(), items_of_user.end());
+    items_of_user.erase(std::unique(items_of_user.begin(), items_of_user.end()),
+                        items_of_user.end());
+    seen_items.insert(seen_items.end(), items_of_user.begin(), items_of_user.end());
+    seen_offsets.push_back(static_cast<int64_t>(seen_items.size()));
+  }
+}
+
 void save_model(const std::string& path, const TrainedModel& m) {
   ModelBundle b;
   b.metadata["format"] = kFormatName;
@@ -54,6 +74,10 @@ void save_model(const std::string& path, const TrainedModel& m) {
   b.id_lists.emplace_back("catalogue_rows",
                           std::vector<int64_t>(m.catalogue.rows.begin(), m.catalogue.rows.end()));
   b.string_lists.emplace_back("catalogue_titles", m.catalogue.items.titles);
+  b.id_lists.emplace_back("item_train_counts", m.item_train_counts);
+  b.id_lists.emplace_back("seen_offsets", m.seen_offsets);
+  b.id_lists.emplace_back("seen_items",
+                          std::vector<int64_t>(m.seen_items.begin(), m.seen_items.end()));
   b.tensors.push_back(table_tensor("user_embedding", m.model->user_table()));
   b.tensors.push_back(table_tensor("item_embedding", m.model->item_table()));
   auto& head = const_cast<MultiTaskModel&>(*m.model).rating_head();
@@ -93,6 +117,23 @@ TrainedModel load_model(const std::string& path) {
     TANDEM_CHECK(r >= 0 && r < m.items.rows(),
                  path << ": catalogue row " << r << " outside the item table");
     m.catalogue.rows.push_back(static_cast<int32_t>(r));
+  }
+
+  m.item_train_counts = b.ids("item_train_counts");
+  m.seen_offsets = b.ids("seen_offsets");
+  const auto& seen = b.ids("seen_items");
+  TANDEM_CHECK(static_cast<int64_t>(m.item_train_counts.size()) == m.items.rows(),
+               path << ": item_train_counts has " << m.item_train_counts.size()
+                    << " entries for " << m.items.rows() << " item rows");
+  TANDEM_CHECK(static_cast<int64_t>(m.seen_offsets.size()) == m.users.rows() + 1 &&
+                   m.seen_offsets.front() == 0 &&
+                   m.seen_offsets.back() == static_cast<int64_t>(seen.size()) &&
+                   std::is_sorted(m.seen_offsets.begin(), m.seen_offsets.end()),
+               path << ": seen_offsets does not index seen_items for " << m.users.rows()
+                    << " user rows");
+  for (int64_t r : seen) {
+    TANDEM_CHECK(r >= 0 && r < m.items.rows(), path << ": seen item row " << r << " outside the item table");
+    m.seen_items.push_back(static_cast<int32_t>(r));
   }
 
   ModelShape shape;

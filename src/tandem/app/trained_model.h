@@ -20,6 +20,16 @@ struct TrainedModel {
   RetrievalCatalogue catalogue;
   std::unique_ptr<MultiTaskModel> model;
   nlohmann::json metrics = nlohmann::json::object();  // training history, evaluation
+  // What serving needs from the training data: how often each item-table row
+  // was seen in training (cold-start popularity) and, per user-table row, the
+  // item rows that user rated in training (seen_items[seen_offsets[u] ..
+  // seen_offsets[u + 1]), sorted), for "exclude seen".
+  std::vector<int64_t> item_train_counts;
+  std::vector<int64_t> seen_offsets;
+  std::vector<int32_t> seen_items;
+
+  // Fills the three fields above from training examples.
+  void set_training_interactions(const Examples& train);
 
   // Item embeddings of the catalogue, [catalogue size, dim], row-major: the
   // candidate matrix of every top-K search.
