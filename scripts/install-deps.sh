@@ -11,6 +11,7 @@ PACKAGES=(
   libcli11-dev             # command-line parsing
   nlohmann-json3-dev       # JSON output and model metadata
   libxxhash-dev            # model-file checksums
+  libcpp-httplib-dev       # HTTP server of tandem serve
 )
 
 missing=()
