@@ -12,6 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev       # JSON output and model metadata
   libxxhash-dev            # model-file checksums
   libcpp-httplib-dev       # HTTP server of tandem serve
+  libhnswlib-dev           # approximate (HNSW) top-K index
 )
 
 missing=()
