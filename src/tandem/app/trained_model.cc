@@ -80,8 +80,7 @@ void save_model(const std::string& path, const TrainedModel& m) {
                           std::vector<int64_t>(m.seen_items.begin(), m.seen_items.end()));
   b.tensors.push_back(table_tensor("user_embedding", m.model->user_table()));
   b.tensors.push_back(table_tensor("item_embedding", m.model->item_table()));
-  auto& head = const_cast<MultiTaskModel&>(*m.model).rating_head();
-  for (const auto& p : head.parameters()) {
+  for (const auto& p : m.model->rating_head().parameter_values()) {
     b.tensors.push_back({p.name, {p.size}, std::vector<float>(p.value, p.value + p.size)});
   }
   write_model_file(path, b);

@@ -49,6 +49,8 @@ class DenseLayer {
   float* kernel_grad_buffer() { return kernel_grad_.data(); }
   float* bias_grad_buffer() { return bias_grad_.data(); }
   float* bias() { return bias_.data(); }      // [out]
+  const float* kernel_values() const { return kernel_.data(); }
+  const float* bias_values() const { return bias_.data(); }
   const float* kernel_grad() const { return kernel_grad_.data(); }
   const float* bias_grad() const { return bias_grad_.data(); }
   std::vector<ParameterRef> parameters(const std::string& prefix);

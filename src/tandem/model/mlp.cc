@@ -102,6 +102,17 @@ std::vector<DenseLayer*> Mlp::layers() {
   return out;
 }
 
+std::vector<ParameterView> Mlp::parameter_values() const {
+  std::vector<ParameterView> out;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const DenseLayer& l = *layers_[i];
+    const std::string prefix = "rating_head." + std::to_string(i);
+    out.push_back({prefix + ".kernel", l.kernel_values(), l.in() * l.out()});
+    out.push_back({prefix + ".bias", l.bias_values(), l.out()});
+  }
+  return out;
+}
+
 std::vector<ParameterRef> Mlp::parameters() {
   std::vector<ParameterRef> out;
   for (size_t i = 0; i < layers_.size(); ++i) {

@@ -45,6 +45,7 @@ class Mlp {
   int64_t max_batch() const { return max_batch_; }
   std::vector<DenseLayer*> layers();
   std::vector<ParameterRef> parameters();
+  std::vector<ParameterView> parameter_values() const;
 
  private:
   int64_t in_, max_batch_;

@@ -14,4 +14,11 @@ struct ParameterRef {
   int64_t size;
 };
 
+// A read-only view of a parameter's values (for saving).
+struct ParameterView {
+  std::string name;
+  const float* value;
+  int64_t size;
+};
+
 }  // namespace tandem
