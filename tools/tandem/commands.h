@@ -16,5 +16,7 @@ Action add_evaluate(CLI::App& app);
 Action add_recommend(CLI::App& app);
 Action add_bench(CLI::App& app);
 Action add_synth(CLI::App& app);
+Action add_serve(CLI::App& app);
+Action add_index_eval(CLI::App& app);
 
 }  // namespace tandem::cli

@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   add("synth", "Generate a synthetic interaction log in u.data format", tandem::cli::add_synth);
   add("bench", "Measure training and evaluation speed, memory and scaling on this machine",
       tandem::cli::add_bench);
+  add("serve", "Serve a saved model over HTTP (recommend, score, similar, metrics)", tandem::cli::add_serve);
+  add("index-eval", "Recall and latency of HNSW against exact top-k search", tandem::cli::add_index_eval);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,197 @@
+#include "tandem/index/item_index.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "tandem/core/error.h"
+#include "tandem/index/hnswlib_include.h"
+
+namespace tandem {
+
+namespace {
+
+void check_matrix(const char* who, const float* matrix, int64_t n, int64_t dim) {
+  TANDEM_CHECK(n >= 0, who << ": item count must be >= 0, got " << n);
+  TANDEM_CHECK(dim > 0, who << ": dim must be > 0, got " << dim);
+  TANDEM_CHECK(n == 0 || matrix != nullptr, who << ": matrix is null but item count is " << n);
+}
+
+void check_query(const char* who, const float* query, int64_t k) {
+  TANDEM_CHECK(k > 0, who << ": k must be > 0, got " << k);
+  TANDEM_CHECK(query != nullptr, who << ": query is null");
+}
+
+// Binary search in `excluded` needs it sorted; an unsorted list would silently
+// let excluded items through, so it is refused instead.
+void check_sorted(const char* who, const std::vector<int64_t>* excluded) {
+  if (excluded == nullptr) return;
+  const auto it = std::is_sorted_until(excluded->begin(), excluded->end());
+  TANDEM_CHECK(it == excluded->end(),
+               who << ": excluded indices must be sorted ascending; position "
+                   << (it - excluded->begin()) << " holds " << *it << " after " << *(it - 1));
+}
+
+bool ranks_before(const ScoredItem& a, const ScoredItem& b) {
+  if (a.score != b.score) return a.score > b.score;
+  return a.index < b.index;
+}
+
+}  // namespace
+
+ItemIndex::~ItemIndex() = default;
+
+// ---------------------------------------------------------------- exact
+
+ExactIndex::ExactIndex(const float* matrix, int64_t n, int64_t dim) : n_(n), dim_(dim) {
+  check_matrix("exact index", matrix, n, dim);
+  data_.assign(matrix, matrix + n * dim);
+}
+
+std::vector<ScoredItem> ExactIndex::search(const float* query, int64_t k,
+                                           const std::vector<int64_t>* excluded) const {
+  check_query("exact index search", query, k);
+  check_sorted("exact index search", excluded);
+  const CandidateMatrix c{data_.data(), n_, dim_};
+  if (excluded == nullptr) return top_k(query, 1, c, k)[0];
+  const std::vector<std::vector<int64_t>> per_query{*excluded};
+  return top_k(query, 1, c, k, &per_query)[0];
+}
+
+std::vector<ScoredItem> ExactIndex::search_if(const float* query, int64_t k,
+                                              const ExcludeFn& excluded) const {
+  check_query("exact index search", query, k);
+  if (!excluded) return search(query, k);
+  // Brute force touches every candidate anyway, so turning the predicate into
+  // a list costs no more than the search itself.
+  std::vector<int64_t> list;
+  for (int64_t i = 0; i < n_; ++i) {
+    if (excluded(i)) list.push_back(i);
+  }
+  return search(query, k, &list);
+}
+
+// ---------------------------------------------------------------- hnsw
+
+struct HnswIndex::Impl {
+  hnswlib::InnerProductSpace space;
+  hnswlib::HierarchicalNSW<float> graph;
+  Impl(int64_t n, int64_t dim, const HnswParams& p)
+      : space(static_cast<size_t>(dim)),
+        graph(&space, static_cast<size_t>(n), static_cast<size_t>(p.M),
+              static_cast<size_t>(p.ef_construction), static_cast<size_t>(p.seed)) {}
+};
+
+HnswIndex::HnswIndex(const float* matrix, int64_t n, int64_t dim, const HnswParams& params)
+    : n_(n), dim_(dim), params_(params) {
+  check_matrix("hnsw index", matrix, n, dim);
+  // M = 1 makes hnswlib's level multiplier 1/ln(1) infinite.
+  TANDEM_CHECK(params.M >= 2, "hnsw index: M must be >= 2, got " << params.M);
+  TANDEM_CHECK(params.ef_construction >= 1,
+               "hnsw index: ef_construction must be >= 1, got " << params.ef_construction);
+  TANDEM_CHECK(params.ef_search >= 1, "hnsw index: ef_search must be >= 1, got " << params.ef_search);
+  // hnswlib numbers its nodes with 32-bit unsigned ints.
+  TANDEM_CHECK(n < int64_t{std::numeric_limits<uint32_t>::max()},
+               "hnsw index: at most " << std::numeric_limits<uint32_t>::max() - 1
+                                      << " items, got " << n);
+  if (n == 0) return;  // hnswlib cannot allocate an empty graph; search returns nothing
+  impl_ = std::make_unique<Impl>(n, dim, params);
+  // ef is set once here and never again: setEf is a plain write that would
+  // race with concurrent searches. Per-query depth goes through searchKnn's k
+  // instead (it searches with max(ef, k)).
+  impl_->graph.setEf(static_cast<size_t>(params.ef_search));
+  for (int64_t i = 0; i < n; ++i) {
+    impl_->graph.addPoint(matrix + i * dim, static_cast<hnswlib::labeltype>(i));
+  }
+}
+
+HnswIndex::~HnswIndex() = default;
+
+std::vector<ScoredItem> HnswIndex::search_impl(const float* query, int64_t k, int64_t fetch,
+                                               const ExcludeFn& excluded) const {
+  std::vector<ScoredItem> out;
+  if (n_ == 0) return out;
+  fetch = std::min(fetch, n_);
+  while (true) {
+    auto heap = impl_->graph.searchKnn(query, static_cast<size_t>(fetch));
+    const auto found = static_cast<int64_t>(heap.size());
+    out.clear();
+    out.reserve(heap.size());
+    while (!heap.empty()) {
+      const auto& [distance, label] = heap.top();
+      const auto index = static_cast<int64_t>(label);
+      // InnerProductSpace's distance is 1 - dot; undo it to report the score.
+      if (!excluded || !excluded(index)) out.push_back({index, 1.0f - distance});
+      heap.pop();
+    }
+    // Enough survivors, or the graph has been asked for everything it holds.
+    if (static_cast<int64_t>(out.size()) >= k || fetch >= n_ || found < fetch) break;
+    fetch = std::min(n_, fetch * 2);
+  }
+  // The heap pops worst first, and 1 - (1 - dot) can tie where the dots did
+  // not: a full sort with the index tie-break makes the order deterministic.
+  std::sort(out.begin(), out.end(), ranks_before);
+  if (static_cast<int64_t>(out.size()) > k) out.resize(static_cast<size_t>(k));
+  return out;
+}
+
+std::vector<ScoredItem> HnswIndex::search(const float* query, int64_t k,
+                                          const std::vector<int64_t>* excluded) const {
+  check_query("hnsw index search", query, k);
+  check_sorted("hnsw index search", excluded);
+  // k + |excluded| candidates always hold k non-excluded ones (when the
+  // catalogue is that large), so one graph search usually suffices.
+  const int64_t n_excluded = excluded ? static_cast<int64_t>(excluded->size()) : 0;
+  const int64_t fetch = std::max<int64_t>(params_.ef_search, k + n_excluded);
+  if (n_excluded == 0) return search_impl(query, k, fetch, nullptr);
+  return search_impl(query, k, fetch, [excluded](int64_t i) {
+    return std::binary_search(excluded->begin(), excluded->end(), i);
+  });
+}
+
+std::vector<ScoredItem> HnswIndex::search_if(const float* query, int64_t k,
+                                             const ExcludeFn& excluded) const {
+  check_query("hnsw index search", query, k);
+  // The number excluded is unknown up front: start at twice k and let
+  // search_impl widen the search if too few survive.
+  const int64_t fetch = std::max<int64_t>(params_.ef_search, 2 * k);
+  return search_impl(query, k, fetch, excluded);
+}
+
+// ---------------------------------------------------------------- helpers
+
+std::unique_ptr<ItemIndex> make_index(const std::string& kind, const float* matrix, int64_t n,
+                                      int64_t dim, const HnswParams& params) {
+  if (kind == "exact") return std::make_unique<ExactIndex>(matrix, n, dim);
+  if (kind == "hnsw") return std::make_unique<HnswIndex>(matrix, n, dim, params);
+  TANDEM_THROW("unknown index kind '" << kind << "'; known kinds: exact, hnsw");
+}
+
+double recall_at_k(const ItemIndex& approx, const ItemIndex& exact, const float* queries,
+                   int64_t n_queries, int64_t k) {
+  TANDEM_CHECK(k > 0, "recall_at_k: k must be > 0, got " << k);
+  TANDEM_CHECK(n_queries > 0, "recall_at_k: need at least one query, got " << n_queries);
+  TANDEM_CHECK(queries != nullptr, "recall_at_k: queries is null");
+  TANDEM_CHECK(approx.dim() == exact.dim(), "recall_at_k: dim mismatch: " << approx.name() << " has "
+                                                << approx.dim() << ", " << exact.name() << " has "
+                                                << exact.dim());
+  TANDEM_CHECK(approx.size() == exact.size(),
+               "recall_at_k: catalogue size mismatch: " << approx.name() << " has " << approx.size()
+                                                        << ", " << exact.name() << " has "
+                                                        << exact.size());
+  TANDEM_CHECK(exact.size() > 0, "recall_at_k: the catalogue is empty");
+  double sum = 0.0;
+  for (int64_t q = 0; q < n_queries; ++q) {
+    const float* query = queries + q * exact.dim();
+    const auto truth = exact.search(query, k);
+    auto got = approx.search(query, k);
+    std::vector<int64_t> truth_ids;
+    for (const auto& t : truth) truth_ids.push_back(t.index);
+    std::sort(truth_ids.begin(), truth_ids.end());
+    int64_t hits = 0;
+    for (const auto& g : got) hits += std::binary_search(truth_ids.begin(), truth_ids.end(), g.index);
+    sum += static_cast<double>(hits) / static_cast<double>(truth.size());
+  }
+  return sum / static_cast<double>(n_queries);
+}
+
+}  // namespace tandem

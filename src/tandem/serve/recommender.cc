@@ -1,0 +1,189 @@
+#include "tandem/serve/recommender.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "tandem/evaluate/topk.h"
+
+namespace tandem {
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Higher first, NaN after every number: a strict weak order even when the
+// head produces NaN, so std::sort stays well-defined.
+int compare_desc(float a, float b) {
+  const bool na = std::isnan(a), nb = std::isnan(b);
+  if (na != nb) return na ? 1 : -1;
+  if (na || a == b) return 0;
+  return a > b ? -1 : 1;
+}
+
+}  // namespace
+
+Recommender::Recommender(TrainedModel model, ServeLimits limits)
+    : model_(std::move(model)), limits_(limits) {
+  TANDEM_CHECK(model_.model != nullptr, "serving needs a model with weights");
+  TANDEM_CHECK(limits_.max_k > 0 && limits_.max_candidates > 0 && limits_.max_score_items > 0,
+               "serving limits must be positive");
+  dim_ = model_.model->shape().dim;
+  // Computed once: every request's top-K reads this matrix and never writes it.
+  catalogue_emb_ = model_.catalogue_embeddings();
+  const int64_t n = catalogue_size();
+  const auto& rows = model_.catalogue.rows;
+  const auto& counts = model_.item_train_counts;
+  auto count_of = [&](int64_t c) {
+    const auto r = static_cast<size_t>(rows[static_cast<size_t>(c)]);
+    return r < counts.size() ? counts[r] : int64_t{0};
+  };
+  by_popularity_.resize(static_cast<size_t>(n));
+  std::iota(by_popularity_.begin(), by_popularity_.end(), int64_t{0});
+  // Stable: equal counts keep catalogue order, so cold start is deterministic.
+  std::stable_sort(by_popularity_.begin(), by_popularity_.end(),
+                   [&](int64_t a, int64_t b) { return count_of(a) > count_of(b); });
+  catalogue_of_row_ = model_.catalogue.index_of_rows(model_.items.rows());
+  for (int64_t c = 0; c < n; ++c) index_of_id_[model_.catalogue.items.item_ids[static_cast<size_t>(c)]] = c;
+}
+
+int64_t Recommender::parse_user_id(const std::string& user_id) {
+  int64_t v = 0;
+  const char* end = user_id.data() + user_id.size();
+  const auto [p, ec] = std::from_chars(user_id.data(), end, v);
+  if (user_id.empty() || ec != std::errc() || p != end) {
+    throw RequestError("invalid_user_id", "user_id",
+                       "user_id must be an integer id, got '" + user_id.substr(0, 64) + "'");
+  }
+  return v;
+}
+
+std::optional<int32_t> Recommender::user_row(int64_t user_id) const {
+  return model_.users.find(user_id);
+}
+
+void Recommender::check_range(const char* field, int64_t value, int64_t max) const {
+  if (value < 1 || value > max) {
+    throw RequestError("out_of_range", field,
+                       std::string(field) + " must be in [1, " + std::to_string(max) + "], got " +
+                           std::to_string(value));
+  }
+}
+
+int64_t Recommender::catalogue_index(int64_t item_id, const char* field) const {
+  const auto it = index_of_id_.find(item_id);
+  if (it == index_of_id_.end()) {
+    throw RequestError("unknown_item", field,
+                       "item " + std::to_string(item_id) + " is not in the catalogue");
+  }
+  return it->second;
+}
+
+RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, int64_t candidates,
+                                       bool exclude_seen) const {
+  check_range("k", k, limits_.max_k);
+  check_range("candidates", candidates, limits_.max_candidates);
+  const int64_t uid = parse_user_id(user_id);
+  const auto row = user_row(uid);
+  const auto& cat = model_.catalogue;
+  RecommendResult out;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (!row) {
+    out.cold_start = true;
+    const int64_t n = std::min<int64_t>(k, catalogue_size());
+    for (int64_t i = 0; i < n; ++i) {
+      const auto c = static_cast<size_t>(by_popularity_[static_cast<size_t>(i)]);
+      const auto r = static_cast<size_t>(cat.rows[c]);
+      const int64_t count = r < model_.item_train_counts.size() ? model_.item_train_counts[r] : 0;
+      out.items.push_back({cat.items.item_ids[c], cat.items.titles[c], static_cast<float>(count),
+                           std::nullopt});
+    }
+    out.retrieve_ms = ms_since(t0);
+    return out;
+  }
+
+  const int32_t urow = *row;
+  std::vector<float> query(static_cast<size_t>(dim_));
+  model_.model->user_table().gather(&urow, 1, query.data());
+  std::vector<std::vector<int64_t>> excluded;
+  if (exclude_seen && static_cast<size_t>(urow) + 1 < model_.seen_offsets.size()) {
+    excluded.emplace_back();
+    const auto b = model_.seen_offsets[static_cast<size_t>(urow)];
+    const auto e = model_.seen_offsets[static_cast<size_t>(urow) + 1];
+    for (int64_t i = b; i < e; ++i) {
+      const auto r = static_cast<size_t>(model_.seen_items[static_cast<size_t>(i)]);
+      if (r < catalogue_of_row_.size() && catalogue_of_row_[r] >= 0)
+        excluded[0].push_back(catalogue_of_row_[r]);
+    }
+  }
+  const auto top = top_k(query.data(), 1, {catalogue_emb_.data(), catalogue_size(), dim_},
+                         candidates, excluded.empty() ? nullptr : &excluded)[0];
+  out.retrieve_ms = ms_since(t0);
+
+  const auto t1 = std::chrono::steady_clock::now();
+  std::vector<int32_t> users(top.size(), urow), items(top.size());
+  for (size_t i = 0; i < top.size(); ++i) items[i] = cat.rows[static_cast<size_t>(top[i].index)];
+  std::vector<float> pred(top.size()), scratch;  // per call: no shared mutable state
+  model_.model->predict_ratings(users.data(), items.data(), static_cast<int64_t>(top.size()),
+                                pred.data(), scratch);
+  std::vector<size_t> order(top.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (int c = compare_desc(pred[a], pred[b])) return c < 0;
+    if (int c = compare_desc(top[a].score, top[b].score)) return c < 0;
+    return top[a].index < top[b].index;
+  });
+  const size_t n = std::min(order.size(), static_cast<size_t>(k));
+  for (size_t i = 0; i < n; ++i) {
+    const size_t j = order[i];
+    const auto c = static_cast<size_t>(top[j].index);
+    out.items.push_back({cat.items.item_ids[c], cat.items.titles[c], top[j].score,
+                         rating_from_label(model_.config.label_transform, pred[j])});
+  }
+  out.rank_ms = ms_since(t1);
+  return out;
+}
+
+std::vector<float> Recommender::score(const std::string& user_id,
+                                      const std::vector<int64_t>& item_ids) const {
+  if (static_cast<int64_t>(item_ids.size()) > limits_.max_score_items) {
+    throw RequestError("too_many_items", "item_ids",
+                       "item_ids holds " + std::to_string(item_ids.size()) + " ids, at most " +
+                           std::to_string(limits_.max_score_items) + " allowed");
+  }
+  const int64_t uid = parse_user_id(user_id);
+  const auto row = user_row(uid);
+  if (!row) {
+    throw RequestError("unknown_user", "user_id",
+                       "user " + std::to_string(uid) + " is not in the model's vocabulary");
+  }
+  std::vector<int32_t> users(item_ids.size(), *row), items(item_ids.size());
+  for (size_t i = 0; i < item_ids.size(); ++i)
+    items[i] = model_.catalogue.rows[static_cast<size_t>(catalogue_index(item_ids[i], "item_ids"))];
+  std::vector<float> pred(item_ids.size()), scratch;
+  model_.model->predict_ratings(users.data(), items.data(), static_cast<int64_t>(items.size()),
+                                pred.data(), scratch);
+  for (float& p : pred) p = rating_from_label(model_.config.label_transform, p);
+  return pred;
+}
+
+std::vector<SimilarItem> Recommender::similar(int64_t item_id, int64_t k) const {
+  check_range("k", k, limits_.max_k);
+  const int64_t c = catalogue_index(item_id, "item_id");
+  const float* query = catalogue_emb_.data() + c * dim_;
+  const std::vector<std::vector<int64_t>> self{{c}};
+  const auto top = top_k(query, 1, {catalogue_emb_.data(), catalogue_size(), dim_}, k, &self)[0];
+  std::vector<SimilarItem> out;
+  const auto& cat = model_.catalogue.items;
+  for (const auto& s : top) {
+    const auto i = static_cast<size_t>(s.index);
+    out.push_back({cat.item_ids[i], cat.titles[i], s.score});
+  }
+  return out;
+}
+
+}  // namespace tandem

@@ -1,0 +1,109 @@
+// The one serving path: retrieval (exact top-K over the catalogue embeddings)
+// then ranking (the rating head over the retrieved candidates), shared by
+// `tandem recommend` and the HTTP server so the two can never disagree.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tandem/app/trained_model.h"
+#include "tandem/core/error.h"
+
+namespace tandem {
+
+// Upper bounds on what one request may ask for: they cap the work and memory
+// a single client can cause.
+struct ServeLimits {
+  int64_t max_k = 1000;
+  int64_t max_candidates = 10000;
+  int64_t max_score_items = 10000;
+};
+
+// A bad request: still a tandem::Error (the CLI prints it as one), plus a
+// machine-readable code and the request field at fault, for HTTP replies.
+class RequestError : public Error {
+ public:
+  RequestError(std::string code, std::string field, const std::string& message)
+      : Error(message), code_(std::move(code)), field_(std::move(field)) {}
+  const std::string& code() const { return code_; }
+  const std::string& field() const { return field_; }
+
+ private:
+  std::string code_, field_;
+};
+
+struct RecommendedItem {
+  int64_t item_id = 0;
+  std::string title;
+  // Retrieval score (user . item); for a cold-start reply, the item's
+  // training-interaction count (the popularity it was ranked by).
+  float score = 0.0f;
+  // Rating head's prediction in stars; absent for cold start (see below).
+  std::optional<float> predicted_rating;
+};
+
+struct RecommendResult {
+  std::vector<RecommendedItem> items;
+  bool cold_start = false;
+  std::string index = "exact";
+  double retrieve_ms = 0.0;
+  double rank_ms = 0.0;
+};
+
+struct SimilarItem {
+  int64_t item_id = 0;
+  std::string title;
+  float score = 0.0f;  // item . item
+};
+
+class Recommender {
+ public:
+  explicit Recommender(TrainedModel model, ServeLimits limits = {});
+
+  // User ids are strings holding an integer (the raw id of the data); a
+  // non-integer is a RequestError on "user_id". A user with no row of its own
+  // (unknown id, or one a lookup vocabulary would send to its OOV row) gets a
+  // cold-start reply: the k items most often rated in training, with no
+  // predicted rating, because no embedding describes that user (the OOV row
+  // is never trained on a real user, so a rating from it would be noise).
+  // Otherwise: `candidates` items by exact top-K (the user's training items
+  // left out when exclude_seen), re-ordered by predicted rating (ties:
+  // retrieval score, then catalogue order), the first min(k, candidates).
+  // k and candidates must lie in [1, limits].
+  RecommendResult recommend(const std::string& user_id, int64_t k, int64_t candidates,
+                            bool exclude_seen) const;
+
+  // Predicted ratings (stars) for one known user and catalogue items, in the
+  // order given. Unknown user or item: RequestError naming the id.
+  std::vector<float> score(const std::string& user_id, const std::vector<int64_t>& item_ids) const;
+
+  // The k catalogue items whose embeddings have the largest dot product with
+  // this item's, the item itself left out.
+  std::vector<SimilarItem> similar(int64_t item_id, int64_t k) const;
+
+  // Parses a user id string; RequestError on "user_id" if not an integer.
+  static int64_t parse_user_id(const std::string& user_id);
+  // User-table row of a user with its own row, nullopt for cold start.
+  std::optional<int32_t> user_row(int64_t user_id) const;
+
+  const TrainedModel& model() const { return model_; }
+  const ServeLimits& limits() const { return limits_; }
+  int64_t catalogue_size() const { return static_cast<int64_t>(model_.catalogue.size()); }
+
+ private:
+  int64_t catalogue_index(int64_t item_id, const char* field) const;
+  void check_range(const char* field, int64_t value, int64_t max) const;
+
+  TrainedModel model_;
+  ServeLimits limits_;
+  int64_t dim_ = 0;
+  std::vector<float> catalogue_emb_;            // [catalogue, dim]
+  std::vector<int64_t> by_popularity_;          // catalogue indices, most trained first
+  std::vector<int64_t> catalogue_of_row_;       // item-table row -> catalogue index or -1
+  std::unordered_map<int64_t, int64_t> index_of_id_;  // raw item id -> catalogue index
+};
+
+}  // namespace tandem
