@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "tandem/core/blas.h"
 #include "tandem/core/error.h"
 #include "tandem/serve/http_server.h"
 
@@ -49,6 +50,9 @@ Action add_serve(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   return [o] {
+    // Requests are small and run concurrently on the server's threads: a
+    // multi-threaded BLAS would only add hand-offs and spinning threads.
+    blas::set_threads(1);
     const Recommender rec(load_model(o->model), o->limits);
     HttpServer server(rec, {o->host, o->port, o->threads, 64 * 1024});
     const int port = server.start();
