@@ -10,6 +10,7 @@
 #include "tandem/app/recommend.h"
 #include "tandem/app/reference_split.h"
 #include "tandem/core/error.h"
+#include "support/tiny_movielens.h"
 #include "tandem/io/model_file.h"
 
 namespace tandem {
@@ -21,17 +22,7 @@ class AppTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("tandem_app_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    // 30 users x 40 items, users rate items of their parity; ids start at 1.
-    std::ofstream data(dir_ / "u.data");
-    Rng rng(1);
-    for (int i = 0; i < 1200; ++i) {
-      const int u = 1 + static_cast<int>(rng.below(30));
-      const int m = 1 + static_cast<int>(rng.below(20)) * 2 + (u % 2);
-      data << u << '\t' << m << '\t' << 1 + (u + m) % 5 << '\t' << 880000000 + i << '\n';
-    }
-    std::ofstream items(dir_ / "u.item");
-    for (int m = 1; m <= 42; ++m) items << m << "|Movie " << m << " (199" << m % 10 << ")|x|\n";
+    testing::write_tiny_movielens(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
 

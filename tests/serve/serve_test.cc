@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/tiny_movielens.h"
 #include "tandem/app/experiment.h"
 #include "tandem/core/random.h"
 #include "tandem/io/model_file.h"
@@ -30,20 +31,8 @@ using json = nlohmann::json;
 TrainedModel train_tiny(const std::string& preset) {
   const fs::path dir =
       fs::temp_directory_path() / ("tandem_serve_" + preset + "_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  {
-    // 30 users x 40 rated items, users rate items of their parity; items 41
-    // and 42 are in the catalogue but never rated.
-    std::ofstream data(dir / "u.data");
-    Rng rng(1);
-    for (int i = 0; i < 1200; ++i) {
-      const int u = 1 + static_cast<int>(rng.below(30));
-      const int m = 1 + static_cast<int>(rng.below(20)) * 2 + (u % 2);
-      data << u << '\t' << m << '\t' << 1 + (u + m) % 5 << '\t' << 880000000 + i << '\n';
-    }
-    std::ofstream items(dir / "u.item");
-    for (int m = 1; m <= 42; ++m) items << m << "|Movie " << m << " (199" << m % 10 << ")|x|\n";
-  }
+  // Items 41 and 42 are in the catalogue but never rated.
+  testing::write_tiny_movielens(dir);
   ExperimentConfig c = preset_config(preset);
   c.data_dir = dir.string();
   c.train_count = 1000;
