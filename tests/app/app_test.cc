@@ -27,17 +27,7 @@ class AppTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   ExperimentConfig small_config(const std::string& preset) const {
-    ExperimentConfig c = preset_config(preset);
-    c.data_dir = dir_.string();
-    c.train_count = 1000;
-    c.test_count = 200;
-    c.batch_size = 100;
-    c.epochs = 2;
-    c.embedding_dim = 8;
-    c.layer_sizes = {16, 8};
-    c.k = 5;
-    c.threads = 1;
-    return c;
+    return testing::tiny_config(preset, dir_);
   }
   fs::path dir_;
 };

@@ -40,6 +40,14 @@ bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
 }
 
+// Every column of `a` equals `b`'s bit for bit.
+void expect_same_columns(const Ratings& a, const Ratings& b) {
+  EXPECT_TRUE(same_bits(a.users, b.users));
+  EXPECT_TRUE(same_bits(a.items, b.items));
+  EXPECT_TRUE(same_bits(a.ratings, b.ratings));
+  EXPECT_TRUE(same_bits(a.timestamps, b.timestamps));
+}
+
 TEST(WriteRatings, MovieLensFormatWithIntegerAndFractionalRatings) {
   TempDir dir;
   Ratings r;
@@ -66,10 +74,7 @@ TEST(WriteRatings, SyntheticRoundTripGivesIdenticalColumns) {
   const std::string path = (dir.path() / "synthetic.data").string();
   write_ratings(r, path);
   const Ratings back = load_ratings(path);
-  EXPECT_TRUE(same_bits(back.users, r.users));
-  EXPECT_TRUE(same_bits(back.items, r.items));
-  EXPECT_TRUE(same_bits(back.ratings, r.ratings));
-  EXPECT_TRUE(same_bits(back.timestamps, r.timestamps));
+  expect_same_columns(back, r);
 }
 
 TEST(WriteRatings, FractionalRatingsRoundTripExactly) {
@@ -153,10 +158,7 @@ TEST(WriteRatings, LargeTableCrossesTheBufferBoundary) {
   const std::string path = (dir.path() / "u.data").string();
   write_ratings(r, path);
   const Ratings back = load_ratings(path);
-  EXPECT_TRUE(same_bits(back.users, r.users));
-  EXPECT_TRUE(same_bits(back.items, r.items));
-  EXPECT_TRUE(same_bits(back.ratings, r.ratings));
-  EXPECT_TRUE(same_bits(back.timestamps, r.timestamps));
+  expect_same_columns(back, r);
 }
 
 }  // namespace

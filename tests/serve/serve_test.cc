@@ -33,16 +33,7 @@ TrainedModel train_tiny(const std::string& preset) {
       fs::temp_directory_path() / ("tandem_serve_" + preset + "_" + std::to_string(::getpid()));
   // Items 41 and 42 are in the catalogue but never rated.
   testing::write_tiny_movielens(dir);
-  ExperimentConfig c = preset_config(preset);
-  c.data_dir = dir.string();
-  c.train_count = 1000;
-  c.test_count = 200;
-  c.batch_size = 100;
-  c.epochs = 2;
-  c.embedding_dim = 8;
-  c.layer_sizes = {16, 8};
-  c.k = 5;
-  c.threads = 1;
+  const ExperimentConfig c = testing::tiny_config(preset, dir);
   const PreparedData data = prepare_data(c);
   auto [model, result] = train_and_evaluate(c, data, "joint");
   fs::remove_all(dir);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tandem/app/experiment_config.h"
 #include "tandem/core/random.h"
 
 namespace tandem::testing {
@@ -22,6 +23,22 @@ inline void write_tiny_movielens(const std::filesystem::path& dir) {
   }
   std::ofstream items(dir / "u.item");
   for (int m = 1; m <= 42; ++m) items << m << "|Movie " << m << " (199" << m % 10 << ")|x|\n";
+}
+
+// A preset shrunk to the tiny data: 1000/200 split, 2 epochs of batch 100,
+// dimension 8, head 16-8, k 5, one thread.
+inline ExperimentConfig tiny_config(const std::string& preset, const std::filesystem::path& dir) {
+  ExperimentConfig c = preset_config(preset);
+  c.data_dir = dir.string();
+  c.train_count = 1000;
+  c.test_count = 200;
+  c.batch_size = 100;
+  c.epochs = 2;
+  c.embedding_dim = 8;
+  c.layer_sizes = {16, 8};
+  c.k = 5;
+  c.threads = 1;
+  return c;
 }
 
 }  // namespace tandem::testing
