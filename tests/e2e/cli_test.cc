@@ -130,9 +130,17 @@ TEST_F(Cli, BadInputGivesClearErrorsNotCrashes) {
                           model + "'");
   ASSERT_EQ(train.exit_code, 0) << train.err;
 
-  auto unknown_user = run_tandem("recommend --model '" + model + "' --user 123456");
-  EXPECT_EQ(unknown_user.exit_code, 1);
+  // An unknown user is the server's cold-start answer, flagged on stderr.
+  auto unknown_user = run_tandem("recommend --json --model '" + model + "' --user 123456");
+  EXPECT_EQ(unknown_user.exit_code, 0) << unknown_user.err;
   EXPECT_NE(unknown_user.err.find("user 123456"), std::string::npos) << unknown_user.err;
+  const auto cold = nlohmann::json::parse(unknown_user.out);
+  EXPECT_TRUE(cold["cold_start"].get<bool>());
+  EXPECT_EQ(cold["items"].size(), 10u);
+  EXPECT_TRUE(cold["items"][0]["predicted_rating"].is_null());
+  auto bad_index = run_tandem("recommend --model '" + model + "' --user 5 --index ivf");
+  EXPECT_NE(bad_index.exit_code, 0);
+  EXPECT_NE(bad_index.err.find("--index"), std::string::npos) << bad_index.err;
 
   // Corrupt one byte in the middle: refused with the file named.
   {

@@ -284,6 +284,28 @@ TEST(TopKRandom, ExactIntegersManyBlocks) {
   EXPECT_EQ(mismatches, 0);
 }
 
+// One query at a time takes the GEMV path (serving); it must give the same
+// lists as the reference, exclusions included.
+TEST(TopKRandom, SingleQueriesMatchReference) {
+  const int64_t nq = 200, count = 3001, dim = 24, k = 50;
+  Rng rng(99);
+  auto q = small_ints(rng, nq * dim);
+  auto c = small_ints(rng, count * dim);
+  const CandidateMatrix m{c.data(), count, dim};
+  for (int64_t i = 0; i < nq; ++i) {
+    std::vector<std::vector<int64_t>> ex(1);
+    for (int64_t t = 0; t < 30; ++t) ex[0].push_back(static_cast<int64_t>(rng.below(count)));
+    const auto got = top_k(q.data() + i * dim, 1, m, k, &ex);
+    const auto sc = ref_scores(q, i, c, count, dim);
+    const auto want = ref_top(sc, k, ex[0]);
+    ASSERT_EQ(got[0].size(), want.size()) << "query " << i;
+    for (size_t t = 0; t < want.size(); ++t) {
+      ASSERT_EQ(got[0][t].index, want[t]) << "query " << i << " position " << t;
+      ASSERT_EQ(got[0][t].score, static_cast<float>(sc[want[t]])) << "query " << i;
+    }
+  }
+}
+
 // Many short rows per block (tiny catalogue) and a ragged last block.
 TEST(TopKRandom, TinyCatalogueTallBlocks) {
   const int64_t nq = 2500, count = 3, dim = 4;

@@ -90,6 +90,38 @@ TEST(HnswIndex, IsReallyApproximate) {
   EXPECT_GT(weak_recall, 0.0);  // but it still finds something
 }
 
+// Per-call depth: the default call equals an explicit call with the
+// configured depth, deeper searches never lose recall on this fixture, and a
+// depth as large as the catalogue visits everything (exact lists).
+TEST(HnswIndex, SearchDepthPerCall) {
+  const auto& f = fixture();
+  double previous = 0.0;
+  for (int64_t ef : {10, 40, 160, 640}) {
+    double hits = 0.0;
+    for (int64_t q = 0; q < f.kQueries; ++q) {
+      const auto truth = f.exact.search(f.query(q), f.kK);
+      const auto got = f.hnsw.search_with_ef(f.query(q), f.kK, ef);
+      std::set<int64_t> want;
+      for (const auto& t : truth) want.insert(t.index);
+      for (const auto& g : got) hits += want.count(g.index);
+    }
+    const double recall = hits / static_cast<double>(f.kQueries * f.kK);
+    EXPECT_GE(recall, previous - 0.005) << "ef " << ef;
+    previous = recall;
+  }
+  EXPECT_GE(previous, 0.99);
+  for (int64_t q = 0; q < 20; ++q) {
+    const auto a = f.hnsw.search(f.query(q), f.kK);
+    const auto b = f.hnsw.search_with_ef(f.query(q), f.kK, f.hnsw.params().ef_search);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].index, b[i].index);
+    const auto all = f.hnsw.search_with_ef(f.query(q), f.kK, f.kItems);
+    const auto truth = f.exact.search(f.query(q), f.kK);
+    for (size_t i = 0; i < truth.size(); ++i) EXPECT_EQ(all[i].index, truth[i].index) << q;
+  }
+  EXPECT_THROW(f.hnsw.search_with_ef(f.query(0), f.kK, 0), Error);
+}
+
 TEST(HnswIndex, SameSeedSameResults) {
   const auto& f = fixture();
   const HnswIndex again(f.items.data(), f.kItems, f.kDim);

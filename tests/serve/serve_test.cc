@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -19,7 +20,9 @@
 #include "tandem/core/random.h"
 #include "tandem/io/model_file.h"
 #include "tandem/serve/http_server.h"
+#include "tandem/serve/candidate_ranker.h"
 #include "tandem/serve/recommender.h"
+#include "tandem/app/trained_model.h"
 
 namespace tandem {
 namespace {
@@ -41,12 +44,18 @@ TrainedModel train_tiny(const std::string& preset) {
 }
 
 ServeLimits small_limits() { return {50, 40, 30}; }
+RecommenderOptions small_options(const std::string& index = "exact") {
+  RecommenderOptions o;
+  o.limits = small_limits();
+  o.index = index;
+  return o;
+}
 
 class ServeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    kerasrs_ = new Recommender(train_tiny("kerasrs"), small_limits());
-    tfrs_ = new Recommender(train_tiny("tfrs"), small_limits());
+    kerasrs_ = new Recommender(train_tiny("kerasrs"), small_options());
+    tfrs_ = new Recommender(train_tiny("tfrs"), small_options());
   }
   static void TearDownTestSuite() {
     delete kerasrs_;
@@ -212,12 +221,81 @@ TEST_F(ServeTest, ConcurrentCallsAgree) {
   EXPECT_EQ(mismatches.load(), 0);
 }
 
+// The ranking fast path (user half once, item half precomputed or per call)
+// against the model's own batch prediction, for every user and item.
+TEST_F(ServeTest, CandidateRankerEqualsPredictRatings) {
+  for (const Recommender* r : {kerasrs_, tfrs_}) {
+    const MultiTaskModel& m = *r->model().model;
+    const CandidateRanker pre(m, int64_t{1} << 30), lazy(m, 0);
+    EXPECT_TRUE(pre.precomputed());
+    EXPECT_GT(pre.precomputed_bytes(), 0);
+    EXPECT_FALSE(lazy.precomputed());
+    const auto n_items = m.item_table().rows;
+    std::vector<int32_t> items(static_cast<size_t>(n_items));
+    std::iota(items.begin(), items.end(), 0);
+    CandidateRanker::Scratch scratch;
+    double worst = 0.0;
+    for (int32_t u = 0; u < m.user_table().rows; ++u) {
+      std::vector<int32_t> users(items.size(), u);
+      std::vector<float> want(items.size()), a(items.size()), b(items.size()), tmp;
+      m.predict_ratings(users.data(), items.data(), n_items, want.data(), tmp);
+      pre.predict(u, items.data(), n_items, a.data(), scratch);
+      lazy.predict(u, items.data(), n_items, b.data(), scratch);
+      for (size_t i = 0; i < items.size(); ++i) {
+        worst = std::max<double>(worst, std::abs(a[i] - want[i]));
+        worst = std::max<double>(worst, std::abs(b[i] - want[i]));
+      }
+    }
+    EXPECT_LT(worst, 1e-5);
+    // A head whose outputs differ must be seen: one item scored alone
+    // equals its entry in the batch (the rows do not mix).
+    std::vector<float> one(1);
+    pre.predict(0, items.data() + 3, 1, one.data(), scratch);
+    std::vector<float> all(items.size());
+    pre.predict(0, items.data(), n_items, all.data(), scratch);
+    EXPECT_FLOAT_EQ(one[0], all[3]);
+  }
+}
+
+// On a catalogue smaller than the search depth HNSW explores every item, so
+// the approximate path must give the exact path's answers, exclusions too.
+TEST_F(ServeTest, HnswIndexServesTheSameListsOnASmallCatalogue) {
+  const fs::path file = fs::temp_directory_path() / ("tandem_serve_hnsw_" + std::to_string(::getpid()));
+  save_model(file.string(), rec().model());
+  const Recommender hnsw(load_model(file.string()), small_options("hnsw"));
+  fs::remove(file);
+  EXPECT_EQ(hnsw.index().name(), "hnsw");
+  EXPECT_EQ(hnsw.index().size(), rec().catalogue_size());
+  for (const auto& [uid, urow] : std::vector<std::pair<int64_t, int>>{{1, 0}, {3, 0}, {5, 0}, {7, 0}}) {
+    (void)urow;
+    for (bool exclude : {false, true}) {
+      const auto a = rec().recommend(std::to_string(uid), 10, 30, exclude);
+      const auto b = hnsw.recommend(std::to_string(uid), 10, 30, exclude);
+      EXPECT_EQ(b.index, "hnsw");
+      ASSERT_EQ(a.items.size(), b.items.size()) << uid;
+      for (size_t i = 0; i < a.items.size(); ++i) {
+        EXPECT_EQ(a.items[i].item_id, b.items[i].item_id) << uid << " " << i;
+        EXPECT_EQ(a.items[i].predicted_rating, b.items[i].predicted_rating);
+      }
+    }
+  }
+  const auto s1 = rec().similar(1, 5), s2 = hnsw.similar(1, 5);
+  ASSERT_EQ(s1.size(), s2.size());
+  for (size_t i = 0; i < s1.size(); ++i) EXPECT_EQ(s1[i].item_id, s2[i].item_id);
+  // Cold start consults no index and says so.
+  EXPECT_EQ(hnsw.recommend("424242", 3, 3, false).index, "popularity");
+}
+
 // --- HTTP -------------------------------------------------------------------
 
 class HttpTest : public ServeTest {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<HttpServer>(rec(), HttpServerOptions{"127.0.0.1", 0, 4, 4096});
+    HttpServerOptions o;
+    o.port = 0;
+    o.threads = 4;
+    o.max_body_bytes = 4096;
+    server_ = std::make_unique<HttpServer>(rec(), o);
     port_ = server_->start();
     ASSERT_GT(port_, 0);
     thread_ = std::thread([this] { server_->listen(); });

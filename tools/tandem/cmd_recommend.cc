@@ -1,10 +1,14 @@
 // tandem recommend: the tutorials' last cell, through the same Recommender
-// (retrieve, then rank by the rating head) that `tandem serve` uses.
+// (retrieve, then rank by the rating head) and the same JSON encoding that
+// `tandem serve` uses, so the two print the same lists for the same model.
 #include <cstdio>
 #include <iostream>
 
 #include "commands.h"
+#include "serve_options.h"
+#include "tandem/core/blas.h"
 #include "tandem/core/error.h"
+#include "tandem/serve/api_json.h"
 #include "tandem/serve/recommender.h"
 
 namespace tandem::cli {
@@ -17,8 +21,12 @@ Action add_recommend(CLI::App& app) {
     std::optional<int64_t> candidates;
     bool exclude_seen = false;
     bool json = false;
+    RecommenderOptions rec;
   };
   auto o = std::make_shared<Options>();
+  // The CLI's own limits are its option ranges; the server's defaults are
+  // for untrusted clients.
+  o->rec.limits = {100000, 100000, 100000};
   app.add_option("--model,-m", o->model, "Model file")->required();
   app.add_option("--user,-u", o->user, "User id")->required();
   app.add_option("--k", o->k, "Number of items")->capture_default_str()->check(CLI::Range(1, 100000));
@@ -26,35 +34,42 @@ Action add_recommend(CLI::App& app) {
                  "Items retrieved before ranking by predicted rating (default: --k)")
       ->check(CLI::Range(1, 100000));
   app.add_flag("--exclude-seen", o->exclude_seen, "Leave out the items the user rated in training");
-  app.add_flag("--json", o->json, "One JSON object on stdout");
+  app.add_flag("--json", o->json, "One JSON object on stdout (the server's /v1/recommend reply)");
+  add_recommender_options(app, o->rec);
   return [o] {
     const int64_t candidates = o->candidates.value_or(o->k);
-    // The CLI's own limits are its option ranges; the server's defaults are
-    // for untrusted clients.
-    const Recommender rec(load_model(o->model), {100000, 100000, 100000});
-    // A user typed on the command line who has no row is more likely a typo
-    // than a new user: keep it an error here (the server answers cold start).
-    TANDEM_CHECK(rec.user_row(o->user).has_value(),
-                 "user " << o->user << " is not in the model's vocabulary ("
-                         << rec.model().users.rows() << " rows)");
-    const auto res = rec.recommend(std::to_string(o->user), o->k, candidates, o->exclude_seen);
-    if (o->json) {
-      nlohmann::json items = nlohmann::json::array();
-      for (const auto& r : res.items) {
-        items.push_back({{"item_id", r.item_id},
-                         {"title", r.title},
-                         {"score", r.score},
-                         {"predicted_rating", r.predicted_rating.value_or(0.0f)}});
-      }
-      std::cout << nlohmann::json{{"user_id", o->user}, {"k", o->k}, {"items", items}}.dump()
-                << std::endl;
-    } else {
-      std::printf("Top %zu movies for user %lld (retrieved over %lld items, rated by the ranking head):\n",
-                  res.items.size(), static_cast<long long>(o->user),
-                  static_cast<long long>(rec.catalogue_size()));
-      for (const auto& r : res.items)
-        std::printf("%s: %.2f\n", r.title.c_str(), r.predicted_rating.value_or(0.0f));
+    // As in `tandem serve`: one BLAS thread. A request's products are small,
+    // and a threaded GEMM may split and so round them differently, which
+    // would let the CLI and the server disagree in the last bit.
+    blas::set_threads(1);
+    const Recommender rec(load_model(o->model), o->rec);
+    const std::string user = std::to_string(o->user);
+    const auto res = rec.recommend(user, o->k, candidates, o->exclude_seen);
+    // An unknown user gets the server's cold-start answer; on a terminal a
+    // typo is likelier than a new user, so say so where a person reads it.
+    if (res.cold_start) {
+      std::fprintf(stderr,
+                   "tandem recommend: user %lld is not in the model (%lld user rows); answering "
+                   "cold start: the most popular movies in training\n",
+                   static_cast<long long>(o->user), static_cast<long long>(rec.model().users.rows()));
     }
+    if (o->json) {
+      std::cout << encode_recommend_result(user, res)
+                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                << std::endl;
+      return 0;
+    }
+    if (res.cold_start) {
+      std::printf("Top %zu movies for new user %lld (most rated in training):\n", res.items.size(),
+                  static_cast<long long>(o->user));
+      for (const auto& r : res.items)
+        std::printf("%s: %.0f ratings\n", r.title.c_str(), static_cast<double>(r.score));
+      return 0;
+    }
+    std::printf("Top %zu movies for user %lld (%s retrieval over %lld items, rated by the ranking head):\n",
+                res.items.size(), static_cast<long long>(o->user), res.index.c_str(),
+                static_cast<long long>(rec.catalogue_size()));
+    for (const auto& r : res.items) std::printf("%s: %.2f\n", r.title.c_str(), r.predicted_rating.value_or(0.0f));
     return 0;
   };
 }

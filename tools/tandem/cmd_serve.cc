@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "tandem/core/blas.h"
 #include "tandem/core/error.h"
+#include "serve_options.h"
 #include "tandem/serve/http_server.h"
 
 namespace tandem::cli {
@@ -32,8 +33,8 @@ Action add_serve(CLI::App& app) {
     std::string model;
     std::string host = "127.0.0.1";
     int port = 8080;
-    int threads = 4;
-    ServeLimits limits;
+    int threads = 16;
+    RecommenderOptions rec;
   };
   auto o = std::make_shared<Options>();
   app.add_option("--model,-m", o->model, "Model file")->required();
@@ -41,20 +42,27 @@ Action add_serve(CLI::App& app) {
   app.add_option("--port", o->port, "Port (0: any free port)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
-  app.add_option("--threads", o->threads, "Worker threads")->capture_default_str()->check(CLI::Range(1, 1024));
-  app.add_option("--max-k", o->limits.max_k, "Largest k a request may ask for")
+  app.add_option("--threads", o->threads,
+                 "Worker threads; a keep-alive connection holds one, so give at least the "
+                 "number of concurrent clients")->capture_default_str()->check(CLI::Range(1, 1024));
+  app.add_option("--max-k", o->rec.limits.max_k, "Largest k a request may ask for")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-  app.add_option("--max-candidates", o->limits.max_candidates,
+  app.add_option("--max-candidates", o->rec.limits.max_candidates,
                  "Largest candidates a request may ask for")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  add_recommender_options(app, o->rec);
   return [o] {
     // Requests are small and run concurrently on the server's threads: a
     // multi-threaded BLAS would only add hand-offs and spinning threads.
     blas::set_threads(1);
-    const Recommender rec(load_model(o->model), o->limits);
-    HttpServer server(rec, {o->host, o->port, o->threads, 64 * 1024});
+    const Recommender rec(load_model(o->model), o->rec);
+    HttpServerOptions http;
+    http.host = o->host;
+    http.port = o->port;
+    http.threads = o->threads;
+    HttpServer server(rec, http);
     const int port = server.start();
 
     // Self-pipe: the handler only write()s a byte (async-signal-safe); a
@@ -77,9 +85,12 @@ Action add_serve(CLI::App& app) {
       } while (n < 0 && errno == EINTR);
       if (n == 1 && c == kSignalled) server.stop();
     });
-    std::fprintf(stderr, "tandem serve: listening on http://%s:%d (model %s, %lld catalogue items, %d threads)\n",
+    std::fprintf(stderr,
+                 "tandem serve: listening on http://%s:%d (model %s, %lld catalogue items, "
+                 "%s index built in %.3f s, %d threads)\n",
                  o->host.c_str(), port, o->model.c_str(),
-                 static_cast<long long>(rec.catalogue_size()), o->threads);
+                 static_cast<long long>(rec.catalogue_size()), rec.index().name().c_str(),
+                 rec.index_build_seconds(), o->threads);
     server.listen();
     // Stopped by a signal (the watcher is done) or because the accept loop
     // failed: wake the watcher either way so it can be joined.

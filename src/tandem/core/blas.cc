@@ -15,6 +15,13 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
               static_cast<blasint>(ldc));
 }
 
+void gemv(bool trans_a, int64_t m, int64_t n, float alpha, const float* a, int64_t lda,
+          const float* x, float beta, float* y) {
+  if (m == 0 || n == 0) return;
+  cblas_sgemv(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
+              static_cast<blasint>(n), alpha, a, static_cast<blasint>(lda), x, 1, beta, y, 1);
+}
+
 void set_threads(int n) {
   if (n > 0) openblas_set_num_threads(n);
 }

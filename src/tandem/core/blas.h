@@ -14,6 +14,14 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
           int64_t ldc);
 
+// y[m] = alpha * op(A) * x + beta * y, row-major; A is stored [m,n]
+// (trans_a=false, op(A) = A, x has n entries, y has m) or, with trans_a, op(A)
+// = Aᵀ ([n] from [m] : x has m entries, y has n). The one-query case of gemm:
+// it streams A once without the packing a GEMM does, which dominates when
+// there is a single row.
+void gemv(bool trans_a, int64_t m, int64_t n, float alpha, const float* a, int64_t lda,
+          const float* x, float beta, float* y);
+
 // Number of threads the BLAS may use (OpenBLAS); n <= 0 leaves it unchanged.
 void set_threads(int n);
 int threads();

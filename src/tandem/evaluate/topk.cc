@@ -41,6 +41,10 @@ void score_block(const float* queries, int64_t row0, int64_t rows, const Candida
     std::fill(scratch, scratch + rows * c.count, 0.0f);
     return;
   }
+  if (rows == 1) {  // one query (serving): a GEMV, no packing of the catalogue
+    blas::gemv(false, c.count, c.dim, 1.0f, c.data, c.dim, queries + row0 * c.dim, 0.0f, scratch);
+    return;
+  }
   blas::gemm(false, true, rows, c.count, c.dim, 1.0f, queries + row0 * c.dim, c.dim, c.data,
              c.dim, 0.0f, scratch, c.count);
 }

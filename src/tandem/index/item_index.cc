@@ -95,10 +95,11 @@ HnswIndex::HnswIndex(const float* matrix, int64_t n, int64_t dim, const HnswPara
                                       << " items, got " << n);
   if (n == 0) return;  // hnswlib cannot allocate an empty graph; search returns nothing
   impl_ = std::make_unique<Impl>(n, dim, params);
-  // ef is set once here and never again: setEf is a plain write that would
-  // race with concurrent searches. Per-query depth goes through searchKnn's k
-  // instead (it searches with max(ef, k)).
-  impl_->graph.setEf(static_cast<size_t>(params.ef_search));
+  // The graph's own ef stays at 1 and is never written again (setEf is a
+  // plain write that would race with concurrent searches): each search asks
+  // searchKnn for max(ef_search, k) results instead, which hnswlib explores
+  // with exactly that candidate-list size, and keeps the best k.
+  impl_->graph.setEf(1);
   for (int64_t i = 0; i < n; ++i) {
     impl_->graph.addPoint(matrix + i * dim, static_cast<hnswlib::labeltype>(i));
   }
@@ -136,12 +137,18 @@ std::vector<ScoredItem> HnswIndex::search_impl(const float* query, int64_t k, in
 
 std::vector<ScoredItem> HnswIndex::search(const float* query, int64_t k,
                                           const std::vector<int64_t>* excluded) const {
+  return search_with_ef(query, k, params_.ef_search, excluded);
+}
+
+std::vector<ScoredItem> HnswIndex::search_with_ef(const float* query, int64_t k, int64_t ef_search,
+                                                  const std::vector<int64_t>* excluded) const {
   check_query("hnsw index search", query, k);
+  TANDEM_CHECK(ef_search >= 1, "hnsw index search: ef_search must be >= 1, got " << ef_search);
   check_sorted("hnsw index search", excluded);
   // k + |excluded| candidates always hold k non-excluded ones (when the
   // catalogue is that large), so one graph search usually suffices.
   const int64_t n_excluded = excluded ? static_cast<int64_t>(excluded->size()) : 0;
-  const int64_t fetch = std::max<int64_t>(params_.ef_search, k + n_excluded);
+  const int64_t fetch = std::max<int64_t>(ef_search, k + n_excluded);
   if (n_excluded == 0) return search_impl(query, k, fetch, nullptr);
   return search_impl(query, k, fetch, [excluded](int64_t i) {
     return std::binary_search(excluded->begin(), excluded->end(), i);

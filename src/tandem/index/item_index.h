@@ -83,6 +83,10 @@ class HnswIndex final : public ItemIndex {
                                  const std::vector<int64_t>* excluded = nullptr) const override;
   std::vector<ScoredItem> search_if(const float* query, int64_t k,
                                     const ExcludeFn& excluded) const override;
+  // search() with a search depth other than params().ef_search for this one
+  // call (e.g. a recall/latency sweep over one built graph); thread-safe.
+  std::vector<ScoredItem> search_with_ef(const float* query, int64_t k, int64_t ef_search,
+                                         const std::vector<int64_t>* excluded = nullptr) const;
 
  private:
   // Graph search with candidate list `fetch`, excluded items dropped, k best

@@ -42,6 +42,7 @@ class DenseLayer {
 
   int64_t in() const { return in_; }
   int64_t out() const { return out_; }
+  Activation activation() const { return act_; }
   const float* output() const { return output_.data(); }
   float* output_grad() { return output_grad_.data(); }
 

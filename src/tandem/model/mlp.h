@@ -43,6 +43,8 @@ class Mlp {
 
   int64_t in() const { return in_; }
   int64_t max_batch() const { return max_batch_; }
+  size_t layer_count() const { return layers_.size(); }
+  const DenseLayer& layer(size_t i) const { return *layers_[i]; }
   std::vector<DenseLayer*> layers();
   std::vector<ParameterRef> parameters();
   std::vector<ParameterView> parameter_values() const;

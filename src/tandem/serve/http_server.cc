@@ -4,7 +4,6 @@
 
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <limits>
 #include <sstream>
@@ -13,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tandem/io/model_file.h"
+#include "tandem/serve/api_json.h"
 
 namespace tandem {
 
@@ -60,13 +60,10 @@ struct HttpError {
 };
 
 HttpError from_request_error(const RequestError& e) {
+  if (e.code() == "invalid_json") return {400, kInvalidJson, e.code(), e.field(), e.what()};
   const bool unknown = e.code() == "unknown_item" || e.code() == "unknown_user";
   return {unknown ? 404 : 400, unknown ? kUnknownId : kInvalidRequest, e.code(), e.field(),
           e.what()};
-}
-
-json error_body(const std::string& code, const std::string& field, const std::string& message) {
-  return {{"error", {{"code", code}, {"field", field}, {"message", message}}}};
 }
 
 void reply(httplib::Response& res, int status, const json& body) {
@@ -75,60 +72,12 @@ void reply(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
-HttpError missing(const std::string& field) {
-  return {400, kInvalidRequest, "missing_field", field, "field '" + field + "' is required"};
-}
-HttpError wrong_type(const std::string& field, const std::string& want) {
-  return {400, kInvalidRequest, "invalid_type", field, "field '" + field + "' must be " + want};
-}
-
-json parse_object(const std::string& body) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded())
-    throw HttpError{400, kInvalidJson, "invalid_json", "body", "request body is not valid JSON"};
-  if (!j.is_object())
-    throw HttpError{400, kInvalidJson, "invalid_json", "body", "request body must be a JSON object"};
-  return j;
-}
-
-// An integer field; floats, strings, booleans and values beyond int64 are
-// refused (no silent truncation).
-int64_t int_field(const json& j, const char* field, std::optional<int64_t> fallback) {
-  const auto it = j.find(field);
-  if (it == j.end() || it->is_null()) {
-    if (fallback) return *fallback;
-    throw missing(field);
-  }
-  if (it->is_number_unsigned()) {
-    const auto v = it->get<uint64_t>();
-    if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-      throw HttpError{400, kInvalidRequest, "out_of_range", field,
-                      std::string("field '") + field + "' is too large"};
-    return static_cast<int64_t>(v);
-  }
-  if (it->is_number_integer()) return it->get<int64_t>();
-  throw wrong_type(field, "an integer");
-}
-
-// user_id: a string holding an integer, or a JSON integer.
-std::string user_field(const json& j) {
-  const auto it = j.find("user_id");
-  if (it == j.end() || it->is_null()) throw missing("user_id");
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number_integer() || it->is_number_unsigned()) return std::to_string(int_field(j, "user_id", {}));
-  throw wrong_type("user_id", "a string or an integer");
-}
-
 int64_t int_param(const httplib::Request& req, const char* name, std::optional<int64_t> fallback) {
   if (!req.has_param(name)) {
     if (fallback) return *fallback;
-    throw missing(name);
+    throw RequestError("missing_field", name, std::string("field '") + name + "' is required");
   }
-  const std::string s = req.get_param_value(name);
-  int64_t v = 0;
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) throw wrong_type(name, "an integer");
-  return v;
+  return decode_int_param(name, req.get_param_value(name));
 }
 
 }  // namespace
@@ -180,78 +129,46 @@ struct HttpServer::Impl {
       }
       if (err.status != 0) {
         errors[err.kind].fetch_add(1, std::memory_order_relaxed);
-        reply(res, err.status, error_body(err.code, err.field, err.message));
+        reply(res, err.status, encode_error(err.code, err.field, err.message));
       }
       observe(e, std::chrono::steady_clock::now() - t0);
     };
+  }
+
+  nlohmann::json index_json() const {
+    const auto& o = rec.options();
+    json j = {{"kind", rec.index().name()},
+              {"items", rec.index().size()},
+              {"build_seconds", rec.index_build_seconds()}};
+    if (rec.index().name() == "hnsw")
+      j["hnsw"] = {{"M", o.hnsw.M}, {"ef_construction", o.hnsw.ef_construction},
+                   {"ef_search", o.hnsw.ef_search}, {"seed", o.hnsw.seed}};
+    return j;
   }
 
   void routes() {
     using Clock = std::chrono::steady_clock;
     svr.Post("/v1/recommend", handler(kRecommend, [this](const httplib::Request& req,
                                                          httplib::Response& res, Clock::time_point t0) {
-      const json j = parse_object(req.body);
-      const std::string user = user_field(j);
-      const int64_t k = int_field(j, "k", 10);
-      const int64_t candidates = int_field(j, "candidates", k);
-      bool exclude_seen = false;
-      if (const auto it = j.find("exclude_seen"); it != j.end() && !it->is_null()) {
-        if (!it->is_boolean()) throw wrong_type("exclude_seen", "a boolean");
-        exclude_seen = it->get<bool>();
-      }
-      const RecommendResult r = rec.recommend(user, k, candidates, exclude_seen);
-      json items = json::array();
-      for (const auto& it : r.items) {
-        items.push_back({{"item_id", it.item_id},
-                         {"title", it.title},
-                         {"score", it.score},
-                         {"predicted_rating",
-                          it.predicted_rating ? json(*it.predicted_rating) : json(nullptr)}});
-      }
-      const double total = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-      reply(res, 200,
-            {{"user_id", user},
-             {"items", std::move(items)},
-             {"cold_start", r.cold_start},
-             {"index", r.index},
-             {"timing_ms", {{"retrieve", r.retrieve_ms}, {"rank", r.rank_ms}, {"total", total}}}});
+      const RecommendRequest q = decode_recommend_request(req.body);
+      const RecommendResult r = rec.recommend(q.user_id, q.k, q.candidates, q.exclude_seen);
+      json body = encode_recommend_result(q.user_id, r);
+      body["timing_ms"]["total"] =
+          std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      reply(res, 200, body);
     }));
 
     svr.Post("/v1/score", handler(kScore, [this](const httplib::Request& req, httplib::Response& res,
                                                  Clock::time_point) {
-      const json j = parse_object(req.body);
-      const std::string user = user_field(j);
-      const auto it = j.find("item_ids");
-      if (it == j.end() || it->is_null()) throw missing("item_ids");
-      if (!it->is_array()) throw wrong_type("item_ids", "an array of integers");
-      if (static_cast<int64_t>(it->size()) > rec.limits().max_score_items)
-        throw HttpError{400, kInvalidRequest, "too_many_items", "item_ids",
-                        "item_ids holds " + std::to_string(it->size()) + " ids, at most " +
-                            std::to_string(rec.limits().max_score_items) + " allowed"};
-      std::vector<int64_t> ids;
-      ids.reserve(it->size());
-      for (const auto& v : *it) {
-        if (!v.is_number_integer() || (v.is_number_unsigned() &&
-                                       v.get<uint64_t>() > static_cast<uint64_t>(
-                                                               std::numeric_limits<int64_t>::max())))
-          throw wrong_type("item_ids", "an array of integers");
-        ids.push_back(v.get<int64_t>());
-      }
-      const std::vector<float> pred = rec.score(user, ids);
-      json out = json::array();
-      for (size_t i = 0; i < ids.size(); ++i)
-        out.push_back({{"item_id", ids[i]}, {"predicted_rating", pred[i]}});
-      reply(res, 200, {{"user_id", user}, {"predictions", std::move(out)}});
+      const ScoreRequest q = decode_score_request(req.body, rec.limits().max_score_items);
+      reply(res, 200, encode_scores(q.user_id, q.item_ids, rec.score(q.user_id, q.item_ids)));
     }));
 
     svr.Get("/v1/similar", handler(kSimilar, [this](const httplib::Request& req,
                                                     httplib::Response& res, Clock::time_point) {
       const int64_t item = int_param(req, "item_id", {});
       const int64_t k = int_param(req, "k", 10);
-      json items = json::array();
-      for (const auto& s : rec.similar(item, k))
-        items.push_back({{"item_id", s.item_id}, {"title", s.title}, {"score", s.score}});
-      reply(res, 200, {{"item_id", item}, {"items", std::move(items)}});
+      reply(res, 200, encode_similar_items(item, rec.similar(item, k)));
     }));
 
     svr.Get("/healthz", handler(kHealthz, [](const httplib::Request&, httplib::Response& res,
@@ -272,7 +189,9 @@ struct HttpServer::Impl {
                {"dim", m.model->shape().dim}}},
              {"metrics", m.metrics},
              {"format_version", kModelFormatVersion},
-             {"index", "exact"},
+             {"index", index_json()},
+             {"ranking", {{"precomputed_item_activations", rec.ranker().precomputed()},
+                          {"precomputed_bytes", rec.ranker().precomputed_bytes()}}},
              {"limits",
               {{"max_k", l.max_k},
                {"max_candidates", l.max_candidates},
@@ -297,13 +216,13 @@ struct HttpServer::Impl {
         e = {413, kPayloadTooLarge, "payload_too_large", "body",
              "request body above " + std::to_string(opts.max_body_bytes) + " bytes"};
       errors[e.kind].fetch_add(1, std::memory_order_relaxed);
-      reply(res, e.status, error_body(e.code, e.field, e.message));
+      reply(res, e.status, encode_error(e.code, e.field, e.message));
       return httplib::Server::HandlerResponse::Handled;
     }));
     svr.set_exception_handler([this](const httplib::Request&, httplib::Response& res,
                                      std::exception_ptr) {
       errors[kInternal].fetch_add(1, std::memory_order_relaxed);
-      reply(res, 500, error_body("internal", "", "internal error"));
+      reply(res, 500, encode_error("internal", "", "internal error"));
     });
     // Every reply, ours or httplib's, is counted here once.
     svr.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
@@ -360,6 +279,9 @@ HttpServer::HttpServer(const Recommender& recommender, HttpServerOptions options
   // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
   // and delayed ACKs add ~40 ms to every keep-alive response.
   impl_->svr.set_tcp_nodelay(true);
+  // httplib closes a keep-alive connection after 5 requests by default; the
+  // reconnects that forces on every client show up as tail latency.
+  impl_->svr.set_keep_alive_max_count(impl_->opts.keep_alive_max_requests);
   impl_->routes();
 }
 

@@ -15,7 +15,10 @@ namespace tandem {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;     // 0: an ephemeral port, see HttpServer::port()
-  int threads = 4;  // worker threads handling connections
+  // Worker threads. httplib keeps a keep-alive connection on one thread
+  // until it closes, so more concurrent clients than threads wait for one.
+  int threads = 16;
+  size_t keep_alive_max_requests = 100000;  // per connection, then it is closed
   size_t max_body_bytes = 64 * 1024;
 };
 

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <numeric>
 
-#include "tandem/evaluate/topk.h"
 
 namespace tandem {
 
@@ -27,10 +26,10 @@ int compare_desc(float a, float b) {
 
 }  // namespace
 
-Recommender::Recommender(TrainedModel model, ServeLimits limits)
-    : model_(std::move(model)), limits_(limits) {
+Recommender::Recommender(TrainedModel model, RecommenderOptions options)
+    : model_(std::move(model)), options_(std::move(options)) {
   TANDEM_CHECK(model_.model != nullptr, "serving needs a model with weights");
-  TANDEM_CHECK(limits_.max_k > 0 && limits_.max_candidates > 0 && limits_.max_score_items > 0,
+  TANDEM_CHECK(options_.limits.max_k > 0 && options_.limits.max_candidates > 0 && options_.limits.max_score_items > 0,
                "serving limits must be positive");
   dim_ = model_.model->shape().dim;
   // Computed once: every request's top-K reads this matrix and never writes it.
@@ -49,6 +48,27 @@ Recommender::Recommender(TrainedModel model, ServeLimits limits)
                    [&](int64_t a, int64_t b) { return count_of(a) > count_of(b); });
   catalogue_of_row_ = model_.catalogue.index_of_rows(model_.items.rows());
   for (int64_t c = 0; c < n; ++c) index_of_id_[model_.catalogue.items.item_ids[static_cast<size_t>(c)]] = c;
+
+  // Each user's training items as sorted catalogue indices, once, so that an
+  // exclude_seen request hands the index a ready list.
+  const auto& offsets = model_.seen_offsets;
+  if (!offsets.empty()) {
+    seen_.resize(offsets.size() - 1);
+    for (size_t u = 0; u + 1 < offsets.size(); ++u) {
+      for (int64_t i = offsets[u]; i < offsets[u + 1]; ++i) {
+        const auto r = static_cast<size_t>(model_.seen_items[static_cast<size_t>(i)]);
+        if (r < catalogue_of_row_.size() && catalogue_of_row_[r] >= 0)
+          seen_[u].push_back(catalogue_of_row_[r]);
+      }
+      std::sort(seen_[u].begin(), seen_[u].end());
+      seen_[u].erase(std::unique(seen_[u].begin(), seen_[u].end()), seen_[u].end());
+    }
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  index_ = make_index(options_.index, catalogue_emb_.data(), n, dim_, options_.hnsw);
+  index_build_seconds_ = ms_since(t0) / 1e3;
+  ranker_ = std::make_unique<CandidateRanker>(*model_.model, options_.precompute_budget_bytes);
 }
 
 int64_t Recommender::parse_user_id(const std::string& user_id) {
@@ -85,8 +105,8 @@ int64_t Recommender::catalogue_index(int64_t item_id, const char* field) const {
 
 RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, int64_t candidates,
                                        bool exclude_seen) const {
-  check_range("k", k, limits_.max_k);
-  check_range("candidates", candidates, limits_.max_candidates);
+  check_range("k", k, options_.limits.max_k);
+  check_range("candidates", candidates, options_.limits.max_candidates);
   const int64_t uid = parse_user_id(user_id);
   const auto row = user_row(uid);
   const auto& cat = model_.catalogue;
@@ -94,6 +114,7 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
   const auto t0 = std::chrono::steady_clock::now();
   if (!row) {
     out.cold_start = true;
+    out.index = "popularity";  // no index is consulted without a user embedding
     const int64_t n = std::min<int64_t>(k, catalogue_size());
     for (int64_t i = 0; i < n; ++i) {
       const auto c = static_cast<size_t>(by_popularity_[static_cast<size_t>(i)]);
@@ -107,29 +128,25 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
   }
 
   const int32_t urow = *row;
-  std::vector<float> query(static_cast<size_t>(dim_));
-  model_.model->user_table().gather(&urow, 1, query.data());
-  std::vector<std::vector<int64_t>> excluded;
-  if (exclude_seen && static_cast<size_t>(urow) + 1 < model_.seen_offsets.size()) {
-    excluded.emplace_back();
-    const auto b = model_.seen_offsets[static_cast<size_t>(urow)];
-    const auto e = model_.seen_offsets[static_cast<size_t>(urow) + 1];
-    for (int64_t i = b; i < e; ++i) {
-      const auto r = static_cast<size_t>(model_.seen_items[static_cast<size_t>(i)]);
-      if (r < catalogue_of_row_.size() && catalogue_of_row_[r] >= 0)
-        excluded[0].push_back(catalogue_of_row_[r]);
-    }
-  }
-  const auto top = top_k(query.data(), 1, {catalogue_emb_.data(), catalogue_size(), dim_},
-                         candidates, excluded.empty() ? nullptr : &excluded)[0];
+  const float* query = model_.model->user_table().row(urow);
+  const std::vector<int64_t>* excluded =
+      exclude_seen && static_cast<size_t>(urow) < seen_.size() && !seen_[static_cast<size_t>(urow)].empty()
+          ? &seen_[static_cast<size_t>(urow)]
+          : nullptr;
+  const auto top = index_->search(query, candidates, excluded);
+  out.index = index_->name();
   out.retrieve_ms = ms_since(t0);
 
   const auto t1 = std::chrono::steady_clock::now();
-  std::vector<int32_t> users(top.size(), urow), items(top.size());
+  // Per-thread buffers: after the first few requests on a thread, ranking
+  // allocates nothing but its result.
+  thread_local CandidateRanker::Scratch scratch;
+  thread_local std::vector<int32_t> items;
+  thread_local std::vector<float> pred;
+  items.resize(top.size());
+  pred.resize(top.size());
   for (size_t i = 0; i < top.size(); ++i) items[i] = cat.rows[static_cast<size_t>(top[i].index)];
-  std::vector<float> pred(top.size()), scratch;  // per call: no shared mutable state
-  model_.model->predict_ratings(users.data(), items.data(), static_cast<int64_t>(top.size()),
-                                pred.data(), scratch);
+  ranker_->predict(urow, items.data(), static_cast<int64_t>(top.size()), pred.data(), scratch);
   std::vector<size_t> order(top.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -150,10 +167,10 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
 
 std::vector<float> Recommender::score(const std::string& user_id,
                                       const std::vector<int64_t>& item_ids) const {
-  if (static_cast<int64_t>(item_ids.size()) > limits_.max_score_items) {
+  if (static_cast<int64_t>(item_ids.size()) > options_.limits.max_score_items) {
     throw RequestError("too_many_items", "item_ids",
                        "item_ids holds " + std::to_string(item_ids.size()) + " ids, at most " +
-                           std::to_string(limits_.max_score_items) + " allowed");
+                           std::to_string(options_.limits.max_score_items) + " allowed");
   }
   const int64_t uid = parse_user_id(user_id);
   const auto row = user_row(uid);
@@ -161,22 +178,24 @@ std::vector<float> Recommender::score(const std::string& user_id,
     throw RequestError("unknown_user", "user_id",
                        "user " + std::to_string(uid) + " is not in the model's vocabulary");
   }
-  std::vector<int32_t> users(item_ids.size(), *row), items(item_ids.size());
+  std::vector<int32_t> items(item_ids.size());
   for (size_t i = 0; i < item_ids.size(); ++i)
     items[i] = model_.catalogue.rows[static_cast<size_t>(catalogue_index(item_ids[i], "item_ids"))];
-  std::vector<float> pred(item_ids.size()), scratch;
-  model_.model->predict_ratings(users.data(), items.data(), static_cast<int64_t>(items.size()),
-                                pred.data(), scratch);
+  // The ranker recommend() uses, so a score equals the predicted rating a
+  // recommendation shows for the same user and item.
+  std::vector<float> pred(item_ids.size());
+  thread_local CandidateRanker::Scratch scratch;
+  ranker_->predict(*row, items.data(), static_cast<int64_t>(items.size()), pred.data(), scratch);
   for (float& p : pred) p = rating_from_label(model_.config.label_transform, p);
   return pred;
 }
 
 std::vector<SimilarItem> Recommender::similar(int64_t item_id, int64_t k) const {
-  check_range("k", k, limits_.max_k);
+  check_range("k", k, options_.limits.max_k);
   const int64_t c = catalogue_index(item_id, "item_id");
   const float* query = catalogue_emb_.data() + c * dim_;
-  const std::vector<std::vector<int64_t>> self{{c}};
-  const auto top = top_k(query, 1, {catalogue_emb_.data(), catalogue_size(), dim_}, k, &self)[0];
+  const std::vector<int64_t> self{c};
+  const auto top = index_->search(query, k, &self);
   std::vector<SimilarItem> out;
   const auto& cat = model_.catalogue.items;
   for (const auto& s : top) {

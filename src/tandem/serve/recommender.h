@@ -1,9 +1,11 @@
-// The one serving path: retrieval (exact top-K over the catalogue embeddings)
-// then ranking (the rating head over the retrieved candidates), shared by
-// `tandem recommend` and the HTTP server so the two can never disagree.
+// The one serving path: retrieval (top-K over the catalogue embeddings, by an
+// exact or approximate ItemIndex) then ranking (the rating head over the
+// retrieved candidates), shared by `tandem recommend` and the HTTP server so
+// the two can never disagree.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -11,6 +13,8 @@
 
 #include "tandem/app/trained_model.h"
 #include "tandem/core/error.h"
+#include "tandem/index/item_index.h"
+#include "tandem/serve/candidate_ranker.h"
 
 namespace tandem {
 
@@ -33,6 +37,15 @@ class RequestError : public Error {
 
  private:
   std::string code_, field_;
+};
+
+struct RecommenderOptions {
+  ServeLimits limits;
+  std::string index = "exact";  // "exact" or "hnsw" (see make_index)
+  HnswParams hnsw;               // used by "hnsw" only
+  // Memory the ranking fast path may spend on precomputed item activations
+  // (see CandidateRanker); above it, that half is computed per request.
+  int64_t precompute_budget_bytes = int64_t{256} << 20;
 };
 
 struct RecommendedItem {
@@ -61,7 +74,10 @@ struct SimilarItem {
 
 class Recommender {
  public:
-  explicit Recommender(TrainedModel model, ServeLimits limits = {});
+  explicit Recommender(TrainedModel model, RecommenderOptions options = {});
+  // Holds pointers into its own model: neither copied nor moved.
+  Recommender(const Recommender&) = delete;
+  Recommender& operator=(const Recommender&) = delete;
 
   // User ids are strings holding an integer (the raw id of the data); a
   // non-integer is a RequestError on "user_id". A user with no row of its own
@@ -69,8 +85,8 @@ class Recommender {
   // cold-start reply: the k items most often rated in training, with no
   // predicted rating, because no embedding describes that user (the OOV row
   // is never trained on a real user, so a rating from it would be noise).
-  // Otherwise: `candidates` items by exact top-K (the user's training items
-  // left out when exclude_seen), re-ordered by predicted rating (ties:
+  // Otherwise: `candidates` items by the index's top-K (the user's training
+  // items left out when exclude_seen), re-ordered by predicted rating (ties:
   // retrieval score, then catalogue order), the first min(k, candidates).
   // k and candidates must lie in [1, limits].
   RecommendResult recommend(const std::string& user_id, int64_t k, int64_t candidates,
@@ -81,7 +97,7 @@ class Recommender {
   std::vector<float> score(const std::string& user_id, const std::vector<int64_t>& item_ids) const;
 
   // The k catalogue items whose embeddings have the largest dot product with
-  // this item's, the item itself left out.
+  // this item's (by the same index), the item itself left out.
   std::vector<SimilarItem> similar(int64_t item_id, int64_t k) const;
 
   // Parses a user id string; RequestError on "user_id" if not an integer.
@@ -90,7 +106,11 @@ class Recommender {
   std::optional<int32_t> user_row(int64_t user_id) const;
 
   const TrainedModel& model() const { return model_; }
-  const ServeLimits& limits() const { return limits_; }
+  const ServeLimits& limits() const { return options_.limits; }
+  const RecommenderOptions& options() const { return options_; }
+  const ItemIndex& index() const { return *index_; }
+  double index_build_seconds() const { return index_build_seconds_; }
+  const CandidateRanker& ranker() const { return *ranker_; }
   int64_t catalogue_size() const { return static_cast<int64_t>(model_.catalogue.size()); }
 
  private:
@@ -98,9 +118,13 @@ class Recommender {
   void check_range(const char* field, int64_t value, int64_t max) const;
 
   TrainedModel model_;
-  ServeLimits limits_;
+  RecommenderOptions options_;
   int64_t dim_ = 0;
-  std::vector<float> catalogue_emb_;            // [catalogue, dim]
+  std::unique_ptr<ItemIndex> index_;            // over the catalogue embeddings
+  double index_build_seconds_ = 0.0;
+  std::unique_ptr<CandidateRanker> ranker_;
+  std::vector<float> catalogue_emb_;            // [catalogue, dim] (similar's queries)
+  std::vector<std::vector<int64_t>> seen_;      // user row -> sorted catalogue indices
   std::vector<int64_t> by_popularity_;          // catalogue indices, most trained first
   std::vector<int64_t> catalogue_of_row_;       // item-table row -> catalogue index or -1
   std::unordered_map<int64_t, int64_t> index_of_id_;  // raw item id -> catalogue index

@@ -1,0 +1,50 @@
+// The JSON face of the serving API, apart from any transport: decoding
+// request bodies (strictly: wrong types, missing fields and out-of-range
+// integers are RequestErrors naming the field) and encoding results. The
+// HTTP server and `tandem recommend --json` both use it, so they print the
+// same objects; the fuzzer drives the decoders directly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tandem/serve/recommender.h"
+
+namespace tandem {
+
+struct RecommendRequest {
+  std::string user_id;
+  int64_t k = 10;
+  int64_t candidates = 10;  // defaults to k when absent
+  bool exclude_seen = false;
+};
+
+struct ScoreRequest {
+  std::string user_id;
+  std::vector<int64_t> item_ids;
+};
+
+// Body of POST /v1/recommend: {"user_id": "5" | 5, "k"?: int, "candidates"?:
+// int, "exclude_seen"?: bool}. Range checks against the limits are the
+// Recommender's; this only checks shapes and types.
+RecommendRequest decode_recommend_request(std::string_view body);
+// Body of POST /v1/score: {"user_id": ..., "item_ids": [int, ...]}, at most
+// `max_items` ids (checked before any id is copied).
+ScoreRequest decode_score_request(std::string_view body, int64_t max_items);
+// A query-string integer (e.g. /v1/similar?k=..): the whole text must be one
+// base-10 int64.
+int64_t decode_int_param(const std::string& name, const std::string& text);
+
+nlohmann::json encode_recommend_result(const std::string& user_id, const RecommendResult& r);
+nlohmann::json encode_similar_items(int64_t item_id, const std::vector<SimilarItem>& items);
+nlohmann::json encode_scores(const std::string& user_id, const std::vector<int64_t>& item_ids,
+                             const std::vector<float>& predicted);
+// {"error": {"code", "field", "message"}}
+nlohmann::json encode_error(const std::string& code, const std::string& field,
+                            const std::string& message);
+
+}  // namespace tandem

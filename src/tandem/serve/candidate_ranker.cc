@@ -1,0 +1,79 @@
+#include "tandem/serve/candidate_ranker.h"
+
+#include <algorithm>
+
+#include "tandem/core/blas.h"
+#include "tandem/core/error.h"
+
+namespace tandem {
+
+CandidateRanker::CandidateRanker(const MultiTaskModel& model, int64_t precompute_budget_bytes)
+    : model_(model), dim_(model.shape().dim) {
+  const Mlp& head = model_.rating_head();
+  TANDEM_CHECK(head.layer_count() > 0 && head.in() == 2 * dim_,
+               "ranking expects a head over concat(user, item) of width " << 2 * dim_ << ", got "
+                                                                         << head.in());
+  width_ = head.layer(0).out();
+  const EmbeddingTable& items = model_.item_table();
+  const int64_t rows = items.rows;
+  if (rows * width_ * static_cast<int64_t>(sizeof(float)) <= precompute_budget_bytes) {
+    item_part_.resize(static_cast<size_t>(rows * width_));
+    // The kernel is [2d, h1] row-major: its item half starts at row d.
+    const float* w_item = head.layer(0).kernel_values() + dim_ * width_;
+    blas::gemm(false, false, rows, width_, dim_, 1.0f, items.row(0), dim_, w_item, width_, 0.0f,
+               item_part_.data(), width_);
+  }
+}
+
+void CandidateRanker::predict(int32_t user, const int32_t* items, int64_t n, float* out,
+                              Scratch& s) const {
+  if (n <= 0) return;
+  const Mlp& head = model_.rating_head();
+  const DenseLayer& first = head.layer(0);
+  const auto grow = [](std::vector<float>& v, int64_t size) {
+    if (static_cast<int64_t>(v.size()) < size) v.resize(static_cast<size_t>(size));
+  };
+
+  // User half plus bias: [h1] = b1 + u W1[:d].
+  grow(s.user_part, width_);
+  std::copy(first.bias_values(), first.bias_values() + width_, s.user_part.begin());
+  blas::gemv(true, dim_, width_, 1.0f, first.kernel_values(), width_,
+             model_.user_table().row(user), 1.0f, s.user_part.data());
+
+  // First layer's pre-activations, one row per candidate.
+  const bool single = head.layer_count() == 1;
+  int64_t widest = width_;
+  for (size_t i = 1; i < head.layer_count(); ++i) widest = std::max(widest, head.layer(i).out());
+  grow(s.act_a, n * widest);
+  grow(s.act_b, n * widest);
+  float* h = single ? out : s.act_a.data();
+  if (precomputed()) {
+    for (int64_t r = 0; r < n; ++r)
+      std::copy_n(item_part_.data() + static_cast<int64_t>(items[r]) * width_, width_, h + r * width_);
+  } else {
+    grow(s.items, n * dim_);
+    model_.item_table().gather(items, n, s.items.data());
+    blas::gemm(false, false, n, width_, dim_, 1.0f, s.items.data(), dim_,
+               first.kernel_values() + dim_ * width_, width_, 0.0f, h, width_);
+  }
+  const bool relu = first.activation() == Activation::kRelu;
+  for (int64_t r = 0; r < n; ++r) {
+    float* row = h + r * width_;
+    for (int64_t j = 0; j < width_; ++j) {
+      const float v = row[j] + s.user_part[static_cast<size_t>(j)];
+      row[j] = !relu || v > 0.0f ? v : 0.0f;  // as DenseLayer: NaN -> 0 under ReLU
+    }
+  }
+  if (single) return;
+
+  // The other layers, ping-ponging between the two activation buffers.
+  const float* cur = s.act_a.data();
+  for (size_t i = 1; i < head.layer_count(); ++i) {
+    const bool last = i + 1 == head.layer_count();
+    float* dst = last ? out : (i % 2 == 1 ? s.act_b.data() : s.act_a.data());
+    head.layer(i).forward(cur, n, dst);
+    cur = dst;
+  }
+}
+
+}  // namespace tandem

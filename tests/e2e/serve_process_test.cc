@@ -1,0 +1,168 @@
+// `tandem serve` as a real process on an ephemeral loopback port: it logs a
+// ready line, answers exactly what `tandem recommend --json` prints for the
+// same model, user and index (cold start included), and stops cleanly on
+// SIGTERM and SIGINT.
+#include <fcntl.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "e2e_util.h"
+
+namespace tandem::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+// A child `tandem serve` whose stderr is read until its ready line.
+class ServerProcess {
+ public:
+  explicit ServerProcess(const std::vector<std::string>& args) {
+    int fds[2];
+    if (pipe(fds) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], 2);
+      close(fds[0]);
+      close(fds[1]);
+      std::vector<std::string> argv_s{tandem_binary(), "serve"};
+      argv_s.insert(argv_s.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& a : argv_s) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    err_fd_ = fds[0];
+    // Wait (bounded) for "listening on http://HOST:PORT".
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    const std::regex ready("listening on http://[^:]+:([0-9]+)");
+    fcntl(err_fd_, F_SETFL, O_NONBLOCK);
+    while (std::chrono::steady_clock::now() < deadline) {
+      char buf[512];
+      const ssize_t n = read(err_fd_, buf, sizeof buf);
+      if (n > 0) log_.append(buf, static_cast<size_t>(n));
+      std::smatch m;
+      if (std::regex_search(log_, m, ready)) {
+        port_ = std::stoi(m[1]);
+        return;
+      }
+      if (n == 0) return;  // exited before it was ready
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ~ServerProcess() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (err_fd_ >= 0) close(err_fd_);
+  }
+  int port() const { return port_; }
+  const std::string& log() const { return log_; }
+
+  // Sends `sig` and waits (bounded) for the exit; the exit code, or -1.
+  int stop(int sig) {
+    kill(pid_, sig);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        reaped_ = true;
+        char buf[512];
+        ssize_t n;
+        while ((n = read(err_fd_, buf, sizeof buf)) > 0) log_.append(buf, static_cast<size_t>(n));
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int err_fd_ = -1, port_ = -1;
+  bool reaped_ = false;
+  std::string log_;
+};
+
+class ServeProcess : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("tandem_serve_e2e_" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+    model_ = (dir_ / "m.tandem").string();
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+  static fs::path dir_;
+  static std::string model_;
+};
+fs::path ServeProcess::dir_;
+std::string ServeProcess::model_;
+
+TEST_F(ServeProcess, ServerAndCliGiveIdenticalListsThenStopCleanly) {
+  TANDEM_REQUIRE_MOVIELENS();
+  auto train = run_tandem("train --preset kerasrs --data '" + movielens_dir() +
+                          "' --epochs 2 --quiet --output '" + model_ + "'");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+
+  for (const std::string index : {"exact", "hnsw"}) {
+    ServerProcess server({"--model", model_, "--port", "0", "--threads", "4", "--index", index});
+    ASSERT_GT(server.port(), 0) << server.log();
+    EXPECT_NE(server.log().find(index + " index"), std::string::npos) << server.log();
+    httplib::Client client("127.0.0.1", server.port());
+    client.set_read_timeout(10);
+    // Known users (first, middle, last id of ML-100K) and one unknown (cold start).
+    for (const int user : {1, 5, 471, 943, 424242}) {
+      for (const bool exclude : {false, true}) {
+        const json request = {{"user_id", std::to_string(user)},
+                              {"k", 10},
+                              {"candidates", 100},
+                              {"exclude_seen", exclude}};
+        auto res = client.Post("/v1/recommend", request.dump(), "application/json");
+        ASSERT_TRUE(res) << "no reply for user " << user;
+        ASSERT_EQ(res->status, 200) << res->body;
+        const json served = json::parse(res->body);
+        auto cli = run_tandem("recommend --json --model '" + model_ + "' --user " +
+                              std::to_string(user) + " --k 10 --candidates 100 --index " + index +
+                              (exclude ? " --exclude-seen" : ""));
+        ASSERT_EQ(cli.exit_code, 0) << cli.err;
+        const json printed = json::parse(cli.out);
+        EXPECT_EQ(served["items"], printed["items"]) << index << " user " << user;
+        EXPECT_EQ(served["cold_start"], printed["cold_start"]);
+        EXPECT_EQ(served["cold_start"].get<bool>(), user == 424242);
+        EXPECT_EQ(served["index"], user == 424242 ? "popularity" : index);
+        EXPECT_EQ(served["items"].size(), 10u);
+      }
+    }
+    auto model_info = client.Get("/v1/model");
+    ASSERT_TRUE(model_info);
+    EXPECT_EQ(json::parse(model_info->body)["index"]["kind"], index);
+    // SIGTERM for one server, SIGINT for the other: both exit 0.
+    EXPECT_EQ(server.stop(index == "exact" ? SIGTERM : SIGINT), 0) << server.log();
+    EXPECT_NE(server.log().find("stopped"), std::string::npos) << server.log();
+  }
+}
+
+TEST_F(ServeProcess, BadStartsAreClearErrors) {
+  ServerProcess missing({"--model", (dir_ / "absent.tandem").string(), "--port", "0"});
+  EXPECT_LT(missing.port(), 0);
+  EXPECT_NE(missing.log().find("absent.tandem"), std::string::npos) << missing.log();
+  ServerProcess bad_index({"--model", model_, "--port", "0", "--index", "ivf"});
+  EXPECT_LT(bad_index.port(), 0);
+  EXPECT_NE(bad_index.log().find("--index"), std::string::npos) << bad_index.log();
+}
+
+}  // namespace
+}  // namespace tandem::testing
