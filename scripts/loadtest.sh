@@ -4,13 +4,14 @@
 # memory read before and after.
 #   scripts/loadtest.sh [--model FILE] [--index exact|hnsw] [--step-seconds 5]
 #                       [--soak-seconds 60] [--concurrency "1 2 4 8 16 32"]
-#                       [--k 10] [--candidates 100] [--threads 16]
+#                       [--k 10] [--candidates 100] [--threads 16] [--users 943]
+# Requests cycle through user ids 1..--users (MovieLens-100K has 943).
 # Without --model it trains the Keras-RS multi-task model on MovieLens-100K
 # into out/loadtest/joint.tandem. Results: a table on stdout, JSON lines in
 # out/loadtest/results.jsonl.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-model="" index="exact" step=5 soak=60 levels="1 2 4 8 16 32" k=10 candidates=100 threads=16
+model="" index="exact" step=5 soak=60 levels="1 2 4 8 16 32" k=10 candidates=100 threads=16 users=943
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) model="$2"; shift 2 ;;
@@ -21,6 +22,7 @@ while [ $# -gt 0 ]; do
     --k) k="$2"; shift 2 ;;
     --candidates) candidates="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
+    --users) users="$2"; shift 2 ;;
     *) echo "loadtest.sh: unknown argument '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -52,8 +54,7 @@ done
 [ -n "$port" ] || { echo "server did not start" >&2; cat "$log" >&2; exit 1; }
 cat "$log" >&2
 url="http://127.0.0.1:$port/v1/recommend"
-users="$(curl -s "http://127.0.0.1:$port/v1/model" | sed -n 's/.*"users":\([0-9]*\).*/\1/p')"
-export TANDEM_K="$k" TANDEM_CANDIDATES="$candidates" TANDEM_USERS="${users:-943}"
+export TANDEM_K="$k" TANDEM_CANDIDATES="$candidates" TANDEM_USERS="$users"
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
 run_wrk() {  # concurrency seconds -> one JSON line
   local c="$1" s="$2" t=$(( $1 < 2 ? $1 : 2 ))
@@ -73,7 +74,8 @@ for c in $levels; do
 import json, sys
 r = json.loads(sys.stdin.read()); c = sys.argv[1]
 errors = r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"] + r["non_2xx"]
-print(f"| {c} | {r[\"rps\"]:.0f} | {r[\"p50_us\"]/1e3:.3f} | {r[\"p90_us\"]/1e3:.3f} | {r[\"p99_us\"]/1e3:.3f} | {r[\"p999_us\"]/1e3:.3f} | {errors} |")' "$c"
+ms = {q: r[q + "_us"] / 1e3 for q in ("p50", "p90", "p99", "p999")}
+print("| %s | %.0f | %.3f | %.3f | %.3f | %.3f | %d |" % (c, r["rps"], ms["p50"], ms["p90"], ms["p99"], ms["p999"], errors))' "$c"
 done
 
 if [ "$soak" -gt 0 ]; then
@@ -85,8 +87,10 @@ if [ "$soak" -gt 0 ]; then
 import json, sys
 r = json.loads(sys.stdin.read()); before, after, s = map(int, sys.argv[1:4])
 errors = r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"] + r["non_2xx"]
-print(f"\nSoak: {s} s at concurrency 8: {r[\"requests\"]} requests, {r[\"rps\"]:.0f} req/s, p50 {r[\"p50_us\"]/1e3:.3f} ms, p99 {r[\"p99_us\"]/1e3:.3f} ms, errors {errors}")
-print(f"Server resident memory: {before/1024:.1f} MiB before, {after/1024:.1f} MiB after ({(after-before)/1024:+.1f} MiB)")' "$before" "$after" "$soak"
+print("\nSoak: %d s at concurrency 8: %d requests, %.0f req/s, p50 %.3f ms, p99 %.3f ms, errors %d"
+      % (s, r["requests"], r["rps"], r["p50_us"] / 1e3, r["p99_us"] / 1e3, errors))
+print("Server resident memory: %.1f MiB before, %.1f MiB after (%+.1f MiB)"
+      % (before / 1024, after / 1024, (after - before) / 1024))' "$before" "$after" "$soak"
 fi
 errors="$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^tandem_request_errors_total/ {s += $2} END {print s + 0}')"
 echo "Server-side errors counted in /metrics: $errors"

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -153,6 +154,34 @@ TEST_F(ServeProcess, ServerAndCliGiveIdenticalListsThenStopCleanly) {
     EXPECT_EQ(server.stop(index == "exact" ? SIGTERM : SIGINT), 0) << server.log();
     EXPECT_NE(server.log().find("stopped"), std::string::npos) << server.log();
   }
+}
+
+// The index's recall on MovieLens-100K at its default settings (the bar is
+// >= 0.99 at k = 10), and a depth sweep over one graph on a synthetic set.
+TEST_F(ServeProcess, IndexEvalRecallOnMovieLens) {
+  TANDEM_REQUIRE_MOVIELENS();
+  const std::string model = (dir_ / "ie.tandem").string();
+  auto train = run_tandem("train --preset kerasrs --data '" + movielens_dir() + "' --quiet --output '" +
+                          model + "'");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  auto eval = run_tandem("index-eval --json --model '" + model + "'");
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  const json r = json::parse(eval.out);
+  EXPECT_EQ(r["items"], 1682);
+  EXPECT_EQ(r["queries"], 943);
+  EXPECT_EQ(r["k"], 10);
+  EXPECT_GE(r["recall_at_k"].get<double>(), 0.99);
+
+  auto sweep = run_tandem("index-eval --json --synthetic-items 20000 --queries 200 --ef-search 4,400");
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+  std::istringstream lines(sweep.out);
+  std::string line;
+  std::vector<double> recalls;
+  while (std::getline(lines, line)) recalls.push_back(json::parse(line)["recall_at_k"].get<double>());
+  ASSERT_EQ(recalls.size(), 2u);
+  EXPECT_GT(recalls[0], 0.0);
+  EXPECT_LT(recalls[0], recalls[1]);  // a shallow search really is approximate
+  EXPECT_GE(recalls[1], 0.95);
 }
 
 TEST_F(ServeProcess, BadStartsAreClearErrors) {

@@ -84,7 +84,8 @@ Action add_index_eval(CLI::App& app) {
     std::string model;
     int64_t k = 10;
     int64_t queries = 0;  // 0: every known user of a model, 1000 synthetic ones
-    int ef_search = 100, m = 16, ef_construction = 200;
+    std::vector<int> ef_search{100};
+    int m = 16, ef_construction = 200;
     int64_t synthetic_items = 0;
     int64_t dim = 32;
     uint64_t seed = 100;
@@ -101,7 +102,11 @@ Action add_index_eval(CLI::App& app) {
   app.add_option("--queries", o->queries,
                  "Queries to time (default: every known user of --model; 1000 synthetic)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 31));
-  app.add_option("--ef-search", o->ef_search, "HNSW search depth")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  app.add_option("--ef-search", o->ef_search,
+                 "HNSW search depth; several (e.g. 50,100,400) measure each over one built graph")
+      ->capture_default_str()
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option("--m", o->m, "HNSW graph degree")->capture_default_str()->check(CLI::Range(2, 1024));
   app.add_option("--ef-construction", o->ef_construction, "HNSW build depth")
       ->capture_default_str()
@@ -133,7 +138,7 @@ Action add_index_eval(CLI::App& app) {
     HnswParams p;
     p.M = o->m;
     p.ef_construction = o->ef_construction;
-    p.ef_search = o->ef_search;
+    p.ef_search = o->ef_search.front();
     p.seed = o->seed;
     t0 = Clock::now();
     const HnswIndex hnsw(w.items.data(), w.n_items, w.dim, p);
@@ -141,55 +146,63 @@ Action add_index_eval(CLI::App& app) {
     w.items.clear();  // both indexes hold their own copy
     w.items.shrink_to_fit();
 
-    std::vector<double> exact_ms, hnsw_ms;
-    double recall_sum = 0.0;
+    // Exact answers and latencies once; each depth is then timed against them.
+    std::vector<double> exact_ms;
+    std::vector<std::vector<int64_t>> truth(static_cast<size_t>(w.n_queries));
     for (int64_t q = 0; q < w.n_queries; ++q) {
       const float* query = w.queries.data() + q * w.dim;
       t0 = Clock::now();
-      const auto truth = exact.search(query, o->k);
+      const auto top = exact.search(query, o->k);
       exact_ms.push_back(seconds_since(t0) * 1e3);
-      t0 = Clock::now();
-      const auto got = hnsw.search(query, o->k);
-      hnsw_ms.push_back(seconds_since(t0) * 1e3);
-      std::vector<int64_t> ids;
-      for (const auto& t : truth) ids.push_back(t.index);
-      std::sort(ids.begin(), ids.end());
-      int64_t hits = 0;
-      for (const auto& g : got) hits += std::binary_search(ids.begin(), ids.end(), g.index);
-      recall_sum += static_cast<double>(hits) / static_cast<double>(truth.size());
+      for (const auto& t : top) truth[static_cast<size_t>(q)].push_back(t.index);
+      std::sort(truth[static_cast<size_t>(q)].begin(), truth[static_cast<size_t>(q)].end());
     }
-    const double recall = recall_sum / static_cast<double>(w.n_queries);
     const double exact_p50 = quantile(exact_ms, 0.5), exact_p99 = quantile(exact_ms, 0.99);
-    const double hnsw_p50 = quantile(hnsw_ms, 0.5), hnsw_p99 = quantile(hnsw_ms, 0.99);
-    const double speedup = exact_p50 / hnsw_p50;
 
-    if (o->json) {
-      std::cout << nlohmann::json{{"source", w.source},
-                                  {"items", w.n_items},
-                                  {"dim", w.dim},
-                                  {"queries", w.n_queries},
-                                  {"k", o->k},
-                                  {"hnsw", {{"M", p.M}, {"ef_construction", p.ef_construction},
-                                            {"ef_search", p.ef_search}, {"seed", p.seed}}},
-                                  {"exact_build_seconds", exact_build},
-                                  {"hnsw_build_seconds", hnsw_build},
-                                  {"recall_at_k", recall},
-                                  {"exact_latency_ms", {{"median", exact_p50}, {"p99", exact_p99}}},
-                                  {"hnsw_latency_ms", {{"median", hnsw_p50}, {"p99", hnsw_p99}}},
-                                  {"speedup_median", speedup}}
-                       .dump()
-                << std::endl;
-    } else {
+    if (!o->json) {
       std::printf("Catalogue: %lld items x %lld dims (%s); %lld queries, k = %lld, one thread\n",
                   static_cast<long long>(w.n_items), static_cast<long long>(w.dim), w.source.c_str(),
                   static_cast<long long>(w.n_queries), static_cast<long long>(o->k));
-      std::printf("HNSW: M = %d, ef_construction = %d, ef_search = %d\n", p.M, p.ef_construction,
-                  p.ef_search);
-      std::printf("%-6s %10s %12s %12s\n", "index", "build s", "median ms", "p99 ms");
-      std::printf("%-6s %10.3f %12.4f %12.4f\n", "exact", exact_build, exact_p50, exact_p99);
-      std::printf("%-6s %10.3f %12.4f %12.4f\n", "hnsw", hnsw_build, hnsw_p50, hnsw_p99);
-      std::printf("recall@%lld of HNSW against exact: %.4f; median speed-up: %.1fx\n",
-                  static_cast<long long>(o->k), recall, speedup);
+      std::printf("HNSW: M = %d, ef_construction = %d, built in %.3f s (exact: %.3f s)\n", p.M,
+                  p.ef_construction, hnsw_build, exact_build);
+      std::printf("exact search: median %.4f ms, p99 %.4f ms\n\n", exact_p50, exact_p99);
+      std::printf("%9s %10s %12s %12s %10s\n", "ef_search", "recall@k", "median ms", "p99 ms", "speed-up");
+    }
+    for (const int ef : o->ef_search) {
+      std::vector<double> hnsw_ms;
+      double recall_sum = 0.0;
+      for (int64_t q = 0; q < w.n_queries; ++q) {
+        const float* query = w.queries.data() + q * w.dim;
+        t0 = Clock::now();
+        const auto got = hnsw.search_with_ef(query, o->k, ef);
+        hnsw_ms.push_back(seconds_since(t0) * 1e3);
+        const auto& ids = truth[static_cast<size_t>(q)];
+        int64_t hits = 0;
+        for (const auto& g : got) hits += std::binary_search(ids.begin(), ids.end(), g.index);
+        recall_sum += static_cast<double>(hits) / static_cast<double>(ids.size());
+      }
+      const double recall = recall_sum / static_cast<double>(w.n_queries);
+      const double hnsw_p50 = quantile(hnsw_ms, 0.5), hnsw_p99 = quantile(hnsw_ms, 0.99);
+      const double speedup = exact_p50 / hnsw_p50;
+      if (o->json) {
+        std::cout << nlohmann::json{{"source", w.source},
+                                    {"items", w.n_items},
+                                    {"dim", w.dim},
+                                    {"queries", w.n_queries},
+                                    {"k", o->k},
+                                    {"hnsw", {{"M", p.M}, {"ef_construction", p.ef_construction},
+                                              {"ef_search", ef}, {"seed", p.seed}}},
+                                    {"exact_build_seconds", exact_build},
+                                    {"hnsw_build_seconds", hnsw_build},
+                                    {"recall_at_k", recall},
+                                    {"exact_latency_ms", {{"median", exact_p50}, {"p99", exact_p99}}},
+                                    {"hnsw_latency_ms", {{"median", hnsw_p50}, {"p99", hnsw_p99}}},
+                                    {"speedup_median", speedup}}
+                         .dump()
+                  << std::endl;
+      } else {
+        std::printf("%9d %10.4f %12.4f %12.4f %9.1fx\n", ef, recall, hnsw_p50, hnsw_p99, speedup);
+      }
     }
     return 0;
   };
