@@ -138,6 +138,28 @@ TEST_F(Cli, BadInputGivesClearErrorsNotCrashes) {
   EXPECT_TRUE(cold["cold_start"].get<bool>());
   EXPECT_EQ(cold["items"].size(), 10u);
   EXPECT_TRUE(cold["items"][0]["predicted_rating"].is_null());
+  // An integer id of 2e9 would make a 2e9-row table: refused up front, by name.
+  {
+    const std::string bad = path("huge_id.data");
+    std::ofstream f(bad);
+    f << "1\t1\t5\t881250949\n2000000000\t2\t3\t881250949\n3\t3\t4\t881250949\n";
+  }
+  auto huge = run_tandem("train --preset kerasrs --quiet --train '" + path("huge_id.data") +
+                         "' --test '" + path("huge_id.data") + "' --k 2 " + data_flag() +
+                         " --memory-budget 8G --output '" + path("never.tandem") + "'");
+  EXPECT_EQ(huge.exit_code, 1) << huge.err;
+  EXPECT_NE(huge.err.find("memory budget"), std::string::npos) << huge.err;
+  EXPECT_NE(huge.err.find("user embedding table"), std::string::npos) << huge.err;
+  EXPECT_FALSE(fs::exists(path("never.tandem")));
+  auto bad_budget = run_tandem("train --preset kerasrs --memory-budget lots " + data_flag() +
+                               " --output '" + path("never.tandem") + "'");
+  EXPECT_EQ(bad_budget.exit_code, 1);
+  EXPECT_NE(bad_budget.err.find("memory size 'lots'"), std::string::npos) << bad_budget.err;
+  auto big_k = run_tandem("train --preset kerasrs --quiet --k 5000 " + data_flag() +
+                          " --output '" + path("never.tandem") + "'");
+  EXPECT_EQ(big_k.exit_code, 1);
+  EXPECT_NE(big_k.err.find("above the catalogue size (1682 items)"), std::string::npos) << big_k.err;
+
   auto bad_index = run_tandem("recommend --model '" + model + "' --user 5 --index ivf");
   EXPECT_NE(bad_index.exit_code, 0);
   EXPECT_NE(bad_index.err.find("--index"), std::string::npos) << bad_index.err;

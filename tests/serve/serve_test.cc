@@ -172,6 +172,14 @@ TEST_F(ServeTest, BadArgumentsAreErrorsNamingTheField) {
   };
   EXPECT_EQ(field_of([] { rec().recommend("3", 0, 10, false); }), "k");
   EXPECT_EQ(field_of([] { rec().recommend("3", 51, 10, false); }), "k");
+  // Within the limit but above the 42-item catalogue: named, not truncated.
+  EXPECT_EQ(field_of([] { rec().recommend("3", 45, 10, false); }), "k");
+  EXPECT_EQ(field_of([] { rec().recommend("424242", 45, 45, false); }), "k");  // cold start too
+  try {
+    rec().recommend("3", 45, 10, false);
+  } catch (const RequestError& e) {
+    EXPECT_NE(std::string(e.what()).find("catalogue size (42 items)"), std::string::npos) << e.what();
+  }
   EXPECT_EQ(field_of([] { rec().recommend("3", 5, 41, false); }), "candidates");
   EXPECT_EQ(field_of([] { rec().recommend("3", 5, -1, false); }), "candidates");
   for (const char* bad : {"abc", "", "3x", " 3", "1e3", "99999999999999999999"})
@@ -199,7 +207,8 @@ TEST_F(ServeTest, SimilarItemsByEmbeddingDotProduct) {
       EXPECT_GE(s[i - 1].score, s[i].score);
     }
   }
-  EXPECT_EQ(rec().similar(7, 50).size(), 41u);  // the whole catalogue but itself
+  EXPECT_EQ(rec().similar(7, 42).size(), 41u);  // the whole catalogue but itself
+  EXPECT_THROW(rec().similar(7, 50), RequestError);  // more than the catalogue holds
 }
 
 TEST_F(ServeTest, ConcurrentCallsAgree) {

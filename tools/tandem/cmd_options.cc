@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "tandem/app/resource_guard.h"
 #include "tandem/core/error.h"
 #include "tandem/data/data_dir.h"
 
@@ -34,6 +35,9 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
       ->check(CLI::IsMember({"batch", "blas"}));
   app.add_option("--k", k, "K of the top-K accuracy (preset: 10 / 100)");
   app.add_option("--eval-batch-size", eval_batch_size, "Evaluation batch size");
+  app.add_option("--memory-budget", memory_budget,
+                 "Most memory a run may plan to allocate, e.g. 4G or 512M; refused before "
+                 "training otherwise (default: 80% of RAM)");
   if (with_weights) {
     app.add_option("--ranking-weight", ranking_weight, "Weight of the ranking (MSE) loss (default 1)");
     app.add_option("--retrieval-weight", retrieval_weight,
@@ -56,6 +60,7 @@ ExperimentConfig ExperimentOptions::resolve() const {
   if (learning_rate) c.adagrad.learning_rate = *learning_rate;
   if (batch_size) c.batch_size = *batch_size;
   if (epochs) c.epochs = *epochs;
+  if (!memory_budget.empty()) c.memory_budget_bytes = parse_byte_size(memory_budget);
   if (threads) c.threads = *threads;
   if (!parallelism.empty()) c.parallelism = parse_parallelism(parallelism);
   if (full_score_matrix) c.distinct_rows = false;

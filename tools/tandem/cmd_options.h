@@ -21,7 +21,7 @@ struct ExperimentOptions {
   bool layers_given = false;
   std::optional<float> learning_rate, ranking_weight, retrieval_weight;
   std::optional<int> epochs, threads;
-  std::string parallelism;
+  std::string parallelism, memory_budget;
   bool full_score_matrix = false;
   bool json = false;
   bool quiet = false;

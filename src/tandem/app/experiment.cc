@@ -1,4 +1,5 @@
 #include "tandem/app/experiment.h"
+#include "tandem/app/resource_guard.h"
 
 #include "tandem/core/blas.h"
 #include "tandem/core/random.h"
@@ -47,6 +48,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
                                                       const std::string& name,
                                                       const EpochCallback& on_epoch) {
   config.validate();
+  check_training_resources(config, data);
   const int threads = effective_threads(config);
   const bool split_batches = config.parallelism == Parallelism::kBatch && threads > 1;
   // Batch splitting: each worker calls a single-threaded BLAS. Otherwise the

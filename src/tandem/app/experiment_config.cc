@@ -65,6 +65,7 @@ void ExperimentConfig::validate() const {
   TANDEM_CHECK(threads >= 0 && threads <= 1024, "threads must be in 0..1024, got " << threads);
   TANDEM_CHECK(k > 0, "k must be positive, got " << k);
   TANDEM_CHECK(eval_batch_size > 0, "evaluation batch size must be positive");
+  TANDEM_CHECK(memory_budget_bytes >= 0, "memory budget must be >= 0, got " << memory_budget_bytes);
 }
 
 std::string to_string(Parallelism p) { return p == Parallelism::kBatch ? "batch" : "blas"; }

@@ -64,6 +64,9 @@ struct ExperimentConfig {
   // Evaluation.
   int64_t k = 10;
   int64_t eval_batch_size = 1000;
+  // Largest memory a training run may plan to allocate (see resource_guard.h);
+  // 0: 80% of physical memory.
+  int64_t memory_budget_bytes = 0;
   // Only test pairs rated at least this count towards top-K accuracy
   // (Keras-RS counts 5-star pairs only); unset = all pairs.
   std::optional<float> topk_min_rating;

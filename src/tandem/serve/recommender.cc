@@ -92,6 +92,14 @@ void Recommender::check_range(const char* field, int64_t value, int64_t max) con
                        std::string(field) + " must be in [1, " + std::to_string(max) + "], got " +
                            std::to_string(value));
   }
+  // Asking for more items than exist is a client's mistake worth naming, not
+  // something to answer with a silently shorter list.
+  if (value > catalogue_size()) {
+    throw RequestError("out_of_range", field,
+                       std::string(field) + " = " + std::to_string(value) +
+                           " is above the catalogue size (" + std::to_string(catalogue_size()) +
+                           " items)");
+  }
 }
 
 int64_t Recommender::catalogue_index(int64_t item_id, const char* field) const {

@@ -1,0 +1,157 @@
+#include "tandem/app/resource_guard.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "tandem/core/error.h"
+
+namespace tandem {
+
+namespace {
+
+constexpr int64_t kFloat = sizeof(float);
+// The softmax computes its score matrix in row blocks of this many rows per
+// worker (InBatchSoftmaxLoss' default), and top-K evaluation caps its GEMM
+// scratch at 4M floats (topk.cc).
+constexpr int64_t kSoftmaxBlockRows = 256;
+constexpr int64_t kEvalScratchFloats = int64_t{4} << 20;
+
+// a * b, saturating instead of overflowing: absurd sizes must still compare
+// as absurd rather than wrap to something small.
+int64_t mul(int64_t a, int64_t b) {
+  if (a == 0 || b == 0) return 0;
+  if (a > std::numeric_limits<int64_t>::max() / b) return std::numeric_limits<int64_t>::max();
+  return a * b;
+}
+int64_t add(int64_t a, int64_t b) {
+  return a > std::numeric_limits<int64_t>::max() - b ? std::numeric_limits<int64_t>::max() : a + b;
+}
+
+}  // namespace
+
+int64_t MemoryEstimate::total() const {
+  int64_t t = 0;
+  for (const auto& p : parts) t = add(t, p.bytes);
+  return t;
+}
+
+MemoryEstimate estimate_training_memory(const ExperimentConfig& c, int64_t user_rows,
+                                        int64_t item_rows, int64_t train_examples) {
+  const int64_t d = c.embedding_dim;
+  const int64_t batch = std::min<int64_t>(c.batch_size, std::max<int64_t>(train_examples, 1));
+  const int workers = c.parallelism == Parallelism::kBatch ? effective_threads(c) : 1;
+  MemoryEstimate e;
+  // Weights plus one Adagrad accumulator per weight.
+  e.parts.push_back({"user embedding table + Adagrad state (" + std::to_string(user_rows) +
+                         " rows x " + std::to_string(d) + ")",
+                     mul(mul(user_rows, d), 2 * kFloat)});
+  e.parts.push_back({"item embedding table + Adagrad state (" + std::to_string(item_rows) +
+                         " rows x " + std::to_string(d) + ")",
+                     mul(mul(item_rows, d), 2 * kFloat)});
+  // Saved with the model: per-user offsets, the seen items, per-item counts.
+  e.parts.push_back({"training-interaction index (seen items, popularity)",
+                     add(add(mul(add(user_rows, 1), 8), mul(train_examples, 4)), mul(item_rows, 8))});
+  int64_t head_params = 0, widths = 2 * d;
+  int64_t in = 2 * d;
+  for (int64_t h : c.layer_sizes) {
+    head_params = add(head_params, add(mul(in, h), h));
+    widths = add(widths, h);
+    in = h;
+  }
+  head_params = add(head_params, in + 1);
+  widths = add(widths, 1);
+  // Weights, accumulators, gradients, and one packed gradient per worker.
+  e.parts.push_back({"rating head (weights, Adagrad state, per-worker gradients)",
+                     mul(head_params, mul(3 + workers, kFloat))});
+  // Gathered embeddings and their gradients, activations and their gradients.
+  e.parts.push_back({"step workspace (batch " + std::to_string(batch) + ")",
+                     mul(batch, mul(add(mul(4, d), mul(2, widths)), kFloat))});
+  const int64_t score_rows = c.distinct_rows ? std::min(kSoftmaxBlockRows, batch) : batch;
+  e.parts.push_back({c.distinct_rows ? "softmax score blocks (per worker)" : "full softmax score matrix",
+                     mul(mul(score_rows, batch), mul(workers, 2 * kFloat))});
+  e.parts.push_back({"evaluation scratch", mul(kEvalScratchFloats, kFloat)});
+  return e;
+}
+
+int64_t default_memory_budget() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return int64_t{8} << 30;  // unknown: a modest default
+  return static_cast<int64_t>(static_cast<double>(pages) * static_cast<double>(page) * 0.8);
+}
+
+int64_t parse_byte_size(const std::string& text) {
+  std::string s;
+  for (char ch : text)
+    if (!std::isspace(static_cast<unsigned char>(ch))) s += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (!s.empty() && s.back() == 'B') s.pop_back();
+  double scale = 1;
+  if (!s.empty()) {
+    switch (s.back()) {
+      case 'K': scale = 1024.0; break;
+      case 'M': scale = 1024.0 * 1024; break;
+      case 'G': scale = 1024.0 * 1024 * 1024; break;
+      case 'T': scale = 1024.0 * 1024 * 1024 * 1024; break;
+      default: break;
+    }
+    if (scale != 1) s.pop_back();
+  }
+  size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  TANDEM_CHECK(!s.empty() && used == s.size() && std::isfinite(v) && v > 0,
+               "memory size '" << text << "' is not a positive size such as 512M, 8G or 1073741824");
+  const double bytes = v * scale;
+  TANDEM_CHECK(bytes < 9.0e18, "memory size '" << text << "' is too large");
+  return static_cast<int64_t>(bytes);
+}
+
+std::string format_bytes(int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 6) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.2f %s", v, units[u]);
+  return buf;
+}
+
+void check_training_resources(const ExperimentConfig& config, const PreparedData& data) {
+  const auto catalogue = static_cast<int64_t>(data.catalogue.size());
+  TANDEM_CHECK(config.k <= catalogue, "k = " << config.k << " is above the catalogue size ("
+                                             << catalogue << " items): top-" << config.k
+                                             << " accuracy would be 1 by definition; use --k <= "
+                                             << catalogue);
+  const MemoryEstimate e = estimate_training_memory(config, data.users.rows(), data.items.rows(),
+                                                    static_cast<int64_t>(data.train.size()));
+  const int64_t budget =
+      config.memory_budget_bytes > 0 ? config.memory_budget_bytes : default_memory_budget();
+  if (e.total() <= budget) return;
+  auto parts = e.parts;
+  std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.bytes > b.bytes; });
+  std::string detail;
+  for (size_t i = 0; i < parts.size() && i < 3; ++i)
+    detail += (i ? "; " : "") + parts[i].what + ": " + format_bytes(parts[i].bytes);
+  TANDEM_THROW("training would need about " << format_bytes(e.total()) << ", above the memory budget of "
+                                            << format_bytes(budget)
+                                            << (config.memory_budget_bytes > 0 ? " (--memory-budget)"
+                                                                               : " (80% of RAM; --memory-budget)")
+                                            << ". Largest parts: " << detail
+                                            << (config.id_mode == IdMode::kInteger
+                                                    ? ". With integer ids (kerasrs) a table has max id + 1 "
+                                                      "rows: check the data for stray large ids"
+                                                    : ""));
+}
+
+}  // namespace tandem
