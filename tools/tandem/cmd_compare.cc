@@ -6,6 +6,7 @@
 
 #include "cmd_options.h"
 #include "commands.h"
+#include "tandem/app/baseline.h"
 #include "tandem/app/experiment.h"
 
 namespace tandem::cli {
@@ -16,6 +17,7 @@ const char* display_name(const std::string& model) {
   if (model == "rating") return "rating-specialised";
   if (model == "retrieval") return "retrieval-specialised";
   if (model == "joint") return "multi-task";
+  if (model == "popularity") return "most-popular baseline";
   return model.c_str();
 }
 
@@ -35,6 +37,7 @@ void print_table(const ExperimentConfig& c, const PreparedData& data,
                 r.eval.rmse, r.train_seconds);
   }
   const auto& e = results.front().eval;
+  std::printf("The baseline ranks by training count (no model); its RMSE is that of the mean training rating.\n");
   std::printf("Top-%lld accuracy over %.0f test pairs%s, full catalogue of %zu items; RMSE %s.\n",
               static_cast<long long>(c.k), e.topk_weight,
               c.topk_min_rating ? " rated 5 stars" : "", data.catalogue.size(),
@@ -62,6 +65,9 @@ Action add_compare(CLI::App& app) {
     const PreparedData data = prepare_data(base);
     if (!output_dir->empty()) std::filesystem::create_directories(*output_dir);
     std::vector<RunResult> results;
+    // The baseline first: every retrieval figure is read against it.
+    results.push_back(evaluate_popularity(base, data));
+    if (opts->json) std::cout << results.back().to_json().dump() << std::endl;
     for (const auto& v : tutorial_variants()) {
       ExperimentConfig c = base;
       c.weights = v.weights;

@@ -20,6 +20,24 @@ nlohmann::json EvalResult::to_json() const {
           {"eval_seconds", seconds}};
 }
 
+void fill_accuracy(EvalResult& r, const std::vector<int64_t>& ranks, const ExperimentConfig& config,
+                   const std::vector<float>& test_ratings) {
+  const auto n = ranks.size();
+  std::vector<float> weights(n, 1.0f);
+  if (config.topk_min_rating) {
+    TANDEM_CHECK(test_ratings.size() == n, "evaluation: " << test_ratings.size()
+                                               << " test ratings for " << n << " ranks");
+    for (size_t i = 0; i < n; ++i) weights[i] = test_ratings[i] >= *config.topk_min_rating ? 1.0f : 0.0f;
+  }
+  r.k = config.k;
+  r.topk_weight = 0.0;
+  for (float w : weights) r.topk_weight += w;
+  for (int64_t kk : {int64_t{1}, int64_t{5}, int64_t{10}, int64_t{50}, int64_t{100}, config.k}) {
+    r.accuracy_at[kk] = topk_accuracy(ranks, kk, &weights);
+  }
+  r.topk_accuracy = r.accuracy_at[config.k];
+}
+
 EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
                     const RetrievalCatalogue& catalogue, const Examples& test,
                     const std::vector<float>& test_ratings) {
@@ -39,7 +57,6 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
 
   // Top-K in chunks of the evaluation batch: queries are gathered per chunk.
   std::vector<int64_t> ranks(static_cast<size_t>(n));
-  std::vector<float> weights(static_cast<size_t>(n), 1.0f);
   const int64_t chunk = config.eval_batch_size;
   std::vector<float> queries(static_cast<size_t>(std::min(chunk, n) * d));
   std::vector<int64_t> positives(static_cast<size_t>(std::min(chunk, n)));
@@ -51,14 +68,7 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
     const auto rk = positive_ranks(queries.data(), m, cm, positives.data());
     std::copy(rk.begin(), rk.end(), ranks.begin() + s);
   }
-  if (config.topk_min_rating) {
-    for (int64_t i = 0; i < n; ++i) weights[i] = test_ratings[i] >= *config.topk_min_rating ? 1.0f : 0.0f;
-  }
-  for (float w : weights) r.topk_weight += w;
-  for (int64_t kk : {int64_t{1}, int64_t{5}, int64_t{10}, int64_t{50}, int64_t{100}, config.k}) {
-    r.accuracy_at[kk] = topk_accuracy(ranks, kk, &weights);
-  }
-  r.topk_accuracy = r.accuracy_at[config.k];
+  fill_accuracy(r, ranks, config, test_ratings);
 
   std::vector<float> pred(static_cast<size_t>(n)), scratch;
   model.predict_ratings(test.users.data(), test.items.data(), n, pred.data(), scratch);

@@ -25,6 +25,11 @@ struct EvalResult {
   nlohmann::json to_json() const;
 };
 
+// Top-K accuracy at k = 1, 5, 10, 50, 100 and config.k from the positives'
+// ranks, weighted as the preset asks (Keras-RS: 5-star pairs only).
+void fill_accuracy(EvalResult& r, const std::vector<int64_t>& ranks, const ExperimentConfig& config,
+                   const std::vector<float>& test_ratings);
+
 EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
                     const RetrievalCatalogue& catalogue, const Examples& test,
                     const std::vector<float>& test_ratings);
