@@ -238,6 +238,18 @@ TEST_F(TinyCheckpoints, ConflictingFlagsAndMisuseAreClearErrors) {
   ASSERT_EQ(agree.exit_code, 0) << agree.err;
   EXPECT_EQ(nlohmann::json::parse(agree.out)["epochs"].size(), 3u);
 
+  // A checkpoint written on a machine with other "all cores": resumed with a
+  // warning that the result will not be bit for bit the original run's.
+  const std::string newest = list_checkpoints(ck).front().second;
+  ModelBundle b = read_model_file(newest);
+  b.metadata["settings"]["threads"] = 1000;
+  write_model_file(newest, b);
+  auto other_machine = run_tandem("train --resume '" + ck + "' --threads 1 --quiet");
+  EXPECT_EQ(other_machine.exit_code, 0) << other_machine.err;
+  EXPECT_NE(other_machine.err.find("used 1000 threads, this one uses 1"), std::string::npos)
+      << other_machine.err;
+  EXPECT_EQ(agree.err.find("warning"), std::string::npos) << agree.err;
+
   auto reuse = run_tandem("train " + tiny_flags() + " --quiet --checkpoint-dir '" + ck + "'");
   EXPECT_EQ(reuse.exit_code, 1);
   EXPECT_NE(reuse.err.find("already holds checkpoints"), std::string::npos) << reuse.err;

@@ -64,6 +64,14 @@ Action add_train(CLI::App& app) {
       const Checkpoint& from = resume->checkpoint;
       c = resume_config(from.run.config, opts->apply_given(from.run.config),
                         from.trainer.epochs_done, resume->path);
+      // --threads 0 means all cores, which another machine counts differently;
+      // the batch-splitting sums, and so the result, depend on the count.
+      const int threads_before = from.run.settings.value("threads", 0);
+      if (threads_before > 0 && threads_before != effective_threads(c))
+        std::fprintf(stderr,
+                     "tandem: warning: the checkpointed run used %d threads, this one uses %d: "
+                     "training continues, but not bit for bit as the original run would have\n",
+                     threads_before, effective_threads(c));
       if (output.empty()) output = from.run.settings.value("output", "");
       if (every.empty()) every = from.run.settings.value("checkpoint_every", "epoch");
       ck.dir = o->resume;
@@ -76,7 +84,9 @@ Action add_train(CLI::App& app) {
       if (every.empty()) every = "epoch";
     }
     ck.schedule = parse_checkpoint_every(every);
-    ck.settings = {{"output", output}, {"checkpoint_every", ck.schedule.text()}};
+    ck.settings = {{"output", output},
+                   {"checkpoint_every", ck.schedule.text()},
+                   {"threads", effective_threads(c)}};
     ck.on_write = checkpoint_printer(opts->quiet);
     if (resume && !opts->quiet) {
       const TrainerState& s = resume->checkpoint.trainer;
