@@ -233,6 +233,12 @@ TEST_F(TinyCheckpoints, ConflictingFlagsAndMisuseAreClearErrors) {
   auto shorter = run_tandem("train --resume '" + ck + "' --epochs 1 --quiet");
   EXPECT_EQ(shorter.exit_code, 1);
   EXPECT_NE(shorter.err.find("fewer than the 2 epochs"), std::string::npos) << shorter.err;
+  // --data may point elsewhere, but only at the same data.
+  fs::copy(dir_ / "data", dir_ / "data2");
+  std::ofstream(dir_ / "data2" / "u.data", std::ios::app) << "1\t3\t5\t889999999\n";
+  auto other_data = run_tandem("train --resume '" + ck + "' --data '" + path("data2") + "' --quiet");
+  EXPECT_EQ(other_data.exit_code, 1);
+  EXPECT_NE(other_data.err.find("trained on other data"), std::string::npos) << other_data.err;
   // Flags that agree are fine, and --epochs may extend the run.
   auto agree = run_tandem("train --resume '" + ck + "' --batch-size 100 --epochs 3 --json --quiet");
   ASSERT_EQ(agree.exit_code, 0) << agree.err;
