@@ -4,12 +4,16 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-#include <sys/wait.h>
+#include <vector>
 
 namespace tandem::testing {
 
@@ -71,6 +75,26 @@ inline CommandResult run_tandem(const std::string& args) {
   }
   fs::remove(err_file);
   return r;
+}
+
+// Starts `tandem <args>` as a child process (fork/exec, no shell) with its
+// stdout and stderr in the given files; returns its pid (-1 if fork failed).
+inline pid_t spawn_tandem(const std::vector<std::string>& args, const std::string& out_file,
+                          const std::string& err_file) {
+  const std::string binary = tandem_binary();
+  std::vector<std::string> all = {binary};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  // Child: only async-signal-safe calls until exec.
+  const int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (out < 0 || err < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(126);
+  ::execv(binary.c_str(), argv.data());
+  ::_exit(127);
 }
 
 }  // namespace tandem::testing

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 
 #include "tandem/core/error.h"
 
@@ -60,6 +61,159 @@ TEST(Trainer, DeterministicForSeedAndHandlesPartialBatch) {
   EXPECT_NE(run(4), run(5));
 }
 
+// Everything a run's result depends on: the weights and the trainer state.
+struct Snapshot {
+  std::vector<float> users, items;
+  std::vector<std::vector<float>> head;
+  TrainerState state;
+};
+
+Snapshot snapshot(MultiTaskModel& model, const TrainerState& state) {
+  Snapshot s{model.user_table().weights, model.item_table().weights, {}, state};
+  for (const auto& p : model.dense_parameters()) s.head.emplace_back(p.value, p.value + p.size);
+  return s;
+}
+
+void restore_weights(MultiTaskModel& model, const Snapshot& s) {
+  model.user_table().weights = s.users;
+  model.item_table().weights = s.items;
+  auto params = model.dense_parameters();
+  for (size_t p = 0; p < params.size(); ++p) std::copy(s.head[p].begin(), s.head[p].end(), params[p].value);
+}
+
+void expect_same_stats(const EpochStats& a, const EpochStats& b) {
+  EXPECT_EQ(a.epoch, b.epoch);
+  EXPECT_EQ(a.steps, b.steps);
+  EXPECT_EQ(a.examples, b.examples);
+  EXPECT_EQ(a.ranking_loss, b.ranking_loss);  // bit for bit, not approximately
+  EXPECT_EQ(a.retrieval_loss, b.retrieval_loss);
+  EXPECT_EQ(a.total_loss, b.total_loss);
+  EXPECT_EQ(a.score_entries, b.score_entries);
+}
+
+void expect_same_run(const Snapshot& a, const Snapshot& b) {
+  EXPECT_EQ(a.users, b.users);
+  EXPECT_EQ(a.items, b.items);
+  EXPECT_EQ(a.head, b.head);
+  EXPECT_EQ(a.state.global_step, b.state.global_step);
+  EXPECT_EQ(a.state.epochs_done, b.state.epochs_done);
+  EXPECT_EQ(a.state.shuffle_state, b.state.shuffle_state);
+  EXPECT_EQ(a.state.order, b.state.order);
+  EXPECT_EQ(a.state.dense_accumulators, b.state.dense_accumulators);
+  EXPECT_EQ(a.state.user_accumulator, b.state.user_accumulator);
+  EXPECT_EQ(a.state.item_accumulator, b.state.item_accumulator);
+  ASSERT_EQ(a.state.history.size(), b.state.history.size());
+  for (size_t e = 0; e < a.state.history.size(); ++e) expect_same_stats(a.state.history[e], b.state.history[e]);
+}
+
+// Stopping after any step and continuing in a new trainer and model from the
+// saved weights and state gives exactly the uninterrupted run: mid-epoch,
+// at an epoch boundary, just before the partial last batch; reshuffled every
+// epoch, with batch-splitting threads too.
+TEST(Trainer, ContinuingFromSavedStateEqualsUninterruptedRun) {
+  const Examples ex = planted_examples(950, 4);  // 10 steps of 100, the last one 50
+  for (int workers : {1, 3}) {
+    TrainConfig cfg;
+    cfg.batch_size = 100;
+    cfg.epochs = 3;
+    cfg.reshuffle_each_epoch = true;
+    cfg.shuffle_seed = 77;
+    cfg.workers = workers;
+    const ModelShape shape{20, 30, 4, {8}};
+
+    MultiTaskModel reference(shape, 100, workers);
+    reference.init(5);
+    Trainer ref_trainer(reference, cfg);
+    ref_trainer.fit(ex);
+    const Snapshot expected = snapshot(reference, ref_trainer.state());
+    ASSERT_EQ(expected.state.global_step, 30);
+
+    for (int64_t stop : {4, 10, 19, 29, 30}) {
+      SCOPED_TRACE("workers " + std::to_string(workers) + ", stopped after step " + std::to_string(stop));
+      MultiTaskModel first(shape, 100, workers);
+      first.init(5);
+      Trainer first_trainer(first, cfg);
+      std::optional<Snapshot> saved;
+      first_trainer.fit(ex, {}, [&](const TrainerState& s) {
+        if (s.global_step == stop) saved = snapshot(first, s);
+      });
+      ASSERT_TRUE(saved.has_value());
+
+      // A model initialised differently, so only the restore can make it equal.
+      MultiTaskModel resumed(shape, 100, workers);
+      resumed.init(6);
+      restore_weights(resumed, *saved);
+      Trainer resumed_trainer(resumed, cfg);
+      resumed_trainer.restore(saved->state);
+      const auto history = resumed_trainer.fit(ex);
+      ASSERT_EQ(history.size(), 3u);
+      expect_same_run(expected, snapshot(resumed, resumed_trainer.state()));
+    }
+  }
+}
+
+TEST(Trainer, StepHookSeesEveryStepAndEpochBoundaries) {
+  const Examples ex = planted_examples(250, 5);  // 3 steps per epoch
+  MultiTaskModel model({20, 30, 4, {8}}, 100);
+  model.init(1);
+  TrainConfig cfg;
+  cfg.batch_size = 100;
+  cfg.epochs = 2;
+  Trainer trainer(model, cfg);
+  std::vector<std::pair<int64_t, int64_t>> seen;  // (global step, step in epoch)
+  int epochs_reported = 0;
+  trainer.fit(
+      ex, [&](const EpochStats&) { ++epochs_reported; },
+      [&](const TrainerState& s) {
+        seen.emplace_back(s.global_step, s.step_in_epoch);
+        // The epoch callback has run before the hook sees a boundary.
+        EXPECT_EQ(epochs_reported, s.epochs_done);
+      });
+  const std::vector<std::pair<int64_t, int64_t>> expected = {{1, 1}, {2, 2}, {3, 0},
+                                                             {4, 1}, {5, 2}, {6, 0}};
+  EXPECT_EQ(seen, expected);
+}
+
+TEST(Trainer, RestoreRejectsStateOfAnotherModelOrData) {
+  const Examples ex = planted_examples(300, 6);
+  MultiTaskModel model({20, 30, 4, {8}}, 100);
+  model.init(1);
+  TrainConfig cfg;
+  cfg.batch_size = 100;
+  cfg.epochs = 2;
+  Trainer trainer(model, cfg);
+  std::optional<TrainerState> mid;
+  trainer.fit(ex, {}, [&](const TrainerState& s) {
+    if (s.global_step == 4) mid = s;
+  });
+  ASSERT_TRUE(mid.has_value());
+
+  auto fresh = [&] { return Trainer(model, cfg); };
+  TrainerState bad = *mid;
+  bad.user_accumulator.pop_back();
+  EXPECT_THROW(fresh().restore(bad), Error);
+  bad = *mid;
+  bad.dense_accumulators.pop_back();
+  EXPECT_THROW(fresh().restore(bad), Error);
+  bad = *mid;
+  bad.order[0] = bad.order[1];  // not a permutation
+  EXPECT_THROW(fresh().restore(bad), Error);
+  bad = *mid;
+  bad.global_step += 1;  // inconsistent with the history
+  EXPECT_THROW(fresh().restore(bad), Error);
+
+  // The state of 300 examples does not fit 200.
+  Trainer other = fresh();
+  other.restore(*mid);
+  const Examples fewer = planted_examples(200, 6);
+  try {
+    other.fit(fewer);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("300"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Trainer, StopsWithStepNumberOnNonFiniteLoss) {
   Examples ex = planted_examples(300, 3);
   ex.labels[150] = std::nanf("");
@@ -68,12 +222,18 @@ TEST(Trainer, StopsWithStepNumberOnNonFiniteLoss) {
   TrainConfig cfg;
   cfg.batch_size = 100;
   Trainer trainer(model, cfg);
+  std::optional<Snapshot> after_step_1;
   try {
-    trainer.run_epoch(ex);
+    trainer.fit(ex, {}, [&](const TrainerState& s) { after_step_1 = snapshot(model, s); });
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("step 2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("at step 2 "), std::string::npos) << e.what();
   }
+  // The failing step changed nothing: weights and state are those of the last
+  // finite step, which a checkpoint would hold.
+  ASSERT_TRUE(after_step_1.has_value());
+  EXPECT_EQ(after_step_1->state.global_step, 1);
+  expect_same_run(*after_step_1, snapshot(model, trainer.state()));
 }
 
 TEST(Trainer, RejectsBadBatchSize) {

@@ -12,7 +12,8 @@ namespace tandem::cli {
 void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
   app.add_option("--preset", preset, "Reference protocol: kerasrs or tfrs")
       ->check(CLI::IsMember(preset_names()))
-      ->capture_default_str();
+      ->capture_default_str()
+      ->each([this](const std::string&) { preset_given = true; });
   app.add_option("--data", data,
                  "MovieLens-100K directory (u.data, u.item); default $TANDEM_DATA, else "
                  "../shared/data/ml-100k");
@@ -50,8 +51,7 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
   app.add_flag("--quiet,-q", quiet, "No progress lines on stderr");
 }
 
-ExperimentConfig ExperimentOptions::resolve() const {
-  ExperimentConfig c = preset_config(preset);
+void ExperimentOptions::apply_overrides(ExperimentConfig& c) const {
   if (seed) c.seed = *seed;
   if (train_count) c.train_count = *train_count;
   if (test_count) c.test_count = *test_count;
@@ -68,6 +68,11 @@ ExperimentConfig ExperimentOptions::resolve() const {
   if (eval_batch_size) c.eval_batch_size = *eval_batch_size;
   if (ranking_weight) c.weights.ranking = *ranking_weight;
   if (retrieval_weight) c.weights.retrieval = *retrieval_weight;
+}
+
+ExperimentConfig ExperimentOptions::resolve() const {
+  ExperimentConfig c = preset_config(preset);
+  apply_overrides(c);
   namespace fs = std::filesystem;
   if (!train_file.empty() || !test_file.empty()) {
     c.train_file = train_file.empty() ? "" : fs::absolute(train_file).string();
@@ -83,6 +88,16 @@ ExperimentConfig ExperimentOptions::resolve() const {
     c.data_dir = fs::absolute(resolve_data_dir(data)).lexically_normal().string();
   }
   c.validate();
+  return c;
+}
+
+ExperimentConfig ExperimentOptions::apply_given(ExperimentConfig c) const {
+  if (preset_given) c.preset = preset;
+  apply_overrides(c);
+  namespace fs = std::filesystem;
+  if (!train_file.empty()) c.train_file = fs::absolute(train_file).string();
+  if (!test_file.empty()) c.test_file = fs::absolute(test_file).string();
+  if (!data.empty()) c.data_dir = fs::absolute(resolve_data_dir(data)).lexically_normal().string();
   return c;
 }
 

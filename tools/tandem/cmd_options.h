@@ -14,6 +14,7 @@ namespace tandem::cli {
 
 struct ExperimentOptions {
   std::string preset = "kerasrs";
+  bool preset_given = false;
   std::string data, train_file, test_file;
   std::optional<uint64_t> seed;
   std::optional<int64_t> train_count, test_count, embedding_dim, batch_size, k, eval_batch_size;
@@ -30,6 +31,12 @@ struct ExperimentOptions {
   void add_to(CLI::App& app, bool with_weights);
   // The preset with every given override applied and the data located.
   ExperimentConfig resolve() const;
+  // `base` (a checkpoint's config) with only the flags that were given
+  // applied; data locations given are resolved as in resolve().
+  ExperimentConfig apply_given(ExperimentConfig base) const;
+
+ private:
+  void apply_overrides(ExperimentConfig& c) const;
 };
 
 // Prints one line per epoch to stderr (nothing when quiet).

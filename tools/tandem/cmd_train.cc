@@ -1,26 +1,111 @@
-// tandem train: one model, saved to --output.
+// tandem train: one model, saved to --output; optionally checkpointed
+// (--checkpoint-dir, --checkpoint-every) and resumed (--resume).
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "cmd_options.h"
 #include "commands.h"
+#include "tandem/app/checkpoint_dir.h"
 #include "tandem/app/experiment.h"
+#include "tandem/app/resume_config.h"
+#include "tandem/core/error.h"
 
 namespace tandem::cli {
 
+namespace {
+
+struct TrainOptions {
+  std::string output, checkpoint_dir, checkpoint_every, resume;
+};
+
+std::function<void(const CheckpointWritten&)> checkpoint_printer(bool quiet) {
+  if (quiet) return {};
+  return [](const CheckpointWritten& w) {
+    std::fprintf(stderr, "[custom] checkpoint %s: step %lld, %.2f MB in %.1f ms\n", w.path.c_str(),
+                 static_cast<long long>(w.global_step), static_cast<double>(w.bytes) / 1e6,
+                 w.seconds * 1e3);
+  };
+}
+
+}  // namespace
+
 Action add_train(CLI::App& app) {
   auto opts = std::make_shared<ExperimentOptions>();
-  auto output = std::make_shared<std::string>();
+  auto o = std::make_shared<TrainOptions>();
   opts->add_to(app, /*with_weights=*/true);
-  app.add_option("--output,-o", *output, "Model file to write (atomically)");
-  return [opts, output] {
-    const ExperimentConfig c = opts->resolve();
+  app.add_option("--output,-o", o->output, "Model file to write (atomically)");
+  CLI::Option* dir =
+      app.add_option("--checkpoint-dir", o->checkpoint_dir,
+                     "Write checkpoints into DIR (atomically; the newest 2 are kept, and one "
+                     "more when training ends). DIR must hold no checkpoints yet");
+  app.add_option("--checkpoint-every", o->checkpoint_every,
+                 "How often to checkpoint: every N steps (500 or 500steps) or every N epochs "
+                 "(epoch, 2epochs). Default: every epoch");
+  app.add_option("--resume", o->resume,
+                 "Continue the run checkpointed in DIR from its newest intact checkpoint (damaged "
+                 "ones are skipped with a warning) and keep checkpointing there. The run's config, "
+                 "--output and --checkpoint-every come from the checkpoint; flags given must agree, "
+                 "except --data/--train/--test (same content), --epochs (to extend) and "
+                 "evaluation settings")
+      ->excludes(dir);
+  return [opts, o] {
+    namespace fs = std::filesystem;
+    std::optional<ResumePoint> resume;
+    ExperimentConfig c;
+    std::string output = o->output.empty() ? "" : fs::absolute(o->output).string();
+    std::string every = o->checkpoint_every;
+    Checkpointing ck;
+    if (!o->resume.empty()) {
+      resume = find_resume_point(o->resume);
+      for (const auto& s : resume->skipped)
+        std::fprintf(stderr, "tandem: warning: skipping damaged checkpoint: %s\n", s.reason.c_str());
+      const Checkpoint& from = resume->checkpoint;
+      c = resume_config(from.run.config, opts->apply_given(from.run.config),
+                        from.trainer.epochs_done, resume->path);
+      // --threads 0 means all cores, which another machine counts differently;
+      // the batch-splitting sums, and so the result, depend on the count.
+      const int threads_before = from.run.settings.value("threads", 0);
+      if (threads_before > 0 && threads_before != effective_threads(c))
+        std::fprintf(stderr,
+                     "tandem: warning: the checkpointed run used %d threads, this one uses %d: "
+                     "training continues, but not bit for bit as the original run would have\n",
+                     threads_before, effective_threads(c));
+      if (output.empty()) output = from.run.settings.value("output", "");
+      if (every.empty()) every = from.run.settings.value("checkpoint_every", "epoch");
+      ck.dir = o->resume;
+      ck.resume = &*resume;
+    } else {
+      TANDEM_CHECK(!o->checkpoint_dir.empty() || every.empty(),
+                   "--checkpoint-every needs --checkpoint-dir (or --resume)");
+      c = opts->resolve();
+      ck.dir = o->checkpoint_dir;
+      if (every.empty()) every = "epoch";
+    }
+    ck.schedule = parse_checkpoint_every(every);
+    ck.settings = {{"output", output},
+                   {"checkpoint_every", ck.schedule.text()},
+                   {"threads", effective_threads(c)}};
+    ck.on_write = checkpoint_printer(opts->quiet);
+    if (resume && !opts->quiet) {
+      const TrainerState& s = resume->checkpoint.trainer;
+      std::fprintf(stderr, "[custom] resuming from %s: step %lld (%d epochs done, step %lld of epoch %d)\n",
+                   resume->path.c_str(), static_cast<long long>(s.global_step), s.epochs_done,
+                   static_cast<long long>(s.step_in_epoch), s.epochs_done + 1);
+    }
+
     const PreparedData data = prepare_data(c);
-    auto [model, result] = train_and_evaluate(c, data, "custom", epoch_printer(c, opts->quiet));
-    if (!output->empty()) save_model(*output, model);
+    auto [model, result] = train_and_evaluate(c, data, "custom", epoch_printer(c, opts->quiet),
+                                              ck.dir.empty() ? nullptr : &ck);
+    if (!output.empty()) save_model(output, model);
     if (opts->json) {
       nlohmann::json j = result.to_json();
-      j["output"] = *output;
+      j["output"] = output;
+      if (resume) {
+        j["resumed_from"] = resume->path;
+        j["resumed_at_step"] = resume->checkpoint.trainer.global_step;
+      }
       std::cout << j.dump() << std::endl;
     } else {
       std::printf("Trained on %s: %zu train pairs, %lld test pairs evaluated.\n", data.source.c_str(),
@@ -28,8 +113,8 @@ Action add_train(CLI::App& app) {
       std::printf("top-%lld accuracy %.4f, RMSE %.4f, training %.2f s\n",
                   static_cast<long long>(c.k), result.eval.topk_accuracy, result.eval.rmse,
                   result.train_seconds);
-      if (!output->empty()) {
-        std::printf("Model saved to %s\n", output->c_str());
+      if (!output.empty()) {
+        std::printf("Model saved to %s\n", output.c_str());
       } else {
         std::printf("No --output given: the model was not saved.\n");
       }

@@ -1,7 +1,9 @@
 #include "tandem/app/experiment.h"
 #include "tandem/app/resource_guard.h"
 
+#include "tandem/app/checkpoint.h"
 #include "tandem/core/blas.h"
+#include "tandem/core/error.h"
 #include "tandem/core/random.h"
 
 namespace tandem {
@@ -21,6 +23,48 @@ nlohmann::json history_json(const std::vector<EpochStats>& h) {
                  {"seconds", e.seconds}});
   }
   return a;
+}
+
+// fit() with checkpoints: restores the resume point (after checking it was
+// trained on the same data), writes checkpoints on the schedule and at the
+// end, and names the last good checkpoint in any training error.
+std::vector<EpochStats> fit_with_checkpoints(const Checkpointing& ck, const ExperimentConfig& config,
+                                             const PreparedData& data, MultiTaskModel& model,
+                                             Trainer& trainer,
+                                             const std::function<void(const EpochStats&)>& on_epoch) {
+  const CheckpointRun run{config, ck.settings, data_fingerprint(data)};
+  if (ck.resume != nullptr) {
+    const Checkpoint& c = ck.resume->checkpoint;
+    const std::string& source = ck.resume->path;
+    TANDEM_CHECK(c.run.data_fingerprint == run.data_fingerprint,
+                 source << ": the checkpoint was trained on other data than " << data.source
+                        << " gives now (the examples' fingerprints differ)");
+    restore_weights(c, model, source);
+    try {
+      trainer.restore(c.trainer);
+    } catch (const Error& e) {
+      TANDEM_THROW(source << ": " << e.what());
+    }
+  }
+  CheckpointWriter writer(ck.dir, ck.resume);
+  auto save = [&](const TrainerState& s) {
+    const CheckpointWritten w = writer.write(run, model, s);
+    if (ck.on_write) ck.on_write(w);
+  };
+  try {
+    auto history = trainer.fit(data.train, on_epoch, [&](const TrainerState& s) {
+      if (ck.schedule.due(s)) save(s);
+    });
+    // A final checkpoint, so that resuming a run that was stopped during
+    // evaluation or saving only redoes those.
+    if (writer.last_good_step() != trainer.state().global_step) save(trainer.state());
+    return history;
+  } catch (const Error& e) {
+    TANDEM_THROW(e.what() << "; "
+                          << (writer.last_good().empty()
+                                  ? std::string("no checkpoint was written")
+                                  : "the last good checkpoint is " + writer.last_good()));
+  }
 }
 }  // namespace
 
@@ -46,7 +90,8 @@ void apply_threads(const ExperimentConfig& config) { blas::set_threads(effective
 std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& config,
                                                       const PreparedData& data,
                                                       const std::string& name,
-                                                      const EpochCallback& on_epoch) {
+                                                      const EpochCallback& on_epoch,
+                                                      const Checkpointing* checkpointing) {
   config.validate();
   check_training_resources(config, data);
   const int threads = effective_threads(config);
@@ -86,9 +131,12 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   r.model = name;
   r.config = config;
   r.coverage = data.coverage;
-  r.history = trainer.fit(data.train, [&](const EpochStats& e) {
+  const auto epoch_done = [&](const EpochStats& e) {
     if (on_epoch) on_epoch(name, e);
-  });
+  };
+  r.history = checkpointing == nullptr
+                  ? trainer.fit(data.train, epoch_done)
+                  : fit_with_checkpoints(*checkpointing, config, data, *tm.model, trainer, epoch_done);
   for (const auto& e : r.history) r.train_seconds += e.seconds;
   blas::set_threads(threads);  // evaluation's large GEMMs use the BLAS threads
   r.eval = evaluate(*tm.model, config, data.catalogue, data.test, data.test_ratings);

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tandem/app/checkpoint_dir.h"
+#include "tandem/app/checkpoint_schedule.h"
 #include "tandem/app/evaluation.h"
 #include "tandem/app/prepared_data.h"
 #include "tandem/app/trained_model.h"
@@ -29,12 +31,27 @@ struct RunResult {
 
 using EpochCallback = std::function<void(const std::string& model, const EpochStats&)>;
 
+// Checkpoints of one training run (tandem train --checkpoint-dir, --resume).
+struct Checkpointing {
+  std::string dir;
+  CheckpointSchedule schedule;
+  // Stored in every checkpoint besides the config (output file, schedule).
+  nlohmann::json settings = nlohmann::json::object();
+  // Continue from this checkpoint (found in `dir`) instead of starting anew.
+  const ResumePoint* resume = nullptr;
+  std::function<void(const CheckpointWritten&)> on_write;  // may be empty
+};
+
 // Trains a model with `config` on `data`, evaluates it on data.test and
-// returns the trained model (metrics filled in) and its result.
+// returns the trained model (metrics filled in) and its result. With
+// `checkpointing`, writes checkpoints on its schedule and one when training
+// ends; an error during training (a non-finite loss, say) then names the
+// last good checkpoint.
 std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& config,
                                                       const PreparedData& data,
                                                       const std::string& name,
-                                                      const EpochCallback& on_epoch = {});
+                                                      const EpochCallback& on_epoch = {},
+                                                      const Checkpointing* checkpointing = nullptr);
 
 // The tutorials' variants: (name, ranking weight, retrieval weight).
 struct Variant {

@@ -10,7 +10,7 @@
 namespace tandem {
 
 Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
-    : model_(model), cfg_(config), shuffle_rng_(config.shuffle_seed) {
+    : model_(model), cfg_(config), params_(model.dense_parameters()) {
   TANDEM_CHECK(cfg_.batch_size > 0, "batch size must be positive, got " << cfg_.batch_size);
   TANDEM_CHECK(cfg_.batch_size <= model.max_batch(),
                "batch size " << cfg_.batch_size << " exceeds the model's capacity "
@@ -20,71 +20,139 @@ Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
   batch_users_.resize(static_cast<size_t>(cfg_.batch_size));
   batch_items_.resize(batch_users_.size());
   batch_labels_.resize(batch_users_.size());
-  for (const auto& p : model_.dense_parameters()) {
-    dense_acc_.emplace_back(static_cast<size_t>(p.size), cfg_.adagrad.initial_accumulator);
+  st_.shuffle_state = cfg_.shuffle_seed;
+  for (const auto& p : params_) {
+    st_.dense_accumulators.emplace_back(static_cast<size_t>(p.size),
+                                        cfg_.adagrad.initial_accumulator);
   }
-  user_acc_.assign(model_.user_table().weights.size(), cfg_.adagrad.initial_accumulator);
-  item_acc_.assign(model_.item_table().weights.size(), cfg_.adagrad.initial_accumulator);
+  st_.user_accumulator.assign(model_.user_table().weights.size(), cfg_.adagrad.initial_accumulator);
+  st_.item_accumulator.assign(model_.item_table().weights.size(), cfg_.adagrad.initial_accumulator);
+  st_.history.reserve(static_cast<size_t>(cfg_.epochs));
 }
 
-EpochStats Trainer::run_epoch(const Examples& train) {
+void Trainer::restore(TrainerState s) {
+  TANDEM_CHECK(s.dense_accumulators.size() == params_.size(),
+               "training state has " << s.dense_accumulators.size()
+                                     << " rating-head accumulators, the model "
+                                     << params_.size() << " parameters");
+  for (size_t p = 0; p < params_.size(); ++p) {
+    TANDEM_CHECK(static_cast<int64_t>(s.dense_accumulators[p].size()) == params_[p].size,
+                 "training state's accumulator for " << params_[p].name << " has "
+                                                     << s.dense_accumulators[p].size()
+                                                     << " values, the parameter "
+                                                     << params_[p].size);
+  }
+  TANDEM_CHECK(s.user_accumulator.size() == model_.user_table().weights.size() &&
+                   s.item_accumulator.size() == model_.item_table().weights.size(),
+               "training state's embedding accumulators do not match the tables' shapes");
+  TANDEM_CHECK(s.epochs_done >= 0 && s.step_in_epoch >= 0 &&
+                   static_cast<int64_t>(s.history.size()) == s.epochs_done,
+               "training state is inconsistent: " << s.epochs_done << " epochs done, "
+                                                  << s.history.size() << " in the history");
+  int64_t steps = s.step_in_epoch;
+  for (const auto& e : s.history) steps += e.steps;
+  TANDEM_CHECK(steps == s.global_step && s.current.steps == s.step_in_epoch,
+               "training state is inconsistent: step " << s.global_step << " but the epochs add up to "
+                                                       << steps);
+  TANDEM_CHECK(s.step_in_epoch == 0 || !s.order.empty(),
+               "training state is inside an epoch but has no example order");
+  // A permutation, or a gather through it would read out of bounds.
+  std::vector<bool> seen(s.order.size(), false);
+  for (uint32_t e : s.order) {
+    TANDEM_CHECK(e < seen.size() && !seen[e], "training state's example order is not a permutation");
+    seen[e] = true;
+  }
+  st_ = std::move(s);
+  st_.history.reserve(static_cast<size_t>(std::max(cfg_.epochs, st_.epochs_done)));
+}
+
+bool Trainer::step(const Examples& train) {
   const auto start = std::chrono::steady_clock::now();
   const int64_t n = static_cast<int64_t>(train.size());
   TANDEM_CHECK(n > 0, "no training examples");
-  if (order_.size() != train.size()) {
-    order_.resize(train.size());
-    std::iota(order_.begin(), order_.end(), 0u);
+  const int64_t steps_per_epoch = (n + cfg_.batch_size - 1) / cfg_.batch_size;
+  if (st_.order.empty()) {
+    st_.order.resize(train.size());
+    std::iota(st_.order.begin(), st_.order.end(), 0u);
   }
-  if (cfg_.reshuffle_each_epoch) shuffle(order_, shuffle_rng_);
+  TANDEM_CHECK(st_.order.size() == train.size(),
+               "the training state's example order covers " << st_.order.size()
+                                                            << " examples, the data has " << n);
+  TANDEM_CHECK(st_.step_in_epoch < steps_per_epoch,
+               "the training state is at step " << st_.step_in_epoch << " of an epoch of "
+                                                << steps_per_epoch << " steps");
+  EpochStats& stats = st_.current;
+  if (st_.step_in_epoch == 0) {
+    if (cfg_.reshuffle_each_epoch) {
+      Rng rng(st_.shuffle_state);
+      shuffle(st_.order, rng);
+      st_.shuffle_state = rng.state();
+    }
+    stats = EpochStats{};
+    stats.epoch = st_.epochs_done + 1;
+  }
 
-  EpochStats stats;
-  stats.epoch = ++epoch_;
-  const bool ranking = cfg_.weights.ranking != 0.0f;
-  auto params = model_.dense_parameters();
-  for (int64_t s = 0; s < n; s += cfg_.batch_size) {
-    const int64_t m = std::min(cfg_.batch_size, n - s);
-    for (int64_t i = 0; i < m; ++i) {
-      const uint32_t e = order_[static_cast<size_t>(s + i)];
-      batch_users_[static_cast<size_t>(i)] = train.users[e];
-      batch_items_[static_cast<size_t>(i)] = train.items[e];
-      batch_labels_[static_cast<size_t>(i)] = train.labels[e];
-    }
-    const Batch batch{batch_users_.data(), batch_items_.data(), batch_labels_.data(), m};
-    const StepLosses losses = model_.compute_gradients(batch, cfg_.weights, pool_.get());
-    TANDEM_CHECK(std::isfinite(losses.total),
-                 "loss became " << losses.total << " at epoch " << stats.epoch << " step "
-                                << stats.steps + 1 << " (try a lower learning rate)");
-    if (ranking) {
-      for (size_t p = 0; p < params.size(); ++p) {
-        adagrad_update(cfg_.adagrad, params[p].value, dense_acc_[p].data(), params[p].grad,
-                       params[p].size);
-      }
-    }
-    adagrad_update_rows(cfg_.adagrad, model_.user_table(), user_acc_, model_.user_grad());
-    adagrad_update_rows(cfg_.adagrad, model_.item_table(), item_acc_, model_.item_grad());
-    stats.ranking_loss += losses.ranking;
-    stats.retrieval_loss += losses.retrieval;
-    stats.total_loss += losses.total;
-    stats.steps += 1;
-    stats.score_entries += static_cast<double>(losses.score_rows) * static_cast<double>(losses.score_cols);
-    stats.examples += m;
+  const int64_t s = st_.step_in_epoch * cfg_.batch_size;
+  const int64_t m = std::min(cfg_.batch_size, n - s);
+  for (int64_t i = 0; i < m; ++i) {
+    const uint32_t e = st_.order[static_cast<size_t>(s + i)];
+    batch_users_[static_cast<size_t>(i)] = train.users[e];
+    batch_items_[static_cast<size_t>(i)] = train.items[e];
+    batch_labels_[static_cast<size_t>(i)] = train.labels[e];
   }
+  const Batch batch{batch_users_.data(), batch_items_.data(), batch_labels_.data(), m};
+  const StepLosses losses = model_.compute_gradients(batch, cfg_.weights, pool_.get());
+  // Checked before the update, so the weights (and any checkpoint) stay those
+  // of the last finite step.
+  TANDEM_CHECK(std::isfinite(losses.total),
+               "loss became " << losses.total << " at step " << st_.global_step + 1 << " (epoch "
+                              << stats.epoch << ", step " << st_.step_in_epoch + 1 << " of "
+                              << steps_per_epoch << "; try a lower learning rate)");
+  if (cfg_.weights.ranking != 0.0f) {
+    for (size_t p = 0; p < params_.size(); ++p) {
+      adagrad_update(cfg_.adagrad, params_[p].value, st_.dense_accumulators[p].data(),
+                     params_[p].grad, params_[p].size);
+    }
+  }
+  adagrad_update_rows(cfg_.adagrad, model_.user_table(), st_.user_accumulator, model_.user_grad());
+  adagrad_update_rows(cfg_.adagrad, model_.item_table(), st_.item_accumulator, model_.item_grad());
+  stats.ranking_loss += losses.ranking;
+  stats.retrieval_loss += losses.retrieval;
+  stats.total_loss += losses.total;
+  stats.steps += 1;
+  stats.score_entries += static_cast<double>(losses.score_rows) * static_cast<double>(losses.score_cols);
+  stats.examples += m;
+  st_.step_in_epoch += 1;
+  st_.global_step += 1;
+  stats.seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (st_.step_in_epoch < steps_per_epoch) return false;
+
   stats.ranking_loss /= static_cast<double>(stats.steps);
   stats.retrieval_loss /= static_cast<double>(stats.steps);
   stats.total_loss /= static_cast<double>(stats.steps);
-  stats.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return stats;
+  st_.history.push_back(stats);
+  st_.epochs_done += 1;
+  st_.step_in_epoch = 0;
+  stats = EpochStats{};
+  return true;
+}
+
+EpochStats Trainer::run_epoch(const Examples& train) {
+  while (!step(train)) {
+  }
+  return st_.history.back();
 }
 
 std::vector<EpochStats> Trainer::fit(const Examples& train,
-                                     const std::function<void(const EpochStats&)>& on_epoch) {
-  std::vector<EpochStats> all;
-  for (int e = 0; e < cfg_.epochs; ++e) {
-    all.push_back(run_epoch(train));
-    if (on_epoch) on_epoch(all.back());
+                                     const std::function<void(const EpochStats&)>& on_epoch,
+                                     const StepHook& after_step) {
+  while (st_.epochs_done < cfg_.epochs) {
+    const bool epoch_done = step(train);
+    if (epoch_done && on_epoch) on_epoch(st_.history.back());
+    if (after_step) after_step(st_);
   }
-  return all;
+  return st_.history;
 }
 
 }  // namespace tandem

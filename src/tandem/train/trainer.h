@@ -1,6 +1,11 @@
 // The training loop: batches in order (or reshuffled each epoch), one
 // forward/backward of the multi-task model per batch, Adagrad on the rating
 // head densely and on the embedding tables sparsely.
+//
+// Everything the loop carries from one step to the next, besides the model's
+// weights, lives in one TrainerState value, so that a run can be stopped
+// after any step and continued later (from a checkpoint) with exactly the
+// same arithmetic as if it had never stopped.
 #pragma once
 
 #include <cstdint>
@@ -35,31 +40,65 @@ struct EpochStats {
   double ranking_loss = 0.0;    // mean over the epoch's batches
   double retrieval_loss = 0.0;  // mean over the epoch's batches
   double total_loss = 0.0;
-  double seconds = 0.0;
+  double seconds = 0.0;         // time spent in the epoch's steps
   double score_entries = 0.0;  // sum over steps of the retrieval score-matrix size
 };
+
+// Where a run stands between two steps.
+struct TrainerState {
+  int epochs_done = 0;
+  int64_t step_in_epoch = 0;  // steps of the epoch in progress already taken
+  int64_t global_step = 0;    // steps taken since the start of the run
+  // The shuffle RNG. Each epoch's order is the previous one reshuffled, so
+  // the order itself is state too: empty before the first epoch, afterwards
+  // the order of the epoch in progress (or of the last one, between epochs).
+  uint64_t shuffle_state = 0;
+  std::vector<uint32_t> order;
+  // The epoch in progress; its losses are running sums until it ends (then
+  // means, and the stats move to history).
+  EpochStats current;
+  std::vector<EpochStats> history;
+  // Adagrad accumulators: one per rating-head parameter (dense_parameters()
+  // order), and table-shaped ones for the embeddings.
+  std::vector<std::vector<float>> dense_accumulators;
+  std::vector<float> user_accumulator, item_accumulator;
+};
+
+// Called after every step with the state at that point (e.g. to checkpoint).
+using StepHook = std::function<void(const TrainerState&)>;
 
 class Trainer {
  public:
   // The model must outlive the trainer; its max_batch must cover batch_size.
   Trainer(MultiTaskModel& model, const TrainConfig& config);
 
+  // Continue from `state`, saved from a trainer with the same model shape and
+  // config (the model's weights restored separately). Throws tandem::Error
+  // if it cannot belong to this model; the example count is checked on the
+  // next step.
+  void restore(TrainerState state);
+  const TrainerState& state() const { return st_; }
+
+  // Runs the steps left in the current epoch (all of them for a new one).
   EpochStats run_epoch(const Examples& train);
-  // Runs config.epochs epochs; `on_epoch` (may be empty) sees each epoch's stats.
+  // Runs until config.epochs epochs are done. `on_epoch` (may be empty) sees
+  // each epoch's stats as it ends, then `after_step` (may be empty) runs.
+  // Returns every epoch's stats, those of a restored state included.
   std::vector<EpochStats> fit(const Examples& train,
-                              const std::function<void(const EpochStats&)>& on_epoch = {});
+                              const std::function<void(const EpochStats&)>& on_epoch = {},
+                              const StepHook& after_step = {});
 
  private:
+  // One batch; true when it completed an epoch.
+  bool step(const Examples& train);
+
   MultiTaskModel& model_;
   TrainConfig cfg_;
   std::unique_ptr<ThreadPool> pool_;
-  Rng shuffle_rng_;
-  int epoch_ = 0;
-  std::vector<uint32_t> order_;
+  std::vector<ParameterRef> params_;  // the rating head's, fetched once
+  TrainerState st_;
   std::vector<int32_t> batch_users_, batch_items_;
   std::vector<float> batch_labels_;
-  std::vector<std::vector<float>> dense_acc_;
-  std::vector<float> user_acc_, item_acc_;
 };
 
 }  // namespace tandem
