@@ -211,6 +211,39 @@ TEST_F(Cli, BadInputGivesClearErrorsNotCrashes) {
   EXPECT_NE((preset.err + preset.out).find("kerasrs"), std::string::npos);
 }
 
+// A TOML experiment: the file's values, then flags on top; `config --print`
+// shows the result; a bad file names the key and the line.
+TEST_F(Cli, ConfigFileWithFlagOverrides) {
+  TANDEM_REQUIRE_MOVIELENS();
+  const char* src = std::getenv("TANDEM_SOURCE_DIR");
+  const std::string example = (fs::path(src ? src : ".") / "examples" / "tfrs.toml").string();
+  auto printed = run_tandem("config --print --config '" + example + "' --epochs 9 " + data_flag());
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  EXPECT_NE(printed.out.find("epochs = 9\n"), std::string::npos) << printed.out;
+  EXPECT_NE(printed.out.find("batch_size = 8192\n"), std::string::npos) << printed.out;  // from the file
+
+  const std::string cfg = path("small.toml");
+  {
+    std::ofstream f(cfg);
+    f << "preset = \"kerasrs\"\n[split]\ntrain_count = 5000\ntest_count = 1000\n"
+         "[training]\nepochs = 3\n[evaluation]\nk = 7\n";
+  }
+  auto train = run_tandem("train --config '" + cfg + "' --epochs 1 --json --quiet " + data_flag());
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  const auto t = nlohmann::json::parse(train.out);
+  EXPECT_EQ(t["k"], 7);                    // from the file
+  EXPECT_EQ(t["history"].size(), 1u);      // --epochs 1 beats the file's 3
+  EXPECT_EQ(t["evaluated_pairs"], 1000);   // the file's split
+
+  {
+    std::ofstream f(cfg);
+    f << "preset = \"kerasrs\"\n[training]\nepochs = 3\nbatchsize = 10\n";
+  }
+  auto bad = run_tandem("train --config '" + cfg + "' " + data_flag());
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("small.toml:4: unknown key 'training.batchsize'"), std::string::npos) << bad.err;
+}
+
 TEST_F(Cli, BenchReportsEvaluationThroughputAndSoftmaxMemory) {
   auto r = run_tandem("bench --only eval softmax --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;

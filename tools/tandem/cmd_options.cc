@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "tandem/app/config_file.h"
 #include "tandem/app/resource_guard.h"
 #include "tandem/core/error.h"
 #include "tandem/data/data_dir.h"
@@ -10,6 +11,10 @@
 namespace tandem::cli {
 
 void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
+  app.add_option("--config,-c", config_file,
+                 "Experiment described in a TOML file (see examples/); flags given as well "
+                 "override its values")
+      ->check(CLI::ExistingFile);
   app.add_option("--preset", preset, "Reference protocol: kerasrs or tfrs")
       ->check(CLI::IsMember(preset_names()))
       ->capture_default_str()
@@ -71,21 +76,27 @@ void ExperimentOptions::apply_overrides(ExperimentConfig& c) const {
 }
 
 ExperimentConfig ExperimentOptions::resolve() const {
-  ExperimentConfig c = preset_config(preset);
+  // Precedence: preset < config file < flags (a --preset flag replaces the
+  // file's preset as the base the file's other keys apply to).
+  ExperimentConfig c = config_file.empty() ? preset_config(preset)
+                                           : load_config_file(config_file, preset_given ? preset : "");
   apply_overrides(c);
   namespace fs = std::filesystem;
-  if (!train_file.empty() || !test_file.empty()) {
-    c.train_file = train_file.empty() ? "" : fs::absolute(train_file).string();
-    c.test_file = test_file.empty() ? "" : fs::absolute(test_file).string();
+  // A data directory from the flag, else from the config file, else the
+  // default search ($TANDEM_DATA, ../shared/data/ml-100k).
+  const std::string data_arg = !data.empty() ? data : c.data_dir;
+  if (!train_file.empty()) c.train_file = fs::absolute(train_file).string();
+  if (!test_file.empty()) c.test_file = fs::absolute(test_file).string();
+  if (!c.train_file.empty() || !c.test_file.empty()) {
     // Titles are optional with explicit files: use a data directory if one is found.
     try {
-      c.data_dir = fs::absolute(resolve_data_dir(data)).lexically_normal().string();
+      c.data_dir = fs::absolute(resolve_data_dir(data_arg)).lexically_normal().string();
     } catch (const Error&) {
-      if (!data.empty()) throw;
+      if (!data_arg.empty()) throw;
       c.data_dir.clear();
     }
   } else {
-    c.data_dir = fs::absolute(resolve_data_dir(data)).lexically_normal().string();
+    c.data_dir = fs::absolute(resolve_data_dir(data_arg)).lexically_normal().string();
   }
   c.validate();
   return c;

@@ -15,6 +15,7 @@ namespace tandem::cli {
 struct ExperimentOptions {
   std::string preset = "kerasrs";
   bool preset_given = false;
+  std::string config_file;  // --config: a TOML experiment (flags override it)
   std::string data, train_file, test_file;
   std::optional<uint64_t> seed;
   std::optional<int64_t> train_count, test_count, embedding_dim, batch_size, k, eval_batch_size;
@@ -29,7 +30,8 @@ struct ExperimentOptions {
 
   // Registers the options; `with_weights` adds --ranking-weight/--retrieval-weight.
   void add_to(CLI::App& app, bool with_weights);
-  // The preset with every given override applied and the data located.
+  // The preset (or --config file) with every given flag applied and the data
+  // located.
   ExperimentConfig resolve() const;
   // `base` (a checkpoint's config) with only the flags that were given
   // applied; data locations given are resolved as in resolve().

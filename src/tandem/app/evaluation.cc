@@ -32,9 +32,8 @@ void fill_accuracy(EvalResult& r, const std::vector<int64_t>& ranks, const Exper
   r.k = config.k;
   r.topk_weight = 0.0;
   for (float w : weights) r.topk_weight += w;
-  for (int64_t kk : {int64_t{1}, int64_t{5}, int64_t{10}, int64_t{50}, int64_t{100}, config.k}) {
-    r.accuracy_at[kk] = topk_accuracy(ranks, kk, &weights);
-  }
+  for (int64_t kk : config.accuracy_at) r.accuracy_at[kk] = topk_accuracy(ranks, kk, &weights);
+  r.accuracy_at[config.k] = topk_accuracy(ranks, config.k, &weights);
   r.topk_accuracy = r.accuracy_at[config.k];
 }
 

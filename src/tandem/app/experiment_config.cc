@@ -64,6 +64,7 @@ void ExperimentConfig::validate() const {
   TANDEM_CHECK(epochs >= 1 && epochs <= 100000, "epochs must be in 1..100000, got " << epochs);
   TANDEM_CHECK(threads >= 0 && threads <= 1024, "threads must be in 0..1024, got " << threads);
   TANDEM_CHECK(k > 0, "k must be positive, got " << k);
+  for (int64_t a : accuracy_at) TANDEM_CHECK(a > 0, "accuracy_at values must be positive, got " << a);
   TANDEM_CHECK(eval_batch_size > 0, "evaluation batch size must be positive");
   TANDEM_CHECK(memory_budget_bytes >= 0, "memory budget must be >= 0, got " << memory_budget_bytes);
 }
@@ -118,7 +119,7 @@ nlohmann::json ExperimentConfig::to_json() const {
                 {"threads", threads},
                 {"parallelism", to_string(parallelism)},
                 {"distinct_rows", distinct_rows}};
-  j["evaluate"] = {{"k", k}, {"eval_batch_size", eval_batch_size}};
+  j["evaluate"] = {{"k", k}, {"eval_batch_size", eval_batch_size}, {"accuracy_at", accuracy_at}};
   j["evaluate"]["topk_min_rating"] =
       topk_min_rating ? nlohmann::json(*topk_min_rating) : nlohmann::json(nullptr);
   return j;
@@ -158,6 +159,7 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.distinct_rows = t.value("distinct_rows", true);
     const auto& e = j.at("evaluate");
     c.k = e.at("k").get<int64_t>();
+    if (e.contains("accuracy_at")) c.accuracy_at = e.at("accuracy_at").get<std::vector<int64_t>>();
     c.eval_batch_size = e.at("eval_batch_size").get<int64_t>();
     if (!e.at("topk_min_rating").is_null()) c.topk_min_rating = e.at("topk_min_rating").get<float>();
     c.validate();

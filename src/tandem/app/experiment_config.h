@@ -63,6 +63,8 @@ struct ExperimentConfig {
 
   // Evaluation.
   int64_t k = 10;
+  // Further k values whose accuracy is reported beside k's (accuracy_at).
+  std::vector<int64_t> accuracy_at = {1, 5, 10, 50, 100};
   int64_t eval_batch_size = 1000;
   // Largest memory a training run may plan to allocate (see resource_guard.h);
   // 0: 80% of physical memory.

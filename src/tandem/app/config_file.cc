@@ -1,0 +1,321 @@
+#include "tandem/app/config_file.h"
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "tandem/app/resource_guard.h"
+#include "tandem/core/error.h"
+
+namespace tandem {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Where a node came from, for messages: "FILE:LINE".
+std::string where(const std::string& source, const toml::node& n) {
+  std::ostringstream o;
+  o << source << ':' << n.source().begin.line;
+  return o.str();
+}
+
+// Reads one table strictly: every key must be claimed by a getter, and
+// finish() reports the first one that was not.
+class TableReader {
+ public:
+  TableReader(const toml::table& t, std::string source, std::string prefix)
+      : t_(t), source_(std::move(source)), prefix_(std::move(prefix)) {}
+
+  const toml::node* find(const char* key) {
+    seen_.insert(key);
+    return t_.get(key);
+  }
+  std::string name(const char* key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
+
+  [[noreturn]] void fail(const toml::node& n, const char* key, const std::string& what) const {
+    TANDEM_THROW(where(source_, n) << ": '" << name(key) << "' " << what);
+  }
+
+  bool get(const char* key, int64_t& out, int64_t lo, int64_t hi) {
+    const toml::node* n = find(key);
+    if (!n) return false;
+    const auto v = n->value_exact<int64_t>();
+    if (!v) fail(*n, key, "must be an integer");
+    if (*v < lo || *v > hi)
+      fail(*n, key, "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + std::to_string(*v));
+    out = *v;
+    return true;
+  }
+  bool get(const char* key, int& out, int lo, int hi) {
+    int64_t v = out;
+    if (!get(key, v, lo, hi)) return false;
+    out = static_cast<int>(v);
+    return true;
+  }
+  bool get(const char* key, float& out) {
+    const toml::node* n = find(key);
+    if (!n) return false;
+    const auto v = n->value<double>();  // integers are accepted as numbers
+    if (!v || !(n->is_floating_point() || n->is_integer())) fail(*n, key, "must be a number");
+    if (!std::isfinite(*v)) fail(*n, key, "must be finite");
+    out = static_cast<float>(*v);
+    return true;
+  }
+  bool get(const char* key, bool& out) {
+    const toml::node* n = find(key);
+    if (!n) return false;
+    const auto v = n->value_exact<bool>();
+    if (!v) fail(*n, key, "must be true or false");
+    out = *v;
+    return true;
+  }
+  bool get(const char* key, std::string& out) {
+    const toml::node* n = find(key);
+    if (!n) return false;
+    const auto v = n->value_exact<std::string>();
+    if (!v) fail(*n, key, "must be a string");
+    out = *v;
+    return true;
+  }
+  bool get_choice(const char* key, std::string& out, const std::vector<std::string>& choices) {
+    if (!get(key, out)) return false;
+    for (const auto& c : choices)
+      if (c == out) return true;
+    std::string list;
+    for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
+    fail(*t_.get(key), key, "must be one of " + list + ", got '" + out + "'");
+  }
+  bool get(const char* key, std::vector<int64_t>& out, int64_t lo, int64_t hi) {
+    const toml::node* n = find(key);
+    if (!n) return false;
+    const toml::array* a = n->as_array();
+    if (!a) fail(*n, key, "must be an array of integers");
+    std::vector<int64_t> v;
+    for (const toml::node& e : *a) {
+      const auto x = e.value_exact<int64_t>();
+      if (!x) fail(e, key, "must be an array of integers");
+      if (*x < lo || *x > hi)
+        fail(e, key, "entries must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + std::to_string(*x));
+      v.push_back(*x);
+    }
+    out = std::move(v);
+    return true;
+  }
+  bool get(const char* key, std::vector<std::string>& out) {
+    const toml::node* n = find(key);
+    if (!n) return false;
+    const toml::array* a = n->as_array();
+    if (!a) fail(*n, key, "must be an array of strings");
+    std::vector<std::string> v;
+    for (const toml::node& e : *a) {
+      const auto x = e.value_exact<std::string>();
+      if (!x) fail(e, key, "must be an array of strings");
+      v.push_back(*x);
+    }
+    out = std::move(v);
+    return true;
+  }
+
+  void finish() const {
+    for (const auto& [k, v] : t_) {
+      const std::string key(k.str());
+      if (seen_.count(key)) continue;
+      std::string known;
+      for (const auto& s : seen_) known += (known.empty() ? "" : ", ") + s;
+      TANDEM_THROW(where(source_, v) << ": unknown key '" << name(key.c_str()) << "'"
+                                     << (known.empty() ? "" : " (known here: " + known + ")"));
+    }
+  }
+
+ private:
+  const toml::table& t_;
+  std::string source_, prefix_;
+  std::set<std::string> seen_;
+};
+
+const std::vector<std::string> kTables = {"data", "split", "features", "model", "tasks",
+                                          "optimizer", "training", "evaluation"};
+
+std::string resolve_path(const std::string& p, const std::string& base_dir) {
+  if (p.empty() || base_dir.empty() || fs::path(p).is_absolute()) return p;
+  return (fs::path(base_dir) / p).lexically_normal().string();
+}
+
+}  // namespace
+
+ExperimentConfig parse_config_toml(std::string_view text, const std::string& source,
+                                   const std::string& preset_override, const std::string& base_dir) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    TANDEM_THROW(source << ':' << e.source().begin.line << ':' << e.source().begin.column << ": "
+                        << e.description());
+  }
+  TableReader top(root, source, "");
+  std::string preset = "kerasrs";
+  top.get_choice("preset", preset, preset_names());
+  if (!preset_override.empty()) preset = preset_override;
+  ExperimentConfig c = preset_config(preset);
+
+  auto table = [&](const char* name) -> const toml::table* {
+    const toml::node* n = top.find(name);
+    if (!n) return nullptr;
+    if (!n->is_table()) top.fail(*n, name, "must be a table ([" + std::string(name) + "])");
+    return n->as_table();
+  };
+  if (const auto* t = table("data")) {
+    TableReader r(*t, source, "data");
+    if (r.get("dir", c.data_dir)) c.data_dir = resolve_path(c.data_dir, base_dir);
+    std::string format = "movielens-100k";
+    r.get_choice("format", format, {"movielens-100k"});
+    if (r.get("train_file", c.train_file)) c.train_file = resolve_path(c.train_file, base_dir);
+    if (r.get("test_file", c.test_file)) c.test_file = resolve_path(c.test_file, base_dir);
+    r.finish();
+  }
+  if (const auto* t = table("split")) {
+    TableReader r(*t, source, "split");
+    int64_t seed = static_cast<int64_t>(c.seed);
+    if (r.get("seed", seed, 0, std::numeric_limits<int64_t>::max())) c.seed = static_cast<uint64_t>(seed);
+    r.get("train_count", c.train_count, 1, int64_t{1} << 40);
+    r.get("test_count", c.test_count, 0, int64_t{1} << 40);
+    r.finish();
+  }
+  if (const auto* t = table("features")) {
+    TableReader r(*t, source, "features");
+    std::string ids = to_string(c.id_mode), label = c.label_transform == LabelTransform::kRaw ? "stars" : "unit-interval";
+    if (r.get_choice("ids", ids, {"integer", "vocabulary"}))
+      c.id_mode = ids == "integer" ? IdMode::kInteger : IdMode::kVocabulary;
+    if (r.get_choice("label", label, {"stars", "unit-interval"}))
+      c.label_transform = label == "stars" ? LabelTransform::kRaw : LabelTransform::kUnitInterval;
+    r.finish();
+  }
+  if (const auto* t = table("model")) {
+    TableReader r(*t, source, "model");
+    r.get("embedding_dim", c.embedding_dim, 1, 4096);
+    r.get("layers", c.layer_sizes, 1, 65536);
+    r.finish();
+  }
+  if (const auto* t = table("tasks")) {
+    TableReader r(*t, source, "tasks");
+    r.get("ranking_weight", c.weights.ranking);
+    r.get("retrieval_weight", c.weights.retrieval);
+    r.finish();
+  }
+  if (const auto* t = table("optimizer")) {
+    TableReader r(*t, source, "optimizer");
+    std::string name = "adagrad";
+    r.get_choice("name", name, {"adagrad"});
+    r.get("learning_rate", c.adagrad.learning_rate);
+    r.get("initial_accumulator", c.adagrad.initial_accumulator);
+    r.get("epsilon", c.adagrad.epsilon);
+    r.finish();
+  }
+  if (const auto* t = table("training")) {
+    TableReader r(*t, source, "training");
+    r.get("batch_size", c.batch_size, 1, 1 << 20);
+    r.get("epochs", c.epochs, 1, 100000);
+    r.get("reshuffle_each_epoch", c.reshuffle_each_epoch);
+    r.get("threads", c.threads, 0, 1024);
+    std::string par = to_string(c.parallelism);
+    if (r.get_choice("parallelism", par, {"batch", "blas"})) c.parallelism = parse_parallelism(par);
+    bool full = !c.distinct_rows;
+    if (r.get("full_score_matrix", full)) c.distinct_rows = !full;
+    std::string budget;
+    if (r.get("memory_budget", budget)) {
+      try {
+        c.memory_budget_bytes = parse_byte_size(budget);
+      } catch (const Error& e) {
+        r.fail(*t->get("memory_budget"), "memory_budget", e.what());
+      }
+    }
+    r.finish();
+  }
+  if (const auto* t = table("evaluation")) {
+    TableReader r(*t, source, "evaluation");
+    r.get("k", c.k, 1, int64_t{1} << 31);
+    r.get("accuracy_at", c.accuracy_at, 1, int64_t{1} << 31);
+    r.get("batch_size", c.eval_batch_size, 1, int64_t{1} << 24);
+    float min_rating = 0;
+    if (r.get("min_rating", min_rating)) c.topk_min_rating = min_rating;
+    std::vector<std::string> metrics;
+    if (r.get("metrics", metrics)) {
+      for (const auto& m : metrics)
+        if (m != "topk_accuracy" && m != "rmse")
+          r.fail(*t->get("metrics"), "metrics", "lists '" + m + "'; known metrics: topk_accuracy, rmse");
+    }
+    r.finish();
+  }
+  top.finish();
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    TANDEM_THROW(source << ": " << e.what());
+  }
+  return c;
+}
+
+ExperimentConfig load_config_file(const std::string& path, const std::string& preset_override) {
+  std::ifstream in(path, std::ios::binary);
+  TANDEM_CHECK(in, "cannot open config file " << path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string base = fs::absolute(path).parent_path().string();
+  return parse_config_toml(text.str(), path, preset_override, base);
+}
+
+std::string config_to_toml(const ExperimentConfig& c) {
+  std::ostringstream o;
+  auto str = [](const std::string& s) {
+    std::ostringstream q;
+    q << toml::value<std::string>(s);
+    return q.str();
+  };
+  auto list = [](const std::vector<int64_t>& v) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+    return s + "]";
+  };
+  auto num = [](float v) {
+    // The shortest text that reads back as the same float (0.1, not
+    // 0.100000001), kept a TOML float.
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);
+    std::string t(buf, res.ptr);
+    if (t.find_first_of(".eEn") == std::string::npos) t += ".0";
+    return t;
+  };
+  o << "preset = " << str(c.preset) << "\n\n[data]\n";
+  o << "dir = " << str(c.data_dir) << "\nformat = \"movielens-100k\"\n";
+  if (!c.train_file.empty()) o << "train_file = " << str(c.train_file) << "\n";
+  if (!c.test_file.empty()) o << "test_file = " << str(c.test_file) << "\n";
+  o << "\n[split]\nseed = " << c.seed << "\ntrain_count = " << c.train_count
+    << "\ntest_count = " << c.test_count << "\n";
+  o << "\n[features]\nids = " << str(to_string(c.id_mode)) << "\nlabel = "
+    << str(c.label_transform == LabelTransform::kRaw ? "stars" : "unit-interval") << "\n";
+  o << "\n[model]\nembedding_dim = " << c.embedding_dim << "\nlayers = " << list(c.layer_sizes) << "\n";
+  o << "\n[tasks]\nranking_weight = " << num(c.weights.ranking)
+    << "\nretrieval_weight = " << num(c.weights.retrieval) << "\n";
+  o << "\n[optimizer]\nname = \"adagrad\"\nlearning_rate = " << num(c.adagrad.learning_rate)
+    << "\ninitial_accumulator = " << num(c.adagrad.initial_accumulator)
+    << "\nepsilon = " << num(c.adagrad.epsilon) << "\n";
+  o << "\n[training]\nbatch_size = " << c.batch_size << "\nepochs = " << c.epochs
+    << "\nreshuffle_each_epoch = " << (c.reshuffle_each_epoch ? "true" : "false")
+    << "\nthreads = " << c.threads << "\nparallelism = " << str(to_string(c.parallelism))
+    << "\nfull_score_matrix = " << (c.distinct_rows ? "false" : "true") << "\n";
+  if (c.memory_budget_bytes > 0) o << "memory_budget = " << str(std::to_string(c.memory_budget_bytes)) << "\n";
+  o << "\n[evaluation]\nk = " << c.k << "\naccuracy_at = " << list(c.accuracy_at)
+    << "\nbatch_size = " << c.eval_batch_size << "\n";
+  if (c.topk_min_rating) o << "min_rating = " << num(*c.topk_min_rating) << "\n";
+  o << "metrics = [\"topk_accuracy\", \"rmse\"]\n";
+  return o.str();
+}
+
+}  // namespace tandem
