@@ -244,6 +244,28 @@ TEST_F(Cli, ConfigFileWithFlagOverrides) {
   EXPECT_NE(bad.err.find("small.toml:4: unknown key 'training.batchsize'"), std::string::npos) << bad.err;
 }
 
+// On a terminal (a pseudo-terminal from util-linux `script`) training draws
+// a bar redrawn in place; into a pipe it writes plain lines only; --quiet
+// writes nothing; --json keeps progress off stdout.
+TEST_F(Cli, ProgressBarOnATerminalPlainLinesOtherwise) {
+  TANDEM_REQUIRE_MOVIELENS();
+  const std::string args = "train --preset kerasrs --epochs 2 --train-count 20000 --test-count 2000 " + data_flag();
+  auto piped = run_tandem(args);
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.err.find('\r'), std::string::npos);
+  EXPECT_NE(piped.err.find("[custom] epoch 2/2: 20 steps"), std::string::npos) << piped.err;
+  auto quiet = run_tandem(args + " --quiet --json");
+  ASSERT_EQ(quiet.exit_code, 0);
+  EXPECT_EQ(quiet.err, "");
+  EXPECT_NO_THROW(nlohmann::json::parse(quiet.out));  // stdout is the JSON alone
+  auto tty = run_tandem_on_terminal(args);
+  ASSERT_EQ(tty.exit_code, 0) << tty.out;
+  EXPECT_NE(tty.out.find("\r\033[K[custom] Epoch 1/2 "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("ETA"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("Epoch 2/2 20/20 [==============================]"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("Evaluating 2000/2000"), std::string::npos) << tty.out;
+}
+
 TEST_F(Cli, BenchReportsEvaluationThroughputAndSoftmaxMemory) {
   auto r = run_tandem("bench --only eval softmax --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;

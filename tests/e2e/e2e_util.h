@@ -97,4 +97,20 @@ inline pid_t spawn_tandem(const std::vector<std::string>& args, const std::strin
   ::_exit(127);
 }
 
+// Runs `tandem <args>` with stdout and stderr on a pseudo-terminal (util-linux
+// `script`), as a person at a terminal would; what the terminal showed comes
+// back in `out`.
+inline CommandResult run_tandem_on_terminal(const std::string& args) {
+  CommandResult r;
+  const std::string cmd = "script -qec \"" + tandem_binary() + " " + args + "\" /dev/null";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 }  // namespace tandem::testing

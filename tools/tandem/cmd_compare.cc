@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "tandem/app/baseline.h"
 #include "tandem/app/experiment.h"
+#include "tandem/app/progress_display.h"
 
 namespace tandem::cli {
 
@@ -64,6 +65,8 @@ Action add_compare(CLI::App& app) {
     const ExperimentConfig base = opts->resolve();
     const PreparedData data = prepare_data(base);
     if (!output_dir->empty()) std::filesystem::create_directories(*output_dir);
+    ProgressDisplay progress(ProgressDisplay::detect(opts->quiet));
+    const ProgressHooks hooks = progress.hooks();
     std::vector<RunResult> results;
     // The baseline first: every retrieval figure is read against it.
     results.push_back(evaluate_popularity(base, data));
@@ -71,7 +74,8 @@ Action add_compare(CLI::App& app) {
     for (const auto& v : tutorial_variants()) {
       ExperimentConfig c = base;
       c.weights = v.weights;
-      auto [model, result] = train_and_evaluate(c, data, v.name, epoch_printer(c, opts->quiet));
+      auto [model, result] =
+          train_and_evaluate(c, data, v.name, progress.on_epoch(c.epochs), nullptr, &hooks);
       if (opts->json) std::cout << result.to_json().dump() << std::endl;
       if (!output_dir->empty()) {
         const auto path = std::filesystem::path(*output_dir) / (v.name + ".tandem");

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "tandem/app/checkpoint_dir.h"
 #include "tandem/app/experiment.h"
+#include "tandem/app/progress_display.h"
 #include "tandem/app/resume_config.h"
 #include "tandem/core/error.h"
 
@@ -96,8 +97,10 @@ Action add_train(CLI::App& app) {
     }
 
     const PreparedData data = prepare_data(c);
-    auto [model, result] = train_and_evaluate(c, data, "custom", epoch_printer(c, opts->quiet),
-                                              ck.dir.empty() ? nullptr : &ck);
+    ProgressDisplay progress(ProgressDisplay::detect(opts->quiet));
+    const ProgressHooks hooks = progress.hooks();
+    auto [model, result] = train_and_evaluate(c, data, "custom", progress.on_epoch(c.epochs),
+                                              ck.dir.empty() ? nullptr : &ck, &hooks);
     if (!output.empty()) save_model(output, model);
     if (opts->json) {
       nlohmann::json j = result.to_json();

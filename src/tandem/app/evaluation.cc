@@ -39,7 +39,8 @@ void fill_accuracy(EvalResult& r, const std::vector<int64_t>& ranks, const Exper
 
 EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
                     const RetrievalCatalogue& catalogue, const Examples& test,
-                    const std::vector<float>& test_ratings) {
+                    const std::vector<float>& test_ratings,
+                    const std::function<void(int64_t done, int64_t total)>& on_progress) {
   const auto start = std::chrono::steady_clock::now();
   const int64_t n = static_cast<int64_t>(test.size());
   TANDEM_CHECK(n > 0, "no test pairs to evaluate (every test id was unknown, or the test set is empty)");
@@ -66,6 +67,7 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
     for (int64_t i = 0; i < m; ++i) positives[i] = index[static_cast<size_t>(test.items[s + i])];
     const auto rk = positive_ranks(queries.data(), m, cm, positives.data());
     std::copy(rk.begin(), rk.end(), ranks.begin() + s);
+    if (on_progress) on_progress(s + m, n);
   }
   fill_accuracy(r, ranks, config, test_ratings);
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -30,8 +31,11 @@ struct EvalResult {
 void fill_accuracy(EvalResult& r, const std::vector<int64_t>& ranks, const ExperimentConfig& config,
                    const std::vector<float>& test_ratings);
 
+// `on_progress` (may be empty) sees (pairs ranked, total) after each chunk of
+// config.eval_batch_size test pairs.
 EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
                     const RetrievalCatalogue& catalogue, const Examples& test,
-                    const std::vector<float>& test_ratings);
+                    const std::vector<float>& test_ratings,
+                    const std::function<void(int64_t done, int64_t total)>& on_progress = {});
 
 }  // namespace tandem

@@ -31,7 +31,8 @@ nlohmann::json history_json(const std::vector<EpochStats>& h) {
 std::vector<EpochStats> fit_with_checkpoints(const Checkpointing& ck, const ExperimentConfig& config,
                                              const PreparedData& data, MultiTaskModel& model,
                                              Trainer& trainer,
-                                             const std::function<void(const EpochStats&)>& on_epoch) {
+                                             const std::function<void(const EpochStats&)>& on_epoch,
+                                             const StepHook& on_step) {
   const CheckpointRun run{config, ck.settings, data_fingerprint(data)};
   if (ck.resume != nullptr) {
     const Checkpoint& c = ck.resume->checkpoint;
@@ -54,6 +55,7 @@ std::vector<EpochStats> fit_with_checkpoints(const Checkpointing& ck, const Expe
   try {
     auto history = trainer.fit(data.train, on_epoch, [&](const TrainerState& s) {
       if (ck.schedule.due(s)) save(s);
+      if (on_step) on_step(s);
     });
     // A final checkpoint, so that resuming a run that was stopped during
     // evaluation or saving only redoes those.
@@ -91,7 +93,8 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
                                                       const PreparedData& data,
                                                       const std::string& name,
                                                       const EpochCallback& on_epoch,
-                                                      const Checkpointing* checkpointing) {
+                                                      const Checkpointing* checkpointing,
+                                                      const ProgressHooks* progress) {
   config.validate();
   check_training_resources(config, data);
   const int threads = effective_threads(config);
@@ -134,12 +137,27 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   const auto epoch_done = [&](const EpochStats& e) {
     if (on_epoch) on_epoch(name, e);
   };
+  StepHook step_done;
+  if (progress != nullptr && progress->on_step) {
+    const int64_t steps = (static_cast<int64_t>(data.train.size()) + tc.batch_size - 1) / tc.batch_size;
+    step_done = [&, steps](const TrainerState& s) {
+      if (s.step_in_epoch == 0) return;  // the epoch just ended: on_epoch has it
+      const EpochStats& e = s.current;
+      const auto n = static_cast<double>(e.steps);
+      progress->on_step(name, {s.epochs_done + 1, config.epochs, s.step_in_epoch, steps, e.examples,
+                               e.ranking_loss / n, e.retrieval_loss / n, e.seconds});
+    };
+  }
   r.history = checkpointing == nullptr
-                  ? trainer.fit(data.train, epoch_done)
-                  : fit_with_checkpoints(*checkpointing, config, data, *tm.model, trainer, epoch_done);
+                  ? trainer.fit(data.train, epoch_done, step_done)
+                  : fit_with_checkpoints(*checkpointing, config, data, *tm.model, trainer, epoch_done,
+                                         step_done);
   for (const auto& e : r.history) r.train_seconds += e.seconds;
   blas::set_threads(threads);  // evaluation's large GEMMs use the BLAS threads
-  r.eval = evaluate(*tm.model, config, data.catalogue, data.test, data.test_ratings);
+  std::function<void(int64_t, int64_t)> eval_progress;
+  if (progress != nullptr && progress->on_eval)
+    eval_progress = [&](int64_t done, int64_t total) { progress->on_eval(name, done, total); };
+  r.eval = evaluate(*tm.model, config, data.catalogue, data.test, data.test_ratings, eval_progress);
   tm.metrics = r.to_json();
   return {std::move(tm), std::move(r)};
 }

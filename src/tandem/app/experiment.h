@@ -31,6 +31,23 @@ struct RunResult {
 
 using EpochCallback = std::function<void(const std::string& model, const EpochStats&)>;
 
+// Where training stands after a step, for progress displays.
+struct StepProgress {
+  int epoch = 0, epochs = 0;          // the epoch in progress (1-based), of how many
+  int64_t step = 0, steps = 0;        // steps done in it, steps per epoch
+  int64_t examples = 0;               // examples done in it
+  double ranking_loss = 0.0;          // running means over its steps
+  double retrieval_loss = 0.0;
+  double seconds = 0.0;               // time spent in its steps
+};
+
+// Optional live progress: after each training step that does not end an
+// epoch (epochs end through the EpochCallback), and as evaluation proceeds.
+struct ProgressHooks {
+  std::function<void(const std::string& model, const StepProgress&)> on_step;
+  std::function<void(const std::string& model, int64_t done, int64_t total)> on_eval;
+};
+
 // Checkpoints of one training run (tandem train --checkpoint-dir, --resume).
 struct Checkpointing {
   std::string dir;
@@ -51,7 +68,8 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
                                                       const PreparedData& data,
                                                       const std::string& name,
                                                       const EpochCallback& on_epoch = {},
-                                                      const Checkpointing* checkpointing = nullptr);
+                                                      const Checkpointing* checkpointing = nullptr,
+                                                      const ProgressHooks* progress = nullptr);
 
 // The tutorials' variants: (name, ranking weight, retrieval weight).
 struct Variant {
