@@ -232,7 +232,7 @@ TEST_F(Cli, ConfigFileWithFlagOverrides) {
   ASSERT_EQ(train.exit_code, 0) << train.err;
   const auto t = nlohmann::json::parse(train.out);
   EXPECT_EQ(t["k"], 7);                    // from the file
-  EXPECT_EQ(t["history"].size(), 1u);      // --epochs 1 beats the file's 3
+  EXPECT_EQ(t["epochs"].size(), 1u);       // --epochs 1 beats the file's 3
   EXPECT_EQ(t["evaluated_pairs"], 1000);   // the file's split
 
   {

@@ -108,6 +108,14 @@ struct HttpServer::Impl {
         std::memory_order_relaxed);
   }
 
+  // Every reply is counted before it is sent (in the handler wrapper, or in
+  // the error handler for replies httplib makes itself), so a client that has
+  // its answer always finds it in /metrics: httplib's logger runs only after
+  // the reply is on the wire.
+  void count(Endpoint e, int status) {
+    requests[e][status_slot(status)].fetch_add(1, std::memory_order_relaxed);
+  }
+
   // Wraps a handler: times it and turns every exception into a JSON reply.
   template <class F>
   httplib::Server::Handler handler(Endpoint e, F f) {
@@ -132,6 +140,7 @@ struct HttpServer::Impl {
         reply(res, err.status, encode_error(err.code, err.field, err.message));
       }
       observe(e, std::chrono::steady_clock::now() - t0);
+      count(e, res.status);
     };
   }
 
@@ -207,7 +216,7 @@ struct HttpServer::Impl {
     // Errors httplib produces itself (unknown path, body too large, bad
     // request line) get the same JSON shape; replies our handlers already
     // wrote are left alone.
-    svr.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request&,
+    svr.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
                                                                       httplib::Response& res) {
       if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
       HttpError e{res.status, kInvalidRequest, "bad_request", "", "bad request"};
@@ -217,16 +226,14 @@ struct HttpServer::Impl {
              "request body above " + std::to_string(opts.max_body_bytes) + " bytes"};
       errors[e.kind].fetch_add(1, std::memory_order_relaxed);
       reply(res, e.status, encode_error(e.code, e.field, e.message));
+      count(endpoint_of(req.path), e.status);
       return httplib::Server::HandlerResponse::Handled;
     }));
-    svr.set_exception_handler([this](const httplib::Request&, httplib::Response& res,
+    svr.set_exception_handler([this](const httplib::Request& req, httplib::Response& res,
                                      std::exception_ptr) {
       errors[kInternal].fetch_add(1, std::memory_order_relaxed);
       reply(res, 500, encode_error("internal", "", "internal error"));
-    });
-    // Every reply, ours or httplib's, is counted here once.
-    svr.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      requests[endpoint_of(req.path)][status_slot(res.status)].fetch_add(1, std::memory_order_relaxed);
+      count(endpoint_of(req.path), 500);
     });
   }
 
