@@ -266,6 +266,48 @@ TEST_F(Cli, ProgressBarOnATerminalPlainLinesOtherwise) {
   EXPECT_NE(tty.out.find("Evaluating 2000/2000"), std::string::npos) << tty.out;
 }
 
+// Every subcommand's --help documents every option (no option without a
+// description), and a mistyped subcommand is named with a suggestion.
+TEST_F(Cli, HelpIsCompleteAndTyposAreSuggested) {
+  auto top = run_tandem("--help");
+  ASSERT_EQ(top.exit_code, 0);
+  EXPECT_NE(top.out.find("Examples:"), std::string::npos);
+  std::istringstream lines(top.out.substr(top.out.find("Subcommands:")));
+  std::string line;
+  std::vector<std::string> subs;
+  std::getline(lines, line);
+  while (std::getline(lines, line) && line.rfind("  ", 0) == 0) {
+    std::istringstream words(line);
+    std::string name, help;
+    words >> name;
+    std::getline(words, help);
+    EXPECT_GT(help.size(), 10u) << "subcommand " << name << " has no description";
+    subs.push_back(name);
+  }
+  EXPECT_GE(subs.size(), 9u);
+  for (const auto& sub : subs) {
+    auto h = run_tandem(sub + " --help");
+    ASSERT_EQ(h.exit_code, 0) << sub;
+    std::istringstream opt_lines(h.out);
+    std::vector<std::string> all;
+    while (std::getline(opt_lines, line)) all.push_back(line);
+    for (size_t i = 0; i < all.size(); ++i) {
+      const std::string& l = all[i];
+      if (l.rfind("  -", 0) != 0) continue;  // an option line
+      // The description follows on the same line after a gap, or on the next
+      // line, indented further.
+      const auto gap = l.find("  ", 2);
+      const bool same_line = gap != std::string::npos && l.find_first_not_of(' ', gap) != std::string::npos;
+      const bool next_line = i + 1 < all.size() && all[i + 1].rfind("      ", 0) == 0 &&
+                             all[i + 1].find_first_not_of(' ') != std::string::npos;
+      EXPECT_TRUE(same_line || next_line) << sub << ": option without a description: " << l;
+    }
+  }
+  auto typo = run_tandem("trian --epochs 1");
+  EXPECT_EQ(typo.exit_code, 1);
+  EXPECT_NE(typo.err.find("unknown subcommand 'trian' (did you mean 'train'?)"), std::string::npos) << typo.err;
+}
+
 TEST_F(Cli, BenchReportsEvaluationThroughputAndSoftmaxMemory) {
   auto r = run_tandem("bench --only eval softmax --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
