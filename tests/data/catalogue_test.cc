@@ -118,5 +118,44 @@ TEST(RealData, MovieLens100kCatalogue) {
   EXPECT_EQ(c.titles[542], "Mis\xC3\xA9rables, Les (1995)");
 }
 
+
+TEST(ParseCatalogue, MovieLens1mLayoutIsLatin1) {
+  const Catalogue c = parse_catalogue("1::Toy Story (1995)::Animation|Children's|Comedy\n"
+                                      "2::Mis\xe9rables, Les (1995)::Drama\n",
+                                      "movies.dat", movielens_1m_items());
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c.titles[0], "Toy Story (1995)");
+  EXPECT_EQ(c.titles[1], "Mis\xc3\xa9rables, Les (1995)");
+}
+
+// movies.csv: UTF-8, header, titles quoted when they hold commas or quotes.
+TEST(ParseCatalogue, MovieLensCsvLayoutWithQuotes) {
+  const Catalogue c = parse_catalogue(
+      "movieId,title,genres\n"
+      "1,Toy Story (1995),Adventure|Animation\n"
+      "11,\"American President, The (1995)\",Comedy|Drama|Romance\n"
+      "7,\"Say \"\"Hi\"\" (2001)\",Comedy\n"
+      "8,Am\xc3\xa9lie (2001),Comedy\n",
+      "movies.csv", movielens_csv_items());
+  ASSERT_EQ(c.size(), 4u);
+  EXPECT_EQ(c.item_ids[1], 11);
+  EXPECT_EQ(c.titles[1], "American President, The (1995)");
+  EXPECT_EQ(c.titles[2], "Say \"Hi\" (2001)");
+  EXPECT_EQ(c.titles[3], "Am\xc3\xa9lie (2001)");  // UTF-8 kept as is
+  auto error_of = [](const std::string& text) {
+    try {
+      parse_catalogue(text, "movies.csv", movielens_csv_items());
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("movieId,title,genres\n1,\"Open (1995),Drama\n"),
+            "movies.csv:2: the title's opening quote is never closed");
+  EXPECT_EQ(error_of("movieId,title,genres\n1,\"A\"b,Drama\n"),
+            "movies.csv:2: text after the closing quote of the title");
+  EXPECT_EQ(error_of("id,title\n1,A\n").rfind("movies.csv:1: expected the header line", 0), 0u);
+}
+
 }  // namespace
 }  // namespace tandem

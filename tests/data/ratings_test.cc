@@ -103,7 +103,9 @@ TEST(ParseRatings, RatingOutOfRange) {
 }
 
 TEST(ParseRatings, FormatSetsTheRange) {
-  const RatingsFormat zero_to_ten{0.0f, 10.0f};
+  RatingsFormat zero_to_ten;
+  zero_to_ten.min_rating = 0.0f;
+  zero_to_ten.max_rating = 10.0f;
   const Ratings r = parse_ratings("1\t2\t0\t10\n1\t2\t10\t10\n", "r.data", zero_to_ten);
   EXPECT_EQ(r.ratings, (std::vector<float>{0.0f, 10.0f}));
   EXPECT_CONTAINS(error_of([&] { parse_ratings("1\t2\t10.5\t10\n", "r.data", zero_to_ten); }), "r.data:1: rating 10.5 out of range [0, 10]");
@@ -193,6 +195,45 @@ TEST(RealData, MovieLens100kRatings) {
   EXPECT_EQ(r.items[0], 242);
   EXPECT_EQ(r.ratings[0], 3.0f);
   EXPECT_EQ(r.timestamps[0], 881250949);
+}
+
+
+// MovieLens-1M's ratings.dat: "::"-separated, line numbers in errors.
+TEST(ParseRatings, MovieLens1mLayout) {
+  const Ratings r = parse_ratings("1::1193::5::978300760\n6040::2019::4::956703977\n", "ratings.dat",
+                                  movielens_1m_ratings());
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r.users[1], 6040);
+  EXPECT_EQ(r.items[0], 1193);
+  EXPECT_EQ(r.ratings[1], 4.0f);
+  EXPECT_EQ(r.timestamps[1], 956703977);
+  try {
+    parse_ratings("1::2::3::4\n1::2::3\n", "ratings.dat", movielens_1m_ratings());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "ratings.dat:2: expected 4 '::'-separated fields (user, item, rating, timestamp), found 3");
+  }
+}
+
+// MovieLens latest/20M/25M: ratings.csv with its header and half stars.
+TEST(ParseRatings, MovieLensCsvLayout) {
+  const Ratings r = parse_ratings("userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,3,0.5,964981247\r\n",
+                                  "ratings.csv", movielens_csv_ratings());
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r.ratings[1], 0.5f);
+  auto error_of = [](const std::string& text) {
+    try {
+      parse_ratings(text, "ratings.csv", movielens_csv_ratings());
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("user,item,rating,ts\n1,1,4,5\n"),
+            "ratings.csv:1: expected the header line 'userId,movieId,rating,timestamp', found 'user,item,rating,ts'");
+  EXPECT_EQ(error_of("userId,movieId,rating,timestamp\n1,1,4,5\n1,2,0.25,5\n"),
+            "ratings.csv:3: rating 0.25 out of range [0.5, 5]");
+  EXPECT_EQ(error_of("userId,movieId,rating,timestamp\n"), "ratings.csv: no ratings found (the file is empty or blank)");
 }
 
 }  // namespace

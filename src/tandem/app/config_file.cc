@@ -174,8 +174,7 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
   if (const auto* t = table("data")) {
     TableReader r(*t, source, "data");
     if (r.get("dir", c.data_dir)) c.data_dir = resolve_path(c.data_dir, base_dir);
-    std::string format = "movielens-100k";
-    r.get_choice("format", format, {"movielens-100k"});
+    r.get_choice("format", c.data_format, {"auto", "movielens-100k", "movielens-1m", "movielens-csv"});
     if (r.get("train_file", c.train_file)) c.train_file = resolve_path(c.train_file, base_dir);
     if (r.get("test_file", c.test_file)) c.test_file = resolve_path(c.test_file, base_dir);
     r.finish();
@@ -293,7 +292,7 @@ std::string config_to_toml(const ExperimentConfig& c) {
     return t;
   };
   o << "preset = " << str(c.preset) << "\n\n[data]\n";
-  o << "dir = " << str(c.data_dir) << "\nformat = \"movielens-100k\"\n";
+  o << "dir = " << str(c.data_dir) << "\nformat = " << str(c.data_format) << "\n";
   if (!c.train_file.empty()) o << "train_file = " << str(c.train_file) << "\n";
   if (!c.test_file.empty()) o << "test_file = " << str(c.test_file) << "\n";
   o << "\n[split]\nseed = " << c.seed << "\ntrain_count = " << c.train_count

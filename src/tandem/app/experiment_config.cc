@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "tandem/core/error.h"
+#include "tandem/data/dataset_layout.h"
 
 namespace tandem {
 
@@ -40,6 +41,7 @@ ExperimentConfig preset_config(const std::string& name) {
 }
 
 void ExperimentConfig::validate() const {
+  if (data_format != "auto") parse_dataset_layout(data_format);  // a known name
   TANDEM_CHECK(train_file.empty() == test_file.empty(),
                "--train and --test must be given together");
   TANDEM_CHECK(explicit_split() || (train_count > 0 && test_count >= 0),
@@ -98,6 +100,7 @@ nlohmann::json ExperimentConfig::to_json() const {
   nlohmann::json j;
   j["preset"] = preset;
   j["data"] = {{"data_dir", data_dir},
+               {"format", data_format},
                {"train_file", train_file},
                {"test_file", test_file},
                {"id_mode", to_string(id_mode)},
@@ -131,6 +134,7 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.preset = j.at("preset").get<std::string>();
     const auto& d = j.at("data");
     c.data_dir = d.at("data_dir").get<std::string>();
+    c.data_format = d.value("format", std::string("auto"));  // absent in older files
     c.train_file = d.at("train_file").get<std::string>();
     c.test_file = d.at("test_file").get<std::string>();
     const auto id_mode = d.at("id_mode").get<std::string>();

@@ -34,7 +34,9 @@ struct ExperimentConfig {
   std::string preset;
 
   // Data.
-  std::string data_dir;    // holds u.data (seeded split) and u.item (titles)
+  std::string data_dir;    // holds u.data (seeded split) and u.item (titles), or another layout
+  // "auto" (detected from the files in data_dir) or a DatasetLayout name.
+  std::string data_format = "auto";
   std::string train_file;  // explicit split instead of the seeded one ...
   std::string test_file;   // ... both or neither
   IdMode id_mode = IdMode::kInteger;

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "tandem/core/error.h"
+#include "tandem/data/dataset_layout.h"
 #include "tandem/data/split.h"
 
 namespace tandem {
@@ -34,10 +35,23 @@ int64_t max_of(const std::vector<int64_t>& v) {
 
 // The catalogue file if the data directory has one, extended by any training
 // item it lacks (titled by id) so that every trained item can be retrieved.
-Catalogue build_catalogue(const std::string& data_dir, const Ratings& train) {
+// The data directory's layout: the configured one, or the one its files show.
+DatasetLayout layout_of(const ExperimentConfig& config) {
+  if (config.data_format != "auto") return parse_dataset_layout(config.data_format);
+  if (config.data_dir.empty()) return DatasetLayout::kMovieLens100K;
+  const auto found = detect_dataset_layout(config.data_dir);
+  TANDEM_CHECK(found.has_value() || config.explicit_split(),
+               config.data_dir << " holds no ratings file (u.data, ratings.dat or ratings.csv)");
+  return found.value_or(DatasetLayout::kMovieLens100K);
+}
+
+Catalogue build_catalogue(const ExperimentConfig& config, const Ratings& train) {
   Catalogue cat;
-  const fs::path item_file = fs::path(data_dir) / "u.item";
-  if (!data_dir.empty() && fs::exists(item_file)) cat = load_catalogue(item_file.string());
+  const std::string& data_dir = config.data_dir;
+  if (!data_dir.empty()) {
+    const DatasetFiles files = dataset_files(data_dir, layout_of(config));
+    if (fs::exists(files.items)) cat = load_catalogue(files.items, files.items_format);
+  }
   std::unordered_set<int64_t> known(cat.item_ids.begin(), cat.item_ids.end());
   std::vector<int64_t> extra;
   for (int64_t id : train.items) {
@@ -94,8 +108,9 @@ PreparedData prepare_data(const ExperimentConfig& config) {
     test = load_ratings(config.test_file);
     out.source = "train " + config.train_file + ", test " + config.test_file;
   } else {
-    const std::string path = (fs::path(config.data_dir) / "u.data").string();
-    all = load_ratings(path);
+    const DatasetFiles files = dataset_files(config.data_dir, layout_of(config));
+    const std::string& path = files.ratings;
+    all = load_ratings(path, files.ratings_format);
     TANDEM_CHECK(config.train_count + config.test_count <= static_cast<int64_t>(all.size()),
                  path << " has " << all.size() << " ratings, fewer than the requested split "
                       << config.train_count << " + " << config.test_count
@@ -108,7 +123,7 @@ PreparedData prepare_data(const ExperimentConfig& config) {
     out.source = path + " (seeded split " + std::to_string(config.train_count) + "/" +
                  std::to_string(config.test_count) + ", seed " + std::to_string(config.seed) + ")";
   }
-  Catalogue cat = build_catalogue(config.data_dir, train);
+  Catalogue cat = build_catalogue(config, train);
 
   // Vocabularies as in the tutorials: users from all ratings the tutorial
   // sees (the whole file in the seeded case, the training file otherwise);

@@ -24,33 +24,87 @@ std::string latin1_to_utf8(std::string_view latin1) {
   return out;
 }
 
-Catalogue parse_catalogue(std::string_view text, const std::string& source) {
+CatalogueFormat movielens_100k_items() { return {}; }
+
+CatalogueFormat movielens_1m_items() {
+  CatalogueFormat f;
+  f.separator = "::";
+  return f;
+}
+
+CatalogueFormat movielens_csv_items() {
+  CatalogueFormat f;
+  f.separator = ",";
+  f.latin1 = false;
+  f.csv_quotes = true;
+  f.header = "movieId,title,genres";
+  return f;
+}
+
+namespace {
+
+// The title field of a CSV line after the id's comma: "quoted, ""like"" this"
+// or plain up to the next comma.
+std::string csv_title(std::string_view rest, const std::string& source, size_t line_no) {
+  if (rest.empty() || rest.front() != '"') return std::string(rest.substr(0, rest.find(',')));
+  std::string out;
+  for (size_t i = 1; i < rest.size(); ++i) {
+    if (rest[i] != '"') {
+      out += rest[i];
+    } else if (i + 1 < rest.size() && rest[i + 1] == '"') {
+      out += '"';
+      ++i;
+    } else {
+      TANDEM_CHECK(i + 1 == rest.size() || rest[i + 1] == ',',
+                   source << ":" << line_no << ": text after the closing quote of the title");
+      return out;
+    }
+  }
+  TANDEM_THROW(source << ":" << line_no << ": the title's opening quote is never closed");
+}
+
+}  // namespace
+
+Catalogue parse_catalogue(std::string_view text, const std::string& source,
+                          const CatalogueFormat& format) {
   Catalogue out;
+  size_t first_line = 0;
+  if (!format.header.empty()) {
+    const size_t nl = text.find('\n');
+    std::string_view first = text.substr(0, nl);
+    if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
+    TANDEM_CHECK(first == format.header, source << ":1: expected the header line '" << format.header
+                                                << "', found " << data_detail::quoted(first));
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    first_line = 1;
+  }
   const size_t expected = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
   out.item_ids.reserve(expected);
   out.titles.reserve(expected);
   std::unordered_map<int64_t, size_t> line_of;  // item id -> line that defined it
   line_of.reserve(expected);
+  const std::string_view sep = format.separator;
   data_detail::for_each_line(text, source, [&](std::string_view line, size_t line_no) {
+    line_no += first_line;
     std::string_view f[2];
-    const size_t n = data_detail::split_fields(line, '|', f, 2);
-    TANDEM_CHECK(n >= 2, source << ":" << line_no
-                                << ": expected at least 2 '|'-separated fields (id, title), "
-                                   "found "
-                                << n);
+    const size_t n = data_detail::split_fields(line, sep, f, 2);
+    TANDEM_CHECK(n >= 2, source << ":" << line_no << ": expected at least 2 '" << sep
+                                << "'-separated fields (id, title), found " << n);
     const int64_t id = data_detail::parse_id(f[0], 1, "item id", source, line_no);
     const auto [it, inserted] = line_of.emplace(id, line_no);
     TANDEM_CHECK(inserted, source << ":" << line_no << ": duplicate item id " << id
                                   << " (first defined on line " << it->second << ")");
     out.item_ids.push_back(id);
-    out.titles.push_back(latin1_to_utf8(f[1]));
+    std::string title = format.csv_quotes ? csv_title(line.substr(f[0].size() + sep.size()), source, line_no)
+                                          : std::string(f[1]);
+    out.titles.push_back(format.latin1 ? latin1_to_utf8(title) : std::move(title));
   });
   TANDEM_CHECK(out.size() > 0, source << ": no items found (the file is empty or blank)");
   return out;
 }
 
-Catalogue load_catalogue(const std::string& path) {
-  return parse_catalogue(data_detail::read_file(path, "item"), path);
+Catalogue load_catalogue(const std::string& path, const CatalogueFormat& format) {
+  return parse_catalogue(data_detail::read_file(path, "item"), path, format);
 }
 
 }  // namespace tandem

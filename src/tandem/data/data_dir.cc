@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "tandem/core/error.h"
+#include "tandem/data/dataset_layout.h"
 
 namespace tandem {
 
@@ -24,7 +25,8 @@ std::string why_unusable(const fs::path& dir) {
   const fs::file_status st = fs::status(dir, ec);
   if (!fs::exists(st)) return "does not exist";
   if (!fs::is_directory(st)) return "is not a directory";
-  if (!fs::is_regular_file(dir / "u.data", ec)) return "is a directory but holds no u.data";
+  if (!detect_dataset_layout(dir.string()))
+    return "is a directory but holds no ratings file (u.data, ratings.dat or ratings.csv)";
   return "";
 }
 

@@ -54,19 +54,46 @@ float parse_rating(std::string_view field, const RatingsFormat& format,
 
 }  // namespace
 
+RatingsFormat movielens_100k_ratings() { return {}; }
+
+RatingsFormat movielens_1m_ratings() {
+  RatingsFormat f;
+  f.separator = "::";
+  return f;
+}
+
+RatingsFormat movielens_csv_ratings() {
+  RatingsFormat f;
+  f.min_rating = 0.5f;
+  f.separator = ",";
+  f.header = "userId,movieId,rating,timestamp";
+  return f;
+}
+
 Ratings parse_ratings(std::string_view text, const std::string& source,
                       const RatingsFormat& format) {
   Ratings out;
+  if (!format.header.empty()) {
+    const size_t nl = text.find('\n');
+    std::string_view first = text.substr(0, nl);
+    if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
+    TANDEM_CHECK(first == format.header, source << ":1: expected the header line '" << format.header
+                                                << "', found " << data_detail::quoted(first));
+    // Blank the header out of the walk but keep line numbers true to the file.
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  }
+  const size_t first_line = format.header.empty() ? 0 : 1;
+  const std::string_view sep = format.separator;
+  const char* sep_name = sep == "\t" ? "tab" : sep == "," ? "comma" : "'::'";
   // One record per newline is a tight upper bound for well-formed files and
   // saves the four vectors from regrowing on a 100K-line file.
   out.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   data_detail::for_each_line(text, source, [&](std::string_view line, size_t line_no) {
+    line_no += first_line;
     std::string_view f[4];
-    const size_t n = data_detail::split_fields(line, '\t', f, 4);
-    TANDEM_CHECK(n == 4, source << ":" << line_no
-                                << ": expected 4 tab-separated fields (user, item, rating, "
-                                   "timestamp), found "
-                                << n);
+    const size_t n = data_detail::split_fields(line, sep, f, 4);
+    TANDEM_CHECK(n == 4, source << ":" << line_no << ": expected 4 " << sep_name
+                                << "-separated fields (user, item, rating, timestamp), found " << n);
     const int64_t user = data_detail::parse_id(f[0], 1, "user", source, line_no);
     const int64_t item = data_detail::parse_id(f[1], 2, "item", source, line_no);
     const float rating = parse_rating(f[2], format, source, line_no);

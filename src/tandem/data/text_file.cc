@@ -57,6 +57,22 @@ size_t split_fields(std::string_view line, char sep, std::string_view* out, size
   }
 }
 
+size_t split_fields(std::string_view line, std::string_view sep, std::string_view* out,
+                    size_t max_out) {
+  if (sep.size() == 1) return split_fields(line, sep[0], out, max_out);
+  size_t count = 0;
+  size_t start = 0;
+  while (true) {
+    const size_t end = line.find(sep, start);
+    const std::string_view field =
+        line.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (count < max_out) out[count] = field;
+    ++count;
+    if (end == std::string_view::npos) return count;
+    start = end + sep.size();
+  }
+}
+
 int64_t parse_id(std::string_view field, int index, const char* name,
                  const std::string& source, size_t line) {
   int64_t value = 0;

@@ -24,6 +24,8 @@ std::string quoted(std::string_view field);
 // Splits `line` on `sep`, storing up to `max_out` fields in `out`; returns
 // the total number of fields, which may exceed `max_out`.
 size_t split_fields(std::string_view line, char sep, std::string_view* out, size_t max_out);
+// The same with a separator of several characters (MovieLens-1M's "::").
+size_t split_fields(std::string_view line, std::string_view sep, std::string_view* out, size_t max_out);
 
 // A non-negative id in field `index` (1-based) named `name`; throws naming
 // source:line otherwise.
