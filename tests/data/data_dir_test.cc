@@ -98,7 +98,7 @@ TEST_F(DataDirTest, BadFlagIsAnErrorEvenWithGoodEnvironment) {
 TEST_F(DataDirTest, DirectoryWithoutUDataIsRejected) {
   fs::create_directories(tmp_.path() / "empty");
   const std::string empty = (tmp_.path() / "empty").string();
-  EXPECT_CONTAINS(error_of([&] { resolve_data_dir(empty); }), "holds no u.data");
+  EXPECT_CONTAINS(error_of([&] { resolve_data_dir(empty); }), "holds no ratings file (u.data, ratings.dat or ratings.csv)");
   const std::string file = tmp_.write("plain_file", "x");
   EXPECT_CONTAINS(error_of([&] { resolve_data_dir(file); }), "is not a directory");
 }
