@@ -13,6 +13,9 @@ PACKAGES=(
   libxxhash-dev            # model-file checksums
   libcpp-httplib-dev       # HTTP server of tandem serve
   libhnswlib-dev           # approximate (HNSW) top-K index
+  libssl-dev               # SHA-256/MD5 of downloaded archives (and HTTPS)
+  libzip-dev               # extracting downloaded MovieLens archives
+  ca-certificates          # verifying files.grouplens.org over HTTPS
 )
 
 missing=()
