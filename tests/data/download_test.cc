@@ -236,6 +236,13 @@ TEST_F(Download, UnwritableCacheDir) {
   EXPECT_CONTAINS(error_of([&] { download_dataset(info_, options_); }),
                   "cannot create the cache directory " + file + "/cache");
   EXPECT_EQ(server_.requests(), 0) << "refused before any request";
+  // An existing directory where no file can be created, even by root.
+  if (fs::is_directory("/proc/self")) {
+    options_.cache_dir = "/proc";
+    EXPECT_CONTAINS(error_of([&] { download_dataset(info_, options_); }),
+                    "cache directory /proc is not writable");
+    EXPECT_EQ(server_.requests(), 0);
+  }
   if (::geteuid() != 0) {  // root ignores permission bits
     const fs::path ro = tmp_.path() / "read-only";
     fs::create_directories(ro);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "local_http_server.h"
+#include "self_signed_cert.h"
 #include "test_util.h"
 
 namespace tandem {
@@ -13,6 +14,7 @@ namespace {
 
 using testing::error_of;
 using testing::LocalHttpServer;
+using testing::TempDir;
 
 std::string body_of(size_t n) {
   std::string s(n, '\0');
@@ -160,6 +162,29 @@ TEST(HttpFetch, ReportsRefusedConnectionsAndBadUrls) {
   EXPECT_CONTAINS(error_of([] { fetch_to_string("files.grouplens.org/x.zip"); }), "malformed URL");
   EXPECT_CONTAINS(error_of([] { fetch_to_string("ftp://files.grouplens.org/x.zip"); }),
                   "unsupported scheme 'ftp'");
+}
+
+TEST(HttpFetch, HttpsVerifiesTheServerCertificate) {
+  TempDir dir;
+  const std::string cert = (dir.path() / "cert.pem").string();
+  const std::string key = (dir.path() / "key.pem").string();
+  testing::write_self_signed_cert(cert, key);
+  httplib::SSLServer server(cert.c_str(), key.c_str());
+  ASSERT_TRUE(server.is_valid());
+  bool served = false;
+  server.Get("/x.zip", [&](const httplib::Request&, httplib::Response& res) {
+    served = true;
+    res.set_content("untrusted", "application/zip");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/x.zip";
+  EXPECT_CONTAINS(error_of([&] { fetch_to_string(url); }),
+                  "GET " + url + ": TLS failed (SSLServerVerification)");
+  server.stop();
+  thread.join();
+  EXPECT_FALSE(served) << "no request may be sent to an unverified server";
 }
 
 TEST(HttpFetch, FileSinkNamesAnUnwritablePath) {
