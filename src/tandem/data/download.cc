@@ -181,8 +181,10 @@ CacheStatus cache_status(const DatasetInfo& info, const std::string& cache_dir) 
 }
 
 DownloadResult download_dataset(const DatasetInfo& info, const DownloadOptions& o) {
+  // Absolute, so the directory reported can be used from anywhere.
   const fs::path cache =
-      o.cache_dir.empty() ? fs::path(default_cache_dir()) : fs::path(o.cache_dir);
+      fs::absolute(o.cache_dir.empty() ? fs::path(default_cache_dir()) : fs::path(o.cache_dir))
+          .lexically_normal();
   const fs::path target = cache / info.name;
   DownloadResult r;
   r.url = join_url(o.base_url, info.name + ".zip");
