@@ -14,6 +14,9 @@ PACKAGES=(
   libcpp-httplib-dev       # HTTP server of tandem serve
   libhnswlib-dev           # approximate (HNSW) top-K index
   libtomlplusplus-dev      # experiment config files (TOML)
+  libssl-dev               # SHA-256/MD5 of downloaded archives (and HTTPS)
+  libzip-dev               # extracting downloaded MovieLens archives
+  ca-certificates          # verifying files.grouplens.org over HTTPS
 )
 
 missing=()

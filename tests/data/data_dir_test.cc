@@ -119,7 +119,7 @@ TEST_F(DataDirTest, NothingFoundListsEveryPlace) {
   EXPECT_CONTAINS(msg, (empty_cwd_.path().parent_path() / "shared/data/ml-100k").string());
   EXPECT_CONTAINS(msg,
                   "pass --data DIR or set TANDEM_DATA to a directory holding MovieLens-100K's "
-                  "u.data and u.item");
+                  "u.data and u.item ('tandem data download ml-100k' fetches it");
 }
 
 }  // namespace

@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
                "\"candidates\": 100}'\nEndpoints, errors and limits: docs/serving.md");
   add("index-eval", "Recall and latency of HNSW against exact top-k search", tandem::cli::add_index_eval);
   add("config", "Show the effective experiment configuration (--print) as TOML", tandem::cli::add_config);
+  add("data", "Download MovieLens into a local cache (download), or list what it holds (list)", tandem::cli::add_data);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

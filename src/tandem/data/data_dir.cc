@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 constexpr const char* kDefaultDir = "../shared/data/ml-100k";
 constexpr const char* kHint =
     "pass --data DIR or set TANDEM_DATA to a directory holding MovieLens-100K's u.data and "
-    "u.item";
+    "u.item ('tandem data download ml-100k' fetches it and prints the directory)";
 
 // Why `dir` cannot be used, or "" if it can.
 std::string why_unusable(const fs::path& dir) {
