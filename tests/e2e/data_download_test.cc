@@ -70,14 +70,14 @@ TEST_F(DataDownload, DownloadThenTrainOnTheExtractedDirectory) {
   EXPECT_TRUE(j.contains("rmse"));
 }
 
-TEST_F(DataDownload, OtherFormatsDownloadButSayTrainingIsNotSupported) {
+TEST_F(DataDownload, OneMillionLayoutDownloadsAndIsTrainable) {
   const std::string zip = make_zip({{"ml-1m/ratings.dat", "1::1::5::978300760\n"},
                                     {"ml-1m/movies.dat", "1::Synthetic (2000)::Drama\n"}});
   server_.serve("/datasets/ml-1m.zip", zip);
   const CommandResult r = download("ml-1m", zip);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(cache() + "/ml-1m/ratings.dat"));
-  EXPECT_NE(r.out.find("training on ml-1m is not supported yet"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Use it with --data"), std::string::npos) << r.out;
 }
 
 TEST_F(DataDownload, FailuresAreOneLineWithExitCode1) {

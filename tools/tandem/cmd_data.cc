@@ -28,9 +28,9 @@ paths are refused.
 Cache directory: --cache-dir, else $TANDEM_DATA_CACHE, else
 $XDG_CACHE_HOME/tandem, else ~/.cache/tandem.
 
-Tandem's loaders read ml-100k (u.data, u.item): train on it with
---data <cache-dir>/ml-100k. ml-1m and ml-latest-small can be downloaded,
-but training on their formats is not supported yet.
+Train on a downloaded dataset with --data <cache-dir>/<name>: the layout
+(ml-100k's u.data/u.item, ml-1m's ratings.dat/movies.dat, ml-latest-small's
+ratings.csv/movies.csv) is detected from the files.
 
 MovieLens is distributed by GroupLens under its own licence (see the
 README in each archive): it may not be redistributed.)";
@@ -83,10 +83,7 @@ int run_download(const DownloadArgs& a) {
         "or for every command: export TANDEM_DATA=%s\n",
         dir.c_str(), dir.c_str(), dir.c_str());
   } else {
-    std::printf(
-        "Note: training on %s is not supported yet. Tandem's loaders read the ml-100k layout "
-        "(u.data, u.item); %s holds %s. The files are there for other tools.\n",
-        info.name.c_str(), info.name.c_str(), info.format.c_str());
+    std::printf("Note: Tandem cannot train on %s (%s).\n", info.name.c_str(), info.format.c_str());
   }
   return 0;
 }

@@ -22,10 +22,10 @@ const DatasetRegistry& movielens_registry() {
        "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229", true,
        "100,000 ratings; u.data (tab-separated) and u.item ('|'-separated, latin-1)"},
       {"ml-1m", "ml-1m", "ratings.dat", 5917549,
-       "a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20", false,
+       "a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20", true,
        "1,000,209 ratings; ratings.dat and movies.dat ('::'-separated)"},
       {"ml-latest-small", "ml-latest-small", "ratings.csv", 978202,
-       "696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436", false,
+       "696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436", true,
        "100,836 ratings; ratings.csv and movies.csv (CSV with a header row)"},
   };
   return registry;

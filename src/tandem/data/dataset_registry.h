@@ -21,7 +21,7 @@ struct DatasetInfo {
   // Lower-case hex SHA-256 of <name>.zip. Empty when no checksum could be
   // pinned: the download then checks the <name>.zip.md5 GroupLens publishes.
   std::string sha256;
-  bool tandem_can_train;  // true when the loaders read this layout (u.data, u.item)
+  bool tandem_can_train;  // true when the loaders read this layout (see dataset_layout.h)
   std::string format;     // one line: how the ratings are stored
 };
 
