@@ -2,14 +2,16 @@
 #include "tandem/app/resource_guard.h"
 
 #include "tandem/core/blas.h"
+#include "tandem/core/error.h"
 #include "tandem/core/random.h"
 
 namespace tandem {
 
 namespace {
 constexpr uint64_t kInitStream = 101, kShuffleStream = 102;
+}  // namespace
 
-nlohmann::json history_json(const std::vector<EpochStats>& h) {
+nlohmann::json epochs_to_json(const std::vector<EpochStats>& h) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& e : h) {
     a.push_back({{"epoch", e.epoch},
@@ -22,7 +24,27 @@ nlohmann::json history_json(const std::vector<EpochStats>& h) {
   }
   return a;
 }
-}  // namespace
+
+std::vector<EpochStats> epochs_from_json(const nlohmann::json& a) {
+  TANDEM_CHECK(a.is_array(), "per-epoch history must be an array");
+  std::vector<EpochStats> h;
+  try {
+    for (const auto& e : a) {
+      EpochStats s;
+      s.epoch = e.at("epoch").get<int>();
+      s.steps = e.at("steps").get<int64_t>();
+      s.ranking_loss = e.at("ranking_loss").get<double>();
+      s.retrieval_loss = e.at("retrieval_loss").get<double>();
+      s.total_loss = e.at("total_loss").get<double>();
+      s.score_entries = e.value("score_entries", 0.0);
+      s.seconds = e.at("seconds").get<double>();
+      h.push_back(s);
+    }
+  } catch (const nlohmann::json::exception& ex) {
+    TANDEM_THROW("bad per-epoch history: " << ex.what());
+  }
+  return h;
+}
 
 nlohmann::json RunResult::to_json() const {
   nlohmann::json j = eval.to_json();
@@ -32,7 +54,7 @@ nlohmann::json RunResult::to_json() const {
   j["ranking_weight"] = config.weights.ranking;
   j["retrieval_weight"] = config.weights.retrieval;
   j["train_seconds"] = train_seconds;
-  j["epochs"] = history_json(history);
+  j["epochs"] = epochs_to_json(history);
   j["test"] = coverage.to_json();
   return j;
 }
