@@ -19,5 +19,6 @@ Action add_synth(CLI::App& app);
 Action add_serve(CLI::App& app);
 Action add_index_eval(CLI::App& app);
 Action add_sweep(CLI::App& app);
+Action add_report(CLI::App& app);
 
 }  // namespace tandem::cli

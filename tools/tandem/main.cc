@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add("serve", "Serve a saved model over HTTP (recommend, score, similar, metrics)", tandem::cli::add_serve);
   add("index-eval", "Recall and latency of HNSW against exact top-k search", tandem::cli::add_index_eval);
   add("sweep", "One model per ranking:retrieval loss-weight pair, with the Pareto front", tandem::cli::add_sweep);
+  add("report", "A sweep's self-contained HTML report (charts, metrics, recommendations)", tandem::cli::add_report);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
