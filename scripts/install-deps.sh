@@ -13,6 +13,7 @@ PACKAGES=(
   libxxhash-dev            # model-file checksums
   libcpp-httplib-dev       # HTTP server of tandem serve
   libhnswlib-dev           # approximate (HNSW) top-K index
+  libpng-dev               # decodes the report's screenshots in its browser test
 )
 
 missing=()
