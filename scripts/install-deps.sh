@@ -17,6 +17,7 @@ PACKAGES=(
   libssl-dev               # SHA-256/MD5 of downloaded archives (and HTTPS)
   libzip-dev               # extracting downloaded MovieLens archives
   ca-certificates          # verifying files.grouplens.org over HTTPS
+  libpng-dev               # decodes the report's screenshots in its browser test
 )
 
 missing=()

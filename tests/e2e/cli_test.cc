@@ -308,6 +308,64 @@ TEST_F(Cli, HelpIsCompleteAndTyposAreSuggested) {
   EXPECT_NE(typo.err.find("unknown subcommand 'trian' (did you mean 'train'?)"), std::string::npos) << typo.err;
 }
 
+TEST_F(Cli, SweepThenReport) {
+  TANDEM_REQUIRE_MOVIELENS();
+  const std::string run = path("sweep");
+  auto sweep = run_tandem("sweep --preset tfrs " + data_flag() +
+                          " --weights '1:0, 1:1 ,0:1' --epochs 1 --train-count 10000 --test-count 2000 "
+                          "--quiet --out '" + run + "'");
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+  // The table: one row per pair, in the given order, with a Pareto column.
+  EXPECT_NE(sweep.out.find("| Weights (rank:retr)   | Top-100 accuracy (↑) |"), std::string::npos) << sweep.out;
+  EXPECT_NE(sweep.out.find("| Pareto |"), std::string::npos) << sweep.out;
+  const size_t a = sweep.out.find("| 1:0 "), b = sweep.out.find("| 1:1 "), c = sweep.out.find("| 0:1 ");
+  EXPECT_TRUE(a != std::string::npos && a < b && b < c && c != std::string::npos) << sweep.out;
+  EXPECT_NE(sweep.out.find("Pareto front (by RMSE): "), std::string::npos);
+  for (const char* f : {"run.json", "models/ranking1_retrieval0.tandem", "models/ranking1_retrieval1.tandem",
+                        "models/ranking0_retrieval1.tandem"})
+    EXPECT_TRUE(fs::exists(fs::path(run) / f)) << f;
+
+  // Any saved variant is an ordinary model file.
+  auto rec = run_tandem("recommend --model '" + run + "/models/ranking1_retrieval1.tandem' --user 5 --k 3");
+  EXPECT_EQ(rec.exit_code, 0) << rec.err;
+
+  // The report lands in RUN_DIR/report.html by default; --model picks the variant.
+  auto report = run_tandem("report '" + run + "' --model 1:0 --users 5");
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("recommendations from 1:0"), std::string::npos) << report.out;
+  std::ifstream in(fs::path(run) / "report.html");
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(html.find("data-chart=\"pareto\""), std::string::npos);
+  EXPECT_NE(html.find("data-user=\"5\""), std::string::npos);
+
+  // A run directory is never overwritten.
+  auto again = run_tandem("sweep " + data_flag() + " --weights 1:1 --quiet --out '" + run + "'");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+}
+
+TEST_F(Cli, SweepAndReportErrorsNameTheProblem) {
+  // --weights is checked before any data is read or model trained.
+  auto bad = run_tandem("sweep --weights '1:1,0.3;1' --out '" + path("never") + "'");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--weights entry 2 ('0.3;1')"), std::string::npos) << bad.err;
+  auto zero = run_tandem("sweep --weights '1:1,0:0' --out '" + path("never") + "'");
+  EXPECT_EQ(zero.exit_code, 1);
+  EXPECT_NE(zero.err.find("entry 2 ('0:0'): both weights are 0"), std::string::npos) << zero.err;
+  EXPECT_FALSE(fs::exists(path("never")));
+  auto no_out = run_tandem("sweep --weights 1:1");
+  EXPECT_NE(no_out.exit_code, 0);
+  EXPECT_NE((no_out.err + no_out.out).find("--out"), std::string::npos);
+
+  auto missing = run_tandem("report '" + path("nowhere") + "'");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("nowhere: no such directory"), std::string::npos) << missing.err;
+  fs::create_directories(path("empty"));
+  auto empty = run_tandem("report '" + path("empty") + "'");
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_NE(empty.err.find("neither a sweep"), std::string::npos) << empty.err;
+}
+
 TEST_F(Cli, BenchReportsEvaluationThroughputAndSoftmaxMemory) {
   auto r = run_tandem("bench --only eval softmax --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;

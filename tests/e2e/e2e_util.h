@@ -53,14 +53,14 @@ inline std::string tandem_binary() {
   return b ? b : "./tandem";
 }
 
-// Runs `tandem <args>` through the shell; args must already be quoted.
-inline CommandResult run_tandem(const std::string& args) {
+// Runs a shell command line; stdout and stderr are captured separately.
+inline CommandResult run_command(const std::string& command) {
   namespace fs = std::filesystem;
   static int counter = 0;
   const fs::path err_file =
       fs::temp_directory_path() / ("tandem_e2e_err_" + std::to_string(::getpid()) + "_" +
                                    std::to_string(counter++));
-  const std::string cmd = tandem_binary() + " " + args + " 2>" + err_file.string();
+  const std::string cmd = command + " 2>" + err_file.string();
   CommandResult r;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
@@ -112,5 +112,7 @@ inline CommandResult run_tandem_on_terminal(const std::string& args) {
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
+// Runs `tandem <args>` through the shell; args must already be quoted.
+inline CommandResult run_tandem(const std::string& args) { return run_command(tandem_binary() + " " + args); }
 
 }  // namespace tandem::testing

@@ -74,6 +74,8 @@ int main(int argc, char** argv) {
   add("index-eval", "Recall and latency of HNSW against exact top-k search", tandem::cli::add_index_eval);
   add("config", "Show the effective experiment configuration (--print) as TOML", tandem::cli::add_config);
   add("data", "Download MovieLens into a local cache (download), or list what it holds (list)", tandem::cli::add_data);
+  add("sweep", "One model per ranking:retrieval loss-weight pair, with the Pareto front", tandem::cli::add_sweep);
+  add("report", "A sweep's self-contained HTML report (charts, metrics, recommendations)", tandem::cli::add_report);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

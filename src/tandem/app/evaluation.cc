@@ -1,6 +1,8 @@
 #include "tandem/app/evaluation.h"
 
 #include <chrono>
+#include <stdexcept>
+#include <string>
 
 #include "tandem/core/error.h"
 #include "tandem/evaluate/metrics.h"
@@ -35,6 +37,24 @@ void fill_accuracy(EvalResult& r, const std::vector<int64_t>& ranks, const Exper
   for (int64_t kk : config.accuracy_at) r.accuracy_at[kk] = topk_accuracy(ranks, kk, &weights);
   r.accuracy_at[config.k] = topk_accuracy(ranks, config.k, &weights);
   r.topk_accuracy = r.accuracy_at[config.k];
+}
+
+EvalResult EvalResult::from_json(const nlohmann::json& j) {
+  try {
+    EvalResult r;
+    r.k = j.at("k").get<int64_t>();
+    r.topk_accuracy = j.at("topk_accuracy").get<double>();
+    for (const auto& [kk, v] : j.at("accuracy_at").items()) r.accuracy_at[std::stoll(kk)] = v.get<double>();
+    r.rmse = j.at("rmse").get<double>();
+    r.topk_weight = j.value("topk_pairs", 0.0);
+    r.evaluated = j.value("evaluated_pairs", int64_t{0});
+    r.seconds = j.value("eval_seconds", 0.0);
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    TANDEM_THROW("bad evaluation result: " << e.what());
+  } catch (const std::logic_error& e) {  // std::stoll on a key that is no number
+    TANDEM_THROW("bad evaluation result: accuracy_at key is not a number (" << e.what() << ")");
+  }
 }
 
 EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,

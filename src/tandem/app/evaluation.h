@@ -24,6 +24,9 @@ struct EvalResult {
   int64_t evaluated = 0;
   double seconds = 0.0;
   nlohmann::json to_json() const;
+  // Reads the fields to_json writes (extra keys are ignored, so a RunResult's
+  // flat JSON parses too); errors name the field.
+  static EvalResult from_json(const nlohmann::json& j);
 };
 
 // Top-K accuracy at k = 1, 5, 10, 50, 100 and config.k from the positives'

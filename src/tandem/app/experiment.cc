@@ -10,8 +10,9 @@ namespace tandem {
 
 namespace {
 constexpr uint64_t kInitStream = 101, kShuffleStream = 102;
+}  // namespace
 
-nlohmann::json history_json(const std::vector<EpochStats>& h) {
+nlohmann::json epochs_to_json(const std::vector<EpochStats>& h) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& e : h) {
     a.push_back({{"epoch", e.epoch},
@@ -24,6 +25,8 @@ nlohmann::json history_json(const std::vector<EpochStats>& h) {
   }
   return a;
 }
+
+namespace {
 
 // fit() with checkpoints: restores the resume point (after checking it was
 // trained on the same data), writes checkpoints on the schedule and at the
@@ -68,7 +71,29 @@ std::vector<EpochStats> fit_with_checkpoints(const Checkpointing& ck, const Expe
                                   : "the last good checkpoint is " + writer.last_good()));
   }
 }
+
 }  // namespace
+
+std::vector<EpochStats> epochs_from_json(const nlohmann::json& a) {
+  TANDEM_CHECK(a.is_array(), "per-epoch history must be an array");
+  std::vector<EpochStats> h;
+  try {
+    for (const auto& e : a) {
+      EpochStats s;
+      s.epoch = e.at("epoch").get<int>();
+      s.steps = e.at("steps").get<int64_t>();
+      s.ranking_loss = e.at("ranking_loss").get<double>();
+      s.retrieval_loss = e.at("retrieval_loss").get<double>();
+      s.total_loss = e.at("total_loss").get<double>();
+      s.score_entries = e.value("score_entries", 0.0);
+      s.seconds = e.at("seconds").get<double>();
+      h.push_back(s);
+    }
+  } catch (const nlohmann::json::exception& ex) {
+    TANDEM_THROW("bad per-epoch history: " << ex.what());
+  }
+  return h;
+}
 
 nlohmann::json RunResult::to_json() const {
   nlohmann::json j = eval.to_json();
@@ -78,7 +103,7 @@ nlohmann::json RunResult::to_json() const {
   j["ranking_weight"] = config.weights.ranking;
   j["retrieval_weight"] = config.weights.retrieval;
   j["train_seconds"] = train_seconds;
-  j["epochs"] = history_json(history);
+  j["epochs"] = epochs_to_json(history);
   j["test"] = coverage.to_json();
   return j;
 }

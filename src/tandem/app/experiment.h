@@ -29,6 +29,11 @@ struct RunResult {
   nlohmann::json to_json() const;
 };
 
+// Per-epoch history as RunResult::to_json writes it ("epochs"), and back;
+// errors name the missing or mistyped field.
+nlohmann::json epochs_to_json(const std::vector<EpochStats>& history);
+std::vector<EpochStats> epochs_from_json(const nlohmann::json& epochs);
+
 using EpochCallback = std::function<void(const std::string& model, const EpochStats&)>;
 
 // Where training stands after a step, for progress displays.

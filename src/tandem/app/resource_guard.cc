@@ -1,13 +1,12 @@
 #include "tandem/app/resource_guard.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 
+#include "tandem/app/machine_info.h"
 #include "tandem/core/error.h"
 
 namespace tandem {
@@ -79,9 +78,9 @@ MemoryEstimate estimate_training_memory(const ExperimentConfig& c, int64_t user_
 }
 
 int64_t default_memory_budget() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page <= 0) return int64_t{8} << 30;  // unknown: a modest default
-  return static_cast<int64_t>(static_cast<double>(pages) * static_cast<double>(page) * 0.8);
+  const int64_t physical = physical_memory_bytes();
+  if (physical <= 0) return int64_t{8} << 30;  // unknown: a modest default
+  return static_cast<int64_t>(static_cast<double>(physical) * 0.8);
 }
 
 int64_t parse_byte_size(const std::string& text) {

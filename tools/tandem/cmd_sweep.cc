@@ -1,0 +1,65 @@
+// tandem sweep: one model per (ranking, retrieval) weight pair on one split;
+// the run directory feeds `tandem report`.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include "cmd_options.h"
+#include "commands.h"
+#include "tandem/app/sweep.h"
+
+namespace tandem::cli {
+
+namespace {
+
+void print_table(const SweepRecord& rec, const std::string& out) {
+  const auto& c = rec.config;
+  std::printf("\nSweep of %zu weight pairs (ranking:retrieval), preset %s on %s\n", rec.variants.size(),
+              c.preset.c_str(), rec.data_source.c_str());
+  // Widths are in columns; the arrows are 3 bytes but 1 column wide.
+  const std::string acc = "Top-" + std::to_string(c.k) + " accuracy (↑)";
+  const int acc_width = std::max<int>(19, static_cast<int>(acc.size()) - 2);
+  std::printf("| %-21s | %-*s | %-10s | %-9s | %-6s |\n", "Weights (rank:retr)", acc_width + 2,
+              acc.c_str(), "RMSE (↓)", "Train (s)", "Pareto");
+  std::printf("|-----------------------|%s|----------|-----------|--------|\n",
+              std::string(static_cast<size_t>(acc_width) + 2, '-').c_str());
+  for (const auto& v : rec.variants) {
+    std::printf("| %-21s | %*.4f | %8.4f | %9.2f | %-6s |\n", v.label.c_str(), acc_width,
+                v.eval.topk_accuracy, v.eval.rmse, v.train_seconds, v.pareto ? "yes" : "no");
+  }
+  const auto points = rec.trade_offs();
+  std::string front;
+  for (size_t i : front_order(points)) front += (front.empty() ? "" : ", ") + rec.variants[i].label;
+  std::printf("Pareto front (by RMSE): %s.", front.c_str());
+  if (const auto b = rec.balanced()) std::printf(" Balanced: %s.", rec.variants[*b].label.c_str());
+  std::printf("\nRMSE %s. Run directory %s: run.json, models/; render it with `tandem report %s`.\n",
+              c.label_transform == LabelTransform::kRaw ? "in stars" : "on the (rating-1)/4 scale",
+              out.c_str(), out.c_str());
+}
+
+}  // namespace
+
+Action add_sweep(CLI::App& app) {
+  auto opts = std::make_shared<ExperimentOptions>();
+  auto weights = std::make_shared<std::string>(kDefaultSweepWeights);
+  auto out = std::make_shared<std::string>();
+  opts->add_to(app, /*with_weights=*/false);
+  app.add_option("--weights", *weights,
+                 "Comma-separated weight pairs RANKING:RETRIEVAL (ranking weight first), one model "
+                 "each")
+      ->capture_default_str();
+  app.add_option("--out", *out, "Run directory to create: run.json and models/*.tandem")->required();
+  return [opts, weights, out] {
+    const auto pairs = parse_weight_pairs(*weights);  // before loading any data
+    const ExperimentConfig base = opts->resolve();
+    SweepCallbacks callbacks;
+    callbacks.on_epoch = epoch_printer(base, opts->quiet);
+    if (opts->json)
+      callbacks.on_variant = [](const SweepVariant& v) { std::cout << v.to_json().dump() << std::endl; };
+    const SweepRecord rec = run_sweep(base, pairs, *out, callbacks);
+    if (!opts->json) print_table(rec, *out);
+    return 0;
+  };
+}
+
+}  // namespace tandem::cli
