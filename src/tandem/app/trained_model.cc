@@ -86,35 +86,34 @@ void save_model(const std::string& path, const TrainedModel& m) {
   write_model_file(path, b);
 }
 
-TrainedModel load_model(const std::string& path) {
-  const ModelBundle b = read_model_file(path);
+TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) {
   TrainedModel m;
   try {
     TANDEM_CHECK(b.metadata.value("format", "") == kFormatName,
-                 path << ": not a multi-task model (format '" << b.metadata.value("format", "")
-                      << "')");
+                 source << ": not a multi-task model (format '" << b.metadata.value("format", "")
+                        << "')");
     m.config = ExperimentConfig::from_json(b.metadata.at("config"));
     m.metrics = b.metadata.value("metrics", nlohmann::json::object());
     m.users = Vocabulary::from_defining_ids(
-        kind_from(b.metadata.at("user_vocabulary").get<std::string>(), path),
+        kind_from(b.metadata.at("user_vocabulary").get<std::string>(), source),
         b.ids("user_vocabulary"));
     m.items = Vocabulary::from_defining_ids(
-        kind_from(b.metadata.at("item_vocabulary").get<std::string>(), path),
+        kind_from(b.metadata.at("item_vocabulary").get<std::string>(), source),
         b.ids("item_vocabulary"));
   } catch (const nlohmann::json::exception& e) {
-    TANDEM_THROW(path << ": bad metadata: " << e.what());
+    TANDEM_THROW(source << ": bad metadata: " << e.what());
   } catch (const Error& e) {
-    TANDEM_THROW(path << ": " << e.what());
+    TANDEM_THROW(source << ": " << e.what());
   }
   m.catalogue.items.item_ids = b.ids("catalogue_ids");
   m.catalogue.items.titles = b.strings("catalogue_titles");
   const auto& rows = b.ids("catalogue_rows");
   TANDEM_CHECK(rows.size() == m.catalogue.items.item_ids.size() &&
                    rows.size() == m.catalogue.items.titles.size(),
-               path << ": catalogue ids, rows and titles differ in length");
+               source << ": catalogue ids, rows and titles differ in length");
   for (int64_t r : rows) {
     TANDEM_CHECK(r >= 0 && r < m.items.rows(),
-                 path << ": catalogue row " << r << " outside the item table");
+                 source << ": catalogue row " << r << " outside the item table");
     m.catalogue.rows.push_back(static_cast<int32_t>(r));
   }
 
@@ -122,16 +121,16 @@ TrainedModel load_model(const std::string& path) {
   m.seen_offsets = b.ids("seen_offsets");
   const auto& seen = b.ids("seen_items");
   TANDEM_CHECK(static_cast<int64_t>(m.item_train_counts.size()) == m.items.rows(),
-               path << ": item_train_counts has " << m.item_train_counts.size()
-                    << " entries for " << m.items.rows() << " item rows");
+               source << ": item_train_counts has " << m.item_train_counts.size()
+                      << " entries for " << m.items.rows() << " item rows");
   TANDEM_CHECK(static_cast<int64_t>(m.seen_offsets.size()) == m.users.rows() + 1 &&
                    m.seen_offsets.front() == 0 &&
                    m.seen_offsets.back() == static_cast<int64_t>(seen.size()) &&
                    std::is_sorted(m.seen_offsets.begin(), m.seen_offsets.end()),
-               path << ": seen_offsets does not index seen_items for " << m.users.rows()
-                    << " user rows");
+               source << ": seen_offsets does not index seen_items for " << m.users.rows()
+                      << " user rows");
   for (int64_t r : seen) {
-    TANDEM_CHECK(r >= 0 && r < m.items.rows(), path << ": seen item row " << r << " outside the item table");
+    TANDEM_CHECK(r >= 0 && r < m.items.rows(), source << ": seen item row " << r << " outside the item table");
     m.seen_items.push_back(static_cast<int32_t>(r));
   }
 
@@ -143,13 +142,17 @@ TrainedModel load_model(const std::string& path) {
   // Capacity for evaluation/prediction only; training builds its own model.
   m.model = std::make_unique<MultiTaskModel>(shape, 1);
   copy_tensor(b.tensor("user_embedding"), {shape.user_rows, shape.dim},
-              m.model->user_table().weights.data(), path);
+              m.model->user_table().weights.data(), source);
   copy_tensor(b.tensor("item_embedding"), {shape.item_rows, shape.dim},
-              m.model->item_table().weights.data(), path);
+              m.model->item_table().weights.data(), source);
   for (const auto& p : m.model->rating_head().parameters()) {
-    copy_tensor(b.tensor(p.name), {p.size}, p.value, path);
+    copy_tensor(b.tensor(p.name), {p.size}, p.value, source);
   }
   return m;
+}
+
+TrainedModel load_model(const std::string& path) {
+  return model_from_bundle(read_model_file(path), path);
 }
 
 }  // namespace tandem
