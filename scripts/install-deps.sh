@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs Tandem's build and test dependencies from Debian's packages.
 # Idempotent: packages already present are not fetched again.
+#   scripts/install-deps.sh [extra-package...]   (e.g. scripts/fuzz.sh adds clang's)
 set -euo pipefail
 
 PACKAGES=(
@@ -13,6 +14,7 @@ PACKAGES=(
   libxxhash-dev            # model-file checksums
   libcpp-httplib-dev       # HTTP server of tandem serve
   libhnswlib-dev           # approximate (HNSW) top-K index
+  "$@"
 )
 
 missing=()
