@@ -139,6 +139,17 @@ TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) 
   shape.item_rows = m.items.rows();
   shape.dim = m.config.embedding_dim;
   shape.hidden = m.config.layer_sizes;
+  // Every parameter is copied from the file, so a shape needing more values
+  // than the file's tensors hold cannot load. Refusing it here, before the
+  // model is allocated, keeps a few forged bytes (layer sizes of 65536 in the
+  // config of a 2 KB file) from making the loader ask for gigabytes that the
+  // shape checks below would only then find unmatched.
+  uint64_t stored = 0;
+  for (const auto& t : b.tensors) stored += t.data.size();
+  const int64_t needed = parameter_count(shape);
+  TANDEM_CHECK(static_cast<uint64_t>(needed) <= stored,
+               source << ": the configuration and vocabularies need " << needed
+                      << " parameter values but the file stores " << stored);
   // Capacity for evaluation/prediction only; training builds its own model.
   m.model = std::make_unique<MultiTaskModel>(shape, 1);
   copy_tensor(b.tensor("user_embedding"), {shape.user_rows, shape.dim},
