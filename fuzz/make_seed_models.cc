@@ -10,11 +10,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "resealed_model.h"
 #include "tandem/app/experiment_config.h"
 #include "tandem/app/trained_model.h"
 #include "tandem/core/error.h"
@@ -109,6 +111,36 @@ tandem::TrainedModel tiny_model(const std::string& preset, tandem::Vocabulary us
   return m;
 }
 
+// `file` with spaces after the numbers of its config's model section: JSON
+// ignores them, and they give the mutator room to grow a number (layer sizes,
+// embedding dimension) in place. Growing it any other way shifts the bytes
+// after it and breaks the metadata length, which stops the decoder long
+// before the loader sees the shape.
+std::string with_padded_model_config(const std::string& file) {
+  const size_t meta_at = tandem::fuzz::kModelHeaderBytes + 4;  // after the "META" tag
+  uint64_t meta_len = 0;
+  for (size_t i = 0; i < 8; ++i)
+    meta_len |= uint64_t{static_cast<unsigned char>(file[meta_at + i])} << (8 * i);
+  std::string meta = file.substr(meta_at + 8, meta_len);
+  const std::string pad(8, ' ');
+  for (const std::string key : {"\"embedding_dim\":4", "\"layer_sizes\":[8"}) {
+    const size_t at = meta.find(key);
+    TANDEM_CHECK(at != std::string::npos, "seed metadata lacks " << key);
+    meta.insert(at + key.size(), pad);
+  }
+  std::string out = file.substr(0, meta_at);
+  out.append(8, '\0');
+  tandem::fuzz::store_le64(out, meta_at, meta.size());
+  out += meta;
+  out += file.substr(meta_at + 8 + meta_len);
+  return tandem::fuzz::resealed(out).value_or(out);
+}
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 void write_trained_model_seeds(const fs::path& dir) {
   fs::create_directories(dir);
   // Keras-RS style: integer ids are rows.
@@ -122,6 +154,8 @@ void write_trained_model_seeds(const fs::path& dir) {
   for (const auto& entry : fs::directory_iterator(dir))
     std::printf("%s (%ju bytes)\n", entry.path().c_str(),
                 static_cast<uintmax_t>(fs::file_size(entry.path())));
+  write_bytes(dir / "padded_config.tandem",
+              with_padded_model_config(read_bytes(dir / "identity_vocabulary.tandem")));
 }
 
 }  // namespace
