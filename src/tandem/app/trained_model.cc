@@ -26,9 +26,13 @@ Vocabulary::Kind kind_from(const std::string& s, const std::string& path) {
   TANDEM_THROW(path << ": unknown vocabulary kind '" << s << "'");
 }
 
-void copy_tensor(const Tensor& t, std::vector<int64_t> shape, float* dst, const std::string& path) {
+void check_shape(const Tensor& t, const std::vector<int64_t>& shape, const std::string& path) {
   TANDEM_CHECK(t.shape == shape, path << ": tensor '" << t.name << "' has the wrong shape for the "
                                       << "model's configuration");
+}
+
+void copy_tensor(const Tensor& t, std::vector<int64_t> shape, float* dst, const std::string& path) {
+  check_shape(t, shape, path);
   std::memcpy(dst, t.data.data(), t.data.size() * sizeof(float));
 }
 
@@ -142,8 +146,11 @@ TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) 
   // Every parameter is copied from the file, so a shape needing more values
   // than the file's tensors hold cannot load. Refusing it here, before the
   // model is allocated, keeps a few forged bytes (layer sizes of 65536 in the
-  // config of a 2 KB file) from making the loader ask for gigabytes that the
-  // shape checks below would only then find unmatched.
+  // config of a 2 KB file) from making the loader ask for gigabytes that
+  // copy_tensor would only then find unmatched. The tables are checked by
+  // name first, for the more precise message.
+  check_shape(b.tensor("user_embedding"), {shape.user_rows, shape.dim}, source);
+  check_shape(b.tensor("item_embedding"), {shape.item_rows, shape.dim}, source);
   uint64_t stored = 0;
   for (const auto& t : b.tensors) stored += t.data.size();
   const int64_t needed = parameter_count(shape);
