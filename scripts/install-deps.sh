@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs Tandem's build and test dependencies from Debian's packages.
 # Idempotent: packages already present are not fetched again.
+#   scripts/install-deps.sh [extra-package...]   (e.g. scripts/fuzz.sh adds clang's)
 set -euo pipefail
 
 PACKAGES=(
@@ -18,6 +19,7 @@ PACKAGES=(
   libzip-dev               # extracting downloaded MovieLens archives
   ca-certificates          # verifying files.grouplens.org over HTTPS
   libpng-dev               # decodes the report's screenshots in its browser test
+  "$@"
 )
 
 missing=()

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -107,6 +108,20 @@ TEST(MultiTaskModel, GradientsMatchFiniteDifferences) {
   }
   EXPECT_EQ(ug.size(), 4u);  // rows 0, 1, 2, 4
   EXPECT_EQ(ig.size(), 4u);  // rows 0, 2, 3, 5
+}
+
+TEST(MultiTaskModel, ParameterCountFromTheShapeMatchesTheBuiltModel) {
+  for (const ModelShape& shape : {ModelShape{7, 5, 3, {8, 4}}, ModelShape{1, 2, 2, {}}}) {
+    MultiTaskModel m(shape, 2);
+    const auto tables = static_cast<int64_t>(m.user_table().weights.size() +
+                                             m.item_table().weights.size());
+    EXPECT_EQ(parameter_count(shape), tables + m.rating_head().parameter_count());
+  }
+  // Shapes nobody could allocate (what a forged model file may claim) give a
+  // saturated count rather than an overflowed one.
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(parameter_count(ModelShape{max / 2, 0, 4, {}}), max);
+  EXPECT_EQ(parameter_count(ModelShape{1, 1, 4, {int64_t{1} << 32, int64_t{1} << 32}}), max);
 }
 
 TEST(MultiTaskModel, ZeroWeightTasksAreSkipped) {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <thread>
+#include <utility>
 
 #include "tandem/core/error.h"
 #include "tandem/data/dataset_layout.h"
@@ -128,6 +130,57 @@ nlohmann::json ExperimentConfig::to_json() const {
   return j;
 }
 
+namespace {
+
+// A value as an error message shows it: numbers as written, anything else by
+// its JSON type (a string or array could be arbitrarily long).
+std::string shown(const nlohmann::json& v) {
+  return v.is_number() ? v.dump() : std::string("a JSON ") + v.type_name();
+}
+
+// The config's integers, read strictly. nlohmann's get<T>() would convert a
+// JSON float with a cast that is undefined behaviour outside T's range (a
+// model file holding "seed": 1.8e19 did that) and would wrap an integer too
+// large for T without a word; both are refused here, naming the field.
+template <typename T>
+T integer_value(const nlohmann::json& v, const std::string& field) {
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<uint64_t>();
+    if (std::in_range<T>(u)) return static_cast<T>(u);
+  } else if (v.is_number_integer()) {
+    const auto i = v.get<int64_t>();
+    if (std::in_range<T>(i)) return static_cast<T>(i);
+  }
+  TANDEM_THROW("invalid experiment configuration: " << field << " must be an integer in ["
+                                                     << std::numeric_limits<T>::min() << ", "
+                                                     << std::numeric_limits<T>::max() << "], got "
+                                                     << shown(v));
+}
+
+template <typename T>
+T integer_field(const nlohmann::json& section, const char* section_name, const char* key) {
+  return integer_value<T>(section.at(key), std::string(section_name) + "." + key);
+}
+
+// A number that a float holds without overflowing: converting a larger double
+// to float is undefined behaviour too, and no setting needs such values.
+float float_value(const nlohmann::json& v, const std::string& field) {
+  constexpr double kMax = std::numeric_limits<float>::max();
+  if (v.is_number()) {
+    const double d = v.get<double>();
+    if (d >= -kMax && d <= kMax) return static_cast<float>(d);
+  }
+  TANDEM_THROW("invalid experiment configuration: " << field
+                                                     << " must be a number within float range, got "
+                                                     << shown(v));
+}
+
+float float_field(const nlohmann::json& section, const char* section_name, const char* key) {
+  return float_value(section.at(key), std::string(section_name) + "." + key);
+}
+
+}  // namespace
+
 ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
   try {
     ExperimentConfig c;
@@ -143,29 +196,41 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     const auto lt = d.at("label_transform").get<std::string>();
     TANDEM_CHECK(lt == "raw" || lt == "unit", "bad label_transform '" << lt << "'");
     c.label_transform = lt == "raw" ? LabelTransform::kRaw : LabelTransform::kUnitInterval;
-    c.seed = d.at("seed").get<uint64_t>();
-    c.train_count = d.at("train_count").get<int64_t>();
-    c.test_count = d.at("test_count").get<int64_t>();
+    c.seed = integer_field<uint64_t>(d, "data", "seed");
+    c.train_count = integer_field<int64_t>(d, "data", "train_count");
+    c.test_count = integer_field<int64_t>(d, "data", "test_count");
     const auto& m = j.at("model");
-    c.embedding_dim = m.at("embedding_dim").get<int64_t>();
-    c.layer_sizes = m.at("layer_sizes").get<std::vector<int64_t>>();
-    c.weights.ranking = m.at("ranking_weight").get<float>();
-    c.weights.retrieval = m.at("retrieval_weight").get<float>();
+    c.embedding_dim = integer_field<int64_t>(m, "model", "embedding_dim");
+    const auto& layers = m.at("layer_sizes");
+    TANDEM_CHECK(layers.is_array(), "invalid experiment configuration: model.layer_sizes must be "
+                                    "an array of integers, got " << shown(layers));
+    c.layer_sizes.clear();
+    for (const auto& size : layers)
+      c.layer_sizes.push_back(integer_value<int64_t>(size, "model.layer_sizes[]"));
+    c.weights.ranking = float_field(m, "model", "ranking_weight");
+    c.weights.retrieval = float_field(m, "model", "retrieval_weight");
     const auto& t = j.at("train");
-    c.adagrad.learning_rate = t.at("learning_rate").get<float>();
-    c.adagrad.initial_accumulator = t.at("initial_accumulator").get<float>();
-    c.adagrad.epsilon = t.at("epsilon").get<float>();
-    c.batch_size = t.at("batch_size").get<int64_t>();
-    c.epochs = t.at("epochs").get<int>();
+    c.adagrad.learning_rate = float_field(t, "train", "learning_rate");
+    c.adagrad.initial_accumulator = float_field(t, "train", "initial_accumulator");
+    c.adagrad.epsilon = float_field(t, "train", "epsilon");
+    c.batch_size = integer_field<int64_t>(t, "train", "batch_size");
+    c.epochs = integer_field<int>(t, "train", "epochs");
     c.reshuffle_each_epoch = t.at("reshuffle_each_epoch").get<bool>();
-    c.threads = t.at("threads").get<int>();
+    c.threads = integer_field<int>(t, "train", "threads");
     c.parallelism = parse_parallelism(t.value("parallelism", std::string("batch")));
     c.distinct_rows = t.value("distinct_rows", true);
     const auto& e = j.at("evaluate");
-    c.k = e.at("k").get<int64_t>();
-    if (e.contains("accuracy_at")) c.accuracy_at = e.at("accuracy_at").get<std::vector<int64_t>>();
-    c.eval_batch_size = e.at("eval_batch_size").get<int64_t>();
-    if (!e.at("topk_min_rating").is_null()) c.topk_min_rating = e.at("topk_min_rating").get<float>();
+    c.k = integer_field<int64_t>(e, "evaluate", "k");
+    if (e.contains("accuracy_at")) {
+      const auto& at = e.at("accuracy_at");
+      TANDEM_CHECK(at.is_array(), "invalid experiment configuration: evaluate.accuracy_at must be "
+                                  "an array of integers, got " << shown(at));
+      c.accuracy_at.clear();
+      for (const auto& v : at) c.accuracy_at.push_back(integer_value<int64_t>(v, "evaluate.accuracy_at[]"));
+    }
+    c.eval_batch_size = integer_field<int64_t>(e, "evaluate", "eval_batch_size");
+    if (!e.at("topk_min_rating").is_null())
+      c.topk_min_rating = float_field(e, "evaluate", "topk_min_rating");
     c.validate();
     return c;
   } catch (const nlohmann::json::exception& ex) {

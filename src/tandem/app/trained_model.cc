@@ -26,9 +26,13 @@ Vocabulary::Kind kind_from(const std::string& s, const std::string& path) {
   TANDEM_THROW(path << ": unknown vocabulary kind '" << s << "'");
 }
 
-void copy_tensor(const Tensor& t, std::vector<int64_t> shape, float* dst, const std::string& path) {
+void check_shape(const Tensor& t, const std::vector<int64_t>& shape, const std::string& path) {
   TANDEM_CHECK(t.shape == shape, path << ": tensor '" << t.name << "' has the wrong shape for the "
                                       << "model's configuration");
+}
+
+void copy_tensor(const Tensor& t, std::vector<int64_t> shape, float* dst, const std::string& path) {
+  check_shape(t, shape, path);
   std::memcpy(dst, t.data.data(), t.data.size() * sizeof(float));
 }
 
@@ -86,35 +90,34 @@ void save_model(const std::string& path, const TrainedModel& m) {
   write_model_file(path, b);
 }
 
-TrainedModel load_model(const std::string& path) {
-  const ModelBundle b = read_model_file(path);
+TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) {
   TrainedModel m;
   try {
     TANDEM_CHECK(b.metadata.value("format", "") == kFormatName,
-                 path << ": not a multi-task model (format '" << b.metadata.value("format", "")
-                      << "')");
+                 source << ": not a multi-task model (format '" << b.metadata.value("format", "")
+                        << "')");
     m.config = ExperimentConfig::from_json(b.metadata.at("config"));
     m.metrics = b.metadata.value("metrics", nlohmann::json::object());
     m.users = Vocabulary::from_defining_ids(
-        kind_from(b.metadata.at("user_vocabulary").get<std::string>(), path),
+        kind_from(b.metadata.at("user_vocabulary").get<std::string>(), source),
         b.ids("user_vocabulary"));
     m.items = Vocabulary::from_defining_ids(
-        kind_from(b.metadata.at("item_vocabulary").get<std::string>(), path),
+        kind_from(b.metadata.at("item_vocabulary").get<std::string>(), source),
         b.ids("item_vocabulary"));
   } catch (const nlohmann::json::exception& e) {
-    TANDEM_THROW(path << ": bad metadata: " << e.what());
+    TANDEM_THROW(source << ": bad metadata: " << e.what());
   } catch (const Error& e) {
-    TANDEM_THROW(path << ": " << e.what());
+    TANDEM_THROW(source << ": " << e.what());
   }
   m.catalogue.items.item_ids = b.ids("catalogue_ids");
   m.catalogue.items.titles = b.strings("catalogue_titles");
   const auto& rows = b.ids("catalogue_rows");
   TANDEM_CHECK(rows.size() == m.catalogue.items.item_ids.size() &&
                    rows.size() == m.catalogue.items.titles.size(),
-               path << ": catalogue ids, rows and titles differ in length");
+               source << ": catalogue ids, rows and titles differ in length");
   for (int64_t r : rows) {
     TANDEM_CHECK(r >= 0 && r < m.items.rows(),
-                 path << ": catalogue row " << r << " outside the item table");
+                 source << ": catalogue row " << r << " outside the item table");
     m.catalogue.rows.push_back(static_cast<int32_t>(r));
   }
 
@@ -122,16 +125,16 @@ TrainedModel load_model(const std::string& path) {
   m.seen_offsets = b.ids("seen_offsets");
   const auto& seen = b.ids("seen_items");
   TANDEM_CHECK(static_cast<int64_t>(m.item_train_counts.size()) == m.items.rows(),
-               path << ": item_train_counts has " << m.item_train_counts.size()
-                    << " entries for " << m.items.rows() << " item rows");
+               source << ": item_train_counts has " << m.item_train_counts.size()
+                      << " entries for " << m.items.rows() << " item rows");
   TANDEM_CHECK(static_cast<int64_t>(m.seen_offsets.size()) == m.users.rows() + 1 &&
                    m.seen_offsets.front() == 0 &&
                    m.seen_offsets.back() == static_cast<int64_t>(seen.size()) &&
                    std::is_sorted(m.seen_offsets.begin(), m.seen_offsets.end()),
-               path << ": seen_offsets does not index seen_items for " << m.users.rows()
-                    << " user rows");
+               source << ": seen_offsets does not index seen_items for " << m.users.rows()
+                      << " user rows");
   for (int64_t r : seen) {
-    TANDEM_CHECK(r >= 0 && r < m.items.rows(), path << ": seen item row " << r << " outside the item table");
+    TANDEM_CHECK(r >= 0 && r < m.items.rows(), source << ": seen item row " << r << " outside the item table");
     m.seen_items.push_back(static_cast<int32_t>(r));
   }
 
@@ -140,16 +143,34 @@ TrainedModel load_model(const std::string& path) {
   shape.item_rows = m.items.rows();
   shape.dim = m.config.embedding_dim;
   shape.hidden = m.config.layer_sizes;
+  // Every parameter is copied from the file, so a shape needing more values
+  // than the file's tensors hold cannot load. Refusing it here, before the
+  // model is allocated, keeps a few forged bytes (layer sizes of 65536 in the
+  // config of a 2 KB file) from making the loader ask for gigabytes that
+  // copy_tensor would only then find unmatched. The tables are checked by
+  // name first, for the more precise message.
+  check_shape(b.tensor("user_embedding"), {shape.user_rows, shape.dim}, source);
+  check_shape(b.tensor("item_embedding"), {shape.item_rows, shape.dim}, source);
+  uint64_t stored = 0;
+  for (const auto& t : b.tensors) stored += t.data.size();
+  const int64_t needed = parameter_count(shape);
+  TANDEM_CHECK(static_cast<uint64_t>(needed) <= stored,
+               source << ": the configuration and vocabularies need " << needed
+                      << " parameter values but the file stores " << stored);
   // Capacity for evaluation/prediction only; training builds its own model.
   m.model = std::make_unique<MultiTaskModel>(shape, 1);
   copy_tensor(b.tensor("user_embedding"), {shape.user_rows, shape.dim},
-              m.model->user_table().weights.data(), path);
+              m.model->user_table().weights.data(), source);
   copy_tensor(b.tensor("item_embedding"), {shape.item_rows, shape.dim},
-              m.model->item_table().weights.data(), path);
+              m.model->item_table().weights.data(), source);
   for (const auto& p : m.model->rating_head().parameters()) {
-    copy_tensor(b.tensor(p.name), {p.size}, p.value, path);
+    copy_tensor(b.tensor(p.name), {p.size}, p.value, source);
   }
   return m;
+}
+
+TrainedModel load_model(const std::string& path) {
+  return model_from_bundle(read_model_file(path), path);
 }
 
 }  // namespace tandem

@@ -10,6 +10,7 @@
 
 #include "tandem/app/experiment_config.h"
 #include "tandem/app/prepared_data.h"
+#include "tandem/io/model_file.h"
 #include "tandem/model/multitask_model.h"
 
 namespace tandem {
@@ -37,7 +38,10 @@ struct TrainedModel {
 };
 
 void save_model(const std::string& path, const TrainedModel& m);
-// Validates shapes and ids against each other; errors name the file.
+// The model a decoded model file holds. Validates shapes and ids against each
+// other; errors name `source` (the file, for load_model).
+TrainedModel model_from_bundle(const ModelBundle& bundle, const std::string& source);
+// model_from_bundle(read_model_file(path), path).
 TrainedModel load_model(const std::string& path);
 
 }  // namespace tandem

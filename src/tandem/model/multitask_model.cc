@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "tandem/core/error.h"
 #include "tandem/model/mse_loss.h"
@@ -10,6 +11,28 @@ namespace tandem {
 
 namespace {
 constexpr uint64_t kUserStream = 1, kItemStream = 2, kHeadStream = 3;
+
+// a * b + c, or INT64_MAX when that overflows (sizes are never negative).
+int64_t saturating_mul_add(int64_t a, int64_t b, int64_t c) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r) || __builtin_add_overflow(r, c, &r))
+    return std::numeric_limits<int64_t>::max();
+  return r;
+}
+}  // namespace
+
+int64_t parameter_count(const ModelShape& shape) {
+  int64_t n = saturating_mul_add(shape.user_rows, shape.dim, 0);
+  n = saturating_mul_add(shape.item_rows, shape.dim, n);
+  // The head as Mlp lays it out: per layer a [width, units] kernel and a
+  // [units] bias, from the concatenated embeddings to one output.
+  int64_t width = 2 * shape.dim;
+  for (size_t i = 0; i <= shape.hidden.size(); ++i) {
+    const int64_t units = i == shape.hidden.size() ? 1 : shape.hidden[i];
+    n = saturating_mul_add(width, units, saturating_mul_add(units, 1, n));
+    width = units;
+  }
+  return n;
 }
 
 MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int workers)

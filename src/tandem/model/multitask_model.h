@@ -23,6 +23,11 @@ struct ModelShape {
   std::vector<int64_t> hidden = {256, 128};
 };
 
+// Trainable values of a model of this shape (both embedding tables and the
+// rating head), computed without building it, so that a loader can compare it
+// with what a file stores before allocating anything; saturates at INT64_MAX.
+int64_t parameter_count(const ModelShape& shape);
+
 struct TaskWeights {
   float ranking = 1.0f;
   float retrieval = 1.0f;
