@@ -4,11 +4,12 @@
 # Targets are fuzz/<name>_fuzzer.cc (see docs/robustness.md). Each runs over a
 # fresh copy of fuzz/corpus/<name>/ in build-fuzz/work/<name>/, so the
 # committed corpus never grows by itself (copy an input worth keeping by
-# hand), with fuzz/dict/<name>.dict when there is one. Prints per target the
-# executions, seconds, edges covered before and after, inputs added to the
-# working corpus and findings. Any finding (crash, uncaught exception, leak,
-# UB, timeout, out-of-memory) leaves its reproducer in build-fuzz/findings/<name>/
-# and makes the script exit 1; replay one with build-fuzz/<name>_fuzzer FILE.
+# hand), plus fuzz/regressions/<name>/ (read only), with fuzz/dict/<name>.dict
+# when there is one. Prints per target the executions, seconds, edges
+# covered before and after, inputs added to the working corpus and findings.
+# Any finding (crash, uncaught exception, leak, UB, timeout, out-of-memory)
+# leaves its reproducer in build-fuzz/findings/<name>/ and makes the script
+# exit 1; replay one with build-fuzz/<name>_fuzzer FILE.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds=60
@@ -59,10 +60,14 @@ for t in "${targets[@]}"; do
   cp -R "$root/fuzz/corpus/$t/." "$work/corpus/"
   dict=()
   [ -f "$root/fuzz/dict/$t.dict" ] && dict=(-dict="$root/fuzz/dict/$t.dict")
+  # Past findings are read too (libFuzzer only writes to the first corpus
+  # directory), so a regression shows up under clang's sanitizers at once.
+  seeds=("$work/corpus")
+  [ -d "$root/fuzz/regressions/$t" ] && seeds+=("$root/fuzz/regressions/$t")
   start=$(date +%s.%N)
   set +e
   "$build/${t}_fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$findings/" "${dict[@]}" "$work/corpus" \
+    -print_final_stats=1 -artifact_prefix="$findings/" "${dict[@]}" "${seeds[@]}" \
     >"$work/log" 2>&1
   rc=$?
   set -e
