@@ -10,7 +10,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -48,16 +47,20 @@ class ServerProcess {
     err_fd_ = fds[0];
     // Wait (bounded) for "listening on http://HOST:PORT".
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    const std::regex ready("listening on http://[^:]+:([0-9]+)");
+    const std::string ready = "listening on http://";
     fcntl(err_fd_, F_SETFL, O_NONBLOCK);
     while (std::chrono::steady_clock::now() < deadline) {
       char buf[512];
       const ssize_t n = read(err_fd_, buf, sizeof buf);
       if (n > 0) log_.append(buf, static_cast<size_t>(n));
-      std::smatch m;
-      if (std::regex_search(log_, m, ready)) {
-        port_ = std::stoi(m[1]);
-        return;
+      // "listening on http://HOST:PORT (" once the whole line is in.
+      if (const size_t at = log_.find(ready); at != std::string::npos) {
+        const size_t colon = log_.find(':', at + ready.size());
+        const size_t end = log_.find(' ', colon == std::string::npos ? at : colon);
+        if (colon != std::string::npos && end != std::string::npos) {
+          port_ = std::stoi(log_.substr(colon + 1, end - colon - 1));
+          return;
+        }
       }
       if (n == 0) return;  // exited before it was ready
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
