@@ -52,3 +52,18 @@ TEST(MaxValue, MatchesScalarMaxForEveryLengthAndPosition) {
 
 }  // namespace
 }  // namespace tandem
+
+namespace tandem {
+namespace {
+
+// A NaN (a diverged loss) must come out NaN, so the trainer's guard sees it,
+// and must not reach the float-to-int conversion (undefined behaviour, which
+// the sanitizer build reports).
+TEST(ExpApprox, NaNPropagates) {
+  EXPECT_TRUE(std::isnan(exp_approx(std::nanf(""))));
+  float x[3] = {0.0f, std::nanf(""), 1.0f};
+  EXPECT_TRUE(std::isnan(exp_shifted_sum(x, 3, 1.0f)));
+}
+
+}  // namespace
+}  // namespace tandem

@@ -28,8 +28,11 @@ inline float exp_approx(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  // Scale by 2^n through the exponent bits.
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  // Scale by 2^n through the exponent bits. A NaN input left n NaN (the
+  // clamps above compare false), and converting NaN to int is undefined: use
+  // 0 there instead; p is NaN already, so the result still is.
+  const float n_finite = n == n ? n : 0.0f;
+  const int32_t bits = (static_cast<int32_t>(n_finite) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
   return p * scale;
