@@ -101,17 +101,9 @@ inline pid_t spawn_tandem(const std::vector<std::string>& args, const std::strin
 // `script`), as a person at a terminal would; what the terminal showed comes
 // back in `out`.
 inline CommandResult run_tandem_on_terminal(const std::string& args) {
-  CommandResult r;
-  const std::string cmd = "script -qec \"" + tandem_binary() + " " + args + "\" /dev/null";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command("script -qec \"" + tandem_binary() + " " + args + "\" /dev/null");
 }
+
 // Runs `tandem <args>` through the shell; args must already be quoted.
 inline CommandResult run_tandem(const std::string& args) { return run_command(tandem_binary() + " " + args); }
 

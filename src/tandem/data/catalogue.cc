@@ -70,13 +70,8 @@ Catalogue parse_catalogue(std::string_view text, const std::string& source,
   Catalogue out;
   size_t first_line = 0;
   if (!format.header.empty()) {
-    const size_t nl = text.find('\n');
-    std::string_view first = text.substr(0, nl);
-    if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
-    TANDEM_CHECK(first == format.header, source << ":1: expected the header line '" << format.header
-                                                << "', found " << data_detail::quoted(first));
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    first_line = 1;
+    text = data_detail::skip_header(text, format.header, source);
+    first_line = 1;  // line numbers stay true to the file
   }
   const size_t expected = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
   out.item_ids.reserve(expected);

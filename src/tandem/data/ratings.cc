@@ -73,15 +73,7 @@ RatingsFormat movielens_csv_ratings() {
 Ratings parse_ratings(std::string_view text, const std::string& source,
                       const RatingsFormat& format) {
   Ratings out;
-  if (!format.header.empty()) {
-    const size_t nl = text.find('\n');
-    std::string_view first = text.substr(0, nl);
-    if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
-    TANDEM_CHECK(first == format.header, source << ":1: expected the header line '" << format.header
-                                                << "', found " << data_detail::quoted(first));
-    // Blank the header out of the walk but keep line numbers true to the file.
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-  }
+  if (!format.header.empty()) text = data_detail::skip_header(text, format.header, source);
   const size_t first_line = format.header.empty() ? 0 : 1;
   const std::string_view sep = format.separator;
   const char* sep_name = sep == "\t" ? "tab" : sep == "," ? "comma" : "'::'";

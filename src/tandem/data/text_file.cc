@@ -44,22 +44,11 @@ std::string quoted(std::string_view field) {
 }
 
 size_t split_fields(std::string_view line, char sep, std::string_view* out, size_t max_out) {
-  size_t count = 0;
-  size_t start = 0;
-  while (true) {
-    const size_t end = line.find(sep, start);
-    const std::string_view field =
-        line.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-    if (count < max_out) out[count] = field;
-    ++count;
-    if (end == std::string_view::npos) return count;
-    start = end + 1;
-  }
+  return split_fields(line, std::string_view(&sep, 1), out, max_out);
 }
 
 size_t split_fields(std::string_view line, std::string_view sep, std::string_view* out,
                     size_t max_out) {
-  if (sep.size() == 1) return split_fields(line, sep[0], out, max_out);
   size_t count = 0;
   size_t start = 0;
   while (true) {
@@ -71,6 +60,15 @@ size_t split_fields(std::string_view line, std::string_view sep, std::string_vie
     if (end == std::string_view::npos) return count;
     start = end + sep.size();
   }
+}
+
+std::string_view skip_header(std::string_view text, std::string_view header, const std::string& source) {
+  const size_t nl = text.find('\n');
+  std::string_view first = text.substr(0, nl);
+  if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
+  TANDEM_CHECK(first == header, source << ":1: expected the header line '" << header << "', found "
+                                       << quoted(first));
+  return nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
 }
 
 int64_t parse_id(std::string_view field, int index, const char* name,

@@ -27,6 +27,11 @@ size_t split_fields(std::string_view line, char sep, std::string_view* out, size
 // The same with a separator of several characters (MovieLens-1M's "::").
 size_t split_fields(std::string_view line, std::string_view sep, std::string_view* out, size_t max_out);
 
+// `text` after its first line, which must read exactly `header` (a trailing
+// '\r' aside); throws "source:1: expected the header line ..." otherwise.
+// Line numbers of what follows start at 2.
+std::string_view skip_header(std::string_view text, std::string_view header, const std::string& source);
+
 // A non-negative id in field `index` (1-based) named `name`; throws naming
 // source:line otherwise.
 int64_t parse_id(std::string_view field, int index, const char* name,
