@@ -134,8 +134,7 @@ TEST_F(CheckpointTest, FileRoundTripRestoresTheTrainerExactly) {
   EXPECT_EQ(s.shuffle_state, at13->shuffle_state);
   EXPECT_EQ(s.order, at13->order);
   EXPECT_EQ(s.dense_accumulators, at13->dense_accumulators);
-  EXPECT_EQ(s.user_accumulator, at13->user_accumulator);
-  EXPECT_EQ(s.item_accumulator, at13->item_accumulator);
+  EXPECT_EQ(s.sparse_accumulators, at13->sparse_accumulators);
   ASSERT_EQ(s.history.size(), 1u);
   for (const auto& [got, want] : {std::pair{s.history[0], at13->history[0]},
                                   std::pair{s.current, at13->current}}) {
@@ -161,7 +160,8 @@ TEST_F(CheckpointTest, FileRoundTripRestoresTheTrainerExactly) {
     EXPECT_EQ(std::vector<float>(pa[p].value, pa[p].value + pa[p].size),
               std::vector<float>(pb[p].value, pb[p].value + pb[p].size));
   }
-  EXPECT_EQ(resumed.trainer->state().user_accumulator, uninterrupted.trainer->state().user_accumulator);
+  EXPECT_EQ(resumed.trainer->state().sparse_accumulators,
+            uninterrupted.trainer->state().sparse_accumulators);
   EXPECT_EQ(resumed.trainer->state().history.back().total_loss,
             uninterrupted.trainer->state().history.back().total_loss);
 }

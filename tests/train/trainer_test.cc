@@ -100,8 +100,7 @@ void expect_same_run(const Snapshot& a, const Snapshot& b) {
   EXPECT_EQ(a.state.shuffle_state, b.state.shuffle_state);
   EXPECT_EQ(a.state.order, b.state.order);
   EXPECT_EQ(a.state.dense_accumulators, b.state.dense_accumulators);
-  EXPECT_EQ(a.state.user_accumulator, b.state.user_accumulator);
-  EXPECT_EQ(a.state.item_accumulator, b.state.item_accumulator);
+  EXPECT_EQ(a.state.sparse_accumulators, b.state.sparse_accumulators);
   ASSERT_EQ(a.state.history.size(), b.state.history.size());
   for (size_t e = 0; e < a.state.history.size(); ++e) expect_same_stats(a.state.history[e], b.state.history[e]);
 }
@@ -190,7 +189,7 @@ TEST(Trainer, RestoreRejectsStateOfAnotherModelOrData) {
 
   auto fresh = [&] { return Trainer(model, cfg); };
   TrainerState bad = *mid;
-  bad.user_accumulator.pop_back();
+  bad.sparse_accumulators[0].pop_back();
   EXPECT_THROW(fresh().restore(bad), Error);
   bad = *mid;
   bad.dense_accumulators.pop_back();

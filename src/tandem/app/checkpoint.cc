@@ -104,20 +104,26 @@ ModelBundle checkpoint_bundle(const CheckpointRun& run, const MultiTaskModel& mo
                            {"history", std::move(history)}};
   b.id_lists.emplace_back(kOrderList, std::vector<int64_t>(state.order.begin(), state.order.end()));
 
-  const auto head = model.rating_head().parameter_values();
-  TANDEM_CHECK(head.size() == state.dense_accumulators.size(),
-               "checkpoint: " << head.size() << " rating-head parameters but "
-                              << state.dense_accumulators.size() << " accumulators");
-  b.tensors.push_back(table_tensor(kUserTable, model.user_table(), model.user_table().weights));
-  b.tensors.push_back(table_tensor(kItemTable, model.item_table(), model.item_table().weights));
-  for (const auto& p : head) {
+  const auto tables = model.sparse_parameter_values();
+  const auto dense = model.dense_parameter_values();
+  TANDEM_CHECK(dense.size() == state.dense_accumulators.size() &&
+                   tables.size() == state.sparse_accumulators.size(),
+               "checkpoint: the model has " << tables.size() << " tables and " << dense.size()
+                                            << " dense parameters, the state "
+                                            << state.sparse_accumulators.size() << " and "
+                                            << state.dense_accumulators.size() << " accumulators");
+  b.metadata["sparse_parameters"] = tables.size();
+  for (const auto& t : tables) b.tensors.push_back(table_tensor(t.name.c_str(), *t.table, t.table->weights));
+  for (const auto& p : dense) {
     b.tensors.push_back({p.name, {p.size}, std::vector<float>(p.value, p.value + p.size)});
   }
   const std::string acc = kAccumulatorPrefix;
-  b.tensors.push_back(table_tensor((acc + kUserTable).c_str(), model.user_table(), state.user_accumulator));
-  b.tensors.push_back(table_tensor((acc + kItemTable).c_str(), model.item_table(), state.item_accumulator));
-  for (size_t p = 0; p < head.size(); ++p) {
-    b.tensors.push_back({acc + head[p].name, {head[p].size}, state.dense_accumulators[p]});
+  for (size_t t = 0; t < tables.size(); ++t) {
+    b.tensors.push_back(
+        table_tensor((acc + tables[t].name).c_str(), *tables[t].table, state.sparse_accumulators[t]));
+  }
+  for (size_t p = 0; p < dense.size(); ++p) {
+    b.tensors.push_back({acc + dense[p].name, {dense[p].size}, state.dense_accumulators[p]});
   }
   return b;
 }
@@ -158,17 +164,19 @@ Checkpoint checkpoint_from_bundle(const ModelBundle& b, const std::string& sourc
     for (const auto& tensor : b.tensors) {
       if (tensor.name.rfind(kAccumulatorPrefix, 0) != 0) c.weights.push_back(tensor);
     }
-    TANDEM_CHECK(c.weights.size() >= 2 && c.weights[0].name == kUserTable &&
+    // The tables come first (checkpoints written before the count was
+    // recorded hold exactly the user and item tables).
+    const size_t tables = b.metadata.value("sparse_parameters", size_t{2});
+    TANDEM_CHECK(tables >= 2 && c.weights.size() >= tables && c.weights[0].name == kUserTable &&
                      c.weights[1].name == kItemTable,
                  "the weights do not start with the user and item embeddings");
+    c.sparse_weights = tables;
     for (size_t w = 0; w < c.weights.size(); ++w) {
       const Tensor& acc = b.tensor(kAccumulatorPrefix + c.weights[w].name);
       TANDEM_CHECK(acc.shape == c.weights[w].shape,
                    "accumulator " << acc.name << " differs in shape from its weights");
-      if (w == 0) {
-        s.user_accumulator = acc.data;
-      } else if (w == 1) {
-        s.item_accumulator = acc.data;
+      if (w < tables) {
+        s.sparse_accumulators.push_back(acc.data);
       } else {
         s.dense_accumulators.push_back(acc.data);
       }
@@ -193,21 +201,25 @@ Checkpoint read_checkpoint(const std::string& path) {
 }
 
 void restore_weights(const Checkpoint& c, MultiTaskModel& model, const std::string& source) {
-  auto head = model.dense_parameters();
-  TANDEM_CHECK(c.weights.size() == head.size() + 2,
-               source << ": the checkpoint holds " << c.weights.size() - 2
-                      << " rating-head parameters, the configured model " << head.size());
+  auto tables = model.sparse_parameters();
+  auto dense = model.dense_parameters();
+  TANDEM_CHECK(c.sparse_weights == tables.size() && c.weights.size() == tables.size() + dense.size(),
+               source << ": the checkpoint holds " << c.sparse_weights << " tables and "
+                      << c.weights.size() - c.sparse_weights << " dense parameters, the configured model "
+                      << tables.size() << " and " << dense.size());
   auto copy = [&](const Tensor& t, const std::string& name, std::vector<int64_t> shape, float* dst) {
     TANDEM_CHECK(t.name == name && t.shape == shape,
                  source << ": checkpoint tensor '" << t.name << "' does not fit the configured "
                         << "model's '" << name << "' (different data or dimensions)");
     std::memcpy(dst, t.data.data(), t.data.size() * sizeof(float));
   };
-  EmbeddingTable& users = model.user_table();
-  EmbeddingTable& items = model.item_table();
-  copy(c.weights[0], kUserTable, {users.rows, users.dim}, users.weights.data());
-  copy(c.weights[1], kItemTable, {items.rows, items.dim}, items.weights.data());
-  for (size_t p = 0; p < head.size(); ++p) copy(c.weights[p + 2], head[p].name, {head[p].size}, head[p].value);
+  for (size_t t = 0; t < tables.size(); ++t) {
+    EmbeddingTable& table = *tables[t].table;
+    copy(c.weights[t], tables[t].name, {table.rows, table.dim}, table.weights.data());
+  }
+  for (size_t p = 0; p < dense.size(); ++p) {
+    copy(c.weights[tables.size() + p], dense[p].name, {dense[p].size}, dense[p].value);
+  }
 }
 
 }  // namespace tandem

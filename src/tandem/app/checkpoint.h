@@ -37,9 +37,10 @@ struct CheckpointRun {
 struct Checkpoint {
   CheckpointRun run;
   TrainerState trainer;
-  // user_embedding, item_embedding and the rating head's parameters, named
-  // as in the model file.
+  // The model's embedding tables first, then its dense parameters, named as
+  // in the model file.
   std::vector<Tensor> weights;
+  size_t sparse_weights = 2;    // how many of `weights` are tables
 };
 
 // Hash of the encoded train and test examples and the table sizes: equal

@@ -82,9 +82,10 @@ void save_model(const std::string& path, const TrainedModel& m) {
   b.id_lists.emplace_back("seen_offsets", m.seen_offsets);
   b.id_lists.emplace_back("seen_items",
                           std::vector<int64_t>(m.seen_items.begin(), m.seen_items.end()));
-  b.tensors.push_back(table_tensor("user_embedding", m.model->user_table()));
-  b.tensors.push_back(table_tensor("item_embedding", m.model->item_table()));
-  for (const auto& p : m.model->rating_head().parameter_values()) {
+  for (const auto& t : m.model->sparse_parameter_values()) {
+    b.tensors.push_back(table_tensor(t.name, *t.table));
+  }
+  for (const auto& p : m.model->dense_parameter_values()) {
     b.tensors.push_back({p.name, {p.size}, std::vector<float>(p.value, p.value + p.size)});
   }
   write_model_file(path, b);
@@ -159,11 +160,10 @@ TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) 
                       << " parameter values but the file stores " << stored);
   // Capacity for evaluation/prediction only; training builds its own model.
   m.model = std::make_unique<MultiTaskModel>(shape, 1);
-  copy_tensor(b.tensor("user_embedding"), {shape.user_rows, shape.dim},
-              m.model->user_table().weights.data(), source);
-  copy_tensor(b.tensor("item_embedding"), {shape.item_rows, shape.dim},
-              m.model->item_table().weights.data(), source);
-  for (const auto& p : m.model->rating_head().parameters()) {
+  for (const auto& t : m.model->sparse_parameters()) {
+    copy_tensor(b.tensor(t.name), {t.table->rows, t.table->dim}, t.table->weights.data(), source);
+  }
+  for (const auto& p : m.model->dense_parameters()) {
     copy_tensor(b.tensor(p.name), {p.size}, p.value, source);
   }
   return m;

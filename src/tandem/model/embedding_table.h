@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "tandem/core/random.h"
@@ -49,6 +50,21 @@ class RowGradient {
   std::vector<int32_t> rows_;
   std::vector<float> grads_;          // [max_batch, dim]
   std::vector<int32_t> slot_of_row_;  // table-sized, -1 when not in the batch
+};
+
+// One embedding table of a model and its last batch's sparse gradient, so that
+// an optimizer, a checkpoint or a model file can walk every table of a model
+// (ids, side features, ...) without knowing which ones it has.
+struct SparseParameterRef {
+  std::string name;
+  EmbeddingTable* table;
+  const RowGradient* grad;
+};
+
+// A read-only view of one table (for saving).
+struct TableView {
+  std::string name;
+  const EmbeddingTable* table;
 };
 
 }  // namespace tandem

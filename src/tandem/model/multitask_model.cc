@@ -150,6 +150,20 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
   return losses;
 }
 
+std::vector<ParameterRef> MultiTaskModel::dense_parameters() { return head_.parameters(); }
+
+std::vector<ParameterView> MultiTaskModel::dense_parameter_values() const {
+  return head_.parameter_values();
+}
+
+std::vector<SparseParameterRef> MultiTaskModel::sparse_parameters() {
+  return {{"user_embedding", &users_, &user_grad_}, {"item_embedding", &items_, &item_grad_}};
+}
+
+std::vector<TableView> MultiTaskModel::sparse_parameter_values() const {
+  return {{"user_embedding", &users_}, {"item_embedding", &items_}};
+}
+
 void MultiTaskModel::predict_ratings(const int32_t* users, const int32_t* items, int64_t n,
                                      float* out, std::vector<float>& scratch) const {
   const int64_t d = shape_.dim;

@@ -87,7 +87,14 @@ class MultiTaskModel {
   const Mlp& rating_head() const { return head_; }
   const RowGradient& user_grad() const { return user_grad_; }
   const RowGradient& item_grad() const { return item_grad_; }
-  std::vector<ParameterRef> dense_parameters() { return head_.parameters(); }
+  // Every trainable value of the model, in a fixed order: the dense
+  // parameters (updated densely) and the embedding tables (updated on the
+  // rows a batch touched). Optimizers, checkpoints and model files walk these
+  // lists by name, so a new layer or table only has to be listed here.
+  std::vector<ParameterRef> dense_parameters();
+  std::vector<ParameterView> dense_parameter_values() const;
+  std::vector<SparseParameterRef> sparse_parameters();
+  std::vector<TableView> sparse_parameter_values() const;
 
  private:
   ModelShape shape_;

@@ -10,7 +10,10 @@
 namespace tandem {
 
 Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
-    : model_(model), cfg_(config), params_(model.dense_parameters()) {
+    : model_(model),
+      cfg_(config),
+      params_(model.dense_parameters()),
+      tables_(model.sparse_parameters()) {
   TANDEM_CHECK(cfg_.batch_size > 0, "batch size must be positive, got " << cfg_.batch_size);
   TANDEM_CHECK(cfg_.batch_size <= model.max_batch(),
                "batch size " << cfg_.batch_size << " exceeds the model's capacity "
@@ -25,15 +28,16 @@ Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
     st_.dense_accumulators.emplace_back(static_cast<size_t>(p.size),
                                         cfg_.adagrad.initial_accumulator);
   }
-  st_.user_accumulator.assign(model_.user_table().weights.size(), cfg_.adagrad.initial_accumulator);
-  st_.item_accumulator.assign(model_.item_table().weights.size(), cfg_.adagrad.initial_accumulator);
+  for (const auto& t : tables_) {
+    st_.sparse_accumulators.emplace_back(t.table->weights.size(), cfg_.adagrad.initial_accumulator);
+  }
   st_.history.reserve(static_cast<size_t>(cfg_.epochs));
 }
 
 void Trainer::restore(TrainerState s) {
   TANDEM_CHECK(s.dense_accumulators.size() == params_.size(),
                "training state has " << s.dense_accumulators.size()
-                                     << " rating-head accumulators, the model "
+                                     << " dense accumulators, the model "
                                      << params_.size() << " parameters");
   for (size_t p = 0; p < params_.size(); ++p) {
     TANDEM_CHECK(static_cast<int64_t>(s.dense_accumulators[p].size()) == params_[p].size,
@@ -42,9 +46,15 @@ void Trainer::restore(TrainerState s) {
                                                      << " values, the parameter "
                                                      << params_[p].size);
   }
-  TANDEM_CHECK(s.user_accumulator.size() == model_.user_table().weights.size() &&
-                   s.item_accumulator.size() == model_.item_table().weights.size(),
-               "training state's embedding accumulators do not match the tables' shapes");
+  TANDEM_CHECK(s.sparse_accumulators.size() == tables_.size(),
+               "training state has " << s.sparse_accumulators.size()
+                                     << " embedding-table accumulators, the model "
+                                     << tables_.size() << " tables");
+  for (size_t t = 0; t < tables_.size(); ++t) {
+    TANDEM_CHECK(s.sparse_accumulators[t].size() == tables_[t].table->weights.size(),
+                 "training state's accumulator for " << tables_[t].name
+                                                     << " does not match the table's shape");
+  }
   TANDEM_CHECK(s.epochs_done >= 0 && s.step_in_epoch >= 0 &&
                    static_cast<int64_t>(s.history.size()) == s.epochs_done,
                "training state is inconsistent: " << s.epochs_done << " epochs done, "
@@ -114,8 +124,10 @@ bool Trainer::step(const Examples& train) {
                      params_[p].grad, params_[p].size);
     }
   }
-  adagrad_update_rows(cfg_.adagrad, model_.user_table(), st_.user_accumulator, model_.user_grad());
-  adagrad_update_rows(cfg_.adagrad, model_.item_table(), st_.item_accumulator, model_.item_grad());
+  for (size_t t = 0; t < tables_.size(); ++t) {
+    adagrad_update_rows(cfg_.adagrad, *tables_[t].table, st_.sparse_accumulators[t],
+                        *tables_[t].grad);
+  }
   stats.ranking_loss += losses.ranking;
   stats.retrieval_loss += losses.retrieval;
   stats.total_loss += losses.total;

@@ -58,10 +58,11 @@ struct TrainerState {
   // means, and the stats move to history).
   EpochStats current;
   std::vector<EpochStats> history;
-  // Adagrad accumulators: one per rating-head parameter (dense_parameters()
-  // order), and table-shaped ones for the embeddings.
+  // Adagrad accumulators: one per dense parameter (dense_parameters()
+  // order), and one table-shaped one per embedding table
+  // (sparse_parameters() order).
   std::vector<std::vector<float>> dense_accumulators;
-  std::vector<float> user_accumulator, item_accumulator;
+  std::vector<std::vector<float>> sparse_accumulators;
 };
 
 // Called after every step with the state at that point (e.g. to checkpoint).
@@ -95,7 +96,8 @@ class Trainer {
   MultiTaskModel& model_;
   TrainConfig cfg_;
   std::unique_ptr<ThreadPool> pool_;
-  std::vector<ParameterRef> params_;  // the rating head's, fetched once
+  std::vector<ParameterRef> params_;         // the model's dense parameters, fetched once
+  std::vector<SparseParameterRef> tables_;  // and its embedding tables
   TrainerState st_;
   std::vector<int32_t> batch_users_, batch_items_;
   std::vector<float> batch_labels_;
