@@ -44,7 +44,7 @@ Workload from_model(const std::string& path) {
   const TrainedModel m = load_model(path);
   Workload w;
   w.source = path;
-  w.dim = m.model->shape().dim;
+  w.dim = m.model->output_dim();
   w.items = m.catalogue_embeddings();
   w.n_items = static_cast<int64_t>(m.catalogue.size());
   std::vector<int32_t> rows;
@@ -58,7 +58,7 @@ Workload from_model(const std::string& path) {
   }
   w.n_queries = static_cast<int64_t>(rows.size());
   w.queries.resize(rows.size() * static_cast<size_t>(w.dim));
-  m.model->user_table().gather(rows.data(), w.n_queries, w.queries.data());
+  m.model->user_vectors(rows.data(), nullptr, w.n_queries, w.queries.data());
   return w;
 }
 

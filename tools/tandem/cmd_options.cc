@@ -52,6 +52,7 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
   app.add_flag("--full-score-matrix", full_score_matrix,
                "Retrieval loss over the full batch x batch score matrix instead of the batch's "
                "distinct users x distinct items (same loss, more FLOPs when ids repeat)");
+  features.add_to(app);
   app.add_flag("--json", json, "Machine-readable output: one JSON object per line");
   app.add_flag("--quiet,-q", quiet, "No progress lines on stderr");
 }
@@ -73,6 +74,7 @@ void ExperimentOptions::apply_overrides(ExperimentConfig& c) const {
   if (eval_batch_size) c.eval_batch_size = *eval_batch_size;
   if (ranking_weight) c.weights.ranking = *ranking_weight;
   if (retrieval_weight) c.weights.retrieval = *retrieval_weight;
+  features.apply(c.side_features);
 }
 
 ExperimentConfig ExperimentOptions::resolve() const {

@@ -9,6 +9,7 @@
 
 #include "tandem/app/experiment.h"
 #include "tandem/app/experiment_config.h"
+#include "feature_options.h"
 
 namespace tandem::cli {
 
@@ -25,6 +26,7 @@ struct ExperimentOptions {
   std::optional<int> epochs, threads;
   std::string parallelism, memory_budget;
   bool full_score_matrix = false;
+  FeatureOptions features;
   bool json = false;
   bool quiet = false;
 

@@ -194,6 +194,15 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
       c.id_mode = ids == "integer" ? IdMode::kInteger : IdMode::kVocabulary;
     if (r.get_choice("label", label, {"stars", "unit-interval"}))
       c.label_transform = label == "stars" ? LabelTransform::kRaw : LabelTransform::kUnitInterval;
+    FeatureConfig& f = c.side_features;
+    r.get("user", f.user);
+    r.get("item", f.item);
+    r.get("timestamp_buckets", f.timestamp_buckets, 0, 100000);
+    r.get("feature_dim", f.feature_dim, 1, 4096);
+    r.get("tower_layers", f.tower_layers, 1, 65536);
+    r.get("hash_buckets", f.hash_buckets, 0, int64_t{1} << 30);
+    r.get("zip_prefix", f.zip_prefix, 1, 10);
+    r.get("age_boundaries", f.age_boundaries, 0, 1000);
     r.finish();
   }
   if (const auto* t = table("model")) {
@@ -299,6 +308,18 @@ std::string config_to_toml(const ExperimentConfig& c) {
     << "\ntest_count = " << c.test_count << "\n";
   o << "\n[features]\nids = " << str(to_string(c.id_mode)) << "\nlabel = "
     << str(c.label_transform == LabelTransform::kRaw ? "stars" : "unit-interval") << "\n";
+  if (c.side_features.enabled()) {
+    const FeatureConfig& f = c.side_features;
+    auto strs = [&](const std::vector<std::string>& v) {
+      std::string s = "[";
+      for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + str(v[i]);
+      return s + "]";
+    };
+    o << "user = " << strs(f.user) << "\nitem = " << strs(f.item)
+      << "\ntimestamp_buckets = " << f.timestamp_buckets << "\nfeature_dim = " << f.feature_dim
+      << "\ntower_layers = " << list(f.tower_layers) << "\nhash_buckets = " << f.hash_buckets
+      << "\nzip_prefix = " << f.zip_prefix << "\nage_boundaries = " << list(f.age_boundaries) << "\n";
+  }
   o << "\n[model]\nembedding_dim = " << c.embedding_dim << "\nlayers = " << list(c.layer_sizes) << "\n";
   o << "\n[tasks]\nranking_weight = " << num(c.weights.ranking)
     << "\nretrieval_weight = " << num(c.weights.retrieval) << "\n";

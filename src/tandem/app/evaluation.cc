@@ -64,15 +64,14 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
   const auto start = std::chrono::steady_clock::now();
   const int64_t n = static_cast<int64_t>(test.size());
   TANDEM_CHECK(n > 0, "no test pairs to evaluate (every test id was unknown, or the test set is empty)");
-  const int64_t d = model.shape().dim;
+  const int64_t d = model.output_dim();
   EvalResult r;
   r.k = config.k;
   r.evaluated = n;
 
-  // Candidates: the catalogue's item embeddings; each test item's index in it.
+  // Candidates: the catalogue's item vectors; each test item's index in it.
   std::vector<float> cand(catalogue.size() * static_cast<size_t>(d));
-  model.item_table().gather(catalogue.rows.data(), static_cast<int64_t>(catalogue.size()),
-                            cand.data());
+  model.item_vectors(catalogue.rows.data(), static_cast<int64_t>(catalogue.size()), cand.data());
   const std::vector<int64_t> index = catalogue.index_of_rows(model.shape().item_rows);
 
   // Top-K in chunks of the evaluation batch: queries are gathered per chunk.
@@ -80,10 +79,13 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
   const int64_t chunk = config.eval_batch_size;
   std::vector<float> queries(static_cast<size_t>(std::min(chunk, n) * d));
   std::vector<int64_t> positives(static_cast<size_t>(std::min(chunk, n)));
+  // Each test pair's own timestamp, for a model with a timestamp feature.
+  const bool timed = test.timestamps.size() == test.size();
   const CandidateMatrix cm{cand.data(), static_cast<int64_t>(catalogue.size()), d};
   for (int64_t s = 0; s < n; s += chunk) {
     const int64_t m = std::min(chunk, n - s);
-    model.user_table().gather(test.users.data() + s, m, queries.data());
+    model.user_vectors(test.users.data() + s, timed ? test.timestamps.data() + s : nullptr, m,
+                       queries.data());
     for (int64_t i = 0; i < m; ++i) positives[i] = index[static_cast<size_t>(test.items[s + i])];
     const auto rk = positive_ranks(queries.data(), m, cm, positives.data());
     std::copy(rk.begin(), rk.end(), ranks.begin() + s);
@@ -92,7 +94,8 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
   fill_accuracy(r, ranks, config, test_ratings);
 
   std::vector<float> pred(static_cast<size_t>(n)), scratch;
-  model.predict_ratings(test.users.data(), test.items.data(), n, pred.data(), scratch);
+  model.predict_ratings(test.users.data(), test.items.data(), n, pred.data(), scratch,
+                        timed ? test.timestamps.data() : nullptr);
   r.rmse = rmse(pred, test.labels);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;

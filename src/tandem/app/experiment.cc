@@ -132,6 +132,8 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   shape.item_rows = data.items.rows();
   shape.dim = config.embedding_dim;
   shape.hidden = config.layer_sizes;
+  shape.user_tower = data.towers.user;
+  shape.item_tower = data.towers.item;
 
   TrainedModel tm;
   tm.config = config;

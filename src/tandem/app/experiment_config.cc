@@ -71,6 +71,7 @@ void ExperimentConfig::validate() const {
   for (int64_t a : accuracy_at) TANDEM_CHECK(a > 0, "accuracy_at values must be positive, got " << a);
   TANDEM_CHECK(eval_batch_size > 0, "evaluation batch size must be positive");
   TANDEM_CHECK(memory_budget_bytes >= 0, "memory budget must be >= 0, got " << memory_budget_bytes);
+  side_features.validate();
 }
 
 std::string to_string(Parallelism p) { return p == Parallelism::kBatch ? "batch" : "blas"; }
@@ -114,6 +115,8 @@ nlohmann::json ExperimentConfig::to_json() const {
                 {"layer_sizes", layer_sizes},
                 {"ranking_weight", weights.ranking},
                 {"retrieval_weight", weights.retrieval}};
+  // Only when on, so that a config without features reads as before.
+  if (side_features.enabled()) j["side_features"] = side_features.to_json();
   j["train"] = {{"optimizer", "adagrad"},
                 {"learning_rate", adagrad.learning_rate},
                 {"initial_accumulator", adagrad.initial_accumulator},
@@ -209,6 +212,7 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
       c.layer_sizes.push_back(integer_value<int64_t>(size, "model.layer_sizes[]"));
     c.weights.ranking = float_field(m, "model", "ranking_weight");
     c.weights.retrieval = float_field(m, "model", "retrieval_weight");
+    if (j.contains("side_features")) c.side_features = FeatureConfig::from_json(j.at("side_features"));
     const auto& t = j.at("train");
     c.adagrad.learning_rate = float_field(t, "train", "learning_rate");
     c.adagrad.initial_accumulator = float_field(t, "train", "initial_accumulator");

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tandem/app/feature_config.h"
 #include "tandem/model/multitask_model.h"
 #include "tandem/train/adagrad.h"
 
@@ -49,6 +50,8 @@ struct ExperimentConfig {
   int64_t embedding_dim = 32;
   std::vector<int64_t> layer_sizes = {256, 128};
   TaskWeights weights;
+  // Side features and towers (off by default).
+  FeatureConfig side_features;
 
   // Training.
   AdagradConfig adagrad;

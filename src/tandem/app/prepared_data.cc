@@ -94,6 +94,7 @@ void encode_test(const Ratings& test, const Ratings* train, const Vocabulary& us
     out.test.users.push_back(*u);
     out.test.items.push_back(*m);
     out.test.labels.push_back(transform_label(transform, test.ratings[i]));
+    out.test.timestamps.push_back(test.timestamps[i]);
     out.test_ratings.push_back(test.ratings[i]);
     ++cov.evaluated;
   }
@@ -144,6 +145,7 @@ PreparedData prepare_data(const ExperimentConfig& config) {
   out.train.users.reserve(train.size());
   out.train.items.reserve(train.size());
   out.train.labels.reserve(train.size());
+  out.train.timestamps = train.timestamps;
   for (size_t i = 0; i < train.size(); ++i) {
     // Every training id has a row: the vocabularies were built to cover them.
     out.train.users.push_back(*out.users.find(train.users[i]));
@@ -151,6 +153,10 @@ PreparedData prepare_data(const ExperimentConfig& config) {
     out.train.labels.push_back(transform_label(config.label_transform, train.ratings[i]));
   }
   encode_test(test, &train, out.users, out.items, config.label_transform, out);
+  if (config.side_features.enabled()) {
+    out.towers = load_tower_specs(config.side_features, config.data_dir, to_string(layout_of(config)),
+                                  train, out.users, out.items);
+  }
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tandem/app/experiment_config.h"
+#include "tandem/app/side_feature_setup.h"
 #include "tandem/data/catalogue.h"
 #include "tandem/data/examples.h"
 #include "tandem/data/ratings.h"
@@ -45,6 +46,8 @@ struct PreparedData {
   Examples train, test;
   std::vector<float> test_ratings;  // raw ratings of the evaluated test pairs
   TestCoverage coverage;
+  // The towers' inputs when config.side_features is on (else empty).
+  TowerSpecs towers;
   std::string source;  // human-readable description of where data came from
 };
 

@@ -132,8 +132,25 @@ void check_training_resources(const ExperimentConfig& config, const PreparedData
                                              << catalogue << " items): top-" << config.k
                                              << " accuracy would be 1 by definition; use --k <= "
                                              << catalogue);
-  const MemoryEstimate e = estimate_training_memory(config, data.users.rows(), data.items.rows(),
-                                                    static_cast<int64_t>(data.train.size()));
+  MemoryEstimate e = estimate_training_memory(config, data.users.rows(), data.items.rows(),
+                                              static_cast<int64_t>(data.train.size()));
+  if (config.side_features.enabled()) {
+    // Feature tables (weights, Adagrad state, per-row gradient index), tower
+    // MLPs (weights, state, gradient) and the towers' per-batch workspace.
+    const int64_t batch = std::min<int64_t>(config.batch_size, std::max<int64_t>(static_cast<int64_t>(data.train.size()), 1));
+    int64_t bytes = 0;
+    for (const TowerSpec* t : {&data.towers.user, &data.towers.item}) {
+      bytes = add(bytes, mul(tower_parameter_count(*t, config.embedding_dim), 3 * kFloat));
+      int64_t width = tower_concat_dim(*t, config.embedding_dim);
+      for (int64_t l : t->layers) width = add(width, l);
+      bytes = add(bytes, mul(batch, mul(width, 4 * kFloat)));
+      for (const auto& f : t->features) {
+        bytes = add(bytes, mul(f.rows, 4));
+        bytes = add(bytes, mul(mul(batch, std::max<int64_t>(f.max_bag(), 1)), mul(f.dim + 2, kFloat)));
+      }
+    }
+    e.parts.push_back({"side-feature towers (tables, tower MLPs, step workspace)", bytes});
+  }
   const int64_t budget =
       config.memory_budget_bytes > 0 ? config.memory_budget_bytes : default_memory_budget();
   if (e.total() <= budget) return;

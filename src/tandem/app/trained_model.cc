@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tandem/app/tower_file.h"
 #include "tandem/core/error.h"
 #include "tandem/io/model_file.h"
 
@@ -39,10 +40,9 @@ void copy_tensor(const Tensor& t, std::vector<int64_t> shape, float* dst, const 
 }  // namespace
 
 std::vector<float> TrainedModel::catalogue_embeddings() const {
-  const int64_t d = model->shape().dim;
+  const int64_t d = model->output_dim();
   std::vector<float> out(catalogue.rows.size() * static_cast<size_t>(d));
-  model->item_table().gather(catalogue.rows.data(), static_cast<int64_t>(catalogue.rows.size()),
-                             out.data());
+  model->item_vectors(catalogue.rows.data(), static_cast<int64_t>(catalogue.rows.size()), out.data());
   return out;
 }
 
@@ -82,6 +82,7 @@ void save_model(const std::string& path, const TrainedModel& m) {
   b.id_lists.emplace_back("seen_offsets", m.seen_offsets);
   b.id_lists.emplace_back("seen_items",
                           std::vector<int64_t>(m.seen_items.begin(), m.seen_items.end()));
+  add_towers(m.model->shape(), b);
   for (const auto& t : m.model->sparse_parameter_values()) {
     b.tensors.push_back(table_tensor(t.name, *t.table));
   }
@@ -144,6 +145,7 @@ TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) 
   shape.item_rows = m.items.rows();
   shape.dim = m.config.embedding_dim;
   shape.hidden = m.config.layer_sizes;
+  read_towers(b, source, shape);
   // Every parameter is copied from the file, so a shape needing more values
   // than the file's tensors hold cannot load. Refusing it here, before the
   // model is allocated, keeps a few forged bytes (layer sizes of 65536 in the
@@ -159,7 +161,11 @@ TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) 
                source << ": the configuration and vocabularies need " << needed
                       << " parameter values but the file stores " << stored);
   // Capacity for evaluation/prediction only; training builds its own model.
-  m.model = std::make_unique<MultiTaskModel>(shape, 1);
+  try {
+    m.model = std::make_unique<MultiTaskModel>(shape, 1);
+  } catch (const Error& e) {
+    TANDEM_THROW(source << ": " << e.what());
+  }
   for (const auto& t : m.model->sparse_parameters()) {
     copy_tensor(b.tensor(t.name), {t.table->rows, t.table->dim}, t.table->weights.data(), source);
   }

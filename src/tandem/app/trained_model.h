@@ -32,7 +32,8 @@ struct TrainedModel {
   // Fills the three fields above from training examples.
   void set_training_interactions(const Examples& train);
 
-  // Item embeddings of the catalogue, [catalogue size, dim], row-major: the
+  // Item vectors of the catalogue (item-tower outputs, or the item
+  // embeddings without towers), [catalogue size, output_dim], row-major: the
   // candidate matrix of every top-K search.
   std::vector<float> catalogue_embeddings() const;
 };

@@ -106,7 +106,7 @@ std::vector<ParameterView> Mlp::parameter_values() const {
   std::vector<ParameterView> out;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const DenseLayer& l = *layers_[i];
-    const std::string prefix = "rating_head." + std::to_string(i);
+    const std::string prefix = name_ + "." + std::to_string(i);
     out.push_back({prefix + ".kernel", l.kernel_values(), l.in() * l.out()});
     out.push_back({prefix + ".bias", l.bias_values(), l.out()});
   }
@@ -116,7 +116,7 @@ std::vector<ParameterView> Mlp::parameter_values() const {
 std::vector<ParameterRef> Mlp::parameters() {
   std::vector<ParameterRef> out;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    for (auto& p : layers_[i]->parameters("rating_head." + std::to_string(i))) out.push_back(p);
+    for (auto& p : layers_[i]->parameters(name_ + "." + std::to_string(i))) out.push_back(p);
   }
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "tandem/model/dense_layer.h"
@@ -41,6 +42,9 @@ class Mlp {
   // one scratch per thread).
   void predict(const float* x, int64_t n, float* out, std::vector<float>& scratch) const;
 
+  // Prefix of the parameter names ("rating_head" unless set: "<name>.<layer>.kernel").
+  void set_name(std::string name) { name_ = std::move(name); }
+
   int64_t in() const { return in_; }
   int64_t max_batch() const { return max_batch_; }
   size_t layer_count() const { return layers_.size(); }
@@ -51,6 +55,7 @@ class Mlp {
 
  private:
   int64_t in_, max_batch_;
+  std::string name_ = "rating_head";
   std::vector<float> input_, input_grad_;
   std::vector<std::unique_ptr<DenseLayer>> layers_;
 };

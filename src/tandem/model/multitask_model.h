@@ -7,10 +7,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "tandem/core/thread_pool.h"
 #include "tandem/model/embedding_table.h"
+#include "tandem/model/feature_tower.h"
 #include "tandem/model/in_batch_softmax_loss.h"
 #include "tandem/model/mlp.h"
 
@@ -21,7 +23,17 @@ struct ModelShape {
   int64_t item_rows = 0;
   int64_t dim = 32;
   std::vector<int64_t> hidden = {256, 128};
+  // Side-feature towers (feature_tower.h). When both are empty the model is
+  // the id embeddings alone, exactly as without towers.
+  TowerSpec user_tower{}, item_tower{};
+  bool has_towers() const {
+    return !user_tower.features.empty() || !item_tower.features.empty() ||
+           !user_tower.layers.empty() || !item_tower.layers.empty();
+  }
 };
+
+// Width of the vectors the two tasks read: the towers' output, else dim.
+int64_t output_dim(const ModelShape& shape);
 
 // Trainable values of a model of this shape (both embedding tables and the
 // rating head), computed without building it, so that a loader can compare it
@@ -40,6 +52,9 @@ struct Batch {
   const int32_t* items = nullptr;
   const float* labels = nullptr;
   int64_t size = 0;
+  // Interaction timestamps, read only by a tower with a timestamp feature
+  // (may be null otherwise).
+  const int64_t* timestamps = nullptr;
 };
 
 struct StepLosses {
@@ -70,8 +85,26 @@ class MultiTaskModel {
 
   // Predicted ratings for n (user row, item row) pairs; `scratch` is the
   // caller's (one per thread). Reads only weights.
+  // With a timestamp feature, `timestamps` are the pairs' (null: the most
+  // recent bucket).
   void predict_ratings(const int32_t* users, const int32_t* items, int64_t n, float* out,
-                       std::vector<float>& scratch) const;
+                       std::vector<float>& scratch, const int64_t* timestamps = nullptr) const;
+
+  // The vectors retrieval scores (user . item) and the rating head reads, for
+  // n user-table / item-table rows: the id embedding rows, or the towers'
+  // outputs. `out` is [n, output_dim()]. Reads only weights.
+  void user_vectors(const int32_t* rows, const int64_t* timestamps, int64_t n, float* out) const;
+  void item_vectors(const int32_t* rows, int64_t n, float* out) const;
+  // Rating-head outputs for n pairs of such vectors.
+  void predict_from_vectors(const float* users, const float* items, int64_t n, float* out,
+                            std::vector<float>& scratch) const;
+  int64_t output_dim() const { return out_dim_; }
+  // Whether compute_gradients leaves gradients in every dense parameter for
+  // these weights (the rating head's only when ranking is on; tower MLPs'
+  // always), i.e. whether an optimizer should step them.
+  bool dense_gradients_computed(const TaskWeights& w) const {
+    return w.ranking != 0.0f || shape_.has_towers();
+  }
 
   // Retrieval over the batch's distinct users and items (exact; default) or
   // over the full n x n score matrix.
@@ -87,6 +120,8 @@ class MultiTaskModel {
   const Mlp& rating_head() const { return head_; }
   const RowGradient& user_grad() const { return user_grad_; }
   const RowGradient& item_grad() const { return item_grad_; }
+  FeatureTower* user_tower() { return user_tower_.get(); }
+  FeatureTower* item_tower() { return item_tower_.get(); }
   // Every trainable value of the model, in a fixed order: the dense
   // parameters (updated densely) and the embedding tables (updated on the
   // rows a batch touched). Optimizers, checkpoints and model files walk these
@@ -98,6 +133,7 @@ class MultiTaskModel {
 
  private:
   ModelShape shape_;
+  int64_t out_dim_;
   int64_t max_batch_;
   int workers_;
   EmbeddingTable users_, items_;
@@ -110,6 +146,7 @@ class MultiTaskModel {
   std::vector<double> worker_mse_;
   RowGradient user_grad_, item_grad_;
   RowDedup user_dedup_, item_dedup_;
+  std::unique_ptr<FeatureTower> user_tower_, item_tower_;  // null without towers
   bool distinct_rows_ = true;
 };
 

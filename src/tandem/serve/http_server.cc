@@ -195,7 +195,7 @@ struct HttpServer::Impl {
               {{"users", m.users.rows()},
                {"items", m.items.rows()},
                {"catalogue", rec.catalogue_size()},
-               {"dim", m.model->shape().dim}}},
+               {"dim", m.model->output_dim()}}},
              {"metrics", m.metrics},
              {"format_version", kModelFormatVersion},
              {"index", index_json()},

@@ -31,7 +31,7 @@ Recommender::Recommender(TrainedModel model, RecommenderOptions options)
   TANDEM_CHECK(model_.model != nullptr, "serving needs a model with weights");
   TANDEM_CHECK(options_.limits.max_k > 0 && options_.limits.max_candidates > 0 && options_.limits.max_score_items > 0,
                "serving limits must be positive");
-  dim_ = model_.model->shape().dim;
+  dim_ = model_.model->output_dim();
   // Computed once: every request's top-K reads this matrix and never writes it.
   catalogue_emb_ = model_.catalogue_embeddings();
   const int64_t n = catalogue_size();
@@ -136,7 +136,7 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
   }
 
   const int32_t urow = *row;
-  const float* query = model_.model->user_table().row(urow);
+  const float* query = ranker_->user_vector(urow);
   const std::vector<int64_t>* excluded =
       exclude_seen && static_cast<size_t>(urow) < seen_.size() && !seen_[static_cast<size_t>(urow)].empty()
           ? &seen_[static_cast<size_t>(urow)]

@@ -23,6 +23,7 @@ Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
   batch_users_.resize(static_cast<size_t>(cfg_.batch_size));
   batch_items_.resize(batch_users_.size());
   batch_labels_.resize(batch_users_.size());
+  batch_timestamps_.resize(batch_users_.size());
   st_.shuffle_state = cfg_.shuffle_seed;
   for (const auto& p : params_) {
     st_.dense_accumulators.emplace_back(static_cast<size_t>(p.size),
@@ -110,7 +111,13 @@ bool Trainer::step(const Examples& train) {
     batch_items_[static_cast<size_t>(i)] = train.items[e];
     batch_labels_[static_cast<size_t>(i)] = train.labels[e];
   }
-  const Batch batch{batch_users_.data(), batch_items_.data(), batch_labels_.data(), m};
+  // Timestamps travel only when the examples have them (a timestamp feature).
+  const bool timed = train.timestamps.size() == train.size();
+  if (timed)
+    for (int64_t i = 0; i < m; ++i)
+      batch_timestamps_[static_cast<size_t>(i)] = train.timestamps[st_.order[static_cast<size_t>(s + i)]];
+  Batch batch{batch_users_.data(), batch_items_.data(), batch_labels_.data(), m};
+  if (timed) batch.timestamps = batch_timestamps_.data();
   const StepLosses losses = model_.compute_gradients(batch, cfg_.weights, pool_.get());
   // Checked before the update, so the weights (and any checkpoint) stay those
   // of the last finite step.
@@ -118,7 +125,7 @@ bool Trainer::step(const Examples& train) {
                "loss became " << losses.total << " at step " << st_.global_step + 1 << " (epoch "
                               << stats.epoch << ", step " << st_.step_in_epoch + 1 << " of "
                               << steps_per_epoch << "; try a lower learning rate)");
-  if (cfg_.weights.ranking != 0.0f) {
+  if (model_.dense_gradients_computed(cfg_.weights)) {
     for (size_t p = 0; p < params_.size(); ++p) {
       adagrad_update(cfg_.adagrad, params_[p].value, st_.dense_accumulators[p].data(),
                      params_[p].grad, params_[p].size);

@@ -101,6 +101,7 @@ class Trainer {
   TrainerState st_;
   std::vector<int32_t> batch_users_, batch_items_;
   std::vector<float> batch_labels_;
+  std::vector<int64_t> batch_timestamps_;
 };
 
 }  // namespace tandem
