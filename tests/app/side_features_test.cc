@@ -1,0 +1,175 @@
+// Side features end to end on tiny data: the towers' inputs built from
+// u.user / u.item (vocabularies on training data, OOV rows, hashing,
+// timestamp buckets), training, and a model file that loads into the same
+// recommendations.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "support/tiny_movielens.h"
+#include "tandem/app/evaluation.h"
+#include "tandem/app/experiment.h"
+#include "tandem/app/recommend.h"
+#include "tandem/app/side_feature_setup.h"
+#include "tandem/app/trained_model.h"
+#include "tandem/core/error.h"
+
+namespace tandem {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Tiny MovieLens plus side files: users 1..28 have a u.user line (29 and 30
+// do not), items 1..42 a u.item line with genre flags (item 7 none) and a
+// date (item 9 none).
+fs::path write_tiny_with_features(const std::string& tag) {
+  const fs::path dir = fs::temp_directory_path() / ("tandem_side_" + tag + "_" + std::to_string(::getpid()));
+  testing::write_tiny_movielens(dir);
+  const char* occupations[] = {"writer", "artist", "doctor", "student"};
+  std::ofstream users(dir / "u.user");
+  for (int u = 1; u <= 28; ++u)
+    users << u << '|' << 15 + 2 * u << '|' << (u % 3 ? 'M' : 'F') << '|' << occupations[u % 4] << '|'
+          << 10000 + 137 * u << '\n';
+  std::ofstream items(dir / "u.item", std::ios::trunc);
+  for (int m = 1; m <= 42; ++m) {
+    items << m << "|Movie " << m << '|' << (m == 9 ? "" : "01-Jan-199" + std::to_string(m % 4)) << "||url";
+    for (int g = 0; g < 19; ++g) items << '|' << (m != 7 && (g == m % 19 || g == (m * 7) % 19) ? 1 : 0);
+    items << '\n';
+  }
+  return dir;
+}
+
+ExperimentConfig feature_config(const fs::path& dir) {
+  ExperimentConfig c = testing::tiny_config("tfrs", dir);
+  c.side_features.user = {"age", "gender", "occupation", "zip"};
+  c.side_features.item = {"genres", "year"};
+  c.side_features.timestamp_buckets = 4;
+  c.side_features.feature_dim = 4;
+  c.side_features.tower_layers = {8};
+  return c;
+}
+
+const TowerFeature& feature(const TowerSpec& t, const std::string& name) {
+  for (const auto& f : t.features)
+    if (f.name == name) return f;
+  throw Error("no feature " + name);
+}
+
+std::vector<int32_t> bag(const TowerFeature& f, int64_t row) {
+  return {f.values.begin() + f.offsets[static_cast<size_t>(row)],
+          f.values.begin() + f.offsets[static_cast<size_t>(row) + 1]};
+}
+
+TEST(BuildTowerSpecs, VocabulariesFromTrainingWithOovRows) {
+  SideAttributes users = parse_movielens_100k_users(
+      "1|24|M|writer|12345\n2|40|F|artist|12399\n3|70|F|astronaut|99999\n", "u.user");
+  Ratings train;
+  train.push_back(1, 10, 4, 100);
+  train.push_back(2, 11, 3, 200);
+  train.push_back(1, 11, 5, 300);
+  const Vocabulary uv = Vocabulary::lookup({1, 2, 3, 4});  // 3 is test-only, 4 has no u.user line
+  const Vocabulary iv = Vocabulary::lookup({10, 11});
+  FeatureConfig c;
+  c.user = {"occupation", "zip", "age"};
+  const TowerSpecs s = build_tower_specs(c, &users, nullptr, train, uv, iv);
+  ASSERT_EQ(s.user.features.size(), 3u);
+  EXPECT_TRUE(s.item.features.empty());
+  const TowerFeature& occ = s.user.features[0];
+  EXPECT_EQ(occ.vocabulary, (std::vector<std::string>{"artist", "writer"}));
+  EXPECT_EQ(occ.rows, 3);
+  EXPECT_EQ(bag(occ, *uv.find(1)), std::vector<int32_t>{2});
+  EXPECT_EQ(bag(occ, *uv.find(2)), std::vector<int32_t>{1});
+  EXPECT_EQ(bag(occ, *uv.find(3)), std::vector<int32_t>{0});  // astronaut: unseen in training
+  EXPECT_EQ(bag(occ, *uv.find(4)), std::vector<int32_t>{0});  // no record
+  EXPECT_EQ(bag(occ, Vocabulary::kOovRow), std::vector<int32_t>{0});
+  // Zip prefixes of 3 characters: users 1 and 2 share "123".
+  EXPECT_EQ(s.user.features[1].vocabulary, std::vector<std::string>{"123"});
+  // Ages bucketed by MovieLens-1M's groups: 24 -> 1, 40 -> 3.
+  EXPECT_EQ(s.user.features[2].vocabulary, (std::vector<std::string>{"1", "3"}));
+
+  c.hash_buckets = 1;  // both occupations exceed one bucket: hashed
+  const TowerSpecs h = build_tower_specs(c, &users, nullptr, train, uv, iv);
+  EXPECT_EQ(h.user.features[0].rows, 1);
+  EXPECT_TRUE(h.user.features[0].vocabulary.empty());
+  EXPECT_EQ(bag(h.user.features[0], *uv.find(3)), std::vector<int32_t>{0});
+  EXPECT_TRUE(bag(h.user.features[0], *uv.find(4)).empty());  // no record, no OOV row: no value
+  EXPECT_EQ(h.user.features[1].rows, 2);  // a single zip prefix stays a lookup vocabulary
+
+  FeatureConfig t;
+  t.timestamp_buckets = 2;
+  const TowerSpecs ts = build_tower_specs(t, nullptr, nullptr, train, uv, iv);
+  ASSERT_EQ(ts.user.features.size(), 1u);
+  EXPECT_TRUE(ts.user.features[0].per_example);
+  EXPECT_EQ(ts.user.features[0].boundaries, std::vector<int64_t>{200});
+}
+
+TEST(SideFeatures, PrepareDataBuildsBothTowers) {
+  const fs::path dir = write_tiny_with_features("prepare");
+  const ExperimentConfig c = feature_config(dir);
+  const PreparedData data = prepare_data(c);
+  ASSERT_EQ(data.towers.user.features.size(), 5u);
+  ASSERT_EQ(data.towers.item.features.size(), 2u);
+  EXPECT_EQ(data.train.timestamps.size(), data.train.size());
+  EXPECT_EQ(data.test.timestamps.size(), data.test.size());
+  const auto& genres = feature(data.towers.item, "genres");
+  EXPECT_TRUE(bag(genres, *data.items.find(7)).empty());  // no genre
+  EXPECT_EQ(bag(genres, *data.items.find(8)).size(), 2u);
+  const auto& year = feature(data.towers.item, "year");
+  EXPECT_EQ(bag(year, *data.items.find(9)).size(), 0u);  // no release date
+  const auto& occ = feature(data.towers.user, "occupation");
+  EXPECT_EQ(bag(occ, *data.users.find(29)), std::vector<int32_t>{0});  // no u.user line: OOV
+  fs::remove_all(dir);
+
+  ExperimentConfig bad = c;
+  bad.side_features.user = {"shoe_size"};
+  EXPECT_THROW(bad.validate(), Error);
+}
+
+TEST(SideFeatures, SavedModelGivesIdenticalRecommendations) {
+  const fs::path dir = write_tiny_with_features("roundtrip");
+  const ExperimentConfig c = feature_config(dir);
+  const PreparedData data = prepare_data(c);
+  auto [model, result] = train_and_evaluate(c, data, "joint");
+  EXPECT_TRUE(std::isfinite(result.eval.rmse));
+  const std::string path = (dir / "m.tandem").string();
+  save_model(path, model);
+  const TrainedModel loaded = load_model(path);
+  EXPECT_EQ(loaded.config.side_features.tower_layers, std::vector<int64_t>{8});
+  ASSERT_TRUE(loaded.model->shape().has_towers());
+  EXPECT_EQ(loaded.model->sparse_parameter_values().size(), model.model->sparse_parameter_values().size());
+  for (int64_t user : {1, 4, 29}) {
+    const auto a = recommend(model, user, 10);
+    const auto b = recommend(loaded, user, 10);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].item_id, b[i].item_id);
+      EXPECT_EQ(a[i].score, b[i].score);
+      EXPECT_EQ(a[i].predicted_rating, b[i].predicted_rating);
+    }
+  }
+  const EvalResult e1 = evaluate(*model.model, c, data.catalogue, data.test, data.test_ratings);
+  const EvalResult e2 = evaluate(*loaded.model, loaded.config, loaded.catalogue, data.test, data.test_ratings);
+  EXPECT_EQ(e1.rmse, e2.rmse);
+  EXPECT_EQ(e1.topk_accuracy, e2.topk_accuracy);
+  EXPECT_EQ(e1.rmse, result.eval.rmse);
+  fs::remove_all(dir);
+}
+
+TEST(SideFeatures, OffByDefaultAndConfigRoundTrips) {
+  const ExperimentConfig plain = preset_config("tfrs");
+  EXPECT_FALSE(plain.side_features.enabled());
+  EXPECT_FALSE(plain.to_json().contains("side_features"));
+  ExperimentConfig c = plain;
+  c.side_features.item = {"genres"};
+  c.side_features.hash_buckets = 100;
+  const ExperimentConfig back = ExperimentConfig::from_json(c.to_json());
+  EXPECT_EQ(back.side_features.item, std::vector<std::string>{"genres"});
+  EXPECT_EQ(back.side_features.hash_buckets, 100);
+}
+
+}  // namespace
+}  // namespace tandem

@@ -1,0 +1,239 @@
+#include "tandem/model/feature_tower.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "gradient_check.h"
+#include "tandem/core/error.h"
+#include "tandem/model/multitask_model.h"
+
+namespace tandem {
+namespace {
+
+// A table's RowGradient as a dense [rows, dim] array (rows not touched: 0).
+std::vector<float> dense(const RowGradient& g, const EmbeddingTable& t) {
+  std::vector<float> out(t.weights.size(), 0.0f);
+  for (int64_t s = 0; s < g.count(); ++s)
+    for (int64_t c = 0; c < t.dim; ++c) out[static_cast<size_t>(g.rows()[s] * t.dim + c)] = g.grad(s)[c];
+  return out;
+}
+
+// Four entity rows: a categorical feature (one row each, the OOV row 0 for
+// entity 0), a multi-hot bag of sizes 0..3 (entity 0 has none), and a
+// timestamp bucketed at 100 and 200.
+TowerSpec test_spec(std::vector<int64_t> layers) {
+  TowerSpec s;
+  TowerFeature cat;
+  cat.name = "cat";
+  cat.rows = 3;
+  cat.dim = 2;
+  cat.offsets = {0, 1, 2, 3, 4};
+  cat.values = {0, 1, 2, 1};
+  TowerFeature bag;
+  bag.name = "bag";
+  bag.rows = 4;
+  bag.dim = 3;
+  bag.offsets = {0, 0, 1, 3, 6};
+  bag.values = {2, 0, 3, 1, 2, 3};
+  TowerFeature ts;
+  ts.name = "timestamp";
+  ts.per_example = true;
+  ts.boundaries = {100, 200};
+  ts.rows = 3;
+  ts.dim = 2;
+  s.features = {cat, bag, ts};
+  s.layers = std::move(layers);
+  return s;
+}
+
+void check_tower_gradients(std::vector<int64_t> layers) {
+  const int64_t n = 6;
+  EmbeddingTable ids(4, 3);
+  RowGradient id_grad(4, 3, n);
+  FeatureTower tower("user", test_spec(layers), &ids, &id_grad, n);
+  Rng rng(5);
+  tower.init(rng);
+  for (auto& v : ids.weights) v = rng.uniform(-0.8f, 0.8f);
+  for (size_t f = 0; f < 3; ++f)
+    for (auto& v : tower.table(f).weights) v = rng.uniform(-0.8f, 0.8f);
+  const int32_t rows[n] = {3, 0, 2, 3, 1, 2};  // duplicates, and the row without a bag
+  const int64_t ts[n] = {50, 100, 150, 250, 199, 10};
+  const int64_t out_dim = tower.output_dim();
+  std::vector<float> coef(static_cast<size_t>(n * out_dim)), out(coef.size());
+  for (auto& c : coef) c = rng.uniform(-1.0f, 1.0f);
+  // L = sum(coef * out), non-linear in the weights through the MLP's ReLUs.
+  auto loss = [&] {
+    tower.forward(rows, ts, n, out.data());
+    double l = 0;
+    for (size_t i = 0; i < out.size(); ++i) l += static_cast<double>(coef[i]) * out[i];
+    return l;
+  };
+  loss();
+  tower.backward(coef.data(), n);
+  const std::vector<float> gid = dense(id_grad, ids);
+  std::vector<std::vector<float>> gf;
+  for (size_t f = 0; f < 3; ++f) gf.push_back(dense(tower.grad(f), tower.table(f)));
+  std::vector<std::vector<float>> gd;
+  auto dparams = tower.dense_parameters();
+  for (const auto& p : dparams) gd.emplace_back(p.grad, p.grad + p.size);
+  EXPECT_EQ(dparams.size(), 2 * layers.size());
+
+  testing::expect_gradient_matches(loss, ids.weights.data(), gid.data(), 12, "id table");
+  for (size_t f = 0; f < 3; ++f)
+    testing::expect_gradient_matches(loss, tower.table(f).weights.data(), gf[f].data(),
+                                     static_cast<int64_t>(gf[f].size()), "feature table " + std::to_string(f));
+  for (size_t i = 0; i < dparams.size(); ++i)
+    testing::expect_gradient_matches(loss, dparams[i].value, gd[i].data(), dparams[i].size, dparams[i].name);
+
+  // Inference computes what training's forward does.
+  std::vector<float> inferred(out.size());
+  loss();
+  tower.compute(rows, ts, n, inferred.data());
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_FLOAT_EQ(inferred[i], out[i]) << i;
+}
+
+TEST(FeatureTower, GradientsMatchFiniteDifferencesWithoutMlp) { check_tower_gradients({}); }
+TEST(FeatureTower, GradientsMatchFiniteDifferencesWithMlp) { check_tower_gradients({5, 4}); }
+
+TEST(FeatureTower, ConcatenatesIdAndBagMeans) {
+  EmbeddingTable ids(4, 1);
+  RowGradient id_grad(4, 1, 2);
+  ids.weights = {10, 11, 12, 13};
+  FeatureTower tower("item", test_spec({}), &ids, &id_grad, 2);
+  for (size_t f = 0; f < 3; ++f)
+    for (size_t i = 0; i < tower.table(f).weights.size(); ++i)
+      tower.table(f).weights[i] = static_cast<float>(i + 1);
+  ASSERT_EQ(tower.output_dim(), 1 + 2 + 3 + 2);
+  const int32_t rows[2] = {0, 3};
+  std::vector<float> out(16);
+  tower.compute(rows, nullptr, 2, out.data());  // no timestamps: the last bucket (row 2)
+  // Entity 0: id 10, cat row 0 = (1, 2), no bag: zeros, timestamp row 2 = (5, 6).
+  EXPECT_EQ(std::vector<float>(out.begin(), out.begin() + 8),
+            (std::vector<float>{10, 1, 2, 0, 0, 0, 5, 6}));
+  // Entity 3: id 13, cat row 1 = (3, 4), bag rows {3, 1, 2} of (i*3+1..i*3+3):
+  // mean of (10,11,12), (4,5,6), (7,8,9) = (7, 8, 9).
+  EXPECT_EQ(std::vector<float>(out.begin() + 8, out.end()),
+            (std::vector<float>{13, 3, 4, 7, 8, 9, 5, 6}));
+}
+
+TEST(FeatureTower, RejectsBadSpecs) {
+  EmbeddingTable ids(4, 2);
+  RowGradient id_grad(4, 2, 2);
+  TowerSpec s = test_spec({});
+  s.features[0].values[2] = 7;  // outside its table of 3 rows
+  EXPECT_THROW(FeatureTower("user", s, &ids, &id_grad, 2), Error);
+  s = test_spec({});
+  s.features[1].offsets.pop_back();  // does not cover entity 3
+  EXPECT_THROW(FeatureTower("user", s, &ids, &id_grad, 2), Error);
+  s = test_spec({});
+  s.features.push_back(s.features[2]);  // two per-example features
+  EXPECT_THROW(FeatureTower("user", s, &ids, &id_grad, 2), Error);
+}
+
+ModelShape tower_shape(std::vector<int64_t> layers) {
+  ModelShape shape{4, 5, 3, {4}};
+  shape.user_tower = test_spec(layers);
+  TowerSpec item;
+  TowerFeature genres;
+  genres.name = "genres";
+  genres.rows = 3;
+  genres.dim = 7;  // 3 + 7 == 3 + (2 + 3 + 2): equal widths without layers
+  genres.offsets = {0, 1, 1, 3, 4, 6};
+  genres.values = {0, 1, 2, 2, 0, 1};
+  item.features = {genres};
+  item.layers = layers;
+  shape.item_tower = item;
+  return shape;
+}
+
+// The whole model with towers: w_rank * MSE + w_ret * softmax CE against
+// every table (ids and features) and every dense parameter (head and tower
+// MLPs), with timestamps.
+void check_model_gradients(std::vector<int64_t> layers, const TaskWeights w, bool timestamp = true) {
+  ModelShape shape = tower_shape(layers);
+  // Without the per-example timestamp the retrieval loss takes its
+  // distinct-rows path (duplicate users and items in the batch below).
+  if (!timestamp) shape.user_tower.features.pop_back();
+  const int64_t n = 5;
+  MultiTaskModel model(shape, n);
+  model.init(9);
+  // (A seed whose random weights put no ReLU pre-activation of the head
+  // within the finite-difference step of its kink.)
+  Rng rng(11);
+  for (auto& t : model.sparse_parameters())
+    for (auto& v : t.table->weights) v = rng.uniform(-0.8f, 0.8f);
+  const int32_t users[n] = {1, 3, 1, 0, 2};
+  const int32_t items[n] = {4, 2, 3, 2, 1};
+  const float labels[n] = {0.5f, 1.0f, 0.0f, 0.75f, 0.25f};
+  const int64_t ts[n] = {10, 120, 300, 150, 99};
+  Batch batch{users, items, labels, n};
+  batch.timestamps = ts;
+  auto total = [&] { return model.compute_gradients(batch, w).total; };
+  total();
+  auto tables = model.sparse_parameters();
+  auto dparams = model.dense_parameters();
+  EXPECT_EQ(tables.size(), 2u + (timestamp ? 3u : 2u) + 1u);
+  std::vector<std::vector<float>> gs, gd;
+  for (const auto& t : tables) gs.push_back(dense(*t.grad, *t.table));
+  for (const auto& p : dparams) gd.emplace_back(p.grad, p.grad + p.size);
+  for (size_t t = 0; t < tables.size(); ++t)
+    testing::expect_gradient_matches(total, tables[t].table->weights.data(), gs[t].data(),
+                                     static_cast<int64_t>(gs[t].size()), tables[t].name, 1e-3f);
+  for (size_t i = 0; i < dparams.size(); ++i)
+    testing::expect_gradient_matches(total, dparams[i].value, gd[i].data(), dparams[i].size, dparams[i].name, 1e-3f);
+}
+
+TEST(MultiTaskModelWithTowers, GradientsMatchFiniteDifferences) {
+  check_model_gradients({}, {0.7f, 1.3f});
+  check_model_gradients({6, 5}, {0.7f, 1.3f});
+  check_model_gradients({6, 5}, {0.7f, 1.3f}, /*timestamp=*/false);
+}
+
+TEST(MultiTaskModelWithTowers, RetrievalOnlyStillTrainsTowerMlpsAndZeroesTheHead) {
+  check_model_gradients({6, 5}, {0.0f, 1.0f});
+  MultiTaskModel model(tower_shape({6, 5}), 5);
+  EXPECT_TRUE(model.dense_gradients_computed({0.0f, 1.0f}));
+}
+
+TEST(MultiTaskModelWithTowers, PredictionsMatchTheTrainingForward) {
+  MultiTaskModel model(tower_shape({6}), 3);
+  model.init(2);
+  const int32_t users[3] = {1, 3, 0};
+  const int32_t items[3] = {4, 2, 0};
+  const int64_t ts[3] = {1, 150, 999};
+  std::vector<float> pred(3), scratch;
+  model.predict_ratings(users, items, 3, pred.data(), scratch, ts);
+  std::vector<float> u(3 * 6), v(3 * 6), direct(3);
+  model.user_vectors(users, ts, 3, u.data());
+  model.item_vectors(items, 3, v.data());
+  model.predict_from_vectors(u.data(), v.data(), 3, direct.data(), scratch);
+  for (int i = 0; i < 3; ++i) EXPECT_FLOAT_EQ(pred[i], direct[i]);
+  EXPECT_EQ(model.output_dim(), 6);
+}
+
+TEST(MultiTaskModelWithTowers, UnequalTowerWidthsWithoutLayersAreAClearError) {
+  ModelShape shape = tower_shape({});
+  shape.item_tower.features[0].dim = 2;
+  try {
+    MultiTaskModel model(shape, 2);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("same width"), std::string::npos) << e.what();
+  }
+}
+
+TEST(MultiTaskModelWithTowers, ParameterCountCoversTheTowers) {
+  for (const auto& layers : {std::vector<int64_t>{}, std::vector<int64_t>{6, 5}}) {
+    const ModelShape shape = tower_shape(layers);
+    MultiTaskModel m(shape, 2);
+    int64_t n = 0;
+    for (const auto& t : m.sparse_parameter_values()) n += static_cast<int64_t>(t.table->weights.size());
+    for (const auto& p : m.dense_parameter_values()) n += p.size;
+    EXPECT_EQ(parameter_count(shape), n);
+  }
+}
+
+}  // namespace
+}  // namespace tandem
