@@ -23,33 +23,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Tiny MovieLens plus side files: users 1..28 have a u.user line (29 and 30
-// do not), items 1..42 a u.item line with genre flags (item 7 none) and a
-// date (item 9 none).
 fs::path write_tiny_with_features(const std::string& tag) {
   const fs::path dir = fs::temp_directory_path() / ("tandem_side_" + tag + "_" + std::to_string(::getpid()));
   testing::write_tiny_movielens(dir);
-  const char* occupations[] = {"writer", "artist", "doctor", "student"};
-  std::ofstream users(dir / "u.user");
-  for (int u = 1; u <= 28; ++u)
-    users << u << '|' << 15 + 2 * u << '|' << (u % 3 ? 'M' : 'F') << '|' << occupations[u % 4] << '|'
-          << 10000 + 137 * u << '\n';
-  std::ofstream items(dir / "u.item", std::ios::trunc);
-  for (int m = 1; m <= 42; ++m) {
-    items << m << "|Movie " << m << '|' << (m == 9 ? "" : "01-Jan-199" + std::to_string(m % 4)) << "||url";
-    for (int g = 0; g < 19; ++g) items << '|' << (m != 7 && (g == m % 19 || g == (m * 7) % 19) ? 1 : 0);
-    items << '\n';
-  }
+  testing::write_tiny_side_files(dir);
   return dir;
 }
 
 ExperimentConfig feature_config(const fs::path& dir) {
   ExperimentConfig c = testing::tiny_config("tfrs", dir);
-  c.side_features.user = {"age", "gender", "occupation", "zip"};
-  c.side_features.item = {"genres", "year"};
-  c.side_features.timestamp_buckets = 4;
-  c.side_features.feature_dim = 4;
-  c.side_features.tower_layers = {8};
+  testing::enable_all_side_features(c);
   return c;
 }
 

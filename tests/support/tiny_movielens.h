@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 #include "tandem/app/experiment_config.h"
 #include "tandem/core/random.h"
@@ -23,6 +24,32 @@ inline void write_tiny_movielens(const std::filesystem::path& dir) {
   }
   std::ofstream items(dir / "u.item");
   for (int m = 1; m <= 42; ++m) items << m << "|Movie " << m << " (199" << m % 10 << ")|x|\n";
+}
+
+// Side files beside write_tiny_movielens' ratings: users 1..28 have a u.user
+// line (29 and 30 do not), items 1..42 a u.item line with genre flags (item 7
+// none) and a release date (item 9 none).
+inline void write_tiny_side_files(const std::filesystem::path& dir) {
+  const char* occupations[] = {"writer", "artist", "doctor", "student"};
+  std::ofstream users(dir / "u.user");
+  for (int u = 1; u <= 28; ++u)
+    users << u << '|' << 15 + 2 * u << '|' << (u % 3 ? 'M' : 'F') << '|' << occupations[u % 4] << '|'
+          << 10000 + 137 * u << '\n';
+  std::ofstream items(dir / "u.item", std::ios::trunc);
+  for (int m = 1; m <= 42; ++m) {
+    items << m << "|Movie " << m << '|' << (m == 9 ? "" : "01-Jan-199" + std::to_string(m % 4)) << "||url";
+    for (int g = 0; g < 19; ++g) items << '|' << (m != 7 && (g == m % 19 || g == (m * 7) % 19) ? 1 : 0);
+    items << '\n';
+  }
+}
+
+// Every side feature on, small: dim 4, tower MLP [8], 4 timestamp buckets.
+inline void enable_all_side_features(ExperimentConfig& c) {
+  c.side_features.user = {"age", "gender", "occupation", "zip"};
+  c.side_features.item = {"genres", "year"};
+  c.side_features.timestamp_buckets = 4;
+  c.side_features.feature_dim = 4;
+  c.side_features.tower_layers = {8};
 }
 
 // A preset shrunk to the tiny data: 1000/200 split, 2 epochs of batch 100,
