@@ -11,6 +11,7 @@
 #include <string>
 
 #include "support/tiny_movielens.h"
+#include "tandem/app/config_file.h"
 #include "tandem/app/evaluation.h"
 #include "tandem/app/experiment.h"
 #include "tandem/app/recommend.h"
@@ -152,6 +153,33 @@ TEST(SideFeatures, OffByDefaultAndConfigRoundTrips) {
   const ExperimentConfig back = ExperimentConfig::from_json(c.to_json());
   EXPECT_EQ(back.side_features.item, std::vector<std::string>{"genres"});
   EXPECT_EQ(back.side_features.hash_buckets, 100);
+}
+
+TEST(SideFeatures, TomlKeysAndTheirRoundTrip) {
+  const ExperimentConfig c = parse_config_toml(
+      "preset = \"tfrs\"\n[features]\nuser = [\"age\", \"zip\"]\nitem = [\"genres\"]\n"
+      "timestamp_buckets = 6\nfeature_dim = 8\ntower_layers = [64, 32]\nhash_buckets = 500\n"
+      "zip_prefix = 2\nage_boundaries = [20, 40]\n",
+      "f.toml", "", "");
+  const FeatureConfig& f = c.side_features;
+  EXPECT_EQ(f.user, (std::vector<std::string>{"age", "zip"}));
+  EXPECT_EQ(f.item, std::vector<std::string>{"genres"});
+  EXPECT_EQ(f.timestamp_buckets, 6);
+  EXPECT_EQ(f.feature_dim, 8);
+  EXPECT_EQ(f.tower_layers, (std::vector<int64_t>{64, 32}));
+  EXPECT_EQ(f.hash_buckets, 500);
+  EXPECT_EQ(f.zip_prefix, 2);
+  EXPECT_EQ(f.age_boundaries, (std::vector<int64_t>{20, 40}));
+  const ExperimentConfig back = parse_config_toml(config_to_toml(c), "printed.toml", "", "");
+  EXPECT_EQ(back.to_json(), c.to_json());
+  // Without features nothing is printed, so the presets print as before.
+  EXPECT_EQ(config_to_toml(preset_config("tfrs")).find("tower_layers"), std::string::npos);
+  try {
+    parse_config_toml("[features]\nuser = [\"shoe_size\"]\n", "bad.toml", "", "");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown user feature 'shoe_size'"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
