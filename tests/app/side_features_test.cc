@@ -111,6 +111,12 @@ TEST(SideFeatures, PrepareDataBuildsBothTowers) {
   ExperimentConfig bad = c;
   bad.side_features.user = {"shoe_size"};
   EXPECT_THROW(bad.validate(), Error);
+  bad = c;
+  bad.side_features.tower_layers.clear();  // 5 user features, 2 item features: widths differ
+  EXPECT_THROW(bad.validate(), Error);
+  bad.side_features.user = {"age"};
+  bad.side_features.timestamp_buckets = 3;
+  EXPECT_NO_THROW(bad.validate());
 }
 
 TEST(SideFeatures, SavedModelGivesIdenticalRecommendations) {
@@ -149,6 +155,7 @@ TEST(SideFeatures, OffByDefaultAndConfigRoundTrips) {
   EXPECT_FALSE(plain.to_json().contains("side_features"));
   ExperimentConfig c = plain;
   c.side_features.item = {"genres"};
+  c.side_features.user = {"gender"};
   c.side_features.hash_buckets = 100;
   const ExperimentConfig back = ExperimentConfig::from_json(c.to_json());
   EXPECT_EQ(back.side_features.item, std::vector<std::string>{"genres"});

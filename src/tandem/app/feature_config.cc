@@ -46,6 +46,12 @@ void FeatureConfig::validate() const {
   TANDEM_CHECK(hash_buckets >= 0 && hash_buckets <= (int64_t{1} << 30),
                "hash buckets must be in 0..2^30, got " << hash_buckets);
   TANDEM_CHECK(zip_prefix > 0 && zip_prefix <= 10, "zip prefix must be in 1..10, got " << zip_prefix);
+  const size_t user_features = user.size() + (timestamp_buckets > 0 ? 1 : 0);
+  TANDEM_CHECK(!enabled() || !tower_layers.empty() || user_features == item.size(),
+               "without tower layers both towers must have the same number of features, since "
+               "retrieval is the dot product of their outputs (user "
+                   << user_features << " incl. the timestamp, item " << item.size()
+                   << "): list as many on each side, or set tower_layers (--tower-layers)");
   TANDEM_CHECK(std::is_sorted(age_boundaries.begin(), age_boundaries.end()) &&
                    std::adjacent_find(age_boundaries.begin(), age_boundaries.end()) == age_boundaries.end(),
                "age boundaries must be strictly increasing");
