@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cmath>
 #include <string>
 
 #include "support/tiny_movielens.h"
@@ -160,6 +161,34 @@ TEST(SideFeatures, OffByDefaultAndConfigRoundTrips) {
   const ExperimentConfig back = ExperimentConfig::from_json(c.to_json());
   EXPECT_EQ(back.side_features.item, std::vector<std::string>{"genres"});
   EXPECT_EQ(back.side_features.hash_buckets, 100);
+}
+
+TEST(SideFeatures, MovieLens1mLayout) {
+  const fs::path dir = fs::temp_directory_path() / ("tandem_side_1m_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    std::ofstream r(dir / "ratings.dat"), u(dir / "users.dat"), m(dir / "movies.dat");
+    Rng rng(2);
+    for (int i = 0; i < 300; ++i)
+      r << 1 + rng.below(12) << "::" << 1 + rng.below(9) << "::" << 1 + rng.below(5) << "::" << 970000000 + i << '\n';
+    for (int i = 1; i <= 12; ++i) u << i << "::" << (i % 2 ? 'F' : 'M') << "::" << (i % 3 ? 25 : 56) << "::" << i % 5 << "::" << 48000 + i << '\n';
+    for (int i = 1; i <= 9; ++i) m << i << "::Film " << i << " (19" << 80 + i << ")::" << (i % 2 ? "Drama|Comedy" : "Action") << '\n';
+  }
+  ExperimentConfig c = testing::tiny_config("tfrs", dir);
+  c.train_count = 250;
+  c.test_count = 50;
+  c.side_features.user = {"age", "occupation"};
+  c.side_features.item = {"genres", "year"};
+  const PreparedData data = prepare_data(c);
+  const auto& genres = feature(data.towers.item, "genres");
+  EXPECT_EQ(genres.vocabulary, (std::vector<std::string>{"Action", "Comedy", "Drama"}));
+  EXPECT_EQ(bag(genres, *data.items.find(1)), (std::vector<int32_t>{2, 3}));
+  EXPECT_EQ(feature(data.towers.item, "year").vocabulary.size(), 9u);
+  // Ages 25 and 56 fall in MovieLens-1M's groups 2 and 6.
+  EXPECT_EQ(feature(data.towers.user, "age").vocabulary, (std::vector<std::string>{"2", "6"}));
+  const auto [model, result] = train_and_evaluate(c, data, "joint");
+  EXPECT_TRUE(std::isfinite(result.eval.rmse));
+  fs::remove_all(dir);
 }
 
 TEST(SideFeatures, TomlKeysAndTheirRoundTrip) {
