@@ -60,6 +60,7 @@ TEST(BuildTowerSpecs, VocabulariesFromTrainingWithOovRows) {
   const Vocabulary iv = Vocabulary::lookup({10, 11});
   FeatureConfig c;
   c.user = {"occupation", "zip", "age"};
+  c.tower_layers = {4};  // (user-only features need a tower MLP)
   const TowerSpecs s = build_tower_specs(c, &users, nullptr, train, uv, iv);
   ASSERT_EQ(s.user.features.size(), 3u);
   EXPECT_TRUE(s.item.features.empty());
@@ -86,6 +87,7 @@ TEST(BuildTowerSpecs, VocabulariesFromTrainingWithOovRows) {
 
   FeatureConfig t;
   t.timestamp_buckets = 2;
+  t.tower_layers = {4};
   const TowerSpecs ts = build_tower_specs(t, nullptr, nullptr, train, uv, iv);
   ASSERT_EQ(ts.user.features.size(), 1u);
   EXPECT_TRUE(ts.user.features[0].per_example);
