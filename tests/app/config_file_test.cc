@@ -90,7 +90,7 @@ TEST(ConfigFile, ErrorsNameTheKeyAndTheLine) {
   EXPECT_EQ(error_of("[training]\nparallelism = \"gpu\"\n"),
             "cfg.toml:2: 'training.parallelism' must be one of batch, blas, got 'gpu'");
   EXPECT_EQ(error_of("\n[modle]\nx = 1\n"), "cfg.toml:2: unknown key 'modle' (known here: data, evaluation, "
-                                            "features, model, optimizer, preset, split, tasks, training)");
+                                            "features, model, optimizer, preset, retrieval, split, tasks, training)");
   EXPECT_EQ(error_of("model = 3\n"), "cfg.toml:1: 'model' must be a table ([model])");
   EXPECT_EQ(error_of("[model]\nlayers = [256, \"x\"]\n"),
             "cfg.toml:2: 'model.layers' must be an array of integers");

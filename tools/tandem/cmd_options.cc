@@ -52,6 +52,17 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
   app.add_flag("--full-score-matrix", full_score_matrix,
                "Retrieval loss over the full batch x batch score matrix instead of the batch's "
                "distinct users x distinct items (same loss, more FLOPs when ids repeat)");
+  app.add_option("--temperature", temperature,
+                 "Retrieval softmax temperature: logits are scores / T (default 1)");
+  app.add_flag("--remove-accidental-hits", remove_accidental_hits,
+               "Mask other copies of an example's positive item out of its retrieval softmax");
+  app.add_flag("--logq-correction", logq_correction,
+               "Subtract log of each candidate's sampling probability (item frequency) from its "
+               "retrieval logit, so popular items are not over-penalised as in-batch negatives");
+  app.add_option("--hard-negatives", hard_negatives,
+                 "Keep only each example's k highest-scoring in-batch negatives (default 0: all)");
+  app.add_option("--mixed-negatives", mixed_negatives,
+                 "Extra negatives sampled uniformly from the catalogue per batch (default 0)");
   app.add_flag("--json", json, "Machine-readable output: one JSON object per line");
   app.add_flag("--quiet,-q", quiet, "No progress lines on stderr");
 }
@@ -73,6 +84,11 @@ void ExperimentOptions::apply_overrides(ExperimentConfig& c) const {
   if (eval_batch_size) c.eval_batch_size = *eval_batch_size;
   if (ranking_weight) c.weights.ranking = *ranking_weight;
   if (retrieval_weight) c.weights.retrieval = *retrieval_weight;
+  if (temperature) c.retrieval.temperature = *temperature;
+  if (hard_negatives) c.retrieval.hard_negatives = *hard_negatives;
+  if (mixed_negatives) c.retrieval.mixed_negatives = *mixed_negatives;
+  if (remove_accidental_hits) c.retrieval.remove_accidental_hits = true;
+  if (logq_correction) c.retrieval.logq_correction = true;
 }
 
 ExperimentConfig ExperimentOptions::resolve() const {

@@ -25,6 +25,9 @@ struct ExperimentOptions {
   std::optional<int> epochs, threads;
   std::string parallelism, memory_budget;
   bool full_score_matrix = false;
+  std::optional<float> temperature;
+  std::optional<int64_t> hard_negatives, mixed_negatives;
+  bool remove_accidental_hits = false, logq_correction = false;
   bool json = false;
   bool quiet = false;
 

@@ -208,6 +208,15 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     r.get("retrieval_weight", c.weights.retrieval);
     r.finish();
   }
+  if (const auto* t = table("retrieval")) {
+    TableReader r(*t, source, "retrieval");
+    r.get("temperature", c.retrieval.temperature);
+    r.get("remove_accidental_hits", c.retrieval.remove_accidental_hits);
+    r.get("logq_correction", c.retrieval.logq_correction);
+    r.get("hard_negatives", c.retrieval.hard_negatives, 0, int64_t{1} << 24);
+    r.get("mixed_negatives", c.retrieval.mixed_negatives, 0, int64_t{1} << 24);
+    r.finish();
+  }
   if (const auto* t = table("optimizer")) {
     TableReader r(*t, source, "optimizer");
     std::string name = "adagrad";
@@ -302,6 +311,11 @@ std::string config_to_toml(const ExperimentConfig& c) {
   o << "\n[model]\nembedding_dim = " << c.embedding_dim << "\nlayers = " << list(c.layer_sizes) << "\n";
   o << "\n[tasks]\nranking_weight = " << num(c.weights.ranking)
     << "\nretrieval_weight = " << num(c.weights.retrieval) << "\n";
+  o << "\n[retrieval]\ntemperature = " << num(c.retrieval.temperature)
+    << "\nremove_accidental_hits = " << (c.retrieval.remove_accidental_hits ? "true" : "false")
+    << "\nlogq_correction = " << (c.retrieval.logq_correction ? "true" : "false")
+    << "\nhard_negatives = " << c.retrieval.hard_negatives
+    << "\nmixed_negatives = " << c.retrieval.mixed_negatives << "\n";
   o << "\n[optimizer]\nname = \"adagrad\"\nlearning_rate = " << num(c.adagrad.learning_rate)
     << "\ninitial_accumulator = " << num(c.adagrad.initial_accumulator)
     << "\nepsilon = " << num(c.adagrad.epsilon) << "\n";

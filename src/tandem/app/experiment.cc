@@ -9,7 +9,7 @@
 namespace tandem {
 
 namespace {
-constexpr uint64_t kInitStream = 101, kShuffleStream = 102;
+constexpr uint64_t kInitStream = 101, kShuffleStream = 102, kSampleStream = 103;
 }  // namespace
 
 nlohmann::json epochs_to_json(const std::vector<EpochStats>& h) {
@@ -144,6 +144,17 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
       split_batches ? threads : 1);
   tm.model->init(derive_seed(config.seed, kInitStream));
   tm.model->set_distinct_rows(config.distinct_rows);
+  if (config.retrieval.any()) {
+    // logQ: each item row's share of the training interactions (rows never
+    // trained on cannot be in a batch; they get half a count, to stay finite).
+    std::vector<float> log_p(tm.item_train_counts.size());
+    const double total = static_cast<double>(data.train.size());
+    for (size_t r = 0; r < log_p.size(); ++r) {
+      log_p[r] = static_cast<float>(
+          std::log(std::max(0.5, static_cast<double>(tm.item_train_counts[r])) / total));
+    }
+    tm.model->configure_retrieval(config.retrieval, std::move(log_p), data.catalogue.rows);
+  }
 
   TrainConfig tc;
   tc.adagrad = config.adagrad;
@@ -152,6 +163,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   tc.epochs = config.epochs;
   tc.reshuffle_each_epoch = config.reshuffle_each_epoch;
   tc.shuffle_seed = derive_seed(config.seed, kShuffleStream);
+  tc.sample_seed = derive_seed(config.seed, kSampleStream);
   tc.workers = split_batches ? threads : 1;
   Trainer trainer(*tm.model, tc);
 

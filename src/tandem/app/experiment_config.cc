@@ -59,6 +59,12 @@ void ExperimentConfig::validate() const {
                "retrieval weight must be finite and >= 0, got " << weights.retrieval);
   TANDEM_CHECK(weights.ranking > 0 || weights.retrieval > 0,
                "at least one task weight must be positive");
+  TANDEM_CHECK(std::isfinite(retrieval.temperature) && retrieval.temperature > 0,
+               "retrieval temperature must be positive, got " << retrieval.temperature);
+  TANDEM_CHECK(retrieval.hard_negatives >= 0 && retrieval.hard_negatives <= (int64_t{1} << 24),
+               "hard_negatives must be in 0..16777216, got " << retrieval.hard_negatives);
+  TANDEM_CHECK(retrieval.mixed_negatives >= 0 && retrieval.mixed_negatives <= (int64_t{1} << 24),
+               "mixed_negatives must be in 0..16777216, got " << retrieval.mixed_negatives);
   TANDEM_CHECK(std::isfinite(adagrad.learning_rate) && adagrad.learning_rate > 0,
                "learning rate must be positive, got " << adagrad.learning_rate);
   TANDEM_CHECK(adagrad.initial_accumulator >= 0 && adagrad.epsilon >= 0,
@@ -114,6 +120,11 @@ nlohmann::json ExperimentConfig::to_json() const {
                 {"layer_sizes", layer_sizes},
                 {"ranking_weight", weights.ranking},
                 {"retrieval_weight", weights.retrieval}};
+  j["retrieval"] = {{"temperature", retrieval.temperature},
+                    {"remove_accidental_hits", retrieval.remove_accidental_hits},
+                    {"logq_correction", retrieval.logq_correction},
+                    {"hard_negatives", retrieval.hard_negatives},
+                    {"mixed_negatives", retrieval.mixed_negatives}};
   j["train"] = {{"optimizer", "adagrad"},
                 {"learning_rate", adagrad.learning_rate},
                 {"initial_accumulator", adagrad.initial_accumulator},
@@ -209,6 +220,14 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
       c.layer_sizes.push_back(integer_value<int64_t>(size, "model.layer_sizes[]"));
     c.weights.ranking = float_field(m, "model", "ranking_weight");
     c.weights.retrieval = float_field(m, "model", "retrieval_weight");
+    if (j.contains("retrieval")) {  // absent in older files: the plain softmax
+      const auto& r = j.at("retrieval");
+      c.retrieval.temperature = float_field(r, "retrieval", "temperature");
+      c.retrieval.remove_accidental_hits = r.at("remove_accidental_hits").get<bool>();
+      c.retrieval.logq_correction = r.at("logq_correction").get<bool>();
+      c.retrieval.hard_negatives = integer_field<int64_t>(r, "retrieval", "hard_negatives");
+      c.retrieval.mixed_negatives = integer_field<int64_t>(r, "retrieval", "mixed_negatives");
+    }
     const auto& t = j.at("train");
     c.adagrad.learning_rate = float_field(t, "train", "learning_rate");
     c.adagrad.initial_accumulator = float_field(t, "train", "initial_accumulator");

@@ -49,6 +49,8 @@ struct ExperimentConfig {
   int64_t embedding_dim = 32;
   std::vector<int64_t> layer_sizes = {256, 128};
   TaskWeights weights;
+  // Retrieval softmax options (all off in the presets).
+  RetrievalLossOptions retrieval;
 
   // Training.
   AdagradConfig adagrad;

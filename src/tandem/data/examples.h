@@ -11,6 +11,7 @@ struct Examples {
   std::vector<int32_t> users;  // user-table rows
   std::vector<int32_t> items;  // item-table rows
   std::vector<float> labels;   // ranking label (the rating after the preset's transform)
+  std::vector<float> weights;  // per-example loss weight; empty = all 1
 
   size_t size() const { return users.size(); }
 };

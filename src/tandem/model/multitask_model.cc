@@ -1,6 +1,7 @@
 #include "tandem/model/multitask_model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -103,9 +104,14 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
                   static_cast<size_t>(d) * sizeof(float));
     }
     head_.fprop_rows(r.begin, r.end);
-    worker_mse_[static_cast<size_t>(worker)] = MseLoss::slice_sum_and_backward(
-        head_.output() + r.begin, batch.labels + r.begin, r.size(), n, w.ranking,
-        head_.output_grad() + r.begin);
+    worker_mse_[static_cast<size_t>(worker)] =
+        batch.weights ? MseLoss::weighted_slice_sum_and_backward(
+                            head_.output() + r.begin, batch.labels + r.begin,
+                            batch.weights + r.begin, r.size(), n, w.ranking,
+                            head_.output_grad() + r.begin)
+                      : MseLoss::slice_sum_and_backward(head_.output() + r.begin,
+                                                        batch.labels + r.begin, r.size(), n,
+                                                        w.ranking, head_.output_grad() + r.begin);
     head_.bprop_rows(r.begin, r.end, head_grads_[static_cast<size_t>(worker)].data());
     const float* dx = head_.input_grad();
     for (int64_t i = r.begin; i < r.end; ++i) {
@@ -127,7 +133,13 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
     losses.ranking = sq / static_cast<double>(n);
     head_.sum_gradients(head_grads_, workers);
   }
-  if (w.retrieval != 0.0f) {
+  // Examples with weights, or any retrieval option, take the optioned
+  // softmax; the plain one stays the tutorials' fast path.
+  const bool optioned = retrieval_options_.any() || batch.weights != nullptr;
+  extra_columns_ = 0;
+  if (w.retrieval != 0.0f && optioned) {
+    losses.retrieval = optioned_retrieval(batch, w.retrieval, pool, losses);
+  } else if (w.retrieval != 0.0f) {
     if (distinct_rows_) {
       user_dedup_.assign(batch.users, n);
       item_dedup_.assign(batch.items, n);
@@ -146,8 +158,132 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
   losses.total = static_cast<double>(w.retrieval) * losses.retrieval +
                  static_cast<double>(w.ranking) * losses.ranking;
   user_grad_.assign(batch.users, user_dgrad_.data(), n);
-  item_grad_.assign(batch.items, item_dgrad_.data(), n);
+  if (extra_columns_ == 0) {
+    item_grad_.assign(batch.items, item_dgrad_.data(), n);
+  } else {
+    // The sampled negatives' rows follow the batch's (their gradients were
+    // written after the examples' in item_dgrad_).
+    std::copy_n(batch.items, n, grad_items_.data());
+    item_grad_.assign(grad_items_.data(), item_dgrad_.data(), n + extra_columns_);
+  }
   return losses;
+}
+
+void MultiTaskModel::configure_retrieval(const RetrievalLossOptions& options,
+                                         std::vector<float> item_log_probability,
+                                         std::vector<int32_t> negative_pool) {
+  TANDEM_CHECK(options.temperature > 0.0f && std::isfinite(options.temperature),
+               "retrieval temperature must be positive, got " << options.temperature);
+  TANDEM_CHECK(options.hard_negatives >= 0 && options.mixed_negatives >= 0,
+               "hard and mixed negative counts must be >= 0");
+  TANDEM_CHECK(options.mixed_negatives <= (int64_t{1} << 24),
+               "mixed_negatives " << options.mixed_negatives << " is absurd (at most 16777216)");
+  TANDEM_CHECK(!options.logq_correction ||
+                   static_cast<int64_t>(item_log_probability.size()) == shape_.item_rows,
+               "the logQ correction needs one log-probability per item row ("
+                   << shape_.item_rows << "), got " << item_log_probability.size());
+  TANDEM_CHECK(options.mixed_negatives == 0 || !negative_pool.empty(),
+               "mixed negatives need a non-empty pool of items to sample from");
+  for (int32_t r : negative_pool) {
+    TANDEM_CHECK(r >= 0 && r < shape_.item_rows,
+                 "negative pool holds row " << r << " outside the item table (" << shape_.item_rows
+                                            << " rows)");
+  }
+  retrieval_options_ = options;
+  item_log_probability_ = std::move(item_log_probability);
+  negative_pool_ = std::move(negative_pool);
+  const int64_t d = shape_.dim;
+  const int64_t m = options.mixed_negatives;
+  const int64_t cols = max_batch_ + m;
+  optioned_loss_ = std::make_unique<RetrievalSoftmaxLoss>(max_batch_, cols, max_batch_, 256, workers_);
+  columns_.assign(static_cast<size_t>(cols * d), 0.0f);
+  dc_columns_.assign(columns_.size(), 0.0f);
+  dq_distinct_.assign(static_cast<size_t>(max_batch_ * d), 0.0f);
+  queries_.assign(dq_distinct_.size(), 0.0f);
+  column_log_weight_.assign(static_cast<size_t>(cols), 0.0f);
+  column_correction_.assign(static_cast<size_t>(cols), 0.0f);
+  column_item_.assign(static_cast<size_t>(cols), 0);
+  grad_items_.assign(static_cast<size_t>(cols), 0);
+  item_dgrad_.resize(static_cast<size_t>(cols * d));
+  item_grad_ = RowGradient(shape_.item_rows, d, cols);
+}
+
+double MultiTaskModel::optioned_retrieval(const Batch& batch, float scale, ThreadPool* pool,
+                                          StepLosses& losses) {
+  if (!optioned_loss_) configure_retrieval(retrieval_options_, item_log_probability_, negative_pool_);
+  const int64_t n = batch.size, d = shape_.dim;
+  const RetrievalLossOptions& opt = retrieval_options_;
+  user_dedup_.assign(batch.users, n);
+  item_dedup_.assign(batch.items, n);
+  const int64_t nq = user_dedup_.distinct(), nv = item_dedup_.distinct();
+  const int64_t m = opt.mixed_negatives;
+  // Distinct queries and the batch's distinct items as columns, then the
+  // sampled negatives (uniform over the pool, with replacement).
+  for (int64_t u = 0; u < nq; ++u)
+    std::copy_n(user_emb_.data() + static_cast<int64_t>(user_dedup_.first()[u]) * d, d,
+                queries_.data() + u * d);
+  for (int64_t v = 0; v < nv; ++v) {
+    const int32_t first = item_dedup_.first()[v];
+    std::copy_n(item_emb_.data() + static_cast<int64_t>(first) * d, d, columns_.data() + v * d);
+    column_item_[static_cast<size_t>(v)] = batch.items[first];
+    column_log_weight_[static_cast<size_t>(v)] = std::log(item_dedup_.counts()[static_cast<size_t>(v)]);
+  }
+  Rng rng(batch.sample_seed);
+  const uint64_t pool_size = negative_pool_.size();
+  for (int64_t t = 0; t < m; ++t) {
+    const int32_t row = negative_pool_[static_cast<size_t>(rng.below(pool_size))];
+    std::copy_n(items_.row(row), d, columns_.data() + (nv + t) * d);
+    column_item_[static_cast<size_t>(nv + t)] = row;
+    column_log_weight_[static_cast<size_t>(nv + t)] = 0.0f;
+    grad_items_[static_cast<size_t>(n + t)] = row;
+  }
+  const int64_t nc = nv + m;
+  if (opt.logq_correction) {
+    // log of the expected count of the item among the columns under the
+    // sampler that put it there: n p(item) for the batch's, m / |pool| for
+    // the uniformly sampled ones.
+    const double log_n = std::log(static_cast<double>(n));
+    for (int64_t v = 0; v < nv; ++v) {
+      column_correction_[static_cast<size_t>(v)] = static_cast<float>(
+          log_n + item_log_probability_[static_cast<size_t>(column_item_[static_cast<size_t>(v)])]);
+    }
+    const float uniform = m > 0 ? static_cast<float>(std::log(static_cast<double>(m) /
+                                                             static_cast<double>(pool_size)))
+                                : 0.0f;
+    for (int64_t t = 0; t < m; ++t) column_correction_[static_cast<size_t>(nv + t)] = uniform;
+  }
+  RetrievalProblem prob;
+  prob.queries = queries_.data();
+  prob.columns = columns_.data();
+  prob.num_queries = nq;
+  prob.num_columns = nc;
+  prob.d = d;
+  prob.num_examples = n;
+  prob.example_query = user_dedup_.index().data();
+  prob.example_positive = item_dedup_.index().data();
+  prob.example_weight = batch.weights;
+  prob.column_log_weight = column_log_weight_.data();
+  prob.column_correction = opt.logq_correction ? column_correction_.data() : nullptr;
+  prob.column_item = column_item_.data();
+  const double loss =
+      optioned_loss_->forward_backward(prob, opt, scale, dq_distinct_.data(), dc_columns_.data(), pool);
+  // Gradients onto the first example of each distinct row (per-row sums are
+  // all RowGradient uses), and the sampled negatives' after the examples'.
+  for (int64_t u = 0; u < nq; ++u) {
+    float* dst = user_dgrad_.data() + static_cast<int64_t>(user_dedup_.first()[u]) * d;
+    const float* src = dq_distinct_.data() + u * d;
+    for (int64_t j = 0; j < d; ++j) dst[j] += src[j];
+  }
+  for (int64_t v = 0; v < nv; ++v) {
+    float* dst = item_dgrad_.data() + static_cast<int64_t>(item_dedup_.first()[v]) * d;
+    const float* src = dc_columns_.data() + v * d;
+    for (int64_t j = 0; j < d; ++j) dst[j] += src[j];
+  }
+  std::copy_n(dc_columns_.data() + nv * d, m * d, item_dgrad_.data() + n * d);
+  extra_columns_ = m;
+  losses.score_rows = nq;
+  losses.score_cols = nc;
+  return loss;
 }
 
 std::vector<ParameterRef> MultiTaskModel::dense_parameters() { return head_.parameters(); }

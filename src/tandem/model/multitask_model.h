@@ -7,12 +7,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "tandem/core/thread_pool.h"
 #include "tandem/model/embedding_table.h"
 #include "tandem/model/in_batch_softmax_loss.h"
 #include "tandem/model/mlp.h"
+#include "tandem/model/retrieval_softmax_loss.h"
 
 namespace tandem {
 
@@ -40,6 +42,11 @@ struct Batch {
   const int32_t* items = nullptr;
   const float* labels = nullptr;
   int64_t size = 0;
+  // Per-example weights for both tasks' losses; null = all 1.
+  const float* weights = nullptr;
+  // Seeds whatever the step samples (mixed negatives): a function of the step,
+  // not a stream, so a resumed run samples what the uninterrupted one did.
+  uint64_t sample_seed = 0;
 };
 
 struct StepLosses {
@@ -77,6 +84,16 @@ class MultiTaskModel {
   // over the full n x n score matrix.
   void set_distinct_rows(bool on) { distinct_rows_ = on; }
 
+  // Options of the retrieval softmax (temperature, hit removal, logQ, hard and
+  // mixed negatives; see RetrievalSoftmaxLoss). `item_log_probability` (one
+  // per item row: log of its share of the training interactions) is needed
+  // for the logQ correction, `negative_pool` (item rows, e.g. the catalogue's)
+  // for mixed negatives. Allocates; call before training, not per step.
+  void configure_retrieval(const RetrievalLossOptions& options,
+                           std::vector<float> item_log_probability,
+                           std::vector<int32_t> negative_pool);
+  const RetrievalLossOptions& retrieval_options() const { return retrieval_options_; }
+
   const ModelShape& shape() const { return shape_; }
   int64_t max_batch() const { return max_batch_; }
   EmbeddingTable& user_table() { return users_; }
@@ -111,6 +128,17 @@ class MultiTaskModel {
   RowGradient user_grad_, item_grad_;
   RowDedup user_dedup_, item_dedup_;
   bool distinct_rows_ = true;
+
+  // The optioned retrieval softmax (used when options are set or examples
+  // carry weights), and its step workspace.
+  double optioned_retrieval(const Batch& batch, float scale, ThreadPool* pool, StepLosses& losses);
+  RetrievalLossOptions retrieval_options_;
+  std::unique_ptr<RetrievalSoftmaxLoss> optioned_loss_;
+  std::vector<float> item_log_probability_;
+  std::vector<int32_t> negative_pool_;
+  std::vector<float> queries_, columns_, column_log_weight_, column_correction_, dq_distinct_, dc_columns_;
+  std::vector<int32_t> column_item_, grad_items_;
+  int64_t extra_columns_ = 0;  // mixed negatives sampled this step
 };
 
 }  // namespace tandem

@@ -23,6 +23,7 @@ Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
   batch_users_.resize(static_cast<size_t>(cfg_.batch_size));
   batch_items_.resize(batch_users_.size());
   batch_labels_.resize(batch_users_.size());
+  batch_weights_.resize(batch_users_.size());
   st_.shuffle_state = cfg_.shuffle_seed;
   for (const auto& p : params_) {
     st_.dense_accumulators.emplace_back(static_cast<size_t>(p.size),
@@ -110,7 +111,16 @@ bool Trainer::step(const Examples& train) {
     batch_items_[static_cast<size_t>(i)] = train.items[e];
     batch_labels_[static_cast<size_t>(i)] = train.labels[e];
   }
-  const Batch batch{batch_users_.data(), batch_items_.data(), batch_labels_.data(), m};
+  Batch batch{batch_users_.data(), batch_items_.data(), batch_labels_.data(), m};
+  if (!train.weights.empty()) {
+    TANDEM_CHECK(train.weights.size() == train.size(),
+                 "the training data has " << train.weights.size() << " weights for " << n
+                                          << " examples");
+    for (int64_t i = 0; i < m; ++i)
+      batch_weights_[static_cast<size_t>(i)] = train.weights[st_.order[static_cast<size_t>(s + i)]];
+    batch.weights = batch_weights_.data();
+  }
+  batch.sample_seed = derive_seed(cfg_.sample_seed, static_cast<uint64_t>(st_.global_step));
   const StepLosses losses = model_.compute_gradients(batch, cfg_.weights, pool_.get());
   // Checked before the update, so the weights (and any checkpoint) stay those
   // of the last finite step.

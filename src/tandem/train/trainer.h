@@ -28,6 +28,8 @@ struct TrainConfig {
   int epochs = 5;
   bool reshuffle_each_epoch = false;  // Keras-RS: fixed order; TFRS: reshuffled
   uint64_t shuffle_seed = 0;
+  // What a step samples (mixed negatives) is seeded by (sample_seed, step).
+  uint64_t sample_seed = 0;
   // Threads that split each batch between them (the model must have been
   // built for this many workers). 1 = the calling thread only.
   int workers = 1;
@@ -100,7 +102,7 @@ class Trainer {
   std::vector<SparseParameterRef> tables_;  // and its embedding tables
   TrainerState st_;
   std::vector<int32_t> batch_users_, batch_items_;
-  std::vector<float> batch_labels_;
+  std::vector<float> batch_labels_, batch_weights_;
 };
 
 }  // namespace tandem
