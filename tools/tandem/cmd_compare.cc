@@ -23,6 +23,12 @@ const char* display_name(const std::string& model) {
   return model.c_str();
 }
 
+std::string shortest(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 void print_table(const ExperimentConfig& c, const PreparedData& data,
                  const std::vector<RunResult>& results) {
   std::printf("\nPreset %s on %s\n", c.preset.c_str(), data.source.c_str());
@@ -50,11 +56,13 @@ void print_table(const ExperimentConfig& c, const PreparedData& data,
   const std::string ranking = ranking_table(rows);
   if (!ranking.empty()) {
     const auto& e0 = results.front().eval;
+    const std::string relevant =
+        c.topk_min_rating ? " (rated >= " + shortest(*c.topk_min_rating) + ")" : std::string();
     std::printf("\nPer-user ranking over the full catalogue (%lld users with a relevant test item%s; "
-                "seen items %s) and AUC of the predicted rating (rating >= %g is positive; the "
+                "seen items %s) and AUC of the predicted rating (rating >= %s is positive; the "
                 "baseline ranks pairs by item popularity):\n%s",
-                static_cast<long long>(e0.ranking_users), c.topk_min_rating ? ", rated 5 stars" : "",
-                c.exclude_seen ? "excluded" : "kept", e0.auc_threshold, ranking.c_str());
+                static_cast<long long>(e0.ranking_users), relevant.c_str(),
+                c.exclude_seen ? "excluded" : "kept", shortest(e0.auc_threshold).c_str(), ranking.c_str());
   }
   const auto& cov = data.coverage;
   if (cov.skipped_unknown + cov.mapped_to_oov + cov.user_unseen_in_train + cov.item_unseen_in_train > 0) {
