@@ -49,12 +49,13 @@ std::string ranking_summary(const EvalResult& r) {
   return s;
 }
 
-std::string ranking_table(const std::vector<std::pair<std::string, EvalResult>>& rows) {
+std::string ranking_table(const std::vector<std::pair<std::string, EvalResult>>& rows,
+                          const std::string& name_header) {
   std::set<int64_t> ks;
   for (const auto& [name, r] : rows)
     for (const auto& [k, v] : r.recall_at) ks.insert(k);
   if (ks.empty()) return "";
-  size_t name_width = 5;
+  size_t name_width = name_header.size();
   for (const auto& [name, r] : rows) name_width = std::max(name_width, name.size());
   std::vector<std::string> head;
   for (const char* metric : {"Recall", "NDCG", "MAP"})
@@ -71,7 +72,7 @@ std::string ranking_table(const std::vector<std::pair<std::string, EvalResult>>&
   };
   auto width = [](const std::string& header) { return std::max<size_t>(header.size(), 6); };
   std::string out = "|", rule = "|";
-  cell(out, "Model", name_width, false);
+  cell(out, name_header, name_width, false);
   rule.append(name_width + 2, '-').append("|");
   for (const auto& h : head) {
     cell(out, h, width(h), true);

@@ -18,7 +18,8 @@ std::string ranking_summary(const EvalResult& r);
 
 // A Markdown table with one row per (display name, result): Recall@K,
 // NDCG@K, MAP@K for every K any row has, MRR and AUC; "-" where a row lacks
-// a value.
-std::string ranking_table(const std::vector<std::pair<std::string, EvalResult>>& rows);
+// a value. `name_header` heads the names' column.
+std::string ranking_table(const std::vector<std::pair<std::string, EvalResult>>& rows,
+                          const std::string& name_header = "Model");
 
 }  // namespace tandem
