@@ -65,10 +65,32 @@ TEST(ConfigFile, RoundTripsThroughItsOwnOutput) {
     c.parallelism = Parallelism::kBlas;
     c.distinct_rows = false;
     c.memory_budget_bytes = 123456789;
+    c.metrics_at = {5, 20};
+    c.exclude_seen = true;
+    c.positive_threshold = 3.5f;
     const ExperimentConfig back = parse_config_toml(config_to_toml(c), "printed.toml");
     EXPECT_EQ(back.to_json(), c.to_json()) << config_to_toml(c);
     EXPECT_EQ(back.memory_budget_bytes, c.memory_budget_bytes);
   }
+}
+
+TEST(ConfigFile, EvaluationProtocolKeys) {
+  const ExperimentConfig c = parse_config_toml(
+      "[evaluation]\nmetrics_at = [20, 5]\nexclude_seen = true\npositive_threshold = 3\n", "cfg.toml");
+  EXPECT_EQ(c.metrics_at, (std::vector<int64_t>{20, 5}));
+  EXPECT_TRUE(c.exclude_seen);
+  EXPECT_EQ(c.positive_threshold, 3.0f);
+  // Defaults: the tutorials' protocol, K = 10 and 100, 4 stars.
+  const ExperimentConfig d = parse_config_toml("", "cfg.toml");
+  EXPECT_EQ(d.metrics_at, (std::vector<int64_t>{10, 100}));
+  EXPECT_FALSE(d.exclude_seen);
+  EXPECT_EQ(d.positive_threshold, 4.0f);
+  EXPECT_EQ(error_of("[evaluation]\nmetrics_at = [10, 0]\n"),
+            "cfg.toml:2: 'evaluation.metrics_at' entries must be in 1..2147483648, got 0");
+  EXPECT_EQ(error_of("[evaluation]\nexclude_seen = 1\n"),
+            "cfg.toml:2: 'evaluation.exclude_seen' must be true or false");
+  EXPECT_EQ(error_of("[evaluation]\npositive_threshold = \"4\"\n"),
+            "cfg.toml:2: 'evaluation.positive_threshold' must be a number");
 }
 
 TEST(ConfigFile, PresetOverrideAndRelativePaths) {

@@ -10,6 +10,24 @@
 
 namespace tandem::cli {
 
+void EvaluationOptions::add_to(CLI::App& app) {
+  app.add_option("--metrics-at", metrics_at,
+                 "K values of the per-user Recall/NDCG/MAP@K, e.g. 10,100 (default 10,100)")
+      ->delimiter(',');
+  app.add_flag("--exclude-seen", exclude_seen,
+               "Evaluate without each user's training items among the candidates (top-K accuracy "
+               "and ranking metrics; default: the tutorials' protocol, which keeps them)");
+  app.add_option("--positive-threshold", positive_threshold,
+                 "AUC label: a test pair is positive when its rating (stars) is at least this "
+                 "(default 4)");
+}
+
+void EvaluationOptions::apply(ExperimentConfig& c) const {
+  if (!metrics_at.empty()) c.metrics_at = metrics_at;
+  if (exclude_seen) c.exclude_seen = true;
+  if (positive_threshold) c.positive_threshold = *positive_threshold;
+}
+
 void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
   app.add_option("--config,-c", config_file,
                  "Experiment described in a TOML file (see examples/); flags given as well "
@@ -41,6 +59,7 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
       ->check(CLI::IsMember({"batch", "blas"}));
   app.add_option("--k", k, "K of the top-K accuracy (preset: 10 / 100)");
   app.add_option("--eval-batch-size", eval_batch_size, "Evaluation batch size");
+  evaluation.add_to(app);
   app.add_option("--memory-budget", memory_budget,
                  "Most memory a run may plan to allocate, e.g. 4G or 512M; refused before "
                  "training otherwise (default: 80% of RAM)");
@@ -82,6 +101,7 @@ void ExperimentOptions::apply_overrides(ExperimentConfig& c) const {
   if (full_score_matrix) c.distinct_rows = false;
   if (k) c.k = *k;
   if (eval_batch_size) c.eval_batch_size = *eval_batch_size;
+  evaluation.apply(c);
   if (ranking_weight) c.weights.ranking = *ranking_weight;
   if (retrieval_weight) c.weights.retrieval = *retrieval_weight;
   if (temperature) c.retrieval.temperature = *temperature;

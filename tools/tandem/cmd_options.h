@@ -12,6 +12,16 @@
 
 namespace tandem::cli {
 
+// Evaluation settings that train, compare and evaluate share.
+struct EvaluationOptions {
+  std::vector<int64_t> metrics_at;
+  bool exclude_seen = false;
+  std::optional<float> positive_threshold;
+
+  void add_to(CLI::App& app);
+  void apply(ExperimentConfig& c) const;
+};
+
 struct ExperimentOptions {
   std::string preset = "kerasrs";
   bool preset_given = false;
@@ -28,6 +38,7 @@ struct ExperimentOptions {
   std::optional<float> temperature;
   std::optional<int64_t> hard_negatives, mixed_negatives;
   bool remove_accidental_hits = false, logq_correction = false;
+  EvaluationOptions evaluation;
   bool json = false;
   bool quiet = false;
 

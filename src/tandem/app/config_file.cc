@@ -253,6 +253,9 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     r.get("batch_size", c.eval_batch_size, 1, int64_t{1} << 24);
     float min_rating = 0;
     if (r.get("min_rating", min_rating)) c.topk_min_rating = min_rating;
+    r.get("metrics_at", c.metrics_at, 1, int64_t{1} << 31);
+    r.get("exclude_seen", c.exclude_seen);
+    r.get("positive_threshold", c.positive_threshold);
     std::vector<std::string> metrics;
     if (r.get("metrics", metrics)) {
       for (const auto& m : metrics)
@@ -327,6 +330,8 @@ std::string config_to_toml(const ExperimentConfig& c) {
   o << "\n[evaluation]\nk = " << c.k << "\naccuracy_at = " << list(c.accuracy_at)
     << "\nbatch_size = " << c.eval_batch_size << "\n";
   if (c.topk_min_rating) o << "min_rating = " << num(*c.topk_min_rating) << "\n";
+  o << "metrics_at = " << list(c.metrics_at) << "\nexclude_seen = " << (c.exclude_seen ? "true" : "false")
+    << "\npositive_threshold = " << num(c.positive_threshold) << "\n";
   o << "metrics = [\"topk_accuracy\", \"rmse\"]\n";
   return o.str();
 }

@@ -194,7 +194,8 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   std::function<void(int64_t, int64_t)> eval_progress;
   if (progress != nullptr && progress->on_eval)
     eval_progress = [&](int64_t done, int64_t total) { progress->on_eval(name, done, total); };
-  r.eval = evaluate(*tm.model, config, data.catalogue, data.test, data.test_ratings, eval_progress);
+  const SeenItems seen = config.exclude_seen ? SeenItems{tm.seen_offsets, tm.seen_items} : SeenItems{};
+  r.eval = evaluate(*tm.model, config, data.catalogue, data.test, data.test_ratings, eval_progress, &seen);
   tm.metrics = r.to_json();
   return {std::move(tm), std::move(r)};
 }

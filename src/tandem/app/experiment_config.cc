@@ -76,6 +76,9 @@ void ExperimentConfig::validate() const {
   TANDEM_CHECK(k > 0, "k must be positive, got " << k);
   for (int64_t a : accuracy_at) TANDEM_CHECK(a > 0, "accuracy_at values must be positive, got " << a);
   TANDEM_CHECK(eval_batch_size > 0, "evaluation batch size must be positive");
+  for (int64_t a : metrics_at) TANDEM_CHECK(a > 0, "metrics_at values must be positive, got " << a);
+  TANDEM_CHECK(std::isfinite(positive_threshold),
+               "positive threshold must be finite, got " << positive_threshold);
   TANDEM_CHECK(memory_budget_bytes >= 0, "memory budget must be >= 0, got " << memory_budget_bytes);
 }
 
@@ -138,6 +141,9 @@ nlohmann::json ExperimentConfig::to_json() const {
   j["evaluate"] = {{"k", k}, {"eval_batch_size", eval_batch_size}, {"accuracy_at", accuracy_at}};
   j["evaluate"]["topk_min_rating"] =
       topk_min_rating ? nlohmann::json(*topk_min_rating) : nlohmann::json(nullptr);
+  j["evaluate"]["metrics_at"] = metrics_at;
+  j["evaluate"]["exclude_seen"] = exclude_seen;
+  j["evaluate"]["positive_threshold"] = positive_threshold;
   return j;
 }
 
@@ -250,6 +256,17 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.eval_batch_size = integer_field<int64_t>(e, "evaluate", "eval_batch_size");
     if (!e.at("topk_min_rating").is_null())
       c.topk_min_rating = float_field(e, "evaluate", "topk_min_rating");
+    // Absent in model files written before the ranking metrics: defaults.
+    if (e.contains("metrics_at")) {
+      const auto& at = e.at("metrics_at");
+      TANDEM_CHECK(at.is_array(), "invalid experiment configuration: evaluate.metrics_at must be "
+                                  "an array of integers, got " << shown(at));
+      c.metrics_at.clear();
+      for (const auto& v : at) c.metrics_at.push_back(integer_value<int64_t>(v, "evaluate.metrics_at[]"));
+    }
+    c.exclude_seen = e.value("exclude_seen", false);
+    if (e.contains("positive_threshold"))
+      c.positive_threshold = float_field(e, "evaluate", "positive_threshold");
     c.validate();
     return c;
   } catch (const nlohmann::json::exception& ex) {

@@ -76,6 +76,13 @@ struct ExperimentConfig {
   // Only test pairs rated at least this count towards top-K accuracy
   // (Keras-RS counts 5-star pairs only); unset = all pairs.
   std::optional<float> topk_min_rating;
+  // Per-user ranking metrics (Recall, NDCG, MAP at each of these K; MRR).
+  std::vector<int64_t> metrics_at = {10, 100};
+  // Remove each user's training items from the candidates before ranking
+  // (top-K accuracy and ranking metrics alike); off = the tutorials' protocol.
+  bool exclude_seen = false;
+  // AUC label: a test pair is positive when its raw rating is >= this.
+  float positive_threshold = 4.0f;
 
   bool explicit_split() const { return !train_file.empty(); }
   // Checks ranges and consistency; throws tandem::Error naming the field.
