@@ -24,6 +24,8 @@ struct ExperimentOptions {
   std::optional<float> learning_rate, ranking_weight, retrieval_weight;
   std::optional<int> epochs, threads;
   std::string parallelism, memory_budget;
+  std::string ranking_loss;
+  std::optional<float> ranking_margin, ranking_positive_threshold;
   bool full_score_matrix = false;
   bool json = false;
   bool quiet = false;

@@ -1,9 +1,12 @@
 #include "tandem/app/evaluation.h"
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
+#include "tandem/app/ranking_output.h"
 #include "tandem/core/error.h"
 #include "tandem/evaluate/metrics.h"
 #include "tandem/evaluate/topk.h"
@@ -16,7 +19,7 @@ nlohmann::json EvalResult::to_json() const {
   return {{"k", k},
           {"topk_accuracy", topk_accuracy},
           {"accuracy_at", at},
-          {"rmse", rmse},
+          {"rmse", std::isnan(rmse) ? nlohmann::json(nullptr) : nlohmann::json(rmse)},
           {"topk_pairs", topk_weight},
           {"evaluated_pairs", evaluated},
           {"eval_seconds", seconds}};
@@ -45,7 +48,8 @@ EvalResult EvalResult::from_json(const nlohmann::json& j) {
     r.k = j.at("k").get<int64_t>();
     r.topk_accuracy = j.at("topk_accuracy").get<double>();
     for (const auto& [kk, v] : j.at("accuracy_at").items()) r.accuracy_at[std::stoll(kk)] = v.get<double>();
-    r.rmse = j.at("rmse").get<double>();
+    r.rmse = j.at("rmse").is_null() ? std::numeric_limits<double>::quiet_NaN()
+                                    : j.at("rmse").get<double>();
     r.topk_weight = j.value("topk_pairs", 0.0);
     r.evaluated = j.value("evaluated_pairs", int64_t{0});
     r.seconds = j.value("eval_seconds", 0.0);
@@ -91,9 +95,15 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
   }
   fill_accuracy(r, ranks, config, test_ratings);
 
-  std::vector<float> pred(static_cast<size_t>(n)), scratch;
-  model.predict_ratings(test.users.data(), test.items.data(), n, pred.data(), scratch);
-  r.rmse = rmse(pred, test.labels);
+  // RMSE compares predicted labels with labels: only a head trained with MSE
+  // predicts one (a logit or a ranking score has another scale).
+  if (ranking_output(config) == RankingOutput::kRating) {
+    std::vector<float> pred(static_cast<size_t>(n)), scratch;
+    model.predict_ratings(test.users.data(), test.items.data(), n, pred.data(), scratch);
+    r.rmse = rmse(pred, test.labels);
+  } else {
+    r.rmse = std::numeric_limits<double>::quiet_NaN();
+  }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

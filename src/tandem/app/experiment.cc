@@ -1,4 +1,5 @@
 #include "tandem/app/experiment.h"
+#include "tandem/app/ranking_output.h"
 #include "tandem/app/resource_guard.h"
 
 #include "tandem/app/checkpoint.h"
@@ -144,6 +145,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
       split_batches ? threads : 1);
   tm.model->init(derive_seed(config.seed, kInitStream));
   tm.model->set_distinct_rows(config.distinct_rows);
+  tm.model->set_ranking_loss(ranking_loss_spec(config));
 
   TrainConfig tc;
   tc.adagrad = config.adagrad;
