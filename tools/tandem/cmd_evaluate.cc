@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cmd_options.h"
 #include "commands.h"
 #include "tandem/app/evaluation.h"
 #include "tandem/app/experiment.h"
@@ -40,9 +41,9 @@ Action add_evaluate(CLI::App& app) {
     } else {
       std::printf("Model %s (preset %s) on %s\n", o->model.c_str(), m.config.preset.c_str(),
                   data.source.c_str());
-      std::printf("top-%lld accuracy %.4f over %.0f pairs, RMSE %.4f over %lld pairs\n",
-                  static_cast<long long>(r.k), r.topk_accuracy, r.topk_weight, r.rmse,
-                  static_cast<long long>(r.evaluated));
+      std::printf("top-%lld accuracy %.4f over %.0f pairs, RMSE %s over %lld pairs\n",
+                  static_cast<long long>(r.k), r.topk_accuracy, r.topk_weight,
+                  rmse_text(r.rmse, m.config).c_str(), static_cast<long long>(r.evaluated));
       const auto& c = data.coverage;
       std::printf("test pairs %lld: mapped to OOV %lld, skipped (unknown id) %lld\n",
                   static_cast<long long>(c.pairs), static_cast<long long>(c.mapped_to_oov),

@@ -1,5 +1,6 @@
 #include "cmd_options.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -122,6 +123,14 @@ ExperimentConfig ExperimentOptions::apply_given(ExperimentConfig c) const {
   if (!test_file.empty()) c.test_file = fs::absolute(test_file).string();
   if (!data.empty()) c.data_dir = fs::absolute(resolve_data_dir(data)).lexically_normal().string();
   return c;
+}
+
+std::string rmse_text(double rmse, const ExperimentConfig& config) {
+  if (std::isnan(rmse))
+    return "n/a (the " + to_string(config.ranking_loss) + " ranking loss predicts no rating)";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", rmse);
+  return buf;
 }
 
 EpochCallback epoch_printer(const ExperimentConfig& config, bool quiet) {

@@ -43,6 +43,10 @@ struct ExperimentOptions {
   void apply_overrides(ExperimentConfig& c) const;
 };
 
+// An RMSE as the text output shows it: "0.2503", or "n/a (...)" when the
+// ranking loss predicts no rating (EvalResult::rmse is NaN then).
+std::string rmse_text(double rmse, const ExperimentConfig& config);
+
 // Prints one line per epoch to stderr (nothing when quiet).
 EpochCallback epoch_printer(const ExperimentConfig& config, bool quiet);
 
