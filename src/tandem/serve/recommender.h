@@ -61,7 +61,7 @@ struct RecommendedItem {
   std::optional<float> predicted_rating;
   // The head's output as ranking_output.h reads it (stars, the probability
   // of a positive under bce, or a raw score); absent for cold start.
-  std::optional<float> ranking_value;
+  std::optional<float> ranking_value = std::nullopt;
 };
 
 struct RecommendResult {
