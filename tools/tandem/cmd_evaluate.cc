@@ -46,9 +46,9 @@ Action add_evaluate(CLI::App& app) {
     } else {
       std::printf("Model %s (preset %s) on %s\n", o->model.c_str(), m.config.preset.c_str(),
                   data.source.c_str());
-      std::printf("top-%lld accuracy %.4f over %.0f pairs, RMSE %.4f over %lld pairs\n",
-                  static_cast<long long>(r.k), r.topk_accuracy, r.topk_weight, r.rmse,
-                  static_cast<long long>(r.evaluated));
+      std::printf("top-%lld accuracy %.4f over %.0f pairs, RMSE %s over %lld pairs\n",
+                  static_cast<long long>(r.k), r.topk_accuracy, r.topk_weight,
+                  rmse_text(r.rmse, m.config).c_str(), static_cast<long long>(r.evaluated));
       const std::string ranking = ranking_summary(r);
       if (!ranking.empty()) std::printf("%s\n", ranking.c_str());
       const auto& c = data.coverage;

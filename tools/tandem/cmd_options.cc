@@ -1,5 +1,6 @@
 #include "cmd_options.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -64,10 +65,19 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
                  "Most memory a run may plan to allocate, e.g. 4G or 512M; refused before "
                  "training otherwise (default: 80% of RAM)");
   if (with_weights) {
-    app.add_option("--ranking-weight", ranking_weight, "Weight of the ranking (MSE) loss (default 1)");
+    app.add_option("--ranking-weight", ranking_weight, "Weight of the ranking loss (MSE unless --ranking-loss) (default 1)");
     app.add_option("--retrieval-weight", retrieval_weight,
                    "Weight of the retrieval (in-batch softmax) loss (default 1)");
   }
+  app.add_option("--ranking-loss", ranking_loss,
+                 "Ranking task's loss: mse (default; predicts the rating), bce (on rating >= "
+                 "--ranking-positive-threshold; predicts its probability), pairwise-logistic, "
+                 "pairwise-hinge or softmax-listwise (over each user's examples in a batch; "
+                 "predict a score, no rating)")
+      ->check(CLI::IsMember(ranking_loss_names()));
+  app.add_option("--ranking-margin", ranking_margin, "Margin of the pairwise-hinge loss (default 1)");
+  app.add_option("--ranking-positive-threshold", ranking_positive_threshold,
+                 "bce: a rating at least this (in stars) is a positive (default 4)");
   app.add_flag("--full-score-matrix", full_score_matrix,
                "Retrieval loss over the full batch x batch score matrix instead of the batch's "
                "distinct users x distinct items (same loss, more FLOPs when ids repeat)");
@@ -99,6 +109,9 @@ void ExperimentOptions::apply_overrides(ExperimentConfig& c) const {
   if (threads) c.threads = *threads;
   if (!parallelism.empty()) c.parallelism = parse_parallelism(parallelism);
   if (full_score_matrix) c.distinct_rows = false;
+  if (!ranking_loss.empty()) c.ranking_loss = parse_ranking_loss(ranking_loss);
+  if (ranking_margin) c.ranking_margin = *ranking_margin;
+  if (ranking_positive_threshold) c.ranking_positive_threshold = *ranking_positive_threshold;
   if (k) c.k = *k;
   if (eval_batch_size) c.eval_batch_size = *eval_batch_size;
   evaluation.apply(c);
@@ -146,6 +159,14 @@ ExperimentConfig ExperimentOptions::apply_given(ExperimentConfig c) const {
   if (!test_file.empty()) c.test_file = fs::absolute(test_file).string();
   if (!data.empty()) c.data_dir = fs::absolute(resolve_data_dir(data)).lexically_normal().string();
   return c;
+}
+
+std::string rmse_text(double rmse, const ExperimentConfig& config) {
+  if (std::isnan(rmse))
+    return "n/a (the " + to_string(config.ranking_loss) + " ranking loss predicts no rating)";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", rmse);
+  return buf;
 }
 
 EpochCallback epoch_printer(const ExperimentConfig& config, bool quiet) {

@@ -34,6 +34,8 @@ struct ExperimentOptions {
   std::optional<float> learning_rate, ranking_weight, retrieval_weight;
   std::optional<int> epochs, threads;
   std::string parallelism, memory_budget;
+  std::string ranking_loss;
+  std::optional<float> ranking_margin, ranking_positive_threshold;
   bool full_score_matrix = false;
   std::optional<float> temperature;
   std::optional<int64_t> hard_negatives, mixed_negatives;
@@ -54,6 +56,10 @@ struct ExperimentOptions {
  private:
   void apply_overrides(ExperimentConfig& c) const;
 };
+
+// An RMSE as the text output shows it: "0.2503", or "n/a (...)" when the
+// ranking loss predicts no rating (EvalResult::rmse is NaN then).
+std::string rmse_text(double rmse, const ExperimentConfig& config);
 
 // Prints one line per epoch to stderr (nothing when quiet).
 EpochCallback epoch_printer(const ExperimentConfig& config, bool quiet);

@@ -66,10 +66,15 @@ Action add_recommend(CLI::App& app) {
         std::printf("%s: %.0f ratings\n", r.title.c_str(), static_cast<double>(r.score));
       return 0;
     }
-    std::printf("Top %zu movies for user %lld (%s retrieval over %lld items, rated by the ranking head):\n",
+    // What the number after each title is depends on the head's ranking loss.
+    const char* shown = res.ranking_output == RankingOutput::kRating        ? "predicted rating"
+                        : res.ranking_output == RankingOutput::kProbability ? "probability of a positive"
+                                                                            : "ranking score";
+    std::printf("Top %zu movies for user %lld (%s retrieval over %lld items, ordered by the ranking "
+                "head's %s):\n",
                 res.items.size(), static_cast<long long>(o->user), res.index.c_str(),
-                static_cast<long long>(rec.catalogue_size()));
-    for (const auto& r : res.items) std::printf("%s: %.2f\n", r.title.c_str(), r.predicted_rating.value_or(0.0f));
+                static_cast<long long>(rec.catalogue_size()), shown);
+    for (const auto& r : res.items) std::printf("%s: %.2f\n", r.title.c_str(), r.ranking_value.value_or(0.0f));
     return 0;
   };
 }

@@ -114,9 +114,9 @@ Action add_train(CLI::App& app) {
     } else {
       std::printf("Trained on %s: %zu train pairs, %lld test pairs evaluated.\n", data.source.c_str(),
                   data.train.size(), static_cast<long long>(result.eval.evaluated));
-      std::printf("top-%lld accuracy %.4f, RMSE %.4f, training %.2f s\n",
-                  static_cast<long long>(c.k), result.eval.topk_accuracy, result.eval.rmse,
-                  result.train_seconds);
+      std::printf("top-%lld accuracy %.4f, RMSE %s, training %.2f s\n",
+                  static_cast<long long>(c.k), result.eval.topk_accuracy,
+                  rmse_text(result.eval.rmse, c).c_str(), result.train_seconds);
       const std::string ranking = ranking_summary(result.eval);
       if (!ranking.empty()) std::printf("%s\n", ranking.c_str());
       if (!output.empty()) {

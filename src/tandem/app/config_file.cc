@@ -236,6 +236,10 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     if (r.get_choice("parallelism", par, {"batch", "blas"})) c.parallelism = parse_parallelism(par);
     bool full = !c.distinct_rows;
     if (r.get("full_score_matrix", full)) c.distinct_rows = !full;
+    std::string loss = to_string(c.ranking_loss);
+    if (r.get_choice("ranking_loss", loss, ranking_loss_names())) c.ranking_loss = parse_ranking_loss(loss);
+    r.get("ranking_margin", c.ranking_margin);
+    r.get("positive_threshold", c.ranking_positive_threshold);
     std::string budget;
     if (r.get("memory_budget", budget)) {
       try {
@@ -325,7 +329,10 @@ std::string config_to_toml(const ExperimentConfig& c) {
   o << "\n[training]\nbatch_size = " << c.batch_size << "\nepochs = " << c.epochs
     << "\nreshuffle_each_epoch = " << (c.reshuffle_each_epoch ? "true" : "false")
     << "\nthreads = " << c.threads << "\nparallelism = " << str(to_string(c.parallelism))
-    << "\nfull_score_matrix = " << (c.distinct_rows ? "false" : "true") << "\n";
+    << "\nfull_score_matrix = " << (c.distinct_rows ? "false" : "true")
+    << "\nranking_loss = " << str(to_string(c.ranking_loss))
+    << "\nranking_margin = " << num(c.ranking_margin)
+    << "\npositive_threshold = " << num(c.ranking_positive_threshold) << "\n";
   if (c.memory_budget_bytes > 0) o << "memory_budget = " << str(std::to_string(c.memory_budget_bytes)) << "\n";
   o << "\n[evaluation]\nk = " << c.k << "\naccuracy_at = " << list(c.accuracy_at)
     << "\nbatch_size = " << c.eval_batch_size << "\n";

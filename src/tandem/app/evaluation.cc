@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
+#include "tandem/app/ranking_output.h"
 #include "tandem/core/error.h"
 #include "tandem/evaluate/metrics.h"
 #include "tandem/evaluate/ranking_metrics.h"
@@ -45,7 +47,7 @@ nlohmann::json EvalResult::to_json() const {
   nlohmann::json j = {{"k", k},
                       {"topk_accuracy", topk_accuracy},
                       {"accuracy_at", keyed_by_k(accuracy_at)},
-                      {"rmse", rmse},
+                      {"rmse", std::isnan(rmse) ? nlohmann::json(nullptr) : nlohmann::json(rmse)},
                       {"topk_pairs", topk_weight},
                       {"evaluated_pairs", evaluated},
                       {"eval_seconds", seconds},
@@ -117,7 +119,8 @@ EvalResult EvalResult::from_json(const nlohmann::json& j) {
     r.k = j.at("k").get<int64_t>();
     r.topk_accuracy = j.at("topk_accuracy").get<double>();
     for (const auto& [kk, v] : j.at("accuracy_at").items()) r.accuracy_at[std::stoll(kk)] = v.get<double>();
-    r.rmse = j.at("rmse").get<double>();
+    r.rmse = j.at("rmse").is_null() ? std::numeric_limits<double>::quiet_NaN()
+                                    : j.at("rmse").get<double>();
     r.topk_weight = j.value("topk_pairs", 0.0);
     r.evaluated = j.value("evaluated_pairs", int64_t{0});
     r.seconds = j.value("eval_seconds", 0.0);
@@ -196,7 +199,10 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
 
   std::vector<float> pred(static_cast<size_t>(n)), scratch;
   model.predict_ratings(test.users.data(), test.items.data(), n, pred.data(), scratch);
-  r.rmse = rmse(pred, test.labels);
+  // RMSE compares predicted labels with labels: only a head trained with MSE
+  // predicts one (a logit or a ranking score has another scale).
+  r.rmse = ranking_output(config) == RankingOutput::kRating ? rmse(pred, test.labels)
+                                                            : std::numeric_limits<double>::quiet_NaN();
   // AUC depends only on the order of the predictions, so it means the same
   // whatever label scale or loss the head was trained with; the label is
   // always the raw rating against the threshold.

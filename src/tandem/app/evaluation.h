@@ -24,7 +24,9 @@ struct EvalResult {
   int64_t k = 0;
   double topk_accuracy = 0.0;  // at k
   std::map<int64_t, double> accuracy_at;  // at 1, 5, 10, 50, 100 (and k)
-  double rmse = 0.0;          // on the label scale the model was trained on
+  // On the label scale the model was trained on; NaN (JSON null) when the
+  // ranking loss is not mse, whose head predicts no label (ranking_output.h).
+  double rmse = 0.0;
   double topk_weight = 0.0;   // number of test pairs counted by the top-K metric
   int64_t evaluated = 0;
   double seconds = 0.0;

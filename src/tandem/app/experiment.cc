@@ -1,4 +1,5 @@
 #include "tandem/app/experiment.h"
+#include "tandem/app/ranking_output.h"
 #include "tandem/app/resource_guard.h"
 
 #include "tandem/app/checkpoint.h"
@@ -155,6 +156,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
     }
     tm.model->configure_retrieval(config.retrieval, std::move(log_p), data.catalogue.rows);
   }
+  tm.model->set_ranking_loss(ranking_loss_spec(config));
 
   TrainConfig tc;
   tc.adagrad = config.adagrad;

@@ -79,6 +79,10 @@ void ExperimentConfig::validate() const {
   for (int64_t a : metrics_at) TANDEM_CHECK(a > 0, "metrics_at values must be positive, got " << a);
   TANDEM_CHECK(std::isfinite(positive_threshold),
                "positive threshold must be finite, got " << positive_threshold);
+  TANDEM_CHECK(std::isfinite(ranking_margin) && ranking_margin >= 0,
+               "ranking margin must be finite and >= 0, got " << ranking_margin);
+  TANDEM_CHECK(std::isfinite(ranking_positive_threshold),
+               "positive threshold must be finite, got " << ranking_positive_threshold);
   TANDEM_CHECK(memory_budget_bytes >= 0, "memory budget must be >= 0, got " << memory_budget_bytes);
 }
 
@@ -137,7 +141,10 @@ nlohmann::json ExperimentConfig::to_json() const {
                 {"reshuffle_each_epoch", reshuffle_each_epoch},
                 {"threads", threads},
                 {"parallelism", to_string(parallelism)},
-                {"distinct_rows", distinct_rows}};
+                {"distinct_rows", distinct_rows},
+                {"ranking_loss", to_string(ranking_loss)},
+                {"ranking_margin", ranking_margin},
+                {"positive_threshold", ranking_positive_threshold}};
   j["evaluate"] = {{"k", k}, {"eval_batch_size", eval_batch_size}, {"accuracy_at", accuracy_at}};
   j["evaluate"]["topk_min_rating"] =
       topk_min_rating ? nlohmann::json(*topk_min_rating) : nlohmann::json(nullptr);
@@ -244,6 +251,11 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.threads = integer_field<int>(t, "train", "threads");
     c.parallelism = parse_parallelism(t.value("parallelism", std::string("batch")));
     c.distinct_rows = t.value("distinct_rows", true);
+    // Absent in files written before the ranking losses: MSE, as then.
+    c.ranking_loss = parse_ranking_loss(t.value("ranking_loss", std::string("mse")));
+    if (t.contains("ranking_margin")) c.ranking_margin = float_field(t, "train", "ranking_margin");
+    if (t.contains("positive_threshold"))
+      c.ranking_positive_threshold = float_field(t, "train", "positive_threshold");
     const auto& e = j.at("evaluate");
     c.k = integer_field<int64_t>(e, "evaluate", "k");
     if (e.contains("accuracy_at")) {

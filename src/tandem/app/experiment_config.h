@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tandem/model/multitask_model.h"
+#include "tandem/model/ranking_loss.h"
 #include "tandem/train/adagrad.h"
 
 namespace tandem {
@@ -64,6 +65,13 @@ struct ExperimentConfig {
   // Retrieval loss over the batch's distinct users x distinct items (exact,
   // fewer FLOPs when ids repeat) instead of the full batch x batch matrix.
   bool distinct_rows = true;
+  // The ranking task's loss (model/ranking_loss.h); mse is the tutorials'.
+  // Under any other loss the head's output is no rating (see
+  // app/ranking_output.h): RMSE is not reported and serving labels it.
+  RankingLossKind ranking_loss = RankingLossKind::kMse;
+  float ranking_margin = 1.0f;  // pairwise-hinge's margin
+  // bce: a rating >= this, on the raw rating scale (stars), is a positive.
+  float ranking_positive_threshold = 4.0f;
 
   // Evaluation.
   int64_t k = 10;

@@ -1,5 +1,6 @@
 #include "tandem/app/recommend.h"
 
+#include "tandem/app/ranking_output.h"
 #include "tandem/core/error.h"
 #include "tandem/evaluate/topk.h"
 
@@ -27,7 +28,7 @@ std::vector<Recommendation> recommend(const TrainedModel& m, int64_t user_id, in
   for (size_t i = 0; i < top.size(); ++i) {
     const auto c = static_cast<size_t>(top[i].index);
     out.push_back({m.catalogue.items.item_ids[c], m.catalogue.items.titles[c], top[i].score,
-                   rating_from_label(m.config.label_transform, pred[i])});
+                   ranking_output_value(m.config, pred[i])});
   }
   return out;
 }

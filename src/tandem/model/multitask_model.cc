@@ -53,7 +53,8 @@ MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int w
       user_grad_(shape.user_rows, shape.dim, max_batch),
       item_grad_(shape.item_rows, shape.dim, max_batch),
       user_dedup_(shape.user_rows, max_batch),
-      item_dedup_(shape.item_rows, max_batch) {
+      item_dedup_(shape.item_rows, max_batch),
+      ranking_loss_(max_batch) {
   TANDEM_CHECK(workers >= 1, "worker count must be positive, got " << workers);
   for (auto& g : head_grads_) g.assign(static_cast<size_t>(head_.parameter_count()), 0.0f);
 }
@@ -77,9 +78,24 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
   TANDEM_CHECK(workers <= workers_,
                "model built for " << workers_ << " workers, run with " << workers);
   const bool ranking = w.ranking != 0.0f;
+  // MSE's gradient needs only the global n, not other rows: each worker runs
+  // its slice's head forward, loss and backward in one pass. The other
+  // ranking losses couple examples of one user wherever they lie in the
+  // batch: every slice's forward first, the loss once over the whole batch,
+  // then every slice's backward.
+  const bool batch_loss = ranking && ranking_spec_.kind != RankingLossKind::kMse;
 
-  // Per worker, on its own rows: gather, then the whole rating head forward
-  // and backward. The MSE gradient needs only the global n, not other rows.
+  auto head_backward = [&](int worker, const Range& r) {
+    head_.bprop_rows(r.begin, r.end, head_grads_[static_cast<size_t>(worker)].data());
+    const float* dx = head_.input_grad();
+    for (int64_t i = r.begin; i < r.end; ++i) {
+      std::memcpy(user_dgrad_.data() + i * d, dx + i * 2 * d, static_cast<size_t>(d) * sizeof(float));
+      std::memcpy(item_dgrad_.data() + i * d, dx + i * 2 * d + d,
+                  static_cast<size_t>(d) * sizeof(float));
+    }
+  };
+  // Per worker, on its own rows: gather, then the rating head forward (and,
+  // under MSE, the loss and the backward).
   auto slice = [&](int worker) {
     const Range r = split_range(n, workers, worker);
     if (r.size() == 0) {
@@ -104,6 +120,7 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
                   static_cast<size_t>(d) * sizeof(float));
     }
     head_.fprop_rows(r.begin, r.end);
+    if (batch_loss) return;
     worker_mse_[static_cast<size_t>(worker)] =
         batch.weights ? MseLoss::weighted_slice_sum_and_backward(
                             head_.output() + r.begin, batch.labels + r.begin,
@@ -112,25 +129,38 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
                       : MseLoss::slice_sum_and_backward(head_.output() + r.begin,
                                                         batch.labels + r.begin, r.size(), n,
                                                         w.ranking, head_.output_grad() + r.begin);
-    head_.bprop_rows(r.begin, r.end, head_grads_[static_cast<size_t>(worker)].data());
-    const float* dx = head_.input_grad();
-    for (int64_t i = r.begin; i < r.end; ++i) {
-      std::memcpy(user_dgrad_.data() + i * d, dx + i * 2 * d, static_cast<size_t>(d) * sizeof(float));
-      std::memcpy(item_dgrad_.data() + i * d, dx + i * 2 * d + d,
-                  static_cast<size_t>(d) * sizeof(float));
-    }
+    head_backward(worker, r);
   };
   if (pool) {
     pool->run(slice);
   } else {
     slice(0);
   }
+  double batch_ranking_loss = 0.0;
+  if (batch_loss) {
+    batch_ranking_loss = ranking_loss_.forward_backward(ranking_spec_, head_.output(), batch.labels,
+                                                        batch.users, batch.weights, n, w.ranking,
+                                                        head_.output_grad());
+    auto backward = [&](int worker) {
+      const Range r = split_range(n, workers, worker);
+      if (r.size() > 0) head_backward(worker, r);  // an empty slice zeroed its gradients above
+    };
+    if (pool) {
+      pool->run(backward);
+    } else {
+      backward(0);
+    }
+  }
 
   StepLosses losses;
   if (ranking) {
-    double sq = 0.0;
-    for (int k = 0; k < workers; ++k) sq += worker_mse_[static_cast<size_t>(k)];
-    losses.ranking = sq / static_cast<double>(n);
+    if (batch_loss) {
+      losses.ranking = batch_ranking_loss;
+    } else {
+      double sq = 0.0;
+      for (int k = 0; k < workers; ++k) sq += worker_mse_[static_cast<size_t>(k)];
+      losses.ranking = sq / static_cast<double>(n);
+    }
     head_.sum_gradients(head_grads_, workers);
   }
   // Examples with weights, or any retrieval option, take the optioned

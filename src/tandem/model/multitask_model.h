@@ -1,7 +1,8 @@
 // The tutorials' model: shared user and item embedding tables feeding two
 // tasks at once.
 //  - retrieval: in-batch softmax over user . item scores (InBatchSoftmaxLoss)
-//  - ranking:   an MLP over concat(user, item) predicting the rating (MseLoss)
+//  - ranking:   an MLP over concat(user, item) predicting the rating (MseLoss),
+//               or trained with another ranking loss (ranking_loss.h)
 // total = w_retrieval * L_retrieval + w_ranking * L_ranking; a task whose
 // weight is 0 is not computed at all.
 #pragma once
@@ -15,6 +16,7 @@
 #include "tandem/model/in_batch_softmax_loss.h"
 #include "tandem/model/mlp.h"
 #include "tandem/model/retrieval_softmax_loss.h"
+#include "tandem/model/ranking_loss.h"
 
 namespace tandem {
 
@@ -50,7 +52,7 @@ struct Batch {
 };
 
 struct StepLosses {
-  double ranking = 0.0;    // mean squared error of the batch (0 if not computed)
+  double ranking = 0.0;    // the batch's ranking loss, MSE by default (0 if not computed)
   double retrieval = 0.0;  // summed in-batch softmax cross-entropy (0 if not computed)
   double total = 0.0;      // weighted sum
   // Score-matrix size the retrieval task actually computed (distinct queries
@@ -75,14 +77,19 @@ class MultiTaskModel {
   StepLosses compute_gradients(const Batch& batch, const TaskWeights& weights,
                                ThreadPool* pool = nullptr);
 
-  // Predicted ratings for n (user row, item row) pairs; `scratch` is the
-  // caller's (one per thread). Reads only weights.
+  // The rating head's outputs for n (user row, item row) pairs: a predicted
+  // label under the mse loss, a logit under bce, a score under the pairwise
+  // and listwise losses (see ranking_loss.h). `scratch` is the caller's (one
+  // per thread). Reads only weights.
   void predict_ratings(const int32_t* users, const int32_t* items, int64_t n, float* out,
                        std::vector<float>& scratch) const;
 
   // Retrieval over the batch's distinct users and items (exact; default) or
   // over the full n x n score matrix.
   void set_distinct_rows(bool on) { distinct_rows_ = on; }
+  // The ranking task's loss (default: MSE, computed per worker slice).
+  void set_ranking_loss(const RankingLossSpec& spec) { ranking_spec_ = spec; }
+  const RankingLossSpec& ranking_loss() const { return ranking_spec_; }
 
   // Options of the retrieval softmax (temperature, hit removal, logQ, hard and
   // mixed negatives; see RetrievalSoftmaxLoss). `item_log_probability` (one
@@ -139,6 +146,8 @@ class MultiTaskModel {
   std::vector<float> queries_, columns_, column_log_weight_, column_correction_, dq_distinct_, dc_columns_;
   std::vector<int32_t> column_item_, grad_items_;
   int64_t extra_columns_ = 0;  // mixed negatives sampled this step
+  RankingLossSpec ranking_spec_;
+  RankingLoss ranking_loss_;  // the losses other than MSE, over the whole batch
 };
 
 }  // namespace tandem

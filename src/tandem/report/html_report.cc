@@ -285,6 +285,10 @@ void write_samples(std::ostringstream& o, const ReportInput& in) {
         o << "<span class=\"stars\"" << attr("aria-label", fixed(stars, 2) + " stars predicted") << ">"
           << fixed(stars, 2) << " \u2605<span class=\"bar\" aria-hidden=\"true\"><span"
           << attr("style", "width:" + fixed(fill, 0) + "%") << "></span></span></span>";
+      } else if (item.ranking_value) {
+        // A head trained with another ranking loss (ranking_output.h): its
+        // probability or score, not stars.
+        o << fixed(*item.ranking_value, 3);
       } else {
         o << fixed(item.score, 0);
       }

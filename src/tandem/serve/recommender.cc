@@ -119,6 +119,7 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
   const auto row = user_row(uid);
   const auto& cat = model_.catalogue;
   RecommendResult out;
+  out.ranking_output = ranking_output();
   const auto t0 = std::chrono::steady_clock::now();
   if (!row) {
     out.cold_start = true;
@@ -129,7 +130,7 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
       const auto r = static_cast<size_t>(cat.rows[c]);
       const int64_t count = r < model_.item_train_counts.size() ? model_.item_train_counts[r] : 0;
       out.items.push_back({cat.items.item_ids[c], cat.items.titles[c], static_cast<float>(count),
-                           std::nullopt});
+                           std::nullopt, std::nullopt});
     }
     out.retrieve_ms = ms_since(t0);
     return out;
@@ -166,8 +167,11 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
   for (size_t i = 0; i < n; ++i) {
     const size_t j = order[i];
     const auto c = static_cast<size_t>(top[j].index);
+    const float value = ranking_output_value(model_.config, pred[j]);
     out.items.push_back({cat.items.item_ids[c], cat.items.titles[c], top[j].score,
-                         rating_from_label(model_.config.label_transform, pred[j])});
+                         out.ranking_output == RankingOutput::kRating ? std::optional<float>(value)
+                                                                      : std::nullopt,
+                         value});
   }
   out.rank_ms = ms_since(t1);
   return out;
@@ -194,7 +198,7 @@ std::vector<float> Recommender::score(const std::string& user_id,
   std::vector<float> pred(item_ids.size());
   thread_local CandidateRanker::Scratch scratch;
   ranker_->predict(*row, items.data(), static_cast<int64_t>(items.size()), pred.data(), scratch);
-  for (float& p : pred) p = rating_from_label(model_.config.label_transform, p);
+  for (float& p : pred) p = ranking_output_value(model_.config, p);
   return pred;
 }
 

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tandem/app/ranking_output.h"
 #include "tandem/app/trained_model.h"
 #include "tandem/core/error.h"
 #include "tandem/index/item_index.h"
@@ -54,13 +55,19 @@ struct RecommendedItem {
   // Retrieval score (user . item); for a cold-start reply, the item's
   // training-interaction count (the popularity it was ranked by).
   float score = 0.0f;
-  // Rating head's prediction in stars; absent for cold start (see below).
+  // Rating head's prediction in stars; absent for cold start (see below), and
+  // when the head was trained with a ranking loss other than mse, which
+  // predicts no rating.
   std::optional<float> predicted_rating;
+  // The head's output as ranking_output.h reads it (stars, the probability
+  // of a positive under bce, or a raw score); absent for cold start.
+  std::optional<float> ranking_value = std::nullopt;
 };
 
 struct RecommendResult {
   std::vector<RecommendedItem> items;
   bool cold_start = false;
+  RankingOutput ranking_output = RankingOutput::kRating;  // what ranking_value is
   std::string index = "exact";
   double retrieve_ms = 0.0;
   double rank_ms = 0.0;
@@ -92,8 +99,9 @@ class Recommender {
   RecommendResult recommend(const std::string& user_id, int64_t k, int64_t candidates,
                             bool exclude_seen) const;
 
-  // Predicted ratings (stars) for one known user and catalogue items, in the
-  // order given. Unknown user or item: RequestError naming the id.
+  // The head's outputs for one known user and catalogue items, in the order
+  // given, as ranking_output() reads them (stars under the mse loss).
+  // Unknown user or item: RequestError naming the id.
   std::vector<float> score(const std::string& user_id, const std::vector<int64_t>& item_ids) const;
 
   // The k catalogue items whose embeddings have the largest dot product with
@@ -106,6 +114,7 @@ class Recommender {
   std::optional<int32_t> user_row(int64_t user_id) const;
 
   const TrainedModel& model() const { return model_; }
+  RankingOutput ranking_output() const { return tandem::ranking_output(model_.config); }
   const ServeLimits& limits() const { return options_.limits; }
   const RecommenderOptions& options() const { return options_; }
   const ItemIndex& index() const { return *index_; }
