@@ -25,6 +25,9 @@ struct ExperimentOptions {
   std::optional<int> epochs, threads;
   std::string parallelism, memory_budget;
   bool full_score_matrix = false;
+  // Multi-task architecture and task weighting (model/multitask_architecture.h).
+  std::string multitask, task_weighting;
+  std::optional<int64_t> experts, shared_experts, task_experts, expert_dim;
   bool json = false;
   bool quiet = false;
 

@@ -64,15 +64,15 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
   const auto start = std::chrono::steady_clock::now();
   const int64_t n = static_cast<int64_t>(test.size());
   TANDEM_CHECK(n > 0, "no test pairs to evaluate (every test id was unknown, or the test set is empty)");
-  const int64_t d = model.shape().dim;
+  const int64_t d = model.task_dim();
   EvalResult r;
   r.k = config.k;
   r.evaluated = n;
 
   // Candidates: the catalogue's item embeddings; each test item's index in it.
-  std::vector<float> cand(catalogue.size() * static_cast<size_t>(d));
-  model.item_table().gather(catalogue.rows.data(), static_cast<int64_t>(catalogue.size()),
-                            cand.data());
+  std::vector<float> cand(catalogue.size() * static_cast<size_t>(d)), tower_scratch;
+  model.item_vectors(Task::kRetrieval, catalogue.rows.data(), static_cast<int64_t>(catalogue.size()),
+                     cand.data(), tower_scratch);
   const std::vector<int64_t> index = catalogue.index_of_rows(model.shape().item_rows);
 
   // Top-K in chunks of the evaluation batch: queries are gathered per chunk.
@@ -83,7 +83,7 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
   const CandidateMatrix cm{cand.data(), static_cast<int64_t>(catalogue.size()), d};
   for (int64_t s = 0; s < n; s += chunk) {
     const int64_t m = std::min(chunk, n - s);
-    model.user_table().gather(test.users.data() + s, m, queries.data());
+    model.user_vectors(Task::kRetrieval, test.users.data() + s, m, queries.data(), tower_scratch);
     for (int64_t i = 0; i < m; ++i) positives[i] = index[static_cast<size_t>(test.items[s + i])];
     const auto rk = positive_ranks(queries.data(), m, cm, positives.data());
     std::copy(rk.begin(), rk.end(), ranks.begin() + s);

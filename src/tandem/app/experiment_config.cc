@@ -59,6 +59,7 @@ void ExperimentConfig::validate() const {
                "retrieval weight must be finite and >= 0, got " << weights.retrieval);
   TANDEM_CHECK(weights.ranking > 0 || weights.retrieval > 0,
                "at least one task weight must be positive");
+  multitask.validate();
   TANDEM_CHECK(std::isfinite(adagrad.learning_rate) && adagrad.learning_rate > 0,
                "learning rate must be positive, got " << adagrad.learning_rate);
   TANDEM_CHECK(adagrad.initial_accumulator >= 0 && adagrad.epsilon >= 0,
@@ -71,6 +72,16 @@ void ExperimentConfig::validate() const {
   for (int64_t a : accuracy_at) TANDEM_CHECK(a > 0, "accuracy_at values must be positive, got " << a);
   TANDEM_CHECK(eval_batch_size > 0, "evaluation batch size must be positive");
   TANDEM_CHECK(memory_budget_bytes >= 0, "memory budget must be >= 0, got " << memory_budget_bytes);
+}
+
+ModelShape model_shape(const ExperimentConfig& config, int64_t user_rows, int64_t item_rows) {
+  ModelShape shape;
+  shape.user_rows = user_rows;
+  shape.item_rows = item_rows;
+  shape.dim = config.embedding_dim;
+  shape.hidden = config.layer_sizes;
+  shape.multitask = config.multitask;
+  return shape;
 }
 
 std::string to_string(Parallelism p) { return p == Parallelism::kBatch ? "batch" : "blas"; }
@@ -113,7 +124,13 @@ nlohmann::json ExperimentConfig::to_json() const {
   j["model"] = {{"embedding_dim", embedding_dim},
                 {"layer_sizes", layer_sizes},
                 {"ranking_weight", weights.ranking},
-                {"retrieval_weight", weights.retrieval}};
+                {"retrieval_weight", weights.retrieval},
+                {"multitask", to_string(multitask.arch)},
+                {"experts", multitask.experts},
+                {"shared_experts", multitask.shared_experts},
+                {"task_experts", multitask.task_experts},
+                {"expert_dim", multitask.expert_dim},
+                {"task_weighting", to_string(multitask.weighting)}};
   j["train"] = {{"optimizer", "adagrad"},
                 {"learning_rate", adagrad.learning_rate},
                 {"initial_accumulator", adagrad.initial_accumulator},
@@ -209,6 +226,16 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
       c.layer_sizes.push_back(integer_value<int64_t>(size, "model.layer_sizes[]"));
     c.weights.ranking = float_field(m, "model", "ranking_weight");
     c.weights.retrieval = float_field(m, "model", "retrieval_weight");
+    // Absent in files written before mixtures of experts: a shared bottom
+    // with fixed weights, which is what those models are.
+    c.multitask.arch = parse_multitask_arch(m.value("multitask", std::string("shared-bottom")));
+    if (m.contains("experts")) c.multitask.experts = integer_field<int64_t>(m, "model", "experts");
+    if (m.contains("shared_experts"))
+      c.multitask.shared_experts = integer_field<int64_t>(m, "model", "shared_experts");
+    if (m.contains("task_experts"))
+      c.multitask.task_experts = integer_field<int64_t>(m, "model", "task_experts");
+    if (m.contains("expert_dim")) c.multitask.expert_dim = integer_field<int64_t>(m, "model", "expert_dim");
+    c.multitask.weighting = parse_task_weighting(m.value("task_weighting", std::string("fixed")));
     const auto& t = j.at("train");
     c.adagrad.learning_rate = float_field(t, "train", "learning_rate");
     c.adagrad.initial_accumulator = float_field(t, "train", "initial_accumulator");

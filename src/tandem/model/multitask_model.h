@@ -7,12 +7,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "tandem/core/thread_pool.h"
 #include "tandem/model/embedding_table.h"
 #include "tandem/model/in_batch_softmax_loss.h"
 #include "tandem/model/mlp.h"
+#include "tandem/model/multitask_architecture.h"
+#include "tandem/model/uncertainty_weighting.h"
 
 namespace tandem {
 
@@ -21,7 +24,13 @@ struct ModelShape {
   int64_t item_rows = 0;
   int64_t dim = 32;
   std::vector<int64_t> hidden = {256, 128};
+  // Shared bottom (default), or a mixture-of-experts layer per tower giving
+  // each task its own user and item vectors; fixed or learned task weights.
+  MultitaskSpec multitask = {};
 };
+
+// The two tasks, as indices into per-task vectors.
+enum class Task { kRetrieval = 0, kRanking = 1 };
 
 // Trainable values of a model of this shape (both embedding tables and the
 // rating head), computed without building it, so that a loader can compare it
@@ -77,6 +86,25 @@ class MultiTaskModel {
   // over the full n x n score matrix.
   void set_distinct_rows(bool on) { distinct_rows_ = on; }
 
+  // Task t's vectors for n user (item) rows into out [n, task_dim()]: the
+  // embedding rows with a shared bottom, the tower's task-t expert mixture
+  // otherwise. Retrieval scores are user_vectors(kRetrieval) .
+  // item_vectors(kRetrieval); the rating head reads concat of the kRanking
+  // ones. Reads only weights: thread-safe with one scratch per thread.
+  void user_vectors(Task t, const int32_t* rows, int64_t n, float* out,
+                    std::vector<float>& scratch) const;
+  void item_vectors(Task t, const int32_t* rows, int64_t n, float* out,
+                    std::vector<float>& scratch) const;
+  int64_t task_dim() const;
+  // True when the tasks read the embedding rows as they are (shared bottom),
+  // so callers may use the tables directly.
+  bool embeddings_are_task_vectors() const { return !shape_.multitask.has_experts(); }
+  // True when dense parameters get gradients even from a retrieval-only step
+  // (experts, learned task weights), so the optimizer must update them then.
+  bool retrieval_trains_dense() const;
+  // exp(-s_t) per task with learned task weights; empty otherwise.
+  std::vector<double> learned_task_weights() const;
+
   const ModelShape& shape() const { return shape_; }
   int64_t max_batch() const { return max_batch_; }
   EmbeddingTable& user_table() { return users_; }
@@ -102,6 +130,10 @@ class MultiTaskModel {
   int workers_;
   EmbeddingTable users_, items_;
   Mlp head_;
+  // With mmoe/ple: one layer per tower (null with a shared bottom).
+  std::unique_ptr<MixtureOfExperts> user_moe_, item_moe_;
+  // With learned task weights (null with fixed ones).
+  std::unique_ptr<UncertaintyWeighting> uncertainty_;
   InBatchSoftmaxLoss retrieval_loss_;
   // Step workspace, sized for max_batch at construction.
   std::vector<float> user_emb_, item_emb_;    // [max_batch, dim]
