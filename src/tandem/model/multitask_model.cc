@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
 #include <limits>
 
 #include "tandem/core/error.h"
@@ -110,7 +109,7 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
   const bool ranking = fixed.ranking != 0.0f;
   const TaskWeights w = uncertainty_ ? uncertainty_->effective_weights(fixed) : fixed;
   const bool experts = user_moe_ != nullptr;
-  auto run = [&](const std::function<void(int)>& f) {
+  auto run = [&](const auto& f) {
     if (pool) {
       pool->run(f);
     } else {
