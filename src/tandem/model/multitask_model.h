@@ -4,6 +4,11 @@
 //  - ranking:   an MLP over concat(user, item) predicting the rating (MseLoss)
 // total = w_retrieval * L_retrieval + w_ranking * L_ranking; a task whose
 // weight is 0 is not computed at all.
+// Optionally (ModelShape::multitask) each tower's embedding row passes
+// through a mixture-of-experts layer (mmoe/ple) that gives each task its own
+// user and item vectors, and the task weights can be learned
+// (UncertaintyWeighting); with the defaults the model is the above, bit for
+// bit.
 #pragma once
 
 #include <cstdint>
