@@ -106,7 +106,7 @@ TEST(ConfigFile, PresetOverrideAndRelativePaths) {
 
 TEST(ConfigFile, ErrorsNameTheKeyAndTheLine) {
   EXPECT_EQ(error_of("[model]\nembedding_dim = 8\nembeding_dim = 4\n"),
-            "cfg.toml:3: unknown key 'model.embeding_dim' (known here: embedding_dim, layers)");
+            "cfg.toml:3: unknown key 'model.embeding_dim' (known here: embedding_dim, expert_dim, experts, layers, multitask, shared_experts, task_experts)");
   EXPECT_EQ(error_of("[training]\nepochs = \"5\"\n"), "cfg.toml:2: 'training.epochs' must be an integer");
   EXPECT_EQ(error_of("[training]\nepochs = 0\n"), "cfg.toml:2: 'training.epochs' must be in 1..100000, got 0");
   EXPECT_EQ(error_of("[training]\nparallelism = \"gpu\"\n"),

@@ -78,6 +78,22 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
   app.add_option("--ranking-margin", ranking_margin, "Margin of the pairwise-hinge loss (default 1)");
   app.add_option("--ranking-positive-threshold", ranking_positive_threshold,
                  "bce: a rating at least this (in stars) is a positive (default 4)");
+  app.add_option("--multitask", multitask,
+                 "How the tasks share the towers: shared-bottom (default; both read the "
+                 "embeddings), mmoe (shared experts, a gate per task) or ple (shared and "
+                 "task-specific experts)")
+      ->check(CLI::IsMember({"shared-bottom", "mmoe", "ple"}));
+  app.add_option("--experts", experts, "Experts per tower with --multitask mmoe (default 4)");
+  app.add_option("--shared-experts", shared_experts,
+                 "Shared experts per tower with --multitask ple (default 2)");
+  app.add_option("--task-experts", task_experts,
+                 "Experts of each task per tower with --multitask ple (default 2)");
+  app.add_option("--expert-dim", expert_dim,
+                 "Width of each expert and of the task vectors with mmoe/ple (default 32)");
+  app.add_option("--task-weighting", task_weighting,
+                 "fixed (default: the task weights) or uncertainty (learned weights exp(-s_t), "
+                 "the fixed ones kept as multipliers)")
+      ->check(CLI::IsMember({"fixed", "uncertainty"}));
   app.add_flag("--full-score-matrix", full_score_matrix,
                "Retrieval loss over the full batch x batch score matrix instead of the batch's "
                "distinct users x distinct items (same loss, more FLOPs when ids repeat)");
@@ -112,6 +128,12 @@ void ExperimentOptions::apply_overrides(ExperimentConfig& c) const {
   if (!ranking_loss.empty()) c.ranking_loss = parse_ranking_loss(ranking_loss);
   if (ranking_margin) c.ranking_margin = *ranking_margin;
   if (ranking_positive_threshold) c.ranking_positive_threshold = *ranking_positive_threshold;
+  if (!multitask.empty()) c.multitask.arch = parse_multitask_arch(multitask);
+  if (experts) c.multitask.experts = *experts;
+  if (shared_experts) c.multitask.shared_experts = *shared_experts;
+  if (task_experts) c.multitask.task_experts = *task_experts;
+  if (expert_dim) c.multitask.expert_dim = *expert_dim;
+  if (!task_weighting.empty()) c.multitask.weighting = parse_task_weighting(task_weighting);
   if (k) c.k = *k;
   if (eval_batch_size) c.eval_batch_size = *eval_batch_size;
   evaluation.apply(c);
@@ -178,6 +200,9 @@ EpochCallback epoch_printer(const ExperimentConfig& config, bool quiet) {
                  "total %.4f\n",
                  model.c_str(), e.epoch, epochs, static_cast<long long>(e.steps), e.seconds,
                  e.ranking_loss, e.retrieval_loss, e.total_loss);
+    if (e.learned_task_weights.size() == 2)
+      std::fprintf(stderr, "[%s] learned task weights: retrieval %.4g, ranking %.4g\n",
+                   model.c_str(), e.learned_task_weights[0], e.learned_task_weights[1]);
   };
 }
 

@@ -41,6 +41,9 @@ struct ExperimentOptions {
   std::optional<int64_t> hard_negatives, mixed_negatives;
   bool remove_accidental_hits = false, logq_correction = false;
   EvaluationOptions evaluation;
+  // Multi-task architecture and task weighting (model/multitask_architecture.h).
+  std::string multitask, task_weighting;
+  std::optional<int64_t> experts, shared_experts, task_experts, expert_dim;
   bool json = false;
   bool quiet = false;
 

@@ -44,7 +44,7 @@ uint64_t parse_hex64(const std::string& s, const std::string& field) {
 }
 
 nlohmann::json stats_json(const EpochStats& e) {
-  return {{"epoch", e.epoch},
+  nlohmann::json j = {{"epoch", e.epoch},
           {"steps", e.steps},
           {"examples", e.examples},
           {"ranking_loss", e.ranking_loss},
@@ -52,6 +52,8 @@ nlohmann::json stats_json(const EpochStats& e) {
           {"total_loss", e.total_loss},
           {"seconds", e.seconds},
           {"score_entries", e.score_entries}};
+  if (!e.learned_task_weights.empty()) j["learned_task_weights"] = e.learned_task_weights;
+  return j;
 }
 
 EpochStats stats_from(const nlohmann::json& j) {
@@ -64,6 +66,8 @@ EpochStats stats_from(const nlohmann::json& j) {
   e.total_loss = j.at("total_loss").get<double>();
   e.seconds = j.at("seconds").get<double>();
   e.score_entries = j.at("score_entries").get<double>();
+  if (j.contains("learned_task_weights"))
+    e.learned_task_weights = j.at("learned_task_weights").get<std::vector<double>>();
   return e;
 }
 

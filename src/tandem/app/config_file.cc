@@ -200,12 +200,22 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     TableReader r(*t, source, "model");
     r.get("embedding_dim", c.embedding_dim, 1, 4096);
     r.get("layers", c.layer_sizes, 1, 65536);
+    std::string arch = to_string(c.multitask.arch);
+    if (r.get_choice("multitask", arch, {"shared-bottom", "mmoe", "ple"}))
+      c.multitask.arch = parse_multitask_arch(arch);
+    r.get("experts", c.multitask.experts, 1, 64);
+    r.get("shared_experts", c.multitask.shared_experts, 0, 64);
+    r.get("task_experts", c.multitask.task_experts, 0, 64);
+    r.get("expert_dim", c.multitask.expert_dim, 1, 4096);
     r.finish();
   }
   if (const auto* t = table("tasks")) {
     TableReader r(*t, source, "tasks");
     r.get("ranking_weight", c.weights.ranking);
     r.get("retrieval_weight", c.weights.retrieval);
+    std::string weighting = to_string(c.multitask.weighting);
+    if (r.get_choice("task_weighting", weighting, {"fixed", "uncertainty"}))
+      c.multitask.weighting = parse_task_weighting(weighting);
     r.finish();
   }
   if (const auto* t = table("retrieval")) {
@@ -316,6 +326,16 @@ std::string config_to_toml(const ExperimentConfig& c) {
   o << "\n[features]\nids = " << str(to_string(c.id_mode)) << "\nlabel = "
     << str(c.label_transform == LabelTransform::kRaw ? "stars" : "unit-interval") << "\n";
   o << "\n[model]\nembedding_dim = " << c.embedding_dim << "\nlayers = " << list(c.layer_sizes) << "\n";
+  // The expert settings only when they matter, so a preset prints as before.
+  const MultitaskSpec defaults;
+  const MultitaskSpec& mt = c.multitask;
+  if (mt.has_experts() || mt.experts != defaults.experts ||
+      mt.shared_experts != defaults.shared_experts || mt.task_experts != defaults.task_experts ||
+      mt.expert_dim != defaults.expert_dim) {
+    o << "multitask = " << str(to_string(mt.arch)) << "\nexperts = " << mt.experts
+      << "\nshared_experts = " << mt.shared_experts << "\ntask_experts = " << mt.task_experts
+      << "\nexpert_dim = " << mt.expert_dim << "\n";
+  }
   o << "\n[tasks]\nranking_weight = " << num(c.weights.ranking)
     << "\nretrieval_weight = " << num(c.weights.retrieval) << "\n";
   o << "\n[retrieval]\ntemperature = " << num(c.retrieval.temperature)
@@ -323,6 +343,8 @@ std::string config_to_toml(const ExperimentConfig& c) {
     << "\nlogq_correction = " << (c.retrieval.logq_correction ? "true" : "false")
     << "\nhard_negatives = " << c.retrieval.hard_negatives
     << "\nmixed_negatives = " << c.retrieval.mixed_negatives << "\n";
+  if (mt.weighting != TaskWeighting::kFixed)
+    o << "task_weighting = " << str(to_string(mt.weighting)) << "\n";
   o << "\n[optimizer]\nname = \"adagrad\"\nlearning_rate = " << num(c.adagrad.learning_rate)
     << "\ninitial_accumulator = " << num(c.adagrad.initial_accumulator)
     << "\nepsilon = " << num(c.adagrad.epsilon) << "\n";

@@ -154,21 +154,22 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
                "evaluation: exclude_seen needs the training items of each user, and none were given");
   TANDEM_CHECK(test_ratings.size() == test.size(),
                "evaluation: " << test_ratings.size() << " test ratings for " << n << " test pairs");
-  const int64_t d = model.shape().dim;
+  const int64_t d = model.task_dim();
   EvalResult r;
   r.k = config.k;
   r.evaluated = n;
 
   // Candidates: the catalogue's item embeddings; each test item's index in it.
-  std::vector<float> cand(catalogue.size() * static_cast<size_t>(d));
-  model.item_table().gather(catalogue.rows.data(), static_cast<int64_t>(catalogue.size()),
-                            cand.data());
+  std::vector<float> cand(catalogue.size() * static_cast<size_t>(d)), tower_scratch;
+  model.item_vectors(Task::kRetrieval, catalogue.rows.data(), static_cast<int64_t>(catalogue.size()),
+                     cand.data(), tower_scratch);
   const std::vector<int64_t> index = catalogue.index_of_rows(model.shape().item_rows);
   const CandidateMatrix cm{cand.data(), static_cast<int64_t>(catalogue.size()), d};
 
   // One ranking per test user: the ranking metrics, and each pair's rank.
   const QueryGather gather = [&](const int32_t* rows, int64_t m, float* out) {
-    model.user_table().gather(rows, m, out);
+    std::vector<float> scratch;
+    model.user_vectors(Task::kRetrieval, rows, m, out, scratch);
   };
   const UserRanking ranking =
       rank_test_users(gather, cm, index, test, test_ratings, config,
@@ -188,7 +189,7 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
     std::vector<int64_t> positives(static_cast<size_t>(std::min(chunk, n)));
     for (int64_t s = 0; s < n; s += chunk) {
       const int64_t m = std::min(chunk, n - s);
-      model.user_table().gather(test.users.data() + s, m, queries.data());
+      model.user_vectors(Task::kRetrieval, test.users.data() + s, m, queries.data(), tower_scratch);
       for (int64_t i = 0; i < m; ++i) positives[i] = index[static_cast<size_t>(test.items[s + i])];
       const auto rk = positive_ranks(queries.data(), m, cm, positives.data());
       std::copy(rk.begin(), rk.end(), ranks.begin() + s);

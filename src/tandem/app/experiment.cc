@@ -23,6 +23,9 @@ nlohmann::json epochs_to_json(const std::vector<EpochStats>& h) {
                  {"total_loss", e.total_loss},
                  {"score_entries", e.score_entries},
                  {"seconds", e.seconds}});
+    if (e.learned_task_weights.size() == 2)
+      a.back()["learned_task_weights"] = {{"retrieval", e.learned_task_weights[0]},
+                                          {"ranking", e.learned_task_weights[1]}};
   }
   return a;
 }
@@ -88,6 +91,10 @@ std::vector<EpochStats> epochs_from_json(const nlohmann::json& a) {
       s.total_loss = e.at("total_loss").get<double>();
       s.score_entries = e.value("score_entries", 0.0);
       s.seconds = e.at("seconds").get<double>();
+      if (e.contains("learned_task_weights")) {
+        const auto& lw = e.at("learned_task_weights");
+        s.learned_task_weights = {lw.at("retrieval").get<double>(), lw.at("ranking").get<double>()};
+      }
       h.push_back(s);
     }
   } catch (const nlohmann::json::exception& ex) {
@@ -128,11 +135,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   // Batch splitting: each worker calls a single-threaded BLAS. Otherwise the
   // BLAS gets the threads.
   blas::set_threads(split_batches ? 1 : threads);
-  ModelShape shape;
-  shape.user_rows = data.users.rows();
-  shape.item_rows = data.items.rows();
-  shape.dim = config.embedding_dim;
-  shape.hidden = config.layer_sizes;
+  const ModelShape shape = model_shape(config, data.users.rows(), data.items.rows());
 
   TrainedModel tm;
   tm.config = config;

@@ -65,6 +65,7 @@ void ExperimentConfig::validate() const {
                "hard_negatives must be in 0..16777216, got " << retrieval.hard_negatives);
   TANDEM_CHECK(retrieval.mixed_negatives >= 0 && retrieval.mixed_negatives <= (int64_t{1} << 24),
                "mixed_negatives must be in 0..16777216, got " << retrieval.mixed_negatives);
+  multitask.validate();
   TANDEM_CHECK(std::isfinite(adagrad.learning_rate) && adagrad.learning_rate > 0,
                "learning rate must be positive, got " << adagrad.learning_rate);
   TANDEM_CHECK(adagrad.initial_accumulator >= 0 && adagrad.epsilon >= 0,
@@ -84,6 +85,16 @@ void ExperimentConfig::validate() const {
   TANDEM_CHECK(std::isfinite(ranking_positive_threshold),
                "positive threshold must be finite, got " << ranking_positive_threshold);
   TANDEM_CHECK(memory_budget_bytes >= 0, "memory budget must be >= 0, got " << memory_budget_bytes);
+}
+
+ModelShape model_shape(const ExperimentConfig& config, int64_t user_rows, int64_t item_rows) {
+  ModelShape shape;
+  shape.user_rows = user_rows;
+  shape.item_rows = item_rows;
+  shape.dim = config.embedding_dim;
+  shape.hidden = config.layer_sizes;
+  shape.multitask = config.multitask;
+  return shape;
 }
 
 std::string to_string(Parallelism p) { return p == Parallelism::kBatch ? "batch" : "blas"; }
@@ -126,7 +137,13 @@ nlohmann::json ExperimentConfig::to_json() const {
   j["model"] = {{"embedding_dim", embedding_dim},
                 {"layer_sizes", layer_sizes},
                 {"ranking_weight", weights.ranking},
-                {"retrieval_weight", weights.retrieval}};
+                {"retrieval_weight", weights.retrieval},
+                {"multitask", to_string(multitask.arch)},
+                {"experts", multitask.experts},
+                {"shared_experts", multitask.shared_experts},
+                {"task_experts", multitask.task_experts},
+                {"expert_dim", multitask.expert_dim},
+                {"task_weighting", to_string(multitask.weighting)}};
   j["retrieval"] = {{"temperature", retrieval.temperature},
                     {"remove_accidental_hits", retrieval.remove_accidental_hits},
                     {"logq_correction", retrieval.logq_correction},
@@ -241,6 +258,16 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
       c.retrieval.hard_negatives = integer_field<int64_t>(r, "retrieval", "hard_negatives");
       c.retrieval.mixed_negatives = integer_field<int64_t>(r, "retrieval", "mixed_negatives");
     }
+    // Absent in files written before mixtures of experts: a shared bottom
+    // with fixed weights, which is what those models are.
+    c.multitask.arch = parse_multitask_arch(m.value("multitask", std::string("shared-bottom")));
+    if (m.contains("experts")) c.multitask.experts = integer_field<int64_t>(m, "model", "experts");
+    if (m.contains("shared_experts"))
+      c.multitask.shared_experts = integer_field<int64_t>(m, "model", "shared_experts");
+    if (m.contains("task_experts"))
+      c.multitask.task_experts = integer_field<int64_t>(m, "model", "task_experts");
+    if (m.contains("expert_dim")) c.multitask.expert_dim = integer_field<int64_t>(m, "model", "expert_dim");
+    c.multitask.weighting = parse_task_weighting(m.value("task_weighting", std::string("fixed")));
     const auto& t = j.at("train");
     c.adagrad.learning_rate = float_field(t, "train", "learning_rate");
     c.adagrad.initial_accumulator = float_field(t, "train", "initial_accumulator");

@@ -52,6 +52,9 @@ struct ExperimentConfig {
   TaskWeights weights;
   // Retrieval softmax options (all off in the presets).
   RetrievalLossOptions retrieval;
+  // Shared bottom (default) or mmoe/ple towers, and fixed (default) or
+  // learned task weights (see model/multitask_architecture.h).
+  MultitaskSpec multitask;
 
   // Training.
   AdagradConfig adagrad;
@@ -110,6 +113,8 @@ float rating_from_label(LabelTransform t, float label);
 std::string to_string(IdMode m);
 std::string to_string(Parallelism p);
 Parallelism parse_parallelism(const std::string& s);
+// The model shape this config gives for tables of these sizes.
+ModelShape model_shape(const ExperimentConfig& config, int64_t user_rows, int64_t item_rows);
 // config.threads, or the machine's core count when it is 0.
 int effective_threads(const ExperimentConfig& config);
 std::string to_string(LabelTransform t);

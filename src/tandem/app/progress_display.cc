@@ -107,6 +107,9 @@ void ProgressDisplay::epoch(const std::string& model, int epochs, const EpochSta
                  rate_text(static_cast<double>(e.examples), e.seconds).c_str(), e.ranking_loss,
                  e.retrieval_loss, e.total_loss);
   }
+  if (e.learned_task_weights.size() == 2)
+    std::fprintf(out_, "[%s] learned task weights: retrieval %.4g, ranking %.4g\n", model.c_str(),
+                 e.learned_task_weights[0], e.learned_task_weights[1]);
   // The next epoch's first step may draw at once; evaluation starts afresh.
   last_draw_ = -1e300;
   eval_steps_ = 0;

@@ -11,10 +11,10 @@ std::vector<Recommendation> recommend(const TrainedModel& m, int64_t user_id, in
   const auto row = m.users.find(user_id);
   TANDEM_CHECK(row.has_value(), "user " << user_id << " is not in the model's vocabulary ("
                                          << m.users.rows() << " rows)");
-  const int64_t d = m.model->shape().dim;
-  std::vector<float> query(static_cast<size_t>(d));
+  const int64_t d = m.model->task_dim();
+  std::vector<float> query(static_cast<size_t>(d)), scratch_vectors;
   const int32_t user_row = *row;
-  m.model->user_table().gather(&user_row, 1, query.data());
+  m.model->user_vectors(Task::kRetrieval, &user_row, 1, query.data(), scratch_vectors);
   const std::vector<float> cand = m.catalogue_embeddings();
   const auto top = top_k(query.data(), 1,
                          {cand.data(), static_cast<int64_t>(m.catalogue.size()), d}, k)[0];

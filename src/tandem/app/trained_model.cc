@@ -39,10 +39,10 @@ void copy_tensor(const Tensor& t, std::vector<int64_t> shape, float* dst, const 
 }  // namespace
 
 std::vector<float> TrainedModel::catalogue_embeddings() const {
-  const int64_t d = model->shape().dim;
-  std::vector<float> out(catalogue.rows.size() * static_cast<size_t>(d));
-  model->item_table().gather(catalogue.rows.data(), static_cast<int64_t>(catalogue.rows.size()),
-                             out.data());
+  const int64_t d = model->task_dim();
+  std::vector<float> out(catalogue.rows.size() * static_cast<size_t>(d)), scratch;
+  model->item_vectors(Task::kRetrieval, catalogue.rows.data(),
+                      static_cast<int64_t>(catalogue.rows.size()), out.data(), scratch);
   return out;
 }
 
@@ -139,11 +139,7 @@ TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) 
     m.seen_items.push_back(static_cast<int32_t>(r));
   }
 
-  ModelShape shape;
-  shape.user_rows = m.users.rows();
-  shape.item_rows = m.items.rows();
-  shape.dim = m.config.embedding_dim;
-  shape.hidden = m.config.layer_sizes;
+  const ModelShape shape = model_shape(m.config, m.users.rows(), m.items.rows());
   // Every parameter is copied from the file, so a shape needing more values
   // than the file's tensors hold cannot load. Refusing it here, before the
   // model is allocated, keeps a few forged bytes (layer sizes of 65536 in the

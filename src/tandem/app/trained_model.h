@@ -32,8 +32,9 @@ struct TrainedModel {
   // Fills the three fields above from training examples.
   void set_training_interactions(const Examples& train);
 
-  // Item embeddings of the catalogue, [catalogue size, dim], row-major: the
-  // candidate matrix of every top-K search.
+  // Retrieval item vectors of the catalogue, [catalogue size, task_dim()],
+  // row-major (the item embeddings with a shared bottom): the candidate
+  // matrix of every top-K search.
   std::vector<float> catalogue_embeddings() const;
 };
 

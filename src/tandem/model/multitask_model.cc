@@ -11,7 +11,8 @@
 namespace tandem {
 
 namespace {
-constexpr uint64_t kUserStream = 1, kItemStream = 2, kHeadStream = 3;
+constexpr uint64_t kUserStream = 1, kItemStream = 2, kHeadStream = 3, kUserMoeStream = 4,
+                   kItemMoeStream = 5;
 
 // a * b + c, or INT64_MAX when that overflows (sizes are never negative).
 int64_t saturating_mul_add(int64_t a, int64_t b, int64_t c) {
@@ -22,17 +23,30 @@ int64_t saturating_mul_add(int64_t a, int64_t b, int64_t c) {
 }
 }  // namespace
 
+namespace {
+// Width of each task's user (item) vector: the embedding with a shared
+// bottom, an expert's output otherwise.
+int64_t task_dim_of(const ModelShape& shape) {
+  return shape.multitask.has_experts() ? shape.multitask.expert_dim : shape.dim;
+}
+}  // namespace
+
 int64_t parameter_count(const ModelShape& shape) {
   int64_t n = saturating_mul_add(shape.user_rows, shape.dim, 0);
   n = saturating_mul_add(shape.item_rows, shape.dim, n);
   // The head as Mlp lays it out: per layer a [width, units] kernel and a
-  // [units] bias, from the concatenated embeddings to one output.
-  int64_t width = 2 * shape.dim;
+  // [units] bias, from the concatenated task vectors to one output.
+  int64_t width = 2 * task_dim_of(shape);
   for (size_t i = 0; i <= shape.hidden.size(); ++i) {
     const int64_t units = i == shape.hidden.size() ? 1 : shape.hidden[i];
     n = saturating_mul_add(width, units, saturating_mul_add(units, 1, n));
     width = units;
   }
+  if (shape.multitask.has_experts()) {
+    const int64_t tower = moe_parameter_count(shape.dim, shape.multitask.moe_layout());
+    n = saturating_mul_add(tower, 2, n);
+  }
+  if (shape.multitask.weighting == TaskWeighting::kUncertainty) n = saturating_mul_add(1, 2, n);
   return n;
 }
 
@@ -42,7 +56,7 @@ MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int w
       workers_(workers),
       users_(shape.user_rows, shape.dim),
       items_(shape.item_rows, shape.dim),
-      head_(2 * shape.dim, shape.hidden, 1, max_batch),
+      head_(2 * task_dim_of(shape), shape.hidden, 1, max_batch),
       retrieval_loss_(max_batch, 256, workers),
       user_emb_(static_cast<size_t>(max_batch * shape.dim)),
       item_emb_(user_emb_.size()),
@@ -57,6 +71,14 @@ MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int w
       ranking_loss_(max_batch) {
   TANDEM_CHECK(workers >= 1, "worker count must be positive, got " << workers);
   for (auto& g : head_grads_) g.assign(static_cast<size_t>(head_.parameter_count()), 0.0f);
+  if (shape.multitask.has_experts()) {
+    shape.multitask.validate();
+    const MoeLayout layout = shape.multitask.moe_layout();
+    user_moe_ = std::make_unique<MixtureOfExperts>(shape.dim, layout, max_batch);
+    item_moe_ = std::make_unique<MixtureOfExperts>(shape.dim, layout, max_batch);
+  }
+  if (shape.multitask.weighting == TaskWeighting::kUncertainty)
+    uncertainty_ = std::make_unique<UncertaintyWeighting>();
 }
 
 void MultiTaskModel::init(uint64_t seed) {
@@ -66,9 +88,16 @@ void MultiTaskModel::init(uint64_t seed) {
   items_.init_uniform(item_rng);
   Rng head_rng(derive_seed(seed, kHeadStream));
   head_.init_glorot(head_rng);
+  if (user_moe_) {
+    Rng user_moe_rng(derive_seed(seed, kUserMoeStream));
+    user_moe_->init_glorot(user_moe_rng);
+    Rng item_moe_rng(derive_seed(seed, kItemMoeStream));
+    item_moe_->init_glorot(item_moe_rng);
+  }
+  if (uncertainty_) uncertainty_->init();
 }
 
-StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeights& w,
+StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeights& fixed,
                                              ThreadPool* pool) {
   const int64_t n = batch.size;
   const int64_t d = shape_.dim;
@@ -77,47 +106,51 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
   const int workers = pool ? pool->size() : 1;
   TANDEM_CHECK(workers <= workers_,
                "model built for " << workers_ << " workers, run with " << workers);
-  const bool ranking = w.ranking != 0.0f;
+  // Which tasks run is the fixed weights' decision; how much each one's
+  // gradient counts may be learned (w_t exp(-s_t)).
+  const bool ranking = fixed.ranking != 0.0f;
+  const TaskWeights w = uncertainty_ ? uncertainty_->effective_weights(fixed) : fixed;
+  const bool experts = user_moe_ != nullptr;
+  auto run = [&](const auto& f) {
+    if (pool) {
+      pool->run(f);
+    } else {
+      f(0);
+    }
+  };
+
   // MSE's gradient needs only the global n, not other rows: each worker runs
   // its slice's head forward, loss and backward in one pass. The other
   // ranking losses couple examples of one user wherever they lie in the
   // batch: every slice's forward first, the loss once over the whole batch,
   // then every slice's backward.
   const bool batch_loss = ranking && ranking_spec_.kind != RankingLossKind::kMse;
-
-  auto head_backward = [&](int worker, const Range& r) {
+  // The head's backward on rows r, writing dL/du, dL/dm ([n, td]) there.
+  auto head_backward = [&](int worker, const Range& r, float* du, float* dm, int64_t td) {
+    const auto row_bytes = static_cast<size_t>(td) * sizeof(float);
     head_.bprop_rows(r.begin, r.end, head_grads_[static_cast<size_t>(worker)].data());
     const float* dx = head_.input_grad();
     for (int64_t i = r.begin; i < r.end; ++i) {
-      std::memcpy(user_dgrad_.data() + i * d, dx + i * 2 * d, static_cast<size_t>(d) * sizeof(float));
-      std::memcpy(item_dgrad_.data() + i * d, dx + i * 2 * d + d,
-                  static_cast<size_t>(d) * sizeof(float));
+      std::memcpy(du + i * td, dx + i * 2 * td, row_bytes);
+      std::memcpy(dm + i * td, dx + i * 2 * td + td, row_bytes);
     }
   };
-  // Per worker, on its own rows: gather, then the rating head forward (and,
-  // under MSE, the loss and the backward).
-  auto slice = [&](int worker) {
+  // The rating head on one worker's rows of the ranking vectors u, m
+  // ([n, td]): forward, and under MSE the loss and the backward.
+  auto rank_slice = [&](int worker, const float* u, const float* m, float* du, float* dm,
+                        int64_t td) {
     const Range r = split_range(n, workers, worker);
     if (r.size() == 0) {
-      if (ranking) std::fill(head_grads_[static_cast<size_t>(worker)].begin(),
-                             head_grads_[static_cast<size_t>(worker)].end(), 0.0f);
+      std::fill(head_grads_[static_cast<size_t>(worker)].begin(),
+                head_grads_[static_cast<size_t>(worker)].end(), 0.0f);
       worker_mse_[static_cast<size_t>(worker)] = 0.0;
       return;
     }
-    users_.gather(batch.users + r.begin, r.size(), user_emb_.data() + r.begin * d);
-    items_.gather(batch.items + r.begin, r.size(), item_emb_.data() + r.begin * d);
-    float* gu = user_dgrad_.data() + r.begin * d;
-    float* gm = item_dgrad_.data() + r.begin * d;
-    if (!ranking) {
-      std::fill_n(gu, r.size() * d, 0.0f);
-      std::fill_n(gm, r.size() * d, 0.0f);
-      return;
-    }
+    const auto row_bytes = static_cast<size_t>(td) * sizeof(float);
     float* x = head_.input();
     for (int64_t i = r.begin; i < r.end; ++i) {
-      std::memcpy(x + i * 2 * d, user_emb_.data() + i * d, static_cast<size_t>(d) * sizeof(float));
-      std::memcpy(x + i * 2 * d + d, item_emb_.data() + i * d,
-                  static_cast<size_t>(d) * sizeof(float));
+      std::memcpy(x + i * 2 * td, u + i * td, row_bytes);
+      std::memcpy(x + i * 2 * td + td, m + i * td, row_bytes);
     }
     head_.fprop_rows(r.begin, r.end);
     if (batch_loss) return;
@@ -129,27 +162,74 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
                       : MseLoss::slice_sum_and_backward(head_.output() + r.begin,
                                                         batch.labels + r.begin, r.size(), n,
                                                         w.ranking, head_.output_grad() + r.begin);
-    head_backward(worker, r);
+    head_backward(worker, r, du, dm, td);
   };
-  if (pool) {
-    pool->run(slice);
-  } else {
-    slice(0);
+
+  // Per worker, on its own rows: gather the tower inputs; with a shared
+  // bottom they are the task vectors, so the rating head runs right away.
+  run([&](int worker) {
+    const Range r = split_range(n, workers, worker);
+    if (r.size() > 0) {
+      users_.gather(batch.users + r.begin, r.size(), user_emb_.data() + r.begin * d);
+      items_.gather(batch.items + r.begin, r.size(), item_emb_.data() + r.begin * d);
+    }
+    if (experts) return;  // the towers' expert layers run over the whole batch below
+    if (ranking) {
+      rank_slice(worker, user_emb_.data(), item_emb_.data(), user_dgrad_.data(),
+                 item_dgrad_.data(), d);
+    } else {
+      worker_mse_[static_cast<size_t>(worker)] = 0.0;
+      std::fill_n(user_dgrad_.data() + r.begin * d, r.size() * d, 0.0f);
+      std::fill_n(item_dgrad_.data() + r.begin * d, r.size() * d, 0.0f);
+    }
+  });
+
+  // Retrieval's vectors and where their gradients go: the embedding rows with
+  // a shared bottom (adding onto the ranking gradients), else each tower's
+  // retrieval output.
+  const float* ret_u = user_emb_.data();
+  const float* ret_m = item_emb_.data();
+  float* ret_du = user_dgrad_.data();
+  float* ret_dm = item_dgrad_.data();
+  int64_t td = d;
+  if (experts) {
+    // One GEMM per part over the whole batch (the BLAS): deterministic for
+    // any worker count.
+    td = shape_.multitask.expert_dim;
+    user_moe_->forward(user_emb_.data(), n);
+    item_moe_->forward(item_emb_.data(), n);
+    const int rank = static_cast<int>(Task::kRanking), ret = static_cast<int>(Task::kRetrieval);
+    if (ranking) {
+      run([&](int worker) {
+        rank_slice(worker, user_moe_->output(rank), item_moe_->output(rank),
+                   user_moe_->output_grad(rank), item_moe_->output_grad(rank), td);
+      });
+    } else {
+      std::fill_n(user_moe_->output_grad(rank), n * td, 0.0f);
+      std::fill_n(item_moe_->output_grad(rank), n * td, 0.0f);
+    }
+    ret_u = user_moe_->output(ret);
+    ret_m = item_moe_->output(ret);
+    ret_du = user_moe_->output_grad(ret);
+    ret_dm = item_moe_->output_grad(ret);
+    std::fill_n(ret_du, n * td, 0.0f);
+    std::fill_n(ret_dm, n * td, 0.0f);
   }
+
   double batch_ranking_loss = 0.0;
   if (batch_loss) {
+    const int rank = static_cast<int>(Task::kRanking);
+    float* du = experts ? user_moe_->output_grad(rank) : user_dgrad_.data();
+    float* dm = experts ? item_moe_->output_grad(rank) : item_dgrad_.data();
+    const int64_t rank_dim = experts ? td : d;
     batch_ranking_loss = ranking_loss_.forward_backward(ranking_spec_, head_.output(), batch.labels,
                                                         batch.users, batch.weights, n, w.ranking,
                                                         head_.output_grad());
-    auto backward = [&](int worker) {
+    run([&](int worker) {
       const Range r = split_range(n, workers, worker);
-      if (r.size() > 0) head_backward(worker, r);  // an empty slice zeroed its gradients above
-    };
-    if (pool) {
-      pool->run(backward);
-    } else {
-      backward(0);
-    }
+      // An empty slice zeroed its gradients in rank_slice.
+      if (r.size() > 0) head_backward(worker, r, du, dm, rank_dim);
+    });
   }
 
   StepLosses losses;
@@ -167,26 +247,33 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
   // softmax; the plain one stays the tutorials' fast path.
   const bool optioned = retrieval_options_.any() || batch.weights != nullptr;
   extra_columns_ = 0;
-  if (w.retrieval != 0.0f && optioned) {
-    losses.retrieval = optioned_retrieval(batch, w.retrieval, pool, losses);
-  } else if (w.retrieval != 0.0f) {
+  if (fixed.retrieval != 0.0f && optioned) {
+    losses.retrieval =
+        optioned_retrieval(batch, w.retrieval, pool, losses, ret_u, ret_m, ret_du, ret_dm, td);
+  } else if (fixed.retrieval != 0.0f) {
     if (distinct_rows_) {
       user_dedup_.assign(batch.users, n);
       item_dedup_.assign(batch.items, n);
       losses.retrieval = retrieval_loss_.forward_backward_distinct(
-          user_emb_.data(), item_emb_.data(), n, d, w.retrieval, user_dgrad_.data(),
-          item_dgrad_.data(), user_dedup_, item_dedup_, pool);
+          ret_u, ret_m, n, td, w.retrieval, ret_du, ret_dm, user_dedup_, item_dedup_, pool);
       losses.score_rows = user_dedup_.distinct();
       losses.score_cols = item_dedup_.distinct();
     } else {
-      losses.retrieval = retrieval_loss_.forward_backward(user_emb_.data(), item_emb_.data(), n, d,
-                                                          w.retrieval, user_dgrad_.data(),
-                                                          item_dgrad_.data(), pool);
+      losses.retrieval =
+          retrieval_loss_.forward_backward(ret_u, ret_m, n, td, w.retrieval, ret_du, ret_dm, pool);
       losses.score_rows = losses.score_cols = n;
     }
   }
-  losses.total = static_cast<double>(w.retrieval) * losses.retrieval +
-                 static_cast<double>(w.ranking) * losses.ranking;
+  if (experts) {
+    user_moe_->backward(user_emb_.data(), n, user_dgrad_.data());
+    item_moe_->backward(item_emb_.data(), n, item_dgrad_.data());
+  }
+  if (uncertainty_) {
+    losses.total = uncertainty_->finish(fixed, losses.retrieval, losses.ranking);
+  } else {
+    losses.total = static_cast<double>(w.retrieval) * losses.retrieval +
+                   static_cast<double>(w.ranking) * losses.ranking;
+  }
   user_grad_.assign(batch.users, user_dgrad_.data(), n);
   if (extra_columns_ == 0) {
     item_grad_.assign(batch.items, item_dgrad_.data(), n);
@@ -222,7 +309,10 @@ void MultiTaskModel::configure_retrieval(const RetrievalLossOptions& options,
   retrieval_options_ = options;
   item_log_probability_ = std::move(item_log_probability);
   negative_pool_ = std::move(negative_pool);
-  const int64_t d = shape_.dim;
+  TANDEM_CHECK(options.mixed_negatives == 0 || user_moe_ == nullptr,
+               "mixed negatives are not supported with the " << to_string(shape_.multitask.arch)
+                                                             << " architecture (only shared-bottom)");
+  const int64_t d = std::max(shape_.dim, task_dim());
   const int64_t m = options.mixed_negatives;
   const int64_t cols = max_batch_ + m;
   optioned_loss_ = std::make_unique<RetrievalSoftmaxLoss>(max_batch_, cols, max_batch_, 256, workers_);
@@ -234,27 +324,29 @@ void MultiTaskModel::configure_retrieval(const RetrievalLossOptions& options,
   column_correction_.assign(static_cast<size_t>(cols), 0.0f);
   column_item_.assign(static_cast<size_t>(cols), 0);
   grad_items_.assign(static_cast<size_t>(cols), 0);
-  item_dgrad_.resize(static_cast<size_t>(cols * d));
-  item_grad_ = RowGradient(shape_.item_rows, d, cols);
+  item_dgrad_.resize(static_cast<size_t>(cols * shape_.dim));
+  item_grad_ = RowGradient(shape_.item_rows, shape_.dim, cols);
 }
 
 double MultiTaskModel::optioned_retrieval(const Batch& batch, float scale, ThreadPool* pool,
-                                          StepLosses& losses) {
+                                          StepLosses& losses, const float* ret_u,
+                                          const float* ret_m, float* ret_du, float* ret_dm,
+                                          int64_t d) {
   if (!optioned_loss_) configure_retrieval(retrieval_options_, item_log_probability_, negative_pool_);
-  const int64_t n = batch.size, d = shape_.dim;
   const RetrievalLossOptions& opt = retrieval_options_;
   user_dedup_.assign(batch.users, n);
   item_dedup_.assign(batch.items, n);
   const int64_t nq = user_dedup_.distinct(), nv = item_dedup_.distinct();
   const int64_t m = opt.mixed_negatives;
   // Distinct queries and the batch's distinct items as columns, then the
-  // sampled negatives (uniform over the pool, with replacement).
+  // sampled negatives (uniform over the pool, with replacement; only with a
+  // shared bottom, where an item's retrieval vector is its embedding row).
   for (int64_t u = 0; u < nq; ++u)
-    std::copy_n(user_emb_.data() + static_cast<int64_t>(user_dedup_.first()[u]) * d, d,
+    std::copy_n(ret_u + static_cast<int64_t>(user_dedup_.first()[u]) * d, d,
                 queries_.data() + u * d);
   for (int64_t v = 0; v < nv; ++v) {
     const int32_t first = item_dedup_.first()[v];
-    std::copy_n(item_emb_.data() + static_cast<int64_t>(first) * d, d, columns_.data() + v * d);
+    std::copy_n(ret_m + static_cast<int64_t>(first) * d, d, columns_.data() + v * d);
     column_item_[static_cast<size_t>(v)] = batch.items[first];
     column_log_weight_[static_cast<size_t>(v)] = std::log(item_dedup_.counts()[static_cast<size_t>(v)]);
   }
@@ -300,12 +392,12 @@ double MultiTaskModel::optioned_retrieval(const Batch& batch, float scale, Threa
   // Gradients onto the first example of each distinct row (per-row sums are
   // all RowGradient uses), and the sampled negatives' after the examples'.
   for (int64_t u = 0; u < nq; ++u) {
-    float* dst = user_dgrad_.data() + static_cast<int64_t>(user_dedup_.first()[u]) * d;
+    float* dst = ret_du + static_cast<int64_t>(user_dedup_.first()[u]) * d;
     const float* src = dq_distinct_.data() + u * d;
     for (int64_t j = 0; j < d; ++j) dst[j] += src[j];
   }
   for (int64_t v = 0; v < nv; ++v) {
-    float* dst = item_dgrad_.data() + static_cast<int64_t>(item_dedup_.first()[v]) * d;
+    float* dst = ret_dm + static_cast<int64_t>(item_dedup_.first()[v]) * d;
     const float* src = dc_columns_.data() + v * d;
     for (int64_t j = 0; j < d; ++j) dst[j] += src[j];
   }
@@ -316,10 +408,71 @@ double MultiTaskModel::optioned_retrieval(const Batch& batch, float scale, Threa
   return loss;
 }
 
-std::vector<ParameterRef> MultiTaskModel::dense_parameters() { return head_.parameters(); }
+
+// Names are part of the model and checkpoint files: never rename one.
+std::vector<ParameterRef> MultiTaskModel::dense_parameters() {
+  std::vector<ParameterRef> p = head_.parameters();
+  if (user_moe_) {
+    for (auto& r : user_moe_->parameters("user_moe")) p.push_back(r);
+    for (auto& r : item_moe_->parameters("item_moe")) p.push_back(r);
+  }
+  if (uncertainty_) p.push_back(uncertainty_->parameter());
+  return p;
+}
 
 std::vector<ParameterView> MultiTaskModel::dense_parameter_values() const {
-  return head_.parameter_values();
+  std::vector<ParameterView> p = head_.parameter_values();
+  if (user_moe_) {
+    for (auto& v : user_moe_->parameter_values("user_moe")) p.push_back(v);
+    for (auto& v : item_moe_->parameter_values("item_moe")) p.push_back(v);
+  }
+  if (uncertainty_) p.push_back(uncertainty_->parameter_value());
+  return p;
+}
+
+bool MultiTaskModel::retrieval_trains_dense() const {
+  return user_moe_ != nullptr || uncertainty_ != nullptr;
+}
+
+std::vector<double> MultiTaskModel::learned_task_weights() const {
+  if (!uncertainty_) return {};
+  return {uncertainty_->learned_weight(UncertaintyWeighting::kRetrieval),
+          uncertainty_->learned_weight(UncertaintyWeighting::kRanking)};
+}
+
+int64_t MultiTaskModel::task_dim() const { return task_dim_of(shape_); }
+
+namespace {
+// Rows per block when a tower's expert layer runs for inference, so that its
+// scratch stays bounded for any catalogue.
+constexpr int64_t kVectorBlock = 4096;
+
+void tower_vectors(const EmbeddingTable& table, const MixtureOfExperts* moe, Task t,
+                   const int32_t* rows, int64_t n, float* out, std::vector<float>& scratch) {
+  if (moe == nullptr) {
+    table.gather(rows, n, out);
+    return;
+  }
+  const int64_t d = table.dim, td = moe->layout().expert_dim;
+  const int64_t block = std::min(n, kVectorBlock);
+  const auto need = static_cast<size_t>(block * d + moe->predict_scratch_floats(block));
+  if (scratch.size() < need) scratch.resize(need);
+  for (int64_t s = 0; s < n; s += block) {
+    const int64_t m = std::min(block, n - s);
+    table.gather(rows + s, m, scratch.data());
+    moe->predict(static_cast<int>(t), scratch.data(), m, out + s * td, scratch.data() + block * d);
+  }
+}
+}  // namespace
+
+void MultiTaskModel::user_vectors(Task t, const int32_t* rows, int64_t n, float* out,
+                                  std::vector<float>& scratch) const {
+  tower_vectors(users_, user_moe_.get(), t, rows, n, out, scratch);
+}
+
+void MultiTaskModel::item_vectors(Task t, const int32_t* rows, int64_t n, float* out,
+                                  std::vector<float>& scratch) const {
+  tower_vectors(items_, item_moe_.get(), t, rows, n, out, scratch);
 }
 
 std::vector<SparseParameterRef> MultiTaskModel::sparse_parameters() {
@@ -332,9 +485,24 @@ std::vector<TableView> MultiTaskModel::sparse_parameter_values() const {
 
 void MultiTaskModel::predict_ratings(const int32_t* users, const int32_t* items, int64_t n,
                                      float* out, std::vector<float>& scratch) const {
-  const int64_t d = shape_.dim;
+  const int64_t d = task_dim();
   constexpr int64_t kChunk = 1024;
   std::vector<float> x(static_cast<size_t>(std::min(n, kChunk) * 2 * d));
+  if (user_moe_) {
+    // The ranking vectors of each chunk's users and items, then concatenated.
+    std::vector<float> u(static_cast<size_t>(std::min(n, kChunk) * d)), v(u.size()), tower;
+    for (int64_t s = 0; s < n; s += kChunk) {
+      const int64_t m = std::min(kChunk, n - s);
+      user_vectors(Task::kRanking, users + s, m, u.data(), tower);
+      item_vectors(Task::kRanking, items + s, m, v.data(), tower);
+      for (int64_t i = 0; i < m; ++i) {
+        std::memcpy(x.data() + i * 2 * d, u.data() + i * d, static_cast<size_t>(d) * 4);
+        std::memcpy(x.data() + i * 2 * d + d, v.data() + i * d, static_cast<size_t>(d) * 4);
+      }
+      head_.predict(x.data(), m, out + s, scratch);
+    }
+    return;
+  }
   for (int64_t s = 0; s < n; s += kChunk) {
     const int64_t m = std::min(kChunk, n - s);
     for (int64_t i = 0; i < m; ++i) {

@@ -5,6 +5,11 @@
 //               or trained with another ranking loss (ranking_loss.h)
 // total = w_retrieval * L_retrieval + w_ranking * L_ranking; a task whose
 // weight is 0 is not computed at all.
+// Optionally (ModelShape::multitask) each tower's embedding row passes
+// through a mixture-of-experts layer (mmoe/ple) that gives each task its own
+// user and item vectors, and the task weights can be learned
+// (UncertaintyWeighting); with the defaults the model is the above, bit for
+// bit.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +22,8 @@
 #include "tandem/model/mlp.h"
 #include "tandem/model/retrieval_softmax_loss.h"
 #include "tandem/model/ranking_loss.h"
+#include "tandem/model/multitask_architecture.h"
+#include "tandem/model/uncertainty_weighting.h"
 
 namespace tandem {
 
@@ -25,7 +32,13 @@ struct ModelShape {
   int64_t item_rows = 0;
   int64_t dim = 32;
   std::vector<int64_t> hidden = {256, 128};
+  // Shared bottom (default), or a mixture-of-experts layer per tower giving
+  // each task its own user and item vectors; fixed or learned task weights.
+  MultitaskSpec multitask = {};
 };
+
+// The two tasks, as indices into per-task vectors.
+enum class Task { kRetrieval = 0, kRanking = 1 };
 
 // Trainable values of a model of this shape (both embedding tables and the
 // rating head), computed without building it, so that a loader can compare it
@@ -101,6 +114,25 @@ class MultiTaskModel {
                            std::vector<int32_t> negative_pool);
   const RetrievalLossOptions& retrieval_options() const { return retrieval_options_; }
 
+  // Task t's vectors for n user (item) rows into out [n, task_dim()]: the
+  // embedding rows with a shared bottom, the tower's task-t expert mixture
+  // otherwise. Retrieval scores are user_vectors(kRetrieval) .
+  // item_vectors(kRetrieval); the rating head reads concat of the kRanking
+  // ones. Reads only weights: thread-safe with one scratch per thread.
+  void user_vectors(Task t, const int32_t* rows, int64_t n, float* out,
+                    std::vector<float>& scratch) const;
+  void item_vectors(Task t, const int32_t* rows, int64_t n, float* out,
+                    std::vector<float>& scratch) const;
+  int64_t task_dim() const;
+  // True when the tasks read the embedding rows as they are (shared bottom),
+  // so callers may use the tables directly.
+  bool embeddings_are_task_vectors() const { return !shape_.multitask.has_experts(); }
+  // True when dense parameters get gradients even from a retrieval-only step
+  // (experts, learned task weights), so the optimizer must update them then.
+  bool retrieval_trains_dense() const;
+  // exp(-s_t) per task with learned task weights; empty otherwise.
+  std::vector<double> learned_task_weights() const;
+
   const ModelShape& shape() const { return shape_; }
   int64_t max_batch() const { return max_batch_; }
   EmbeddingTable& user_table() { return users_; }
@@ -126,6 +158,10 @@ class MultiTaskModel {
   int workers_;
   EmbeddingTable users_, items_;
   Mlp head_;
+  // With mmoe/ple: one layer per tower (null with a shared bottom).
+  std::unique_ptr<MixtureOfExperts> user_moe_, item_moe_;
+  // With learned task weights (null with fixed ones).
+  std::unique_ptr<UncertaintyWeighting> uncertainty_;
   InBatchSoftmaxLoss retrieval_loss_;
   // Step workspace, sized for max_batch at construction.
   std::vector<float> user_emb_, item_emb_;    // [max_batch, dim]
@@ -138,7 +174,11 @@ class MultiTaskModel {
 
   // The optioned retrieval softmax (used when options are set or examples
   // carry weights), and its step workspace.
-  double optioned_retrieval(const Batch& batch, float scale, ThreadPool* pool, StepLosses& losses);
+  // Reads the retrieval vectors ret_u, ret_m ([n, d]) and adds the loss's
+  // gradients to ret_du, ret_dm.
+  double optioned_retrieval(const Batch& batch, float scale, ThreadPool* pool, StepLosses& losses,
+                            const float* ret_u, const float* ret_m, float* ret_du, float* ret_dm,
+                            int64_t d);
   RetrievalLossOptions retrieval_options_;
   std::unique_ptr<RetrievalSoftmaxLoss> optioned_loss_;
   std::vector<float> item_log_probability_;

@@ -31,7 +31,7 @@ Recommender::Recommender(TrainedModel model, RecommenderOptions options)
   TANDEM_CHECK(model_.model != nullptr, "serving needs a model with weights");
   TANDEM_CHECK(options_.limits.max_k > 0 && options_.limits.max_candidates > 0 && options_.limits.max_score_items > 0,
                "serving limits must be positive");
-  dim_ = model_.model->shape().dim;
+  dim_ = model_.model->task_dim();
   // Computed once: every request's top-K reads this matrix and never writes it.
   catalogue_emb_ = model_.catalogue_embeddings();
   const int64_t n = catalogue_size();
@@ -137,7 +137,16 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
   }
 
   const int32_t urow = *row;
+  // The user's retrieval vector: its embedding row with a shared bottom, else
+  // the user tower's retrieval output (computed per request; the item side
+  // was computed once above).
+  thread_local std::vector<float> query_vec, tower_scratch;
   const float* query = model_.model->user_table().row(urow);
+  if (!model_.model->embeddings_are_task_vectors()) {
+    query_vec.resize(static_cast<size_t>(dim_));
+    model_.model->user_vectors(Task::kRetrieval, &urow, 1, query_vec.data(), tower_scratch);
+    query = query_vec.data();
+  }
   const std::vector<int64_t>* excluded =
       exclude_seen && static_cast<size_t>(urow) < seen_.size() && !seen_[static_cast<size_t>(urow)].empty()
           ? &seen_[static_cast<size_t>(urow)]

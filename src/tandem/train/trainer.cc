@@ -128,7 +128,10 @@ bool Trainer::step(const Examples& train) {
                "loss became " << losses.total << " at step " << st_.global_step + 1 << " (epoch "
                               << stats.epoch << ", step " << st_.step_in_epoch + 1 << " of "
                               << steps_per_epoch << "; try a lower learning rate)");
-  if (cfg_.weights.ranking != 0.0f) {
+  // A retrieval-only step leaves the rating head's gradients unset, so the
+  // dense update is skipped, unless other dense parameters (experts, learned
+  // task weights) got gradients from retrieval.
+  if (cfg_.weights.ranking != 0.0f || model_.retrieval_trains_dense()) {
     for (size_t p = 0; p < params_.size(); ++p) {
       adagrad_update(cfg_.adagrad, params_[p].value, st_.dense_accumulators[p].data(),
                      params_[p].grad, params_[p].size);
@@ -153,6 +156,7 @@ bool Trainer::step(const Examples& train) {
   stats.ranking_loss /= static_cast<double>(stats.steps);
   stats.retrieval_loss /= static_cast<double>(stats.steps);
   stats.total_loss /= static_cast<double>(stats.steps);
+  stats.learned_task_weights = model_.learned_task_weights();
   st_.history.push_back(stats);
   st_.epochs_done += 1;
   st_.step_in_epoch = 0;

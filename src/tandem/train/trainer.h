@@ -44,6 +44,9 @@ struct EpochStats {
   double total_loss = 0.0;
   double seconds = 0.0;         // time spent in the epoch's steps
   double score_entries = 0.0;  // sum over steps of the retrieval score-matrix size
+  // With learned task weights: exp(-s_t) for (retrieval, ranking) at the
+  // epoch's end; empty with fixed weights.
+  std::vector<double> learned_task_weights;
 };
 
 // Where a run stands between two steps.
