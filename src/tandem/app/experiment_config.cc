@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "tandem/core/error.h"
+#include "tandem/app/optimizer_json.h"
 #include "tandem/data/dataset_layout.h"
 
 namespace tandem {
@@ -59,10 +60,7 @@ void ExperimentConfig::validate() const {
                "retrieval weight must be finite and >= 0, got " << weights.retrieval);
   TANDEM_CHECK(weights.ranking > 0 || weights.retrieval > 0,
                "at least one task weight must be positive");
-  TANDEM_CHECK(std::isfinite(adagrad.learning_rate) && adagrad.learning_rate > 0,
-               "learning rate must be positive, got " << adagrad.learning_rate);
-  TANDEM_CHECK(adagrad.initial_accumulator >= 0 && adagrad.epsilon >= 0,
-               "Adagrad accumulator and epsilon must be >= 0");
+  optimizer.validate();
   TANDEM_CHECK(batch_size > 0 && batch_size <= (1 << 20),
                "batch size must be in 1..1048576, got " << batch_size);
   TANDEM_CHECK(epochs >= 1 && epochs <= 100000, "epochs must be in 1..100000, got " << epochs);
@@ -114,16 +112,13 @@ nlohmann::json ExperimentConfig::to_json() const {
                 {"layer_sizes", layer_sizes},
                 {"ranking_weight", weights.ranking},
                 {"retrieval_weight", weights.retrieval}};
-  j["train"] = {{"optimizer", "adagrad"},
-                {"learning_rate", adagrad.learning_rate},
-                {"initial_accumulator", adagrad.initial_accumulator},
-                {"epsilon", adagrad.epsilon},
-                {"batch_size", batch_size},
+  j["train"] = {{"batch_size", batch_size},
                 {"epochs", epochs},
                 {"reshuffle_each_epoch", reshuffle_each_epoch},
                 {"threads", threads},
                 {"parallelism", to_string(parallelism)},
                 {"distinct_rows", distinct_rows}};
+  add_optimizer_json(j["train"], optimizer);
   j["evaluate"] = {{"k", k}, {"eval_batch_size", eval_batch_size}, {"accuracy_at", accuracy_at}};
   j["evaluate"]["topk_min_rating"] =
       topk_min_rating ? nlohmann::json(*topk_min_rating) : nlohmann::json(nullptr);
@@ -210,9 +205,7 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.weights.ranking = float_field(m, "model", "ranking_weight");
     c.weights.retrieval = float_field(m, "model", "retrieval_weight");
     const auto& t = j.at("train");
-    c.adagrad.learning_rate = float_field(t, "train", "learning_rate");
-    c.adagrad.initial_accumulator = float_field(t, "train", "initial_accumulator");
-    c.adagrad.epsilon = float_field(t, "train", "epsilon");
+    c.optimizer = optimizer_from_json(t);
     c.batch_size = integer_field<int64_t>(t, "train", "batch_size");
     c.epochs = integer_field<int>(t, "train", "epochs");
     c.reshuffle_each_epoch = t.at("reshuffle_each_epoch").get<bool>();

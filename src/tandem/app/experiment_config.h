@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tandem/model/multitask_model.h"
-#include "tandem/train/adagrad.h"
+#include "tandem/train/optimizer_config.h"
 
 namespace tandem {
 
@@ -51,7 +51,7 @@ struct ExperimentConfig {
   TaskWeights weights;
 
   // Training.
-  AdagradConfig adagrad;
+  OptimizerConfig optimizer;  // Adagrad at 0.1 unless configured (optimizer_config.h)
   int64_t batch_size = 1000;
   int epochs = 5;
   bool reshuffle_each_epoch = false;

@@ -12,6 +12,7 @@ namespace tandem {
 Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
     : model_(model),
       cfg_(config),
+      optimizer_(config.optimizer),
       params_(model.dense_parameters()),
       tables_(model.sparse_parameters()) {
   TANDEM_CHECK(cfg_.batch_size > 0, "batch size must be positive, got " << cfg_.batch_size);
@@ -24,37 +25,46 @@ Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
   batch_items_.resize(batch_users_.size());
   batch_labels_.resize(batch_users_.size());
   st_.shuffle_state = cfg_.shuffle_seed;
-  for (const auto& p : params_) {
-    st_.dense_accumulators.emplace_back(static_cast<size_t>(p.size),
-                                        cfg_.adagrad.initial_accumulator);
-  }
-  for (const auto& t : tables_) {
-    st_.sparse_accumulators.emplace_back(t.table->weights.size(), cfg_.adagrad.initial_accumulator);
-  }
+  st_.optimizer = optimizer_.name();
+  st_.slot_names = optimizer_.slot_names();
+  for (const auto& p : params_) st_.dense_slots.push_back(optimizer_.make_slots(static_cast<size_t>(p.size)));
+  for (const auto& t : tables_) st_.sparse_slots.push_back(optimizer_.make_slots(t.table->weights.size()));
   st_.history.reserve(static_cast<size_t>(cfg_.epochs));
 }
 
 void Trainer::restore(TrainerState s) {
-  TANDEM_CHECK(s.dense_accumulators.size() == params_.size(),
-               "training state has " << s.dense_accumulators.size()
-                                     << " dense accumulators, the model "
-                                     << params_.size() << " parameters");
-  for (size_t p = 0; p < params_.size(); ++p) {
-    TANDEM_CHECK(static_cast<int64_t>(s.dense_accumulators[p].size()) == params_[p].size,
-                 "training state's accumulator for " << params_[p].name << " has "
-                                                     << s.dense_accumulators[p].size()
-                                                     << " values, the parameter "
-                                                     << params_[p].size);
-  }
-  TANDEM_CHECK(s.sparse_accumulators.size() == tables_.size(),
-               "training state has " << s.sparse_accumulators.size()
-                                     << " embedding-table accumulators, the model "
-                                     << tables_.size() << " tables");
-  for (size_t t = 0; t < tables_.size(); ++t) {
-    TANDEM_CHECK(s.sparse_accumulators[t].size() == tables_[t].table->weights.size(),
-                 "training state's accumulator for " << tables_[t].name
-                                                     << " does not match the table's shape");
-  }
+  auto names = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& n : v) out += (out.empty() ? "" : ", ") + n;
+    return out.empty() ? std::string("none") : out;
+  };
+  TANDEM_CHECK(s.optimizer == optimizer_.name() && s.slot_names == optimizer_.slot_names(),
+               "training state belongs to the optimizer "
+                   << s.optimizer << " (state: " << names(s.slot_names) << "), this run uses "
+                   << optimizer_.name() << " (state: " << names(optimizer_.slot_names())
+                   << "); a run cannot change its optimizer part-way");
+  auto check_slots = [&](const OptimizerSlots& slots, const std::string& name, size_t size) {
+    TANDEM_CHECK(slots.size() == s.slot_names.size(),
+                 "training state has " << slots.size() << " optimizer slots for " << name
+                                       << ", the optimizer " << s.slot_names.size());
+    for (size_t k = 0; k < slots.size(); ++k) {
+      TANDEM_CHECK(slots[k].size() == size, "training state's " << s.slot_names[k] << " for " << name
+                                                                 << " has " << slots[k].size()
+                                                                 << " values, the parameter " << size);
+    }
+  };
+  TANDEM_CHECK(s.dense_slots.size() == params_.size(),
+               "training state has optimizer state for " << s.dense_slots.size()
+                                                          << " dense parameters, the model "
+                                                          << params_.size());
+  for (size_t p = 0; p < params_.size(); ++p)
+    check_slots(s.dense_slots[p], params_[p].name, static_cast<size_t>(params_[p].size));
+  TANDEM_CHECK(s.sparse_slots.size() == tables_.size(),
+               "training state has optimizer state for " << s.sparse_slots.size()
+                                                          << " embedding tables, the model "
+                                                          << tables_.size());
+  for (size_t t = 0; t < tables_.size(); ++t)
+    check_slots(s.sparse_slots[t], tables_[t].name, tables_[t].table->weights.size());
   TANDEM_CHECK(s.epochs_done >= 0 && s.step_in_epoch >= 0 &&
                    static_cast<int64_t>(s.history.size()) == s.epochs_done,
                "training state is inconsistent: " << s.epochs_done << " epochs done, "
@@ -118,16 +128,17 @@ bool Trainer::step(const Examples& train) {
                "loss became " << losses.total << " at step " << st_.global_step + 1 << " (epoch "
                               << stats.epoch << ", step " << st_.step_in_epoch + 1 << " of "
                               << steps_per_epoch << "; try a lower learning rate)");
+  // The rate of this step: a function of the global step alone, so a resumed
+  // run continues the schedule exactly.
+  optimizer_.begin_step(st_.global_step, static_cast<int64_t>(cfg_.epochs) * steps_per_epoch);
+  // Without the ranking task the head's gradients were not computed: the
+  // head (and its optimizer state) must not move.
   if (cfg_.weights.ranking != 0.0f) {
-    for (size_t p = 0; p < params_.size(); ++p) {
-      adagrad_update(cfg_.adagrad, params_[p].value, st_.dense_accumulators[p].data(),
-                     params_[p].grad, params_[p].size);
-    }
+    for (size_t p = 0; p < params_.size(); ++p) optimizer_.update_dense(params_[p], st_.dense_slots[p]);
   }
-  for (size_t t = 0; t < tables_.size(); ++t) {
-    adagrad_update_rows(cfg_.adagrad, *tables_[t].table, st_.sparse_accumulators[t],
-                        *tables_[t].grad);
-  }
+  for (size_t t = 0; t < tables_.size(); ++t)
+    optimizer_.update_rows(*tables_[t].table, *tables_[t].grad, st_.sparse_slots[t]);
+  stats.learning_rate = optimizer_.learning_rate();
   stats.ranking_loss += losses.ranking;
   stats.retrieval_loss += losses.retrieval;
   stats.total_loss += losses.total;
