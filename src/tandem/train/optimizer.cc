@@ -1,5 +1,6 @@
 #include "tandem/train/optimizer.h"
 
+#include "tandem/core/error.h"
 #include "tandem/train/adagrad.h"
 #include "tandem/train/lr_schedule.h"
 #include "tandem/train/momentum.h"
@@ -14,6 +15,35 @@ Optimizer::Optimizer(const OptimizerConfig& config)
 
 OptimizerSlots Optimizer::make_slots(size_t n) const {
   return OptimizerSlots(slot_names_.size(), std::vector<float>(n, optimizer_slot_initial_value(cfg_)));
+}
+
+namespace {
+
+std::string listed(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& n : v) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? std::string("none") : out;
+}
+
+}  // namespace
+
+void Optimizer::check_state(const std::string& optimizer, const std::vector<std::string>& slot_names) const {
+  TANDEM_CHECK(optimizer == name_ && slot_names == slot_names_,
+               "training state belongs to the optimizer "
+                   << optimizer << " (state: " << listed(slot_names) << "), this run uses " << name_
+                   << " (state: " << listed(slot_names_) << "); a run cannot change its optimizer part-way");
+}
+
+void Optimizer::check_slots(const OptimizerSlots& slots, const std::string& parameter, size_t size) const {
+  TANDEM_CHECK(slots.size() == slot_names_.size(), "training state has " << slots.size()
+                                                                         << " optimizer slots for " << parameter
+                                                                         << ", the optimizer "
+                                                                         << slot_names_.size());
+  for (size_t k = 0; k < slots.size(); ++k) {
+    TANDEM_CHECK(slots[k].size() == size, "training state's " << slot_names_[k] << " for " << parameter
+                                                               << " has " << slots[k].size()
+                                                               << " values, the parameter " << size);
+  }
 }
 
 void Optimizer::begin_step(int64_t step, int64_t total_steps) {

@@ -39,6 +39,10 @@ class Optimizer {
   const std::vector<std::string>& slot_names() const { return slot_names_; }
   // Fresh state for a parameter of n values.
   OptimizerSlots make_slots(size_t n) const;
+  // Throw tandem::Error unless saved state belongs to this optimizer (its
+  // name and slot names), and unless one parameter's slots have its size.
+  void check_state(const std::string& optimizer, const std::vector<std::string>& slot_names) const;
+  void check_slots(const OptimizerSlots& slots, const std::string& parameter, size_t size) const;
 
   // Sets the constants of the step with 0-based index `step` in a run of
   // `total_steps` (learning rate from the schedule, Adam's bias correction).

@@ -33,38 +33,19 @@ Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
 }
 
 void Trainer::restore(TrainerState s) {
-  auto names = [](const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& n : v) out += (out.empty() ? "" : ", ") + n;
-    return out.empty() ? std::string("none") : out;
-  };
-  TANDEM_CHECK(s.optimizer == optimizer_.name() && s.slot_names == optimizer_.slot_names(),
-               "training state belongs to the optimizer "
-                   << s.optimizer << " (state: " << names(s.slot_names) << "), this run uses "
-                   << optimizer_.name() << " (state: " << names(optimizer_.slot_names())
-                   << "); a run cannot change its optimizer part-way");
-  auto check_slots = [&](const OptimizerSlots& slots, const std::string& name, size_t size) {
-    TANDEM_CHECK(slots.size() == s.slot_names.size(),
-                 "training state has " << slots.size() << " optimizer slots for " << name
-                                       << ", the optimizer " << s.slot_names.size());
-    for (size_t k = 0; k < slots.size(); ++k) {
-      TANDEM_CHECK(slots[k].size() == size, "training state's " << s.slot_names[k] << " for " << name
-                                                                 << " has " << slots[k].size()
-                                                                 << " values, the parameter " << size);
-    }
-  };
+  optimizer_.check_state(s.optimizer, s.slot_names);
   TANDEM_CHECK(s.dense_slots.size() == params_.size(),
                "training state has optimizer state for " << s.dense_slots.size()
                                                           << " dense parameters, the model "
                                                           << params_.size());
   for (size_t p = 0; p < params_.size(); ++p)
-    check_slots(s.dense_slots[p], params_[p].name, static_cast<size_t>(params_[p].size));
+    optimizer_.check_slots(s.dense_slots[p], params_[p].name, static_cast<size_t>(params_[p].size));
   TANDEM_CHECK(s.sparse_slots.size() == tables_.size(),
                "training state has optimizer state for " << s.sparse_slots.size()
                                                           << " embedding tables, the model "
                                                           << tables_.size());
   for (size_t t = 0; t < tables_.size(); ++t)
-    check_slots(s.sparse_slots[t], tables_[t].name, tables_[t].table->weights.size());
+    optimizer_.check_slots(s.sparse_slots[t], tables_[t].name, tables_[t].table->weights.size());
   TANDEM_CHECK(s.epochs_done >= 0 && s.step_in_epoch >= 0 &&
                    static_cast<int64_t>(s.history.size()) == s.epochs_done,
                "training state is inconsistent: " << s.epochs_done << " epochs done, "
