@@ -61,7 +61,7 @@ TEST(ConfigFile, RoundTripsThroughItsOwnOutput) {
     c.seed = 7;
     c.layer_sizes = {64, 32, 16};
     c.weights = {0.3f, 1.0f};
-    c.adagrad.learning_rate = 0.05f;
+    c.optimizer.learning_rate = 0.05f;
     c.parallelism = Parallelism::kBlas;
     c.distinct_rows = false;
     c.memory_budget_bytes = 123456789;

@@ -50,7 +50,8 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
   app.add_option("--layers", layers, "Rating-head hidden layer sizes, e.g. 256,128")
       ->delimiter(',')
       ->each([this](const std::string&) { layers_given = true; });
-  app.add_option("--learning-rate", learning_rate, "Adagrad learning rate (default 0.1)");
+  app.add_option("--learning-rate", learning_rate, "Learning rate of the optimizer (default 0.1)");
+  optimizer.add_to(app);
   app.add_option("--batch-size", batch_size, "Training batch size (preset: 1000 / 8192)");
   app.add_option("--epochs", epochs, "Training epochs (preset: 5 / 3)");
   app.add_option("--threads", threads, "Threads (default: all cores)");
@@ -118,7 +119,8 @@ void ExperimentOptions::apply_overrides(ExperimentConfig& c) const {
   if (test_count) c.test_count = *test_count;
   if (embedding_dim) c.embedding_dim = *embedding_dim;
   if (layers_given) c.layer_sizes = layers;
-  if (learning_rate) c.adagrad.learning_rate = *learning_rate;
+  if (learning_rate) c.optimizer.learning_rate = *learning_rate;
+  optimizer.apply(c.optimizer);
   if (batch_size) c.batch_size = *batch_size;
   if (epochs) c.epochs = *epochs;
   if (!memory_budget.empty()) c.memory_budget_bytes = parse_byte_size(memory_budget);
@@ -197,9 +199,9 @@ EpochCallback epoch_printer(const ExperimentConfig& config, bool quiet) {
   return [epochs](const std::string& model, const EpochStats& e) {
     std::fprintf(stderr,
                  "[%s] epoch %d/%d: %lld steps, %.2f s, ranking loss %.4f, retrieval loss %.2f, "
-                 "total %.4f\n",
+                 "total %.4f, lr %.4g\n",
                  model.c_str(), e.epoch, epochs, static_cast<long long>(e.steps), e.seconds,
-                 e.ranking_loss, e.retrieval_loss, e.total_loss);
+                 e.ranking_loss, e.retrieval_loss, e.total_loss, e.learning_rate);
     if (e.learned_task_weights.size() == 2)
       std::fprintf(stderr, "[%s] learned task weights: retrieval %.4g, ranking %.4g\n",
                    model.c_str(), e.learned_task_weights[0], e.learned_task_weights[1]);

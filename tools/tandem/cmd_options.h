@@ -9,6 +9,7 @@
 
 #include "tandem/app/experiment.h"
 #include "tandem/app/experiment_config.h"
+#include "cmd_optimizer_options.h"
 
 namespace tandem::cli {
 
@@ -32,6 +33,7 @@ struct ExperimentOptions {
   std::vector<int64_t> layers;
   bool layers_given = false;
   std::optional<float> learning_rate, ranking_weight, retrieval_weight;
+  OptimizerOptions optimizer;  // --optimizer, --lr-schedule, ...
   std::optional<int> epochs, threads;
   std::string parallelism, memory_budget;
   std::string ranking_loss;

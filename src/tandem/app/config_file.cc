@@ -229,11 +229,25 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
   }
   if (const auto* t = table("optimizer")) {
     TableReader r(*t, source, "optimizer");
-    std::string name = "adagrad";
-    r.get_choice("name", name, {"adagrad"});
-    r.get("learning_rate", c.adagrad.learning_rate);
-    r.get("initial_accumulator", c.adagrad.initial_accumulator);
-    r.get("epsilon", c.adagrad.epsilon);
+    OptimizerConfig& o = c.optimizer;
+    std::string name = to_string(o.kind);
+    if (r.get_choice("name", name, optimizer_names())) o.kind = parse_optimizer_kind(name);
+    r.get("learning_rate", o.learning_rate);
+    r.get("initial_accumulator", o.initial_accumulator);
+    r.get("epsilon", o.epsilon);
+    r.get("beta1", o.beta1);
+    r.get("beta2", o.beta2);
+    r.get("momentum", o.momentum);
+    r.get("nesterov", o.nesterov);
+    r.get("embedding_l2", o.embedding_l2);
+    r.get("dense_l2", o.dense_l2);
+    std::string schedule = to_string(o.schedule.kind);
+    if (r.get_choice("lr_schedule", schedule, lr_schedule_names()))
+      o.schedule.kind = parse_lr_schedule(schedule);
+    r.get("warmup_steps", o.schedule.warmup_steps, 0, int64_t{1} << 40);
+    r.get("decay_steps", o.schedule.decay_steps, 0, int64_t{1} << 40);
+    r.get("decay_rate", o.schedule.decay_rate);
+    r.get("min_lr_fraction", o.schedule.min_lr_fraction);
     r.finish();
   }
   if (const auto* t = table("training")) {
@@ -338,16 +352,23 @@ std::string config_to_toml(const ExperimentConfig& c) {
   }
   o << "\n[tasks]\nranking_weight = " << num(c.weights.ranking)
     << "\nretrieval_weight = " << num(c.weights.retrieval) << "\n";
+  if (mt.weighting != TaskWeighting::kFixed)
+    o << "task_weighting = " << str(to_string(mt.weighting)) << "\n";
   o << "\n[retrieval]\ntemperature = " << num(c.retrieval.temperature)
     << "\nremove_accidental_hits = " << (c.retrieval.remove_accidental_hits ? "true" : "false")
     << "\nlogq_correction = " << (c.retrieval.logq_correction ? "true" : "false")
     << "\nhard_negatives = " << c.retrieval.hard_negatives
     << "\nmixed_negatives = " << c.retrieval.mixed_negatives << "\n";
-  if (mt.weighting != TaskWeighting::kFixed)
-    o << "task_weighting = " << str(to_string(mt.weighting)) << "\n";
-  o << "\n[optimizer]\nname = \"adagrad\"\nlearning_rate = " << num(c.adagrad.learning_rate)
-    << "\ninitial_accumulator = " << num(c.adagrad.initial_accumulator)
-    << "\nepsilon = " << num(c.adagrad.epsilon) << "\n";
+  const OptimizerConfig& opt = c.optimizer;
+  o << "\n[optimizer]\nname = " << str(to_string(opt.kind)) << "\nlearning_rate = " << num(opt.learning_rate)
+    << "\ninitial_accumulator = " << num(opt.initial_accumulator) << "\nepsilon = " << num(opt.epsilon)
+    << "\nbeta1 = " << num(opt.beta1) << "\nbeta2 = " << num(opt.beta2)
+    << "\nmomentum = " << num(opt.momentum) << "\nnesterov = " << (opt.nesterov ? "true" : "false")
+    << "\nembedding_l2 = " << num(opt.embedding_l2) << "\ndense_l2 = " << num(opt.dense_l2)
+    << "\nlr_schedule = " << str(to_string(opt.schedule.kind))
+    << "\nwarmup_steps = " << opt.schedule.warmup_steps << "\ndecay_steps = " << opt.schedule.decay_steps
+    << "\ndecay_rate = " << num(opt.schedule.decay_rate)
+    << "\nmin_lr_fraction = " << num(opt.schedule.min_lr_fraction) << "\n";
   o << "\n[training]\nbatch_size = " << c.batch_size << "\nepochs = " << c.epochs
     << "\nreshuffle_each_epoch = " << (c.reshuffle_each_epoch ? "true" : "false")
     << "\nthreads = " << c.threads << "\nparallelism = " << str(to_string(c.parallelism))

@@ -22,6 +22,7 @@ nlohmann::json epochs_to_json(const std::vector<EpochStats>& h) {
                  {"retrieval_loss", e.retrieval_loss},
                  {"total_loss", e.total_loss},
                  {"score_entries", e.score_entries},
+                 {"learning_rate", e.learning_rate},
                  {"seconds", e.seconds}});
     if (e.learned_task_weights.size() == 2)
       a.back()["learned_task_weights"] = {{"retrieval", e.learned_task_weights[0]},
@@ -90,6 +91,7 @@ std::vector<EpochStats> epochs_from_json(const nlohmann::json& a) {
       s.retrieval_loss = e.at("retrieval_loss").get<double>();
       s.total_loss = e.at("total_loss").get<double>();
       s.score_entries = e.value("score_entries", 0.0);
+      s.learning_rate = e.value("learning_rate", 0.0);  // absent in older files
       s.seconds = e.at("seconds").get<double>();
       if (e.contains("learned_task_weights")) {
         const auto& lw = e.at("learned_task_weights");
@@ -162,7 +164,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   tm.model->set_ranking_loss(ranking_loss_spec(config));
 
   TrainConfig tc;
-  tc.adagrad = config.adagrad;
+  tc.optimizer = config.optimizer;
   tc.weights = config.weights;
   tc.batch_size = std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size()));
   tc.epochs = config.epochs;

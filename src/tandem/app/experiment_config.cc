@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "tandem/core/error.h"
+#include "tandem/app/optimizer_json.h"
 #include "tandem/data/dataset_layout.h"
 
 namespace tandem {
@@ -66,10 +67,7 @@ void ExperimentConfig::validate() const {
   TANDEM_CHECK(retrieval.mixed_negatives >= 0 && retrieval.mixed_negatives <= (int64_t{1} << 24),
                "mixed_negatives must be in 0..16777216, got " << retrieval.mixed_negatives);
   multitask.validate();
-  TANDEM_CHECK(std::isfinite(adagrad.learning_rate) && adagrad.learning_rate > 0,
-               "learning rate must be positive, got " << adagrad.learning_rate);
-  TANDEM_CHECK(adagrad.initial_accumulator >= 0 && adagrad.epsilon >= 0,
-               "Adagrad accumulator and epsilon must be >= 0");
+  optimizer.validate();
   TANDEM_CHECK(batch_size > 0 && batch_size <= (1 << 20),
                "batch size must be in 1..1048576, got " << batch_size);
   TANDEM_CHECK(epochs >= 1 && epochs <= 100000, "epochs must be in 1..100000, got " << epochs);
@@ -149,11 +147,7 @@ nlohmann::json ExperimentConfig::to_json() const {
                     {"logq_correction", retrieval.logq_correction},
                     {"hard_negatives", retrieval.hard_negatives},
                     {"mixed_negatives", retrieval.mixed_negatives}};
-  j["train"] = {{"optimizer", "adagrad"},
-                {"learning_rate", adagrad.learning_rate},
-                {"initial_accumulator", adagrad.initial_accumulator},
-                {"epsilon", adagrad.epsilon},
-                {"batch_size", batch_size},
+  j["train"] = {{"batch_size", batch_size},
                 {"epochs", epochs},
                 {"reshuffle_each_epoch", reshuffle_each_epoch},
                 {"threads", threads},
@@ -162,6 +156,7 @@ nlohmann::json ExperimentConfig::to_json() const {
                 {"ranking_loss", to_string(ranking_loss)},
                 {"ranking_margin", ranking_margin},
                 {"positive_threshold", ranking_positive_threshold}};
+  add_optimizer_json(j["train"], optimizer);
   j["evaluate"] = {{"k", k}, {"eval_batch_size", eval_batch_size}, {"accuracy_at", accuracy_at}};
   j["evaluate"]["topk_min_rating"] =
       topk_min_rating ? nlohmann::json(*topk_min_rating) : nlohmann::json(nullptr);
@@ -269,9 +264,7 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     if (m.contains("expert_dim")) c.multitask.expert_dim = integer_field<int64_t>(m, "model", "expert_dim");
     c.multitask.weighting = parse_task_weighting(m.value("task_weighting", std::string("fixed")));
     const auto& t = j.at("train");
-    c.adagrad.learning_rate = float_field(t, "train", "learning_rate");
-    c.adagrad.initial_accumulator = float_field(t, "train", "initial_accumulator");
-    c.adagrad.epsilon = float_field(t, "train", "epsilon");
+    c.optimizer = optimizer_from_json(t);
     c.batch_size = integer_field<int64_t>(t, "train", "batch_size");
     c.epochs = integer_field<int>(t, "train", "epochs");
     c.reshuffle_each_epoch = t.at("reshuffle_each_epoch").get<bool>();

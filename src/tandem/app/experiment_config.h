@@ -13,7 +13,7 @@
 
 #include "tandem/model/multitask_model.h"
 #include "tandem/model/ranking_loss.h"
-#include "tandem/train/adagrad.h"
+#include "tandem/train/optimizer_config.h"
 
 namespace tandem {
 
@@ -57,7 +57,7 @@ struct ExperimentConfig {
   MultitaskSpec multitask;
 
   // Training.
-  AdagradConfig adagrad;
+  OptimizerConfig optimizer;  // Adagrad at 0.1 unless configured (optimizer_config.h)
   int64_t batch_size = 1000;
   int epochs = 5;
   bool reshuffle_each_epoch = false;

@@ -45,13 +45,15 @@ MemoryEstimate estimate_training_memory(const ExperimentConfig& c, int64_t user_
   const int64_t batch = std::min<int64_t>(c.batch_size, std::max<int64_t>(train_examples, 1));
   const int workers = c.parallelism == Parallelism::kBatch ? effective_threads(c) : 1;
   MemoryEstimate e;
-  // Weights plus one Adagrad accumulator per weight.
-  e.parts.push_back({"user embedding table + Adagrad state (" + std::to_string(user_rows) +
+  // Weights plus the optimizer's slots (Adagrad 1, Adam 2, SGD 0 or 1) per weight.
+  const int64_t slots = static_cast<int64_t>(optimizer_slot_names(c.optimizer).size());
+  const std::string state = display_name(c.optimizer.kind) + " state";
+  e.parts.push_back({"user embedding table + " + state + " (" + std::to_string(user_rows) +
                          " rows x " + std::to_string(d) + ")",
-                     mul(mul(user_rows, d), 2 * kFloat)});
-  e.parts.push_back({"item embedding table + Adagrad state (" + std::to_string(item_rows) +
+                     mul(mul(user_rows, d), (1 + slots) * kFloat)});
+  e.parts.push_back({"item embedding table + " + state + " (" + std::to_string(item_rows) +
                          " rows x " + std::to_string(d) + ")",
-                     mul(mul(item_rows, d), 2 * kFloat)});
+                     mul(mul(item_rows, d), (1 + slots) * kFloat)});
   // Saved with the model: per-user offsets, the seen items, per-item counts.
   e.parts.push_back({"training-interaction index (seen items, popularity)",
                      add(add(mul(add(user_rows, 1), 8), mul(train_examples, 4)), mul(item_rows, 8))});
@@ -67,9 +69,9 @@ MemoryEstimate estimate_training_memory(const ExperimentConfig& c, int64_t user_
   }
   head_params = add(head_params, in + 1);
   widths = add(widths, 1);
-  // Weights, accumulators, gradients, and one packed gradient per worker.
-  e.parts.push_back({"rating head (weights, Adagrad state, per-worker gradients)",
-                     mul(head_params, mul(3 + workers, kFloat))});
+  // Weights, optimizer slots, gradients, and one packed gradient per worker.
+  e.parts.push_back({"rating head (weights, " + state + ", per-worker gradients)",
+                     mul(head_params, mul(2 + slots + workers, kFloat))});
   // Gathered embeddings and their gradients, activations and their gradients.
   e.parts.push_back({"step workspace (batch " + std::to_string(batch) + ")",
                      mul(batch, mul(add(mul(4, d), mul(2, widths)), kFloat))});

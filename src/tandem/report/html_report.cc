@@ -322,7 +322,8 @@ void write_setup(std::ostringstream& o, const ReportInput& in) {
   row("Model", "embeddings of dimension " + std::to_string(c.embedding_dim) + ", rating head " + layers +
                    "-1");
   row("Training", std::to_string(c.epochs) + " epochs, batches of " + std::to_string(c.batch_size) +
-                      ", Adagrad with learning rate " + fixed(c.adagrad.learning_rate, 3) +
+                      ", " + display_name(c.optimizer.kind) + " with learning rate " +
+                      fixed(c.optimizer.learning_rate, 3) +
                       (c.reshuffle_each_epoch ? ", reshuffled every epoch" : ", fixed batch order"));
   row("Machine", s.machine.empty() ? "not recorded"
                                    : json_text(s.machine, "cpu") + ", " + json_text(s.machine, "cores") +
