@@ -9,6 +9,7 @@
 
 #include "tandem/app/experiment.h"
 #include "tandem/app/experiment_config.h"
+#include "cmd_options_data.h"
 
 namespace tandem::cli {
 
@@ -27,6 +28,7 @@ struct ExperimentOptions {
   bool full_score_matrix = false;
   bool json = false;
   bool quiet = false;
+  DataOptions data_options;  // --format, --ratings-file, column flags, --split
 
   // Registers the options; `with_weights` adds --ranking-weight/--retrieval-weight.
   void add_to(CLI::App& app, bool with_weights);

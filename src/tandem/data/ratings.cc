@@ -25,12 +25,23 @@ void Ratings::push_back(int64_t user, int64_t item, float rating, int64_t timest
 
 Ratings Ratings::select(const std::vector<uint32_t>& indices) const {
   Ratings out;
-  out.reserve(indices.size());
+  const bool with_time = has_timestamps(), with_weights = has_weights();
+  out.users.reserve(indices.size());
+  out.items.reserve(indices.size());
+  out.ratings.reserve(indices.size());
+  if (with_time) out.timestamps.reserve(indices.size());
+  if (with_weights) out.weights.reserve(indices.size());
   for (const uint32_t i : indices) {
     TANDEM_CHECK(i < size(), "ratings row " << i << " selected from a table of " << size()
                                             << " rows");
-    out.push_back(users[i], items[i], ratings[i], timestamps[i]);
+    out.users.push_back(users[i]);
+    out.items.push_back(items[i]);
+    out.ratings.push_back(ratings[i]);
+    if (with_time) out.timestamps.push_back(timestamps[i]);
+    if (with_weights) out.weights.push_back(weights[i]);
   }
+  out.user_names = user_names;
+  out.item_names = item_names;
   return out;
 }
 
