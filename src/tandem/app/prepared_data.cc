@@ -1,9 +1,9 @@
 #include "tandem/app/prepared_data.h"
 
 #include <algorithm>
-#include <unordered_set>
 
 #include "tandem/core/error.h"
+#include "tandem/data/id_set.h"
 
 namespace tandem {
 
@@ -31,10 +31,11 @@ int64_t max_of(const std::vector<int64_t>& v) {
 // The items file's catalogue (possibly empty), extended by any training item
 // it lacks (titled by id) so that every trained item can be retrieved.
 Catalogue build_catalogue(Catalogue cat, const Ratings& train) {
-  std::unordered_set<int64_t> known(cat.item_ids.begin(), cat.item_ids.end());
+  IdSet known(std::max(max_of(cat.item_ids), max_of(train.items)), cat.size() + train.size());
+  for (int64_t id : cat.item_ids) known.insert(id);
   std::vector<int64_t> extra;
   for (int64_t id : train.items) {
-    if (known.insert(id).second) extra.push_back(id);
+    if (known.insert(id)) extra.push_back(id);
   }
   std::sort(extra.begin(), extra.end());
   for (int64_t id : extra) {
@@ -49,10 +50,12 @@ Catalogue build_catalogue(Catalogue cat, const Ratings& train) {
 
 void encode_test(const Ratings& test, const Ratings* train, const Vocabulary& users,
                  const Vocabulary& items, LabelTransform transform, PreparedData& out) {
-  std::unordered_set<int64_t> train_users, train_items;
+  // Sized for the training ids' range; the test's ids may lie outside it.
+  IdSet train_users(train ? max_of(train->users) : -1, train ? train->size() : 0);
+  IdSet train_items(train ? max_of(train->items) : -1, train ? train->size() : 0);
   if (train != nullptr) {
-    train_users.insert(train->users.begin(), train->users.end());
-    train_items.insert(train->items.begin(), train->items.end());
+    for (int64_t id : train->users) train_users.insert(id);
+    for (int64_t id : train->items) train_items.insert(id);
   }
   TestCoverage& cov = out.coverage;
   cov = TestCoverage{};
@@ -61,8 +64,8 @@ void encode_test(const Ratings& test, const Ratings* train, const Vocabulary& us
   for (size_t i = 0; i < test.size(); ++i) {
     ++cov.pairs;
     if (train != nullptr) {
-      cov.user_unseen_in_train += train_users.count(test.users[i]) == 0;
-      cov.item_unseen_in_train += train_items.count(test.items[i]) == 0;
+      cov.user_unseen_in_train += !train_users.contains(test.users[i]);
+      cov.item_unseen_in_train += !train_items.contains(test.items[i]);
     }
     const auto u = users.row_or_oov(test.users[i]);
     const auto m = items.row_or_oov(test.items[i]);

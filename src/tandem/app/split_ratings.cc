@@ -114,8 +114,7 @@ SplitRatings load_split_ratings(const ExperimentConfig& c, const IdNames& known)
     return out;
   }
   const SplitIndices split = split_indices(c, out.all, path);
-  out.train = out.all.select(split.train);
-  out.test = out.all.select(split.test);
+  split_ratings_columns(out.all, split.train, split.test, out.train, out.test);
   if (c.split == SplitStrategy::kRandom) {
     out.source = path + " (seeded split " + std::to_string(c.train_count) + "/" +
                  std::to_string(c.test_count) + ", seed " + std::to_string(c.seed) + ")";

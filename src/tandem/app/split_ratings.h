@@ -23,7 +23,9 @@ struct IdNames {
 };
 
 struct SplitRatings {
-  Ratings all;    // the whole ratings file (empty with explicit --train/--test files)
+  // The whole ratings file's users (the other columns are released once
+  // split: see split_ratings_columns); empty with explicit --train/--test.
+  Ratings all;
   Ratings train, test;
   Catalogue items;  // the items file's entries; empty when there is none
   IdNames names;

@@ -14,9 +14,18 @@
 namespace tandem {
 
 std::string describe(const ColumnRef& c) {
-  if (!c.name.empty()) return "'" + c.name + "'";
-  if (c.index >= 0) return "#" + std::to_string(c.index);
-  return "";
+  // Appends rather than "'" + name: GCC 12 warns falsely (-Wrestrict) on
+  // a literal + std::string.
+  std::string s;
+  if (!c.name.empty()) {
+    s += '\'';
+    s += c.name;
+    s += '\'';
+  } else if (c.index >= 0) {
+    s += '#';
+    s += std::to_string(c.index);
+  }
+  return s;
 }
 
 ColumnRef parse_column_ref(const std::string& text) {
@@ -132,7 +141,11 @@ struct ColumnLayout {
       const auto it = std::find(names.begin(), names.end(), ref.name);
       if (it != names.end()) return static_cast<size_t>(it - names.begin());
       std::string known;
-      for (const auto& n : names) known += (known.empty() ? "'" : ", '") + n + "'";
+      for (const auto& n : names) {
+        known += known.empty() ? "'" : ", '";
+        known += n;
+        known += '\'';
+      }
       TANDEM_THROW(source << ":1: no column named '" << ref.name << "' (the " << role
                           << " column); the header has " << known);
     }
@@ -145,7 +158,11 @@ struct ColumnLayout {
   // How messages name column `i`: "column 2 ('rating')".
   std::string name_of(size_t i) const {
     std::string s = "column " + std::to_string(i);
-    if (i < names.size()) s += " ('" + names[i] + "')";
+    if (i < names.size()) {
+      s += " ('";
+      s += names[i];
+      s += "')";
+    }
     return s;
   }
 };

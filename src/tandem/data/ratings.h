@@ -35,6 +35,13 @@ struct Ratings {
   Ratings select(const std::vector<uint32_t>& indices) const;
 };
 
+// train = all.select(train_rows), test = all.select(test_rows), freeing each
+// of all's columns but users as soon as both halves have it, so that a split
+// of tens of millions of rows never holds the table twice. `all` keeps its
+// users (which vocabularies read) and loses the other columns.
+void split_ratings_columns(Ratings& all, const std::vector<uint32_t>& train_rows,
+                           const std::vector<uint32_t>& test_rows, Ratings& train, Ratings& test);
+
 // How a ratings file is laid out. The default is MovieLens-100K's u.data.
 struct RatingsFormat {
   float min_rating = 1.0f;
