@@ -111,9 +111,11 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
                  "Extra negatives sampled uniformly from the catalogue per batch (default 0)");
   app.add_flag("--json", json, "Machine-readable output: one JSON object per line");
   app.add_flag("--quiet,-q", quiet, "No progress lines on stderr");
+  data_options.add_to(app);
 }
 
 void ExperimentOptions::apply_overrides(ExperimentConfig& c) const {
+  data_options.apply(c);
   if (seed) c.seed = *seed;
   if (train_count) c.train_count = *train_count;
   if (test_count) c.test_count = *test_count;
@@ -160,8 +162,9 @@ ExperimentConfig ExperimentOptions::resolve() const {
   const std::string data_arg = !data.empty() ? data : c.data_dir;
   if (!train_file.empty()) c.train_file = fs::absolute(train_file).string();
   if (!test_file.empty()) c.test_file = fs::absolute(test_file).string();
-  if (!c.train_file.empty() || !c.test_file.empty()) {
-    // Titles are optional with explicit files: use a data directory if one is found.
+  if (!c.train_file.empty() || !c.test_file.empty() || c.data_format == "csv") {
+    // Titles are optional with explicit files (the csv format names its own
+    // files): use a data directory if one is found.
     try {
       c.data_dir = fs::absolute(resolve_data_dir(data_arg)).lexically_normal().string();
     } catch (const Error&) {

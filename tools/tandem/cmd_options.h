@@ -10,6 +10,7 @@
 #include "tandem/app/experiment.h"
 #include "tandem/app/experiment_config.h"
 #include "cmd_optimizer_options.h"
+#include "cmd_options_data.h"
 
 namespace tandem::cli {
 
@@ -48,6 +49,7 @@ struct ExperimentOptions {
   std::optional<int64_t> experts, shared_experts, task_experts, expert_dim;
   bool json = false;
   bool quiet = false;
+  DataOptions data_options;  // --format, --ratings-file, column flags, --split
 
   // Registers the options; `with_weights` adds --ranking-weight/--retrieval-weight.
   void add_to(CLI::App& app, bool with_weights);

@@ -68,6 +68,30 @@ class TableReader {
     out = static_cast<float>(*v);
     return true;
   }
+  bool get(const char* key, double& out) {
+    const toml::node* n = find(key);
+    if (!n) return false;
+    const auto v = n->value<double>();  // integers are accepted as numbers
+    if (!v || !(n->is_floating_point() || n->is_integer())) fail(*n, key, "must be a number");
+    if (!std::isfinite(*v)) fail(*n, key, "must be finite");
+    out = *v;
+    return true;
+  }
+  // A column of a delimited file: its header name (a string) or its 0-based
+  // index (an integer).
+  bool get(const char* key, ColumnRef& out) {
+    const toml::node* n = find(key);
+    if (!n) return false;
+    if (const auto name = n->value_exact<std::string>()) {
+      if (name->empty()) fail(*n, key, "must not be empty");
+      out = ColumnRef::named(*name);
+      return true;
+    }
+    const auto index = n->value_exact<int64_t>();
+    if (!index || *index < 0) fail(*n, key, "must be a column name (string) or a 0-based index (integer >= 0)");
+    out = ColumnRef::at(*index);
+    return true;
+  }
   bool get(const char* key, bool& out) {
     const toml::node* n = find(key);
     if (!n) return false;
@@ -148,6 +172,40 @@ std::string resolve_path(const std::string& p, const std::string& base_dir) {
   return (fs::path(base_dir) / p).lexically_normal().string();
 }
 
+// [data]'s keys for the csv format and the split strategy, and its
+// [data.columns] / [data.item_columns] sub-tables.
+void read_data_files(TableReader& r, const std::string& source,
+                     const std::string& base_dir, ExperimentConfig& c) {
+  CsvRatingsSpec& csv = c.csv;
+  if (r.get("ratings_file", csv.ratings_file)) csv.ratings_file = resolve_path(csv.ratings_file, base_dir);
+  if (r.get("items_file", csv.items_file)) csv.items_file = resolve_path(csv.items_file, base_dir);
+  r.get("separator", csv.separator);
+  r.get("header", csv.header);
+  std::string split = to_string(c.split);
+  if (r.get_choice("split", split, {"random", "leave-last-out", "time"})) c.split = parse_split_strategy(split);
+  const auto sub = [&](const char* name) -> const toml::table* {
+    const toml::node* n = r.find(name);
+    if (!n) return nullptr;
+    if (!n->is_table()) r.fail(*n, name, "must be a table ([data." + std::string(name) + "])");
+    return n->as_table();
+  };
+  if (const auto* cols = sub("columns")) {
+    TableReader cr(*cols, source, "data.columns");
+    cr.get("user", csv.user);
+    cr.get("item", csv.item);
+    cr.get("rating", csv.rating);
+    cr.get("timestamp", csv.timestamp);
+    cr.get("weight", csv.weight);
+    cr.finish();
+  }
+  if (const auto* cols = sub("item_columns")) {
+    TableReader cr(*cols, source, "data.item_columns");
+    cr.get("id", csv.item_id);
+    cr.get("title", csv.item_title);
+    cr.finish();
+  }
+}
+
 }  // namespace
 
 ExperimentConfig parse_config_toml(std::string_view text, const std::string& source,
@@ -174,9 +232,10 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
   if (const auto* t = table("data")) {
     TableReader r(*t, source, "data");
     if (r.get("dir", c.data_dir)) c.data_dir = resolve_path(c.data_dir, base_dir);
-    r.get_choice("format", c.data_format, {"auto", "movielens-100k", "movielens-1m", "movielens-csv"});
+    r.get_choice("format", c.data_format, {"auto", "movielens-100k", "movielens-1m", "movielens-csv", "csv"});
     if (r.get("train_file", c.train_file)) c.train_file = resolve_path(c.train_file, base_dir);
     if (r.get("test_file", c.test_file)) c.test_file = resolve_path(c.test_file, base_dir);
+    read_data_files(r, source, base_dir, c);
     r.finish();
   }
   if (const auto* t = table("split")) {
@@ -185,6 +244,10 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     if (r.get("seed", seed, 0, std::numeric_limits<int64_t>::max())) c.seed = static_cast<uint64_t>(seed);
     r.get("train_count", c.train_count, 1, int64_t{1} << 40);
     r.get("test_count", c.test_count, 0, int64_t{1} << 40);
+    r.get("time_cut_fraction", c.time_cut_fraction);
+    int64_t cut = 0;
+    if (r.get("time_cut_timestamp", cut, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()))
+      c.time_cut_timestamp = cut;
     r.finish();
   }
   if (const auto* t = table("features")) {
@@ -331,12 +394,35 @@ std::string config_to_toml(const ExperimentConfig& c) {
     if (t.find_first_of(".eEn") == std::string::npos) t += ".0";
     return t;
   };
+  auto dnum = [](double v) {
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);
+    std::string t(buf, res.ptr);
+    if (t.find_first_of(".eEn") == std::string::npos) t += ".0";
+    return t;
+  };
   o << "preset = " << str(c.preset) << "\n\n[data]\n";
   o << "dir = " << str(c.data_dir) << "\nformat = " << str(c.data_format) << "\n";
   if (!c.train_file.empty()) o << "train_file = " << str(c.train_file) << "\n";
   if (!c.test_file.empty()) o << "test_file = " << str(c.test_file) << "\n";
+  o << "split = " << str(to_string(c.split)) << "\n";
+  if (c.data_format == "csv") {
+    const CsvRatingsSpec& s = c.csv;
+    const auto col = [&](const ColumnRef& r) { return r.name.empty() ? std::to_string(r.index) : str(r.name); };
+    if (!s.ratings_file.empty()) o << "ratings_file = " << str(s.ratings_file) << "\n";
+    if (!s.items_file.empty()) o << "items_file = " << str(s.items_file) << "\n";
+    o << "separator = " << str(s.separator) << "\nheader = " << (s.header ? "true" : "false") << "\n";
+    o << "\n[data.columns]\n";
+    const std::pair<const char*, const ColumnRef*> cols[] = {
+        {"user", &s.user}, {"item", &s.item}, {"rating", &s.rating}, {"timestamp", &s.timestamp},
+        {"weight", &s.weight}};
+    for (const auto& [key, ref] : cols)
+      if (ref->mapped()) o << key << " = " << col(*ref) << "\n";
+    o << "\n[data.item_columns]\nid = " << col(s.item_id) << "\ntitle = " << col(s.item_title) << "\n";
+  }
   o << "\n[split]\nseed = " << c.seed << "\ntrain_count = " << c.train_count
-    << "\ntest_count = " << c.test_count << "\n";
+    << "\ntest_count = " << c.test_count << "\ntime_cut_fraction = " << dnum(c.time_cut_fraction) << "\n";
+  if (c.time_cut_timestamp) o << "time_cut_timestamp = " << *c.time_cut_timestamp << "\n";
   o << "\n[features]\nids = " << str(to_string(c.id_mode)) << "\nlabel = "
     << str(c.label_transform == LabelTransform::kRaw ? "stars" : "unit-interval") << "\n";
   o << "\n[model]\nembedding_dim = " << c.embedding_dim << "\nlayers = " << list(c.layer_sizes) << "\n";

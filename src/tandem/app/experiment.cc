@@ -144,6 +144,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   tm.users = data.users;
   tm.items = data.items;
   tm.catalogue = data.catalogue;
+  tm.names = data.names;
   tm.set_training_interactions(data.train);
   tm.model = std::make_unique<MultiTaskModel>(
       shape, std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size())),

@@ -6,6 +6,7 @@
 #include <thread>
 #include <utility>
 
+#include "tandem/app/data_config.h"
 #include "tandem/core/error.h"
 #include "tandem/app/optimizer_json.h"
 #include "tandem/data/dataset_layout.h"
@@ -50,6 +51,7 @@ void ExperimentConfig::validate() const {
   TANDEM_CHECK(explicit_split() || (train_count > 0 && test_count >= 0),
                "split sizes must be positive (train " << train_count << ", test " << test_count
                                                       << ")");
+  validate_data_options(*this);
   TANDEM_CHECK(embedding_dim > 0 && embedding_dim <= 4096,
                "embedding dimension must be in 1..4096, got " << embedding_dim);
   for (int64_t s : layer_sizes)
@@ -132,6 +134,7 @@ nlohmann::json ExperimentConfig::to_json() const {
                {"seed", seed},
                {"train_count", train_count},
                {"test_count", test_count}};
+  data_options_to_json(*this, j["data"]);
   j["model"] = {{"embedding_dim", embedding_dim},
                 {"layer_sizes", layer_sizes},
                 {"ranking_weight", weights.ranking},
@@ -235,6 +238,7 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.seed = integer_field<uint64_t>(d, "data", "seed");
     c.train_count = integer_field<int64_t>(d, "data", "train_count");
     c.test_count = integer_field<int64_t>(d, "data", "test_count");
+    data_options_from_json(d, c);  // absent in older files: the defaults
     const auto& m = j.at("model");
     c.embedding_dim = integer_field<int64_t>(m, "model", "embedding_dim");
     const auto& layers = m.at("layer_sizes");

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tandem/data/csv_ratings.h"
+#include "tandem/data/time_split.h"
 #include "tandem/model/multitask_model.h"
 #include "tandem/model/ranking_loss.h"
 #include "tandem/train/optimizer_config.h"
@@ -38,6 +40,13 @@ struct ExperimentConfig {
   std::string data_dir;    // holds u.data (seeded split) and u.item (titles), or another layout
   // "auto" (detected from the files in data_dir) or a DatasetLayout name.
   std::string data_format = "auto";
+  // Format "csv": the ratings (and items) files and how their columns map.
+  CsvRatingsSpec csv;
+  // How train and test are drawn (data/time_split.h); the time split keeps
+  // the earliest time_cut_fraction, or what precedes time_cut_timestamp.
+  SplitStrategy split = SplitStrategy::kRandom;
+  double time_cut_fraction = 0.8;
+  std::optional<int64_t> time_cut_timestamp;
   std::string train_file;  // explicit split instead of the seeded one ...
   std::string test_file;   // ... both or neither
   IdMode id_mode = IdMode::kInteger;

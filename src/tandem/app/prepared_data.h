@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tandem/app/experiment_config.h"
+#include "tandem/app/split_ratings.h"
 #include "tandem/data/catalogue.h"
 #include "tandem/data/examples.h"
 #include "tandem/data/ratings.h"
@@ -46,6 +47,7 @@ struct PreparedData {
   std::vector<float> test_ratings;  // raw ratings of the evaluated test pairs
   TestCoverage coverage;
   std::string source;  // human-readable description of where data came from
+  IdNames names;       // the strings behind the ids (csv format, vocabulary ids)
 };
 
 // Builds everything for `config` (whose data_dir is already resolved).

@@ -11,7 +11,8 @@ struct Examples {
   std::vector<int32_t> users;  // user-table rows
   std::vector<int32_t> items;  // item-table rows
   std::vector<float> labels;   // ranking label (the rating after the preset's transform)
-  std::vector<float> weights;  // per-example loss weight; empty = all 1
+  // Per-example sample weight (a generic CSV's weight column); empty = all 1.
+  std::vector<float> weights;
 
   size_t size() const { return users.size(); }
 };

@@ -333,6 +333,7 @@ double MultiTaskModel::optioned_retrieval(const Batch& batch, float scale, Threa
                                           const float* ret_m, float* ret_du, float* ret_dm,
                                           int64_t d) {
   if (!optioned_loss_) configure_retrieval(retrieval_options_, item_log_probability_, negative_pool_);
+  const int64_t n = batch.size;
   const RetrievalLossOptions& opt = retrieval_options_;
   user_dedup_.assign(batch.users, n);
   item_dedup_.assign(batch.items, n);

@@ -48,6 +48,7 @@ Recommender::Recommender(TrainedModel model, RecommenderOptions options)
                    [&](int64_t a, int64_t b) { return count_of(a) > count_of(b); });
   catalogue_of_row_ = model_.catalogue.index_of_rows(model_.items.rows());
   for (int64_t c = 0; c < n; ++c) index_of_id_[model_.catalogue.items.item_ids[static_cast<size_t>(c)]] = c;
+  if (model_.names.users) user_names_ = IdTable(*model_.names.users);
 
   // Each user's training items as sorted catalogue indices, once, so that an
   // exclude_seen request hands the index a ready list.
@@ -86,6 +87,12 @@ std::optional<int32_t> Recommender::user_row(int64_t user_id) const {
   return model_.users.find(user_id);
 }
 
+std::optional<int32_t> Recommender::user_row(const std::string& user_id) const {
+  if (!model_.names.users) return user_row(parse_user_id(user_id));
+  const auto id = user_names_.find(user_id);
+  return id ? user_row(*id) : std::nullopt;
+}
+
 void Recommender::check_range(const char* field, int64_t value, int64_t max) const {
   if (value < 1 || value > max) {
     throw RequestError("out_of_range", field,
@@ -115,8 +122,7 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
                                        bool exclude_seen) const {
   check_range("k", k, options_.limits.max_k);
   check_range("candidates", candidates, options_.limits.max_candidates);
-  const int64_t uid = parse_user_id(user_id);
-  const auto row = user_row(uid);
+  const auto row = user_row(user_id);
   const auto& cat = model_.catalogue;
   RecommendResult out;
   out.ranking_output = ranking_output();
@@ -193,11 +199,10 @@ std::vector<float> Recommender::score(const std::string& user_id,
                        "item_ids holds " + std::to_string(item_ids.size()) + " ids, at most " +
                            std::to_string(options_.limits.max_score_items) + " allowed");
   }
-  const int64_t uid = parse_user_id(user_id);
-  const auto row = user_row(uid);
+  const auto row = user_row(user_id);
   if (!row) {
     throw RequestError("unknown_user", "user_id",
-                       "user " + std::to_string(uid) + " is not in the model's vocabulary");
+                       "user " + user_id.substr(0, 64) + " is not in the model's vocabulary");
   }
   std::vector<int32_t> items(item_ids.size());
   for (size_t i = 0; i < item_ids.size(); ++i)

@@ -14,6 +14,7 @@
 #include "tandem/app/ranking_output.h"
 #include "tandem/app/trained_model.h"
 #include "tandem/core/error.h"
+#include "tandem/data/id_table.h"
 #include "tandem/index/item_index.h"
 #include "tandem/serve/candidate_ranker.h"
 
@@ -87,7 +88,8 @@ class Recommender {
   Recommender& operator=(const Recommender&) = delete;
 
   // User ids are strings holding an integer (the raw id of the data); a
-  // non-integer is a RequestError on "user_id". A user with no row of its own
+  // non-integer is a RequestError on "user_id". A model trained on string ids
+  // takes its strings instead (an unknown one is a cold start). A user with no row of its own
   // (unknown id, or one a lookup vocabulary would send to its OOV row) gets a
   // cold-start reply: the k items most often rated in training, with no
   // predicted rating, because no embedding describes that user (the OOV row
@@ -112,6 +114,9 @@ class Recommender {
   static int64_t parse_user_id(const std::string& user_id);
   // User-table row of a user with its own row, nullopt for cold start.
   std::optional<int32_t> user_row(int64_t user_id) const;
+  // The same for a request's user id: an integer, or, for a model trained on
+  // string ids, one of its strings (any other string is a cold start).
+  std::optional<int32_t> user_row(const std::string& user_id) const;
 
   const TrainedModel& model() const { return model_; }
   RankingOutput ranking_output() const { return tandem::ranking_output(model_.config); }
@@ -133,6 +138,7 @@ class Recommender {
   double index_build_seconds_ = 0.0;
   std::unique_ptr<CandidateRanker> ranker_;
   std::vector<float> catalogue_emb_;            // [catalogue, dim] (similar's queries)
+  IdTable user_names_;  // the model's user strings, indexed (string-id models only)
   std::vector<std::vector<int64_t>> seen_;      // user row -> sorted catalogue indices
   std::vector<int64_t> by_popularity_;          // catalogue indices, most trained first
   std::vector<int64_t> catalogue_of_row_;       // item-table row -> catalogue index or -1
