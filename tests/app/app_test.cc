@@ -54,9 +54,9 @@ TEST_F(AppTest, PresetsMatchTheTutorials) {
   for (const auto& c : {k, t}) {
     EXPECT_EQ(c.embedding_dim, 32);
     EXPECT_EQ(c.layer_sizes, (std::vector<int64_t>{256, 128}));
-    EXPECT_FLOAT_EQ(c.adagrad.learning_rate, 0.1f);
-    EXPECT_FLOAT_EQ(c.adagrad.initial_accumulator, 0.1f);
-    EXPECT_FLOAT_EQ(c.adagrad.epsilon, 1e-7f);
+    EXPECT_FLOAT_EQ(c.optimizer.learning_rate, 0.1f);
+    EXPECT_FLOAT_EQ(c.optimizer.initial_accumulator, 0.1f);
+    EXPECT_FLOAT_EQ(c.optimizer.epsilon, 1e-7f);
     EXPECT_EQ(c.train_count, 80000);
     EXPECT_EQ(c.test_count, 20000);
   }

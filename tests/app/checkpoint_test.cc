@@ -133,8 +133,8 @@ TEST_F(CheckpointTest, FileRoundTripRestoresTheTrainerExactly) {
   EXPECT_EQ(s.step_in_epoch, 3);
   EXPECT_EQ(s.shuffle_state, at13->shuffle_state);
   EXPECT_EQ(s.order, at13->order);
-  EXPECT_EQ(s.dense_accumulators, at13->dense_accumulators);
-  EXPECT_EQ(s.sparse_accumulators, at13->sparse_accumulators);
+  EXPECT_EQ(s.dense_slots, at13->dense_slots);
+  EXPECT_EQ(s.sparse_slots, at13->sparse_slots);
   ASSERT_EQ(s.history.size(), 1u);
   for (const auto& [got, want] : {std::pair{s.history[0], at13->history[0]},
                                   std::pair{s.current, at13->current}}) {
@@ -160,8 +160,8 @@ TEST_F(CheckpointTest, FileRoundTripRestoresTheTrainerExactly) {
     EXPECT_EQ(std::vector<float>(pa[p].value, pa[p].value + pa[p].size),
               std::vector<float>(pb[p].value, pb[p].value + pb[p].size));
   }
-  EXPECT_EQ(resumed.trainer->state().sparse_accumulators,
-            uninterrupted.trainer->state().sparse_accumulators);
+  EXPECT_EQ(resumed.trainer->state().sparse_slots,
+            uninterrupted.trainer->state().sparse_slots);
   EXPECT_EQ(resumed.trainer->state().history.back().total_loss,
             uninterrupted.trainer->state().history.back().total_loss);
 }
@@ -348,7 +348,7 @@ TEST_F(CheckpointTest, ResumeConfigAllowsLocationsEpochsAndEvaluationOnly) {
            [](ExperimentConfig& c) { c.preset = "kerasrs"; },
            [](ExperimentConfig& c) { c.seed = 1; },
            [](ExperimentConfig& c) { c.train_count = 900; },
-           [](ExperimentConfig& c) { c.adagrad.learning_rate = 0.05f; },
+           [](ExperimentConfig& c) { c.optimizer.learning_rate = 0.05f; },
            [](ExperimentConfig& c) { c.threads = 2; },
            [](ExperimentConfig& c) { c.weights.ranking = 0.5f; },
            [](ExperimentConfig& c) { c.distinct_rows = false; }}) {
@@ -406,6 +406,90 @@ TEST_F(CheckpointTest, ResumedTrainingEqualsUninterruptedTraining) {
   }
 }
 
+// The same with Adam under a warmup + cosine schedule and an L2 penalty on
+// the embeddings: the moments, the global step of the bias correction and
+// the rate all continue exactly.
+TEST_F(CheckpointTest, ResumedAdamTrainingEqualsUninterruptedTraining) {
+  ExperimentConfig c = config();
+  c.optimizer.kind = OptimizerKind::kAdam;
+  c.optimizer.learning_rate = 0.01f;
+  c.optimizer.schedule.kind = LrScheduleKind::kCosine;
+  c.optimizer.schedule.warmup_steps = 4;
+  c.optimizer.embedding_l2 = 1e-3f;
+  const PreparedData data = prepare_data(c);
+  const auto [reference, ref_result] = train_and_evaluate(c, data, "joint");
+  EXPECT_NE(reference.model->user_table().weights,
+            train_and_evaluate(config(), data, "joint").first.model->user_table().weights);
+
+  const fs::path ck = dir_ / "ck", saved = dir_ / "saved";
+  fs::create_directories(saved);
+  Checkpointing cp;
+  cp.dir = ck.string();
+  cp.schedule = parse_checkpoint_every("7");
+  cp.on_write = [&](const CheckpointWritten& w) {
+    fs::copy_file(w.path, saved / fs::path(w.path).filename(), fs::copy_options::overwrite_existing);
+  };
+  train_and_evaluate(c, data, "joint", {}, &cp);
+  const Checkpoint at7 = read_checkpoint((saved / checkpoint_file_name(7)).string());
+  EXPECT_EQ(at7.trainer.optimizer, "adam");
+  EXPECT_EQ(at7.trainer.slot_names, (std::vector<std::string>{"adam_m", "adam_v"}));
+  ASSERT_EQ(at7.trainer.sparse_slots.size(), 2u);
+  EXPECT_EQ(at7.trainer.sparse_slots[0].size(), 2u);
+  for (int64_t step : {7, 14}) {
+    SCOPED_TRACE("resumed from step " + std::to_string(step));
+    const fs::path one = dir_ / ("one-" + std::to_string(step));
+    fs::create_directories(one);
+    fs::copy_file(saved / checkpoint_file_name(step), one / checkpoint_file_name(step));
+    const ResumePoint point = find_resume_point(one.string());
+    Checkpointing resume = cp;
+    resume.dir = one.string();
+    resume.resume = &point;
+    resume.on_write = {};
+    const auto [resumed, r] = train_and_evaluate(c, data, "joint", {}, &resume);
+    expect_same_model(reference, resumed);
+  }
+}
+
+// A checkpoint holds one optimizer's state: resuming it with another is
+// refused, naming both.
+TEST_F(CheckpointTest, ResumeWithAnotherOptimizerIsRefused) {
+  const ExperimentConfig c = config();
+  const PreparedData data = prepare_data(c);
+  Checkpointing cp;
+  cp.dir = (dir_ / "ck").string();
+  cp.schedule = parse_checkpoint_every("epoch");
+  train_and_evaluate(c, data, "joint", {}, &cp);
+  const ResumePoint point = find_resume_point(cp.dir);
+  ExperimentConfig adam = c;
+  adam.optimizer.kind = OptimizerKind::kAdam;
+  cp.resume = &point;
+  const std::string e = error_of([&] { train_and_evaluate(adam, data, "joint", {}, &cp); });
+  EXPECT_NE(e.find(checkpoint_file_name(20)), std::string::npos) << e;
+  EXPECT_NE(e.find("optimizer adagrad (state: adagrad), this run uses adam (state: adam_m, adam_v)"),
+            std::string::npos) << e;
+}
+
+// Checkpoints written before other optimizers existed name no slots: their
+// "adagrad/<name>" tensors are read as Adagrad's accumulators.
+TEST_F(CheckpointTest, CheckpointsWithoutSlotNamesReadAsAdagrad) {
+  const PreparedData data = prepare_data(config());
+  const fs::path path = dir_ / "c.tandem-ckpt";
+  std::optional<TrainerState> at13;
+  run_with_checkpoint_at_13(data, path, &at13);
+  ModelBundle b = read_model_file(path.string());
+  ASSERT_EQ(b.metadata["trainer"]["optimizer_slots"], nlohmann::json::array({"adagrad"}));
+  b.metadata["trainer"].erase("optimizer");
+  b.metadata["trainer"].erase("optimizer_slots");
+  const Checkpoint c = checkpoint_from_bundle(b, "old");
+  EXPECT_EQ(c.trainer.optimizer, "adagrad");
+  EXPECT_EQ(c.trainer.slot_names, std::vector<std::string>{"adagrad"});
+  EXPECT_EQ(c.trainer.sparse_slots, at13->sparse_slots);
+  EXPECT_EQ(c.trainer.dense_slots, at13->dense_slots);
+  // Naming slots the file does not hold is an error, not a silent zero state.
+  b.metadata["trainer"]["optimizer_slots"] = {"adam_m", "adam_v"};
+  EXPECT_NE(error_of([&] { checkpoint_from_bundle(b, "odd"); }).find("odd"), std::string::npos);
+}
+
 TEST_F(CheckpointTest, ResumeOnOtherDataIsRefused) {
   const ExperimentConfig c = config();
   const PreparedData data = prepare_data(c);
@@ -425,7 +509,7 @@ TEST_F(CheckpointTest, ResumeOnOtherDataIsRefused) {
 
 TEST_F(CheckpointTest, NonFiniteLossNamesTheStepAndTheLastGoodCheckpoint) {
   ExperimentConfig c = config();
-  c.adagrad.learning_rate = 1e30f;  // the first update overflows the next step's scores
+  c.optimizer.learning_rate = 1e30f;  // the first update overflows the next step's scores
   const PreparedData data = prepare_data(c);
   Checkpointing cp;
   cp.dir = (dir_ / "ck").string();

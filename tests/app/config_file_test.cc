@@ -61,14 +61,36 @@ TEST(ConfigFile, RoundTripsThroughItsOwnOutput) {
     c.seed = 7;
     c.layer_sizes = {64, 32, 16};
     c.weights = {0.3f, 1.0f};
-    c.adagrad.learning_rate = 0.05f;
+    c.optimizer.learning_rate = 0.05f;
     c.parallelism = Parallelism::kBlas;
     c.distinct_rows = false;
     c.memory_budget_bytes = 123456789;
+    c.metrics_at = {5, 20};
+    c.exclude_seen = true;
+    c.positive_threshold = 3.5f;
     const ExperimentConfig back = parse_config_toml(config_to_toml(c), "printed.toml");
     EXPECT_EQ(back.to_json(), c.to_json()) << config_to_toml(c);
     EXPECT_EQ(back.memory_budget_bytes, c.memory_budget_bytes);
   }
+}
+
+TEST(ConfigFile, EvaluationProtocolKeys) {
+  const ExperimentConfig c = parse_config_toml(
+      "[evaluation]\nmetrics_at = [20, 5]\nexclude_seen = true\npositive_threshold = 3\n", "cfg.toml");
+  EXPECT_EQ(c.metrics_at, (std::vector<int64_t>{20, 5}));
+  EXPECT_TRUE(c.exclude_seen);
+  EXPECT_EQ(c.positive_threshold, 3.0f);
+  // Defaults: the tutorials' protocol, K = 10 and 100, 4 stars.
+  const ExperimentConfig d = parse_config_toml("", "cfg.toml");
+  EXPECT_EQ(d.metrics_at, (std::vector<int64_t>{10, 100}));
+  EXPECT_FALSE(d.exclude_seen);
+  EXPECT_EQ(d.positive_threshold, 4.0f);
+  EXPECT_EQ(error_of("[evaluation]\nmetrics_at = [10, 0]\n"),
+            "cfg.toml:2: 'evaluation.metrics_at' entries must be in 1..2147483648, got 0");
+  EXPECT_EQ(error_of("[evaluation]\nexclude_seen = 1\n"),
+            "cfg.toml:2: 'evaluation.exclude_seen' must be true or false");
+  EXPECT_EQ(error_of("[evaluation]\npositive_threshold = \"4\"\n"),
+            "cfg.toml:2: 'evaluation.positive_threshold' must be a number");
 }
 
 TEST(ConfigFile, PresetOverrideAndRelativePaths) {
@@ -84,13 +106,13 @@ TEST(ConfigFile, PresetOverrideAndRelativePaths) {
 
 TEST(ConfigFile, ErrorsNameTheKeyAndTheLine) {
   EXPECT_EQ(error_of("[model]\nembedding_dim = 8\nembeding_dim = 4\n"),
-            "cfg.toml:3: unknown key 'model.embeding_dim' (known here: embedding_dim, layers)");
+            "cfg.toml:3: unknown key 'model.embeding_dim' (known here: embedding_dim, expert_dim, experts, layers, multitask, shared_experts, task_experts)");
   EXPECT_EQ(error_of("[training]\nepochs = \"5\"\n"), "cfg.toml:2: 'training.epochs' must be an integer");
   EXPECT_EQ(error_of("[training]\nepochs = 0\n"), "cfg.toml:2: 'training.epochs' must be in 1..100000, got 0");
   EXPECT_EQ(error_of("[training]\nparallelism = \"gpu\"\n"),
             "cfg.toml:2: 'training.parallelism' must be one of batch, blas, got 'gpu'");
   EXPECT_EQ(error_of("\n[modle]\nx = 1\n"), "cfg.toml:2: unknown key 'modle' (known here: data, evaluation, "
-                                            "features, model, optimizer, preset, split, tasks, training)");
+                                            "features, model, optimizer, preset, retrieval, split, tasks, training)");
   EXPECT_EQ(error_of("model = 3\n"), "cfg.toml:1: 'model' must be a table ([model])");
   EXPECT_EQ(error_of("[model]\nlayers = [256, \"x\"]\n"),
             "cfg.toml:2: 'model.layers' must be an array of integers");

@@ -75,6 +75,36 @@ TEST(ExperimentConfigJson, NumbersBeyondFloatRangeAreRefused) {
   EXPECT_NE(refusal(j).find("evaluate.topk_min_rating must be a number"), std::string::npos);
 }
 
+// Model files written before the ranking metrics have no metrics_at,
+// exclude_seen or positive_threshold: they load with the defaults. Present,
+// they are read strictly.
+TEST(ExperimentConfigJson, EvaluationProtocolKeysAreOptional) {
+  json j = kerasrs();
+  for (const char* key : {"metrics_at", "exclude_seen", "positive_threshold"}) {
+    ASSERT_TRUE(j["evaluate"].contains(key)) << key;
+    j["evaluate"].erase(key);
+  }
+  EXPECT_EQ(ExperimentConfig::from_json(j).to_json(), kerasrs());
+  ExperimentConfig c = preset_config("tfrs");
+  c.metrics_at = {1, 1000};
+  c.exclude_seen = true;
+  c.positive_threshold = 4.5f;
+  EXPECT_EQ(ExperimentConfig::from_json(c.to_json()).to_json(), c.to_json());
+  j = kerasrs();
+  j["evaluate"]["metrics_at"] = {10, 2.5};
+  EXPECT_NE(refusal(j).find("evaluate.metrics_at[] must be an integer"), std::string::npos);
+  j = kerasrs();
+  j["evaluate"]["metrics_at"] = {0};
+  EXPECT_NE(refusal(j).find("metrics_at values must be positive, got 0"), std::string::npos);
+  j = kerasrs();
+  j["evaluate"]["exclude_seen"] = "yes";
+  EXPECT_NE(refusal(j).find("invalid experiment configuration"), std::string::npos);
+  j = kerasrs();
+  j["evaluate"]["positive_threshold"] = 1e39;
+  EXPECT_NE(refusal(j).find("evaluate.positive_threshold must be a number within float range"),
+            std::string::npos);
+}
+
 TEST(ExperimentConfigJson, ExtremesThatFitAreKept) {
   json j = kerasrs();
   j["data"]["seed"] = 18446744073709551615ull;

@@ -122,6 +122,42 @@ TEST(SideFeatures, PrepareDataBuildsBothTowers) {
   EXPECT_NO_THROW(bad.validate());
 }
 
+// What the towers do not combine with yet is refused before any data is
+// read, naming both settings.
+TEST(SideFeatures, UnsupportedCombinationsFailValidation) {
+  ExperimentConfig c = preset_config("tfrs");
+  c.side_features.user = {"age"};
+  c.side_features.tower_layers = {8};
+  ASSERT_NO_THROW(c.validate());
+  auto expect_error = [](const ExperimentConfig& bad, const std::string& a, const std::string& b) {
+    try {
+      bad.validate();
+      FAIL() << "no error (expected one naming " << a << " and " << b << ")";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(a), std::string::npos) << what;
+      EXPECT_NE(what.find(b), std::string::npos) << what;
+    }
+  };
+  ExperimentConfig bad = c;
+  bad.multitask.arch = MultitaskArch::kPle;
+  expect_error(bad, "side-feature towers", "multitask");
+  bad = c;
+  bad.retrieval.mixed_negatives = 4;
+  expect_error(bad, "side-feature towers", "mixed_negatives");
+  bad = c;
+  bad.retrieval.temperature = 0.5f;
+  ASSERT_NO_THROW(bad.validate());  // the options work with entity features
+  bad.side_features.timestamp_buckets = 4;
+  expect_error(bad, "timestamp_buckets", "[retrieval]");
+  bad = c;
+  bad.data_format = "csv";
+  bad.csv.ratings_file = "ratings.csv";
+  bad.csv.user = ColumnRef::named("user");
+  bad.csv.item = ColumnRef::named("item");
+  expect_error(bad, "side features", "csv");
+}
+
 TEST(SideFeatures, SavedModelGivesIdenticalRecommendations) {
   const fs::path dir = write_tiny_with_features("roundtrip");
   const ExperimentConfig c = feature_config(dir);

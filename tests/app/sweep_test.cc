@@ -143,6 +143,23 @@ TEST_F(SweepRun, WritesRunJsonAndOneModelPerPair) {
   }
 }
 
+// A sweep's front needs RMSE: a ranking loss without one is refused before
+// anything is trained or written.
+TEST_F(SweepRun, RefusesARankingLossWithoutRmse) {
+  ExperimentConfig c = config();
+  c.ranking_loss = RankingLossKind::kPairwiseHinge;
+  const fs::path run = dir_ / "hinge";
+  try {
+    run_sweep(c, parse_weight_pairs("1:1"), run.string());
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("pairwise-hinge ranking loss predicts no rating"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(run));
+}
+
 TEST_F(SweepRun, FindsVariantsByWeights) {
   const SweepRecord rec = run_sweep(config(), parse_weight_pairs("1:1,1:0.5"), (dir_ / "r").string());
   EXPECT_EQ(rec.find("1:0.5"), 1u);

@@ -161,5 +161,16 @@ TEST(WriteRatings, LargeTableCrossesTheBufferBoundary) {
   expect_same_columns(back, r);
 }
 
+TEST(RatingsWriter, MovieLensCsvLayoutReadsBack) {
+  TempDir dir;
+  Ratings r;
+  r.push_back(3, 7, 4.5f, 100);
+  r.push_back(1, 2, 1.0f, 200);
+  const std::string path = (dir.path() / "ratings.csv").string();
+  write_ratings(r, path, movielens_csv_ratings());
+  EXPECT_EQ(slurp(path), "userId,movieId,rating,timestamp\n3,7,4.5,100\n1,2,1,200\n");
+  expect_same_columns(load_ratings(path, movielens_csv_ratings()), r);
+}
+
 }  // namespace
 }  // namespace tandem

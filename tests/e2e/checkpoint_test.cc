@@ -175,6 +175,16 @@ TEST_F(Checkpoints, KilledTfrsRunResumesToTheSameModelTwoThreads) {
   kill_twice_and_resume("--preset tfrs --epochs 4 --seed 3 --threads 2", "2", 40, 7);
 }
 
+TEST_F(Checkpoints, KilledTfrsAdamRunWithScheduleResumesToTheSameModel) {
+  TANDEM_REQUIRE_MOVIELENS();
+  // Adam's moments and bias-correction step, a warmup + cosine rate and an
+  // L2 penalty all carried across two kills: 4 epochs of 10 steps.
+  kill_twice_and_resume(
+      "--preset tfrs --epochs 4 --seed 3 --threads 2 --optimizer adam --learning-rate 0.01 "
+      "--lr-schedule cosine --warmup-steps 5 --embedding-l2 0.0001",
+      "2", 40, 11);
+}
+
 class TinyCheckpoints : public Checkpoints {
  protected:
   void SetUp() override {

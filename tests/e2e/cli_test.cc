@@ -50,6 +50,27 @@ TEST_F(Cli, TrainEvaluateRecommendRoundTrip) {
   EXPECT_DOUBLE_EQ(e["topk_accuracy"].get<double>(), t["topk_accuracy"].get<double>());
   EXPECT_DOUBLE_EQ(e["rmse"].get<double>(), t["rmse"].get<double>());
   EXPECT_EQ(e["test"]["pairs"], 20000);
+  for (const char* f : {"recall_at", "ndcg_at", "map_at", "mrr", "auc", "ranking_users"})
+    EXPECT_EQ(e[f], t[f]) << f;
+  EXPECT_EQ(e["exclude_seen"], false);
+
+  // Without each user's training items among the candidates no test item can
+  // rank lower, so no figure can drop; on real data they rise. AUC does not
+  // depend on the candidates.
+  auto unseen = run_tandem("evaluate --json --threads 1 --exclude-seen --metrics-at 5,50 --model '" + model + "'");
+  ASSERT_EQ(unseen.exit_code, 0) << unseen.err;
+  const auto u = nlohmann::json::parse(unseen.out);
+  EXPECT_EQ(u["exclude_seen"], true);
+  EXPECT_GT(u["topk_accuracy"].get<double>(), e["topk_accuracy"].get<double>());
+  EXPECT_GE(u["mrr"].get<double>(), e["mrr"].get<double>());
+  EXPECT_EQ(u["auc"], e["auc"]);
+  ASSERT_TRUE(u["recall_at"].contains("50")) << u.dump();
+  EXPECT_FALSE(u["recall_at"].contains("10"));
+  EXPECT_LE(u["recall_at"]["5"].get<double>(), u["recall_at"]["50"].get<double>());
+  auto text = run_tandem("evaluate --threads 1 --model '" + model + "'");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("recall@100 "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("AUC "), std::string::npos) << text.out;
 
   auto rec = run_tandem("recommend --json --model '" + model + "' --user 5 --k 10");
   ASSERT_EQ(rec.exit_code, 0) << rec.err;
@@ -65,9 +86,9 @@ TEST_F(Cli, TrainEvaluateRecommendRoundTrip) {
     EXPECT_LT(stars, 10.0);
   }
   // Text output: one "title: stars" line per item after a header.
-  auto text = run_tandem("recommend --model '" + model + "' --user 5");
-  ASSERT_EQ(text.exit_code, 0);
-  EXPECT_EQ(std::count(text.out.begin(), text.out.end(), '\n'), 11);
+  auto rec_text = run_tandem("recommend --model '" + model + "' --user 5");
+  ASSERT_EQ(rec_text.exit_code, 0);
+  EXPECT_EQ(std::count(rec_text.out.begin(), rec_text.out.end(), '\n'), 11);
 }
 
 TEST_F(Cli, CompareJsonHasOneLinePerVariant) {
@@ -84,6 +105,21 @@ TEST_F(Cli, CompareJsonHasOneLinePerVariant) {
     EXPECT_EQ(j["k"], 100);
     EXPECT_GE(j["topk_accuracy"].get<double>(), 0.0);
     EXPECT_GT(j["rmse"].get<double>(), 0.0);
+    // The ranking metrics at the default K values, each a mean of values in
+    // [0, 1], and recall growing with K.
+    for (const char* metric : {"recall_at", "ndcg_at", "map_at"}) {
+      ASSERT_EQ(j[metric].size(), 2u) << metric;
+      for (const char* k : {"10", "100"}) {
+        EXPECT_GE(j[metric][k].get<double>(), 0.0) << metric << k;
+        EXPECT_LE(j[metric][k].get<double>(), 1.0) << metric << k;
+      }
+    }
+    EXPECT_LE(j["recall_at"]["10"].get<double>(), j["recall_at"]["100"].get<double>());
+    EXPECT_GT(j["ranking_users"].get<int>(), 0);
+    for (const char* f : {"mrr", "auc"}) {
+      EXPECT_GE(j[f].get<double>(), 0.0) << f;
+      EXPECT_LE(j[f].get<double>(), 1.0) << f;
+    }
     if (j["model"] == "popularity") {
       EXPECT_EQ(j["train_seconds"].get<double>(), 0.0);  // nothing is trained
     } else {
@@ -91,6 +127,21 @@ TEST_F(Cli, CompareJsonHasOneLinePerVariant) {
     }
   }
   EXPECT_EQ(models, (std::vector<std::string>{"popularity", "rating", "retrieval", "joint"}));
+}
+
+// The human-readable compare: the tutorials' table, then the ranking table,
+// and the protocol named when seen items are excluded.
+TEST_F(Cli, CompareTextHasARankingTable) {
+  TANDEM_REQUIRE_MOVIELENS();
+  auto r = run_tandem("compare --preset kerasrs " + data_flag() +
+                      " --epochs 1 --train-count 5000 --test-count 2000 --exclude-seen "
+                      "--metrics-at 20 --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto table = r.out.find("| Model                 | Recall@20 | NDCG@20 | MAP@20 |");
+  ASSERT_NE(table, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("seen items excluded"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| most-popular baseline |", table), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| multi-task            |", table), std::string::npos) << r.out;
 }
 
 TEST_F(Cli, ExplicitTrainTestFilesCountUnknownIds) {

@@ -260,6 +260,7 @@ TEST_F(ReportBrowser, ChartsTablesAndRecommendationsRender) {
     }
   }
   EXPECT_EQ(count(dom, "<tr class=\"variant-row"), variants.size());
+  EXPECT_EQ(count(dom, "<tr class=\"ranking-row"), variants.size());  // the ranking metrics' table
   for (const auto& v : variants)
     EXPECT_NE(dom.find("data-weights=\"" + v["label"].get<std::string>() + "\""), std::string::npos);
   for (const auto& t : titles)

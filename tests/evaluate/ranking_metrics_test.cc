@@ -67,6 +67,20 @@ TEST(RelevantRanks, HandComputedWithExclusions) {
   EXPECT_THROW(relevant_ranks(q.data(), 1, c, {{0}, {1}}), Error);
 }
 
+// Ties and NaN in the one-pass ranking. Scores [NaN, 2, 2, 1, 3]: item 1
+// (2) is beaten by item 4 only (its tie with item 2 counts in its favour, the
+// NaN never counts) -> 1; item 3 (1) by items 4, 1, 2 -> 3; item 0 (NaN) gets
+// the candidate count 5; a duplicate entry gets its rank twice.
+TEST(RelevantRanks, TiesAndNaN) {
+  const std::vector<float> q{1.0f}, cand{NAN, 2, 2, 1, 3};
+  const CandidateMatrix c{cand.data(), 5, 1};
+  const auto r = relevant_ranks(q.data(), 1, c, {{1, 3, 0, 1}});
+  EXPECT_EQ(r[0], (std::vector<int64_t>{1, 3, 5, 1}));
+  // Excluding item 4 moves everyone up by one.
+  const std::vector<std::vector<int64_t>> ex{{4}};
+  EXPECT_EQ(relevant_ranks(q.data(), 1, c, {{1, 2, 3}}, &ex)[0], (std::vector<int64_t>{0, 0, 2}));
+}
+
 // Many queries across blocks agree with a per-query loop.
 TEST(RelevantRanks, ManyQueriesMatchLoops) {
   const int64_t nq = 300, count = 17000, dim = 3;  // 17000 candidates: blocks of 246 queries

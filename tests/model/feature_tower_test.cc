@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -151,7 +152,9 @@ ModelShape tower_shape(std::vector<int64_t> layers) {
 // The whole model with towers: w_rank * MSE + w_ret * softmax CE against
 // every table (ids and features) and every dense parameter (head and tower
 // MLPs), with timestamps.
-void check_model_gradients(std::vector<int64_t> layers, const TaskWeights w, bool timestamp = true) {
+void check_model_gradients(std::vector<int64_t> layers, const TaskWeights w, bool timestamp = true,
+                           const RetrievalLossOptions* options = nullptr,
+                           RankingLossKind ranking = RankingLossKind::kMse) {
   ModelShape shape = tower_shape(layers);
   // Without the per-example timestamp the retrieval loss takes its
   // distinct-rows path (duplicate users and items in the batch below).
@@ -159,6 +162,10 @@ void check_model_gradients(std::vector<int64_t> layers, const TaskWeights w, boo
   const int64_t n = 5;
   MultiTaskModel model(shape, n);
   model.init(9);
+  if (options) model.configure_retrieval(*options, std::vector<float>(5, std::log(0.2f)), {});
+  RankingLossSpec ranking_spec;
+  ranking_spec.kind = ranking;
+  model.set_ranking_loss(ranking_spec);
   // (A seed whose random weights put no ReLU pre-activation of the head
   // within the finite-difference step of its kink.)
   Rng rng(11);
@@ -191,10 +198,53 @@ TEST(MultiTaskModelWithTowers, GradientsMatchFiniteDifferences) {
   check_model_gradients({6, 5}, {0.7f, 1.3f}, /*timestamp=*/false);
 }
 
+// The towers' outputs feed the optioned retrieval softmax and the batch-wide
+// ranking losses too, and their gradients flow back into every table.
+TEST(MultiTaskModelWithTowers, GradientsWithRetrievalOptionsAndABatchRankingLoss) {
+  RetrievalLossOptions opt;
+  opt.temperature = 0.5f;
+  opt.logq_correction = true;
+  opt.remove_accidental_hits = true;
+  check_model_gradients({6, 5}, {0.7f, 1.3f}, /*timestamp=*/false, &opt);
+  check_model_gradients({6, 5}, {0.7f, 1.3f}, /*timestamp=*/false, nullptr,
+                        RankingLossKind::kPairwiseLogistic);
+  check_model_gradients({6, 5}, {0.7f, 1.3f}, /*timestamp=*/true, nullptr,
+                        RankingLossKind::kSoftmaxListwise);
+}
+
+TEST(MultiTaskModelWithTowers, UnsupportedCombinationsAreClearErrors) {
+  auto expect_error = [](const auto& f, const std::string& needle) {
+    try {
+      f();
+      FAIL() << "no error (expected one about " << needle << ")";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  // Experts over tower outputs.
+  ModelShape experts = tower_shape({6});
+  experts.multitask.arch = MultitaskArch::kMmoe;
+  expect_error([&] { MultiTaskModel m(experts, 4); }, "mmoe");
+  // Mixed negatives would gather item rows past the item tower.
+  MultiTaskModel model(tower_shape({6}), 4);
+  RetrievalLossOptions mixed;
+  mixed.mixed_negatives = 3;
+  expect_error([&] { model.configure_retrieval(mixed, {}, {0, 1, 2}); }, "mixed negatives");
+  // The optioned softmax (over distinct users) with a per-example feature.
+  RetrievalLossOptions hot;
+  hot.temperature = 0.5f;
+  expect_error([&] { model.configure_retrieval(hot, {}, {}); }, "timestamp");
+  const int32_t users[2] = {0, 1}, items[2] = {1, 2};
+  const float labels[2] = {1.0f, 0.0f}, weights[2] = {1.0f, 2.0f};
+  Batch weighted{users, items, labels, 2, weights};
+  model.init(1);
+  expect_error([&] { model.compute_gradients(weighted, {1.0f, 1.0f}); }, "timestamp");
+}
+
 TEST(MultiTaskModelWithTowers, RetrievalOnlyStillTrainsTowerMlpsAndZeroesTheHead) {
   check_model_gradients({6, 5}, {0.0f, 1.0f});
   MultiTaskModel model(tower_shape({6, 5}), 5);
-  EXPECT_TRUE(model.dense_gradients_computed({0.0f, 1.0f}));
+  EXPECT_TRUE(model.retrieval_trains_dense());
 }
 
 TEST(MultiTaskModelWithTowers, PredictionsMatchTheTrainingForward) {
@@ -206,11 +256,12 @@ TEST(MultiTaskModelWithTowers, PredictionsMatchTheTrainingForward) {
   std::vector<float> pred(3), scratch;
   model.predict_ratings(users, items, 3, pred.data(), scratch, ts);
   std::vector<float> u(3 * 6), v(3 * 6), direct(3);
-  model.user_vectors(users, ts, 3, u.data());
-  model.item_vectors(items, 3, v.data());
+  std::vector<float> tower_scratch;
+  model.user_vectors(Task::kRanking, users, 3, u.data(), tower_scratch, ts);
+  model.item_vectors(Task::kRanking, items, 3, v.data(), tower_scratch);
   model.predict_from_vectors(u.data(), v.data(), 3, direct.data(), scratch);
   for (int i = 0; i < 3; ++i) EXPECT_FLOAT_EQ(pred[i], direct[i]);
-  EXPECT_EQ(model.output_dim(), 6);
+  EXPECT_EQ(model.task_dim(), 6);
 }
 
 TEST(MultiTaskModelWithTowers, UnequalTowerWidthsWithoutLayersAreAClearError) {

@@ -88,6 +88,32 @@ TEST(HtmlReport, HasEverySectionAndChart) {
   EXPECT_NE(html.find("ranking:retrieval"), std::string::npos);
 }
 
+// The ranking metrics get their own table when the sweep recorded them (and
+// none in a sweep recorded before they existed).
+TEST(HtmlReport, RankingMetricsTableWhenRecorded) {
+  ReportInput in = hand_made_input();
+  EXPECT_EQ(render_report(in).find("id=\"ranking\""), std::string::npos);
+  for (auto& v : in.sweep.variants) {
+    v.eval.recall_at = {{10, 0.1}, {100, 0.4}};
+    v.eval.ndcg_at = {{10, 0.05}, {100, 0.2}};
+    v.eval.map_at = {{10, 0.02}, {100, 0.03}};
+    v.eval.mrr = 0.12;
+    v.eval.ranking_users = 790;
+    v.eval.auc_threshold = 4;
+  }
+  in.sweep.variants[1].eval.recall_at[100] = 0.45;
+  in.sweep.variants[2].eval.auc = 0.7;  // the others' AUC is undefined (NaN)
+  const std::string html = render_report(in);
+  ASSERT_NE(html.find("id=\"ranking\""), std::string::npos);
+  EXPECT_EQ(count(html, "<tr class=\"ranking-row"), 3u);
+  EXPECT_EQ(count(html, "<tr class=\"variant-row"), 3u);  // the metrics table is unchanged
+  EXPECT_EQ(count(html, "<td class=\"best\">0.4500</td>"), 1u);
+  EXPECT_EQ(count(html, "<td class=\"best\">0.7000</td>"), 1u);
+  EXPECT_EQ(count(html, "<td>\u2013</td>"), 2u);
+  EXPECT_NE(html.find("averaged over 790 users"), std::string::npos);
+  EXPECT_NE(html.find("rated at least 5.0 stars"), std::string::npos);  // kerasrs: 5-star pairs
+}
+
 TEST(HtmlReport, EscapesTitlesAndShowsColdStart) {
   const std::string html = render_report(hand_made_input());
   EXPECT_NE(html.find("<td class=\"title\">Tom &amp; Jerry &lt;&quot;Movie&quot;&gt;</td>"), std::string::npos);

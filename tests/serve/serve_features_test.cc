@@ -37,7 +37,7 @@ TEST(ServeWithFeatures, RankerAndRetrievalUseTowerOutputs) {
   const Recommender rec(train_with_features(), o);
   const MultiTaskModel& m = *rec.model().model;
   ASSERT_TRUE(m.shape().has_towers());
-  const int64_t d = m.output_dim();
+  const int64_t d = m.task_dim();
   EXPECT_EQ(d, 8);
 
   // Ranking: the precomputed and per-request paths equal predict_ratings.
@@ -64,7 +64,8 @@ TEST(ServeWithFeatures, RankerAndRetrievalUseTowerOutputs) {
   const TrainedModel& tm = rec.model();
   const int32_t urow = *tm.users.find(3);
   std::vector<float> q(static_cast<size_t>(d));
-  m.user_vectors(&urow, nullptr, 1, q.data());
+  std::vector<float> tower_scratch;
+  m.user_vectors(Task::kRetrieval, &urow, 1, q.data(), tower_scratch);
   const std::vector<float> cand = tm.catalogue_embeddings();
   std::vector<std::pair<float, int64_t>> s;
   for (size_t c = 0; c < tm.catalogue.size(); ++c) {

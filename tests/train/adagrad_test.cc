@@ -11,7 +11,7 @@ namespace tandem {
 namespace {
 
 TEST(Adagrad, HandComputedSteps) {
-  AdagradConfig cfg;  // lr 0.1, acc0 0.1, eps 1e-7
+  AdagradStep cfg;  // lr 0.1, eps 1e-7; acc starts at 0.1
   float w = 1.0f, acc = 0.1f;
   const float g1 = 0.5f;
   adagrad_update(cfg, &w, &acc, &g1, 1);
@@ -25,8 +25,25 @@ TEST(Adagrad, HandComputedSteps) {
   EXPECT_NEAR(w, w1 + 0.1 / (std::sqrt(1.35) + 1e-7), 1e-6);
 }
 
+// With an L2 penalty the rule sees g + l2 * w (w before the step).
+TEST(Adagrad, L2AddsTheWeightToTheGradient) {
+  AdagradStep cfg{0.1f, 1e-7f, 0.5f};
+  float w = 1.0f, acc = 0.1f;
+  const float g = 0.5f;
+  adagrad_update(cfg, &w, &acc, &g, 1);
+  // g' = 0.5 + 0.5 * 1 = 1 ; acc = 0.1 + 1 = 1.1 ; w = 1 - 0.1 * 1 / (sqrt(1.1) + 1e-7)
+  EXPECT_FLOAT_EQ(acc, 1.1f);
+  EXPECT_NEAR(w, 1.0 - 0.1 / (std::sqrt(1.1) + 1e-7), 1e-6);
+  // A zero gradient still moves the weight towards 0 under the penalty.
+  const float zero = 0.0f;
+  const float w1 = w;
+  adagrad_update(cfg, &w, &acc, &zero, 1);
+  EXPECT_LT(w, w1);
+  EXPECT_GT(w, 0.0f);
+}
+
 TEST(Adagrad, ZeroGradientChangesNothing) {
-  AdagradConfig cfg;
+  AdagradStep cfg;
   float w = 0.3f, acc = 0.1f;
   const float g = 0.0f;
   adagrad_update(cfg, &w, &acc, &g, 1);
@@ -42,10 +59,10 @@ TEST(Adagrad, SparseRowUpdatesEqualDenseExactly) {
   const int64_t n = 12;
   MultiTaskModel model(shape, n);
   model.init(3);
-  AdagradConfig cfg;
+  AdagradStep cfg;
   EmbeddingTable dense_users = model.user_table(), dense_items = model.item_table();
-  std::vector<float> sparse_uacc(dense_users.weights.size(), cfg.initial_accumulator);
-  std::vector<float> sparse_iacc(dense_items.weights.size(), cfg.initial_accumulator);
+  std::vector<float> sparse_uacc(dense_users.weights.size(), 0.1f);
+  std::vector<float> sparse_iacc(dense_items.weights.size(), 0.1f);
   std::vector<float> dense_uacc = sparse_uacc, dense_iacc = sparse_iacc;
   Rng rng(8);
   for (int step = 0; step < 5; ++step) {

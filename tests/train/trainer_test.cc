@@ -99,8 +99,8 @@ void expect_same_run(const Snapshot& a, const Snapshot& b) {
   EXPECT_EQ(a.state.epochs_done, b.state.epochs_done);
   EXPECT_EQ(a.state.shuffle_state, b.state.shuffle_state);
   EXPECT_EQ(a.state.order, b.state.order);
-  EXPECT_EQ(a.state.dense_accumulators, b.state.dense_accumulators);
-  EXPECT_EQ(a.state.sparse_accumulators, b.state.sparse_accumulators);
+  EXPECT_EQ(a.state.dense_slots, b.state.dense_slots);
+  EXPECT_EQ(a.state.sparse_slots, b.state.sparse_slots);
   ASSERT_EQ(a.state.history.size(), b.state.history.size());
   for (size_t e = 0; e < a.state.history.size(); ++e) expect_same_stats(a.state.history[e], b.state.history[e]);
 }
@@ -189,10 +189,10 @@ TEST(Trainer, RestoreRejectsStateOfAnotherModelOrData) {
 
   auto fresh = [&] { return Trainer(model, cfg); };
   TrainerState bad = *mid;
-  bad.sparse_accumulators[0].pop_back();
+  bad.sparse_slots[0][0].pop_back();
   EXPECT_THROW(fresh().restore(bad), Error);
   bad = *mid;
-  bad.dense_accumulators.pop_back();
+  bad.dense_slots.pop_back();
   EXPECT_THROW(fresh().restore(bad), Error);
   bad = *mid;
   bad.order[0] = bad.order[1];  // not a permutation

@@ -75,12 +75,15 @@ void print_row(const nlohmann::json& j, const std::map<std::string, double>& ref
                 j["baseline_rss_mb"].get<double>(), j["loss_difference"].get<double>());
   } else if (kind == "evaluation") {
     std::printf("\nFull-catalogue evaluation (%lld items, dim %lld, %lld queries, %d threads):\n"
-                "  factorized top-K ranks: %.0f queries/s; top-10 with heaps: %.0f queries/s\n",
+                "  factorized top-K ranks: %.0f queries/s; top-10 with heaps: %.0f queries/s\n"
+                "  per-user ranks of the same positives (%lld users, seen items excluded): %.1f ms\n",
                 static_cast<long long>(j["catalogue"].get<int64_t>()),
                 static_cast<long long>(j["dim"].get<int64_t>()),
                 static_cast<long long>(j["queries"].get<int64_t>()), j["threads"].get<int>(),
                 j["factorized_topk_queries_per_second"].get<double>(),
-                j["top10_queries_per_second"].get<double>());
+                j["top10_queries_per_second"].get<double>(),
+                static_cast<long long>(j["ranking_users"].get<int64_t>()),
+                j["user_ranking_seconds"].get<double>() * 1e3);
   } else if (kind == "scaling") {
     std::printf("scaling: %lld interactions, %lld users, %lld items: epoch %.2f s (%.0f examples/s), "
                 "resident while training %.0f MB (tables+accumulators %.0f MB, examples %.0f MB), "

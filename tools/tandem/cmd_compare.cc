@@ -7,6 +7,7 @@
 #include "cmd_options.h"
 #include "commands.h"
 #include "tandem/app/baseline.h"
+#include "tandem/app/eval_summary.h"
 #include "tandem/app/experiment.h"
 #include "tandem/app/progress_display.h"
 
@@ -20,6 +21,12 @@ const char* display_name(const std::string& model) {
   if (model == "joint") return "multi-task";
   if (model == "popularity") return "most-popular baseline";
   return model.c_str();
+}
+
+std::string shortest(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
 }
 
 void print_table(const ExperimentConfig& c, const PreparedData& data,
@@ -43,6 +50,20 @@ void print_table(const ExperimentConfig& c, const PreparedData& data,
               static_cast<long long>(c.k), e.topk_weight,
               c.topk_min_rating ? " rated 5 stars" : "", data.catalogue.size(),
               c.label_transform == LabelTransform::kRaw ? "in stars" : "on the (rating-1)/4 scale");
+  if (c.exclude_seen) std::printf("Each user's training items are excluded from the candidates.\n");
+  std::vector<std::pair<std::string, EvalResult>> rows;
+  for (const auto& r : results) rows.emplace_back(display_name(r.model), r.eval);
+  const std::string ranking = ranking_table(rows);
+  if (!ranking.empty()) {
+    const auto& e0 = results.front().eval;
+    const std::string relevant =
+        c.topk_min_rating ? " (rated >= " + shortest(*c.topk_min_rating) + ")" : std::string();
+    std::printf("\nPer-user ranking over the full catalogue (%lld users with a relevant test item%s; "
+                "seen items %s) and AUC of the predicted rating (rating >= %s is positive; the "
+                "baseline ranks pairs by item popularity):\n%s",
+                static_cast<long long>(e0.ranking_users), relevant.c_str(),
+                c.exclude_seen ? "excluded" : "kept", shortest(e0.auc_threshold).c_str(), ranking.c_str());
+  }
   const auto& cov = data.coverage;
   if (cov.skipped_unknown + cov.mapped_to_oov + cov.user_unseen_in_train + cov.item_unseen_in_train > 0) {
     std::printf("Test pairs: %lld, users unseen in training %lld, items unseen %lld, "

@@ -122,8 +122,13 @@ Action add_data(CLI::App& app) {
   CLI::App* list = app.add_subcommand("list", "Known datasets, and whether each is in the cache");
   list->add_option("--cache-dir", *list_cache, "The cache to look in (default as for download)");
 
-  return [d, download, list_cache] {
+  CLI::App* prepare = app.add_subcommand(
+      "prepare", "Load, split and encode the data as train would (train's data flags), print the counts");
+  const Action run_prepare = add_data_prepare(*prepare);
+
+  return [d, download, list_cache, prepare, run_prepare] {
     if (download->parsed()) return run_download(*d);
+    if (prepare->parsed()) return run_prepare();
     return run_list(*list_cache);
   };
 }

@@ -2,7 +2,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cmd_options.h"
 #include "commands.h"
+#include "tandem/app/eval_summary.h"
 #include "tandem/app/evaluation.h"
 #include "tandem/app/experiment.h"
 #include "tandem/app/reference_split.h"
@@ -15,6 +17,7 @@ Action add_evaluate(CLI::App& app) {
     std::optional<int64_t> k;
     std::optional<int> threads;
     bool json = false;
+    EvaluationOptions evaluation;
   };
   auto o = std::make_shared<Options>();
   app.add_option("--model,-m", o->model, "Model file")->required();
@@ -22,15 +25,18 @@ Action add_evaluate(CLI::App& app) {
   app.add_option("--test", o->test, "Evaluate on this u.data-format file instead");
   app.add_option("--k", o->k, "K of the top-K accuracy (default: the model's)");
   app.add_option("--threads", o->threads, "BLAS threads");
+  o->evaluation.add_to(app);
   app.add_flag("--json", o->json, "One JSON object on stdout");
   return [o] {
     TrainedModel m = load_model(o->model);
     if (o->k) m.config.k = *o->k;
     if (o->threads) m.config.threads = *o->threads;
+    o->evaluation.apply(m.config);
     m.config.validate();
     apply_threads(m.config);
     const PreparedData data = model_test_set(m, o->data, o->test);
-    const EvalResult r = evaluate(*m.model, m.config, m.catalogue, data.test, data.test_ratings);
+    const SeenItems seen{m.seen_offsets, m.seen_items};  // what the model was trained on
+    const EvalResult r = evaluate(*m.model, m.config, m.catalogue, data.test, data.test_ratings, {}, &seen);
     if (o->json) {
       nlohmann::json j = r.to_json();
       j["model"] = o->model;
@@ -40,9 +46,11 @@ Action add_evaluate(CLI::App& app) {
     } else {
       std::printf("Model %s (preset %s) on %s\n", o->model.c_str(), m.config.preset.c_str(),
                   data.source.c_str());
-      std::printf("top-%lld accuracy %.4f over %.0f pairs, RMSE %.4f over %lld pairs\n",
-                  static_cast<long long>(r.k), r.topk_accuracy, r.topk_weight, r.rmse,
-                  static_cast<long long>(r.evaluated));
+      std::printf("top-%lld accuracy %.4f over %.0f pairs, RMSE %s over %lld pairs\n",
+                  static_cast<long long>(r.k), r.topk_accuracy, r.topk_weight,
+                  rmse_text(r.rmse, m.config).c_str(), static_cast<long long>(r.evaluated));
+      const std::string ranking = ranking_summary(r);
+      if (!ranking.empty()) std::printf("%s\n", ranking.c_str());
       const auto& c = data.coverage;
       std::printf("test pairs %lld: mapped to OOV %lld, skipped (unknown id) %lld\n",
                   static_cast<long long>(c.pairs), static_cast<long long>(c.mapped_to_oov),

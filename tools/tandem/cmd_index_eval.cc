@@ -37,14 +37,14 @@ struct Workload {
   int64_t n_items = 0, n_queries = 0, dim = 0;
 };
 
-// Queries are the user-table rows of users seen in training (the users a
+// Queries are the retrieval vectors of users seen in training (the users a
 // recommender would actually serve); without training interactions in the
 // file, every row but a lookup vocabulary's OOV row.
 Workload from_model(const std::string& path) {
   const TrainedModel m = load_model(path);
   Workload w;
   w.source = path;
-  w.dim = m.model->output_dim();
+  w.dim = m.model->task_dim();
   w.items = m.catalogue_embeddings();
   w.n_items = static_cast<int64_t>(m.catalogue.size());
   std::vector<int32_t> rows;
@@ -58,7 +58,8 @@ Workload from_model(const std::string& path) {
   }
   w.n_queries = static_cast<int64_t>(rows.size());
   w.queries.resize(rows.size() * static_cast<size_t>(w.dim));
-  m.model->user_vectors(rows.data(), nullptr, w.n_queries, w.queries.data());
+  std::vector<float> scratch;
+  m.model->user_vectors(Task::kRetrieval, rows.data(), w.n_queries, w.queries.data(), scratch);
   return w;
 }
 

@@ -10,8 +10,20 @@
 #include "tandem/app/experiment.h"
 #include "tandem/app/experiment_config.h"
 #include "feature_options.h"
+#include "cmd_optimizer_options.h"
+#include "cmd_options_data.h"
 
 namespace tandem::cli {
+
+// Evaluation settings that train, compare and evaluate share.
+struct EvaluationOptions {
+  std::vector<int64_t> metrics_at;
+  bool exclude_seen = false;
+  std::optional<float> positive_threshold;
+
+  void add_to(CLI::App& app);
+  void apply(ExperimentConfig& c) const;
+};
 
 struct ExperimentOptions {
   std::string preset = "kerasrs";
@@ -23,12 +35,23 @@ struct ExperimentOptions {
   std::vector<int64_t> layers;
   bool layers_given = false;
   std::optional<float> learning_rate, ranking_weight, retrieval_weight;
+  OptimizerOptions optimizer;  // --optimizer, --lr-schedule, ...
   std::optional<int> epochs, threads;
   std::string parallelism, memory_budget;
+  std::string ranking_loss;
+  std::optional<float> ranking_margin, ranking_positive_threshold;
   bool full_score_matrix = false;
   FeatureOptions features;
+  std::optional<float> temperature;
+  std::optional<int64_t> hard_negatives, mixed_negatives;
+  bool remove_accidental_hits = false, logq_correction = false;
+  EvaluationOptions evaluation;
+  // Multi-task architecture and task weighting (model/multitask_architecture.h).
+  std::string multitask, task_weighting;
+  std::optional<int64_t> experts, shared_experts, task_experts, expert_dim;
   bool json = false;
   bool quiet = false;
+  DataOptions data_options;  // --format, --ratings-file, column flags, --split
 
   // Registers the options; `with_weights` adds --ranking-weight/--retrieval-weight.
   void add_to(CLI::App& app, bool with_weights);
@@ -42,6 +65,10 @@ struct ExperimentOptions {
  private:
   void apply_overrides(ExperimentConfig& c) const;
 };
+
+// An RMSE as the text output shows it: "0.2503", or "n/a (...)" when the
+// ranking loss predicts no rating (EvalResult::rmse is NaN then).
+std::string rmse_text(double rmse, const ExperimentConfig& config);
 
 // Prints one line per epoch to stderr (nothing when quiet).
 EpochCallback epoch_printer(const ExperimentConfig& config, bool quiet);

@@ -16,7 +16,7 @@ namespace tandem::cli {
 Action add_recommend(CLI::App& app) {
   struct Options {
     std::string model;
-    int64_t user = 0;
+    std::string user;
     int64_t k = 10;
     std::optional<int64_t> candidates;
     bool exclude_seen = false;
@@ -28,7 +28,7 @@ Action add_recommend(CLI::App& app) {
   // for untrusted clients.
   o->rec.limits = {100000, 100000, 100000};
   app.add_option("--model,-m", o->model, "Model file")->required();
-  app.add_option("--user,-u", o->user, "User id")->required();
+  app.add_option("--user,-u", o->user, "User id (a string for a model trained on string ids)")->required();
   app.add_option("--k", o->k, "Number of items")->capture_default_str()->check(CLI::Range(1, 100000));
   app.add_option("--candidates", o->candidates,
                  "Items retrieved before ranking by predicted rating (default: --k)")
@@ -43,15 +43,15 @@ Action add_recommend(CLI::App& app) {
     // would let the CLI and the server disagree in the last bit.
     blas::set_threads(1);
     const Recommender rec(load_model(o->model), o->rec);
-    const std::string user = std::to_string(o->user);
+    const std::string& user = o->user;
     const auto res = rec.recommend(user, o->k, candidates, o->exclude_seen);
     // An unknown user gets the server's cold-start answer; on a terminal a
     // typo is likelier than a new user, so say so where a person reads it.
     if (res.cold_start) {
       std::fprintf(stderr,
-                   "tandem recommend: user %lld is not in the model (%lld user rows); answering "
+                   "tandem recommend: user %s is not in the model (%lld user rows); answering "
                    "cold start: the most popular movies in training\n",
-                   static_cast<long long>(o->user), static_cast<long long>(rec.model().users.rows()));
+                   user.c_str(), static_cast<long long>(rec.model().users.rows()));
     }
     if (o->json) {
       std::cout << encode_recommend_result(user, res)
@@ -60,16 +60,21 @@ Action add_recommend(CLI::App& app) {
       return 0;
     }
     if (res.cold_start) {
-      std::printf("Top %zu movies for new user %lld (most rated in training):\n", res.items.size(),
-                  static_cast<long long>(o->user));
+      std::printf("Top %zu movies for new user %s (most rated in training):\n", res.items.size(),
+                  user.c_str());
       for (const auto& r : res.items)
         std::printf("%s: %.0f ratings\n", r.title.c_str(), static_cast<double>(r.score));
       return 0;
     }
-    std::printf("Top %zu movies for user %lld (%s retrieval over %lld items, rated by the ranking head):\n",
-                res.items.size(), static_cast<long long>(o->user), res.index.c_str(),
-                static_cast<long long>(rec.catalogue_size()));
-    for (const auto& r : res.items) std::printf("%s: %.2f\n", r.title.c_str(), r.predicted_rating.value_or(0.0f));
+    // What the number after each title is depends on the head's ranking loss.
+    const char* shown = res.ranking_output == RankingOutput::kRating        ? "predicted rating"
+                        : res.ranking_output == RankingOutput::kProbability ? "probability of a positive"
+                                                                            : "ranking score";
+    std::printf("Top %zu movies for user %s (%s retrieval over %lld items, ordered by the ranking "
+                "head's %s):\n",
+                res.items.size(), user.c_str(), res.index.c_str(),
+                static_cast<long long>(rec.catalogue_size()), shown);
+    for (const auto& r : res.items) std::printf("%s: %.2f\n", r.title.c_str(), r.ranking_value.value_or(0.0f));
     return 0;
   };
 }

@@ -6,6 +6,7 @@
 
 #include "cmd_options.h"
 #include "commands.h"
+#include "tandem/app/eval_summary.h"
 #include "tandem/app/sweep.h"
 
 namespace tandem::cli {
@@ -27,6 +28,12 @@ void print_table(const SweepRecord& rec, const std::string& out) {
     std::printf("| %-21s | %*.4f | %8.4f | %9.2f | %-6s |\n", v.label.c_str(), acc_width,
                 v.eval.topk_accuracy, v.eval.rmse, v.train_seconds, v.pareto ? "yes" : "no");
   }
+  std::vector<std::pair<std::string, EvalResult>> rows;
+  for (const auto& v : rec.variants) rows.emplace_back(v.label, v.eval);
+  const std::string ranking = ranking_table(rows, "Weights (rank:retr)");
+  if (!ranking.empty())
+    std::printf("Per-user ranking metrics (seen items %s) and AUC of the rating head:\n%s",
+                c.exclude_seen ? "excluded" : "kept", ranking.c_str());
   const auto points = rec.trade_offs();
   std::string front;
   for (size_t i : front_order(points)) front += (front.empty() ? "" : ", ") + rec.variants[i].label;

@@ -15,6 +15,7 @@ Action add_synth(CLI::App& app) {
   struct Options {
     SyntheticSpec spec;
     std::string output;
+    std::string layout = "movielens-100k";
   };
   auto o = std::make_shared<Options>();
   // Ranges are checked by tandem::validate, whose messages name the field;
@@ -32,13 +33,19 @@ Action add_synth(CLI::App& app) {
   app.add_option("--noise", o->spec.noise, "Standard deviation of the rating noise, in stars")
       ->capture_default_str();
   app.add_option("--seed", o->spec.seed, "Random seed (same seed, same file)")->capture_default_str();
-  app.add_option("--output,-o", o->output, "u.data file to write (atomically)")->required();
+  app.add_option("--output,-o", o->output, "Ratings file to write (atomically)")->required();
+  app.add_option("--layout", o->layout,
+                 "movielens-100k (u.data: tab-separated, no header) or movielens-csv (ratings.csv: "
+                 "header userId,movieId,rating,timestamp, comma-separated)")
+      ->check(CLI::IsMember({"movielens-100k", "movielens-csv"}))
+      ->capture_default_str();
   return [o] {
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
     const Ratings r = generate_synthetic(o->spec);
     const auto t1 = Clock::now();
-    write_ratings(r, o->output);
+    write_ratings(r, o->output,
+                  o->layout == "movielens-csv" ? movielens_csv_ratings() : movielens_100k_ratings());
     const auto t2 = Clock::now();
     const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
     std::printf(

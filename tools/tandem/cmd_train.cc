@@ -8,6 +8,7 @@
 #include "cmd_options.h"
 #include "commands.h"
 #include "tandem/app/checkpoint_dir.h"
+#include "tandem/app/eval_summary.h"
 #include "tandem/app/experiment.h"
 #include "tandem/app/progress_display.h"
 #include "tandem/app/resume_config.h"
@@ -113,9 +114,11 @@ Action add_train(CLI::App& app) {
     } else {
       std::printf("Trained on %s: %zu train pairs, %lld test pairs evaluated.\n", data.source.c_str(),
                   data.train.size(), static_cast<long long>(result.eval.evaluated));
-      std::printf("top-%lld accuracy %.4f, RMSE %.4f, training %.2f s\n",
-                  static_cast<long long>(c.k), result.eval.topk_accuracy, result.eval.rmse,
-                  result.train_seconds);
+      std::printf("top-%lld accuracy %.4f, RMSE %s, training %.2f s\n",
+                  static_cast<long long>(c.k), result.eval.topk_accuracy,
+                  rmse_text(result.eval.rmse, c).c_str(), result.train_seconds);
+      const std::string ranking = ranking_summary(result.eval);
+      if (!ranking.empty()) std::printf("%s\n", ranking.c_str());
       if (!output.empty()) {
         std::printf("Model saved to %s\n", output.c_str());
       } else {

@@ -20,6 +20,7 @@ Action add_serve(CLI::App& app);
 Action add_index_eval(CLI::App& app);
 Action add_config(CLI::App& app);
 Action add_data(CLI::App& app);
+Action add_data_prepare(CLI::App& app);  // tandem data prepare
 Action add_sweep(CLI::App& app);
 Action add_report(CLI::App& app);
 

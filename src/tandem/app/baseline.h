@@ -11,8 +11,10 @@ namespace tandem {
 
 // A RunResult named "popularity" on data.test with the protocol of `config`
 // (same positives, same weighting, same tie rule: ties count in the
-// positive's favour). Its RMSE is that of predicting the mean training label
-// for every pair (the constant the ranking task must beat).
+// positive's favour, same exclusion of seen items, same per-user ranking
+// metrics). Its RMSE is that of predicting the mean training label for every
+// pair (the constant the ranking task must beat); its AUC ranks the test
+// pairs by their item's training count.
 RunResult evaluate_popularity(const ExperimentConfig& config, const PreparedData& data);
 
 }  // namespace tandem

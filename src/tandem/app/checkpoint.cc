@@ -1,5 +1,6 @@
 #include "tandem/app/checkpoint.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cinttypes>
 #include <cstdio>
@@ -15,7 +16,9 @@
 //              "trainer": {epochs_done, step_in_epoch, global_step,
 //                          shuffle_state (hex), current, history}}
 //   id list   "example_order"
-//   tensors   the weights (model-file names), then "adagrad/<name>" for each
+//   tensors   the weights (model-file names), then per optimizer slot (the
+//             trainer's "optimizer_slots", e.g. "adagrad" or "adam_m",
+//             "adam_v") "<slot>/<name>" for each weight
 // 64-bit values travel as hex strings so that no JSON reader can round them
 // through a double; the epoch stats' doubles are written by nlohmann::json,
 // whose shortest round-trip form reads back to the same bits.
@@ -26,7 +29,9 @@ namespace {
 
 constexpr const char* kFormatName = "tandem-checkpoint";
 constexpr const char* kOrderList = "example_order";
-constexpr const char* kAccumulatorPrefix = "adagrad/";
+// Checkpoints written before other optimizers existed name no slots: they
+// hold Adagrad's accumulators.
+constexpr const char* kLegacySlot = "adagrad";
 constexpr const char* kUserTable = "user_embedding";
 constexpr const char* kItemTable = "item_embedding";
 
@@ -44,14 +49,17 @@ uint64_t parse_hex64(const std::string& s, const std::string& field) {
 }
 
 nlohmann::json stats_json(const EpochStats& e) {
-  return {{"epoch", e.epoch},
+  nlohmann::json j = {{"epoch", e.epoch},
           {"steps", e.steps},
           {"examples", e.examples},
           {"ranking_loss", e.ranking_loss},
           {"retrieval_loss", e.retrieval_loss},
           {"total_loss", e.total_loss},
           {"seconds", e.seconds},
-          {"score_entries", e.score_entries}};
+          {"score_entries", e.score_entries},
+          {"learning_rate", e.learning_rate}};
+  if (!e.learned_task_weights.empty()) j["learned_task_weights"] = e.learned_task_weights;
+  return j;
 }
 
 EpochStats stats_from(const nlohmann::json& j) {
@@ -64,6 +72,9 @@ EpochStats stats_from(const nlohmann::json& j) {
   e.total_loss = j.at("total_loss").get<double>();
   e.seconds = j.at("seconds").get<double>();
   e.score_entries = j.at("score_entries").get<double>();
+  if (j.contains("learned_task_weights"))
+    e.learned_task_weights = j.at("learned_task_weights").get<std::vector<double>>();
+  e.learning_rate = j.value("learning_rate", 0.0);  // absent in older checkpoints
   return e;
 }
 
@@ -101,29 +112,32 @@ ModelBundle checkpoint_bundle(const CheckpointRun& run, const MultiTaskModel& mo
                            {"global_step", state.global_step},
                            {"shuffle_state", hex64(state.shuffle_state)},
                            {"current", stats_json(state.current)},
-                           {"history", std::move(history)}};
+                           {"history", std::move(history)},
+                           {"optimizer", state.optimizer},
+                           {"optimizer_slots", state.slot_names}};
   b.id_lists.emplace_back(kOrderList, std::vector<int64_t>(state.order.begin(), state.order.end()));
 
   const auto tables = model.sparse_parameter_values();
   const auto dense = model.dense_parameter_values();
-  TANDEM_CHECK(dense.size() == state.dense_accumulators.size() &&
-                   tables.size() == state.sparse_accumulators.size(),
+  TANDEM_CHECK(dense.size() == state.dense_slots.size() && tables.size() == state.sparse_slots.size(),
                "checkpoint: the model has " << tables.size() << " tables and " << dense.size()
-                                            << " dense parameters, the state "
-                                            << state.sparse_accumulators.size() << " and "
-                                            << state.dense_accumulators.size() << " accumulators");
+                                            << " dense parameters, the optimizer state "
+                                            << state.sparse_slots.size() << " and "
+                                            << state.dense_slots.size());
   b.metadata["sparse_parameters"] = tables.size();
   for (const auto& t : tables) b.tensors.push_back(table_tensor(t.name.c_str(), *t.table, t.table->weights));
   for (const auto& p : dense) {
     b.tensors.push_back({p.name, {p.size}, std::vector<float>(p.value, p.value + p.size)});
   }
-  const std::string acc = kAccumulatorPrefix;
-  for (size_t t = 0; t < tables.size(); ++t) {
-    b.tensors.push_back(
-        table_tensor((acc + tables[t].name).c_str(), *tables[t].table, state.sparse_accumulators[t]));
-  }
-  for (size_t p = 0; p < dense.size(); ++p) {
-    b.tensors.push_back({acc + dense[p].name, {dense[p].size}, state.dense_accumulators[p]});
+  for (size_t k = 0; k < state.slot_names.size(); ++k) {
+    const std::string prefix = state.slot_names[k] + "/";
+    for (size_t t = 0; t < tables.size(); ++t) {
+      b.tensors.push_back(
+          table_tensor((prefix + tables[t].name).c_str(), *tables[t].table, state.sparse_slots[t].at(k)));
+    }
+    for (size_t p = 0; p < dense.size(); ++p) {
+      b.tensors.push_back({prefix + dense[p].name, {dense[p].size}, state.dense_slots[p].at(k)});
+    }
   }
   return b;
 }
@@ -160,9 +174,23 @@ Checkpoint checkpoint_from_bundle(const ModelBundle& b, const std::string& sourc
       s.order.push_back(static_cast<uint32_t>(e));
     }
 
-    // Weights, in file order, then one accumulator of the same shape each.
+    s.optimizer = t.value("optimizer", std::string(kLegacySlot));
+    s.slot_names = t.value("optimizer_slots", std::vector<std::string>{kLegacySlot});
+    for (size_t k = 0; k < s.slot_names.size(); ++k) {
+      const std::string& n = s.slot_names[k];
+      TANDEM_CHECK(!n.empty() && n.find('/') == std::string::npos &&
+                       std::find(s.slot_names.begin(), s.slot_names.begin() + static_cast<long>(k), n) ==
+                           s.slot_names.begin() + static_cast<long>(k),
+                   "bad optimizer slot name '" << n << "'");
+    }
+    auto is_slot = [&](const std::string& name) {
+      for (const auto& n : s.slot_names)
+        if (name.rfind(n + "/", 0) == 0) return true;
+      return false;
+    };
+    // Weights, in file order, then per slot one tensor of the same shape each.
     for (const auto& tensor : b.tensors) {
-      if (tensor.name.rfind(kAccumulatorPrefix, 0) != 0) c.weights.push_back(tensor);
+      if (!is_slot(tensor.name)) c.weights.push_back(tensor);
     }
     // The tables come first (checkpoints written before the count was
     // recorded hold exactly the user and item tables).
@@ -172,17 +200,17 @@ Checkpoint checkpoint_from_bundle(const ModelBundle& b, const std::string& sourc
                  "the weights do not start with the user and item embeddings");
     c.sparse_weights = tables;
     for (size_t w = 0; w < c.weights.size(); ++w) {
-      const Tensor& acc = b.tensor(kAccumulatorPrefix + c.weights[w].name);
-      TANDEM_CHECK(acc.shape == c.weights[w].shape,
-                   "accumulator " << acc.name << " differs in shape from its weights");
-      if (w < tables) {
-        s.sparse_accumulators.push_back(acc.data);
-      } else {
-        s.dense_accumulators.push_back(acc.data);
+      OptimizerSlots slots;
+      for (const auto& n : s.slot_names) {
+        const Tensor& slot = b.tensor(n + "/" + c.weights[w].name);
+        TANDEM_CHECK(slot.shape == c.weights[w].shape,
+                     "optimizer state " << slot.name << " differs in shape from its weights");
+        slots.push_back(slot.data);
       }
+      (w < tables ? s.sparse_slots : s.dense_slots).push_back(std::move(slots));
     }
-    TANDEM_CHECK(b.tensors.size() == 2 * c.weights.size(),
-                 "holds tensors that are neither weights nor their accumulators");
+    TANDEM_CHECK(b.tensors.size() == (1 + s.slot_names.size()) * c.weights.size(),
+                 "holds tensors that are neither weights nor their optimizer state");
   } catch (const nlohmann::json::exception& e) {
     TANDEM_THROW(source << ": bad checkpoint metadata: " << e.what());
   } catch (const Error& e) {

@@ -1,6 +1,6 @@
 // A training checkpoint: everything needed to continue a run exactly where it
 // stopped. The experiment config, the model's weights, the trainer's state
-// (Adagrad accumulators, shuffle RNG, example order, position, stats so far)
+// (the optimizer's state, shuffle RNG, example order, position, stats so far)
 // and a fingerprint of the data trained on, so that a resume on other data
 // is refused instead of silently training a different model.
 //

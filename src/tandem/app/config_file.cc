@@ -68,6 +68,30 @@ class TableReader {
     out = static_cast<float>(*v);
     return true;
   }
+  bool get(const char* key, double& out) {
+    const toml::node* n = find(key);
+    if (!n) return false;
+    const auto v = n->value<double>();  // integers are accepted as numbers
+    if (!v || !(n->is_floating_point() || n->is_integer())) fail(*n, key, "must be a number");
+    if (!std::isfinite(*v)) fail(*n, key, "must be finite");
+    out = *v;
+    return true;
+  }
+  // A column of a delimited file: its header name (a string) or its 0-based
+  // index (an integer).
+  bool get(const char* key, ColumnRef& out) {
+    const toml::node* n = find(key);
+    if (!n) return false;
+    if (const auto name = n->value_exact<std::string>()) {
+      if (name->empty()) fail(*n, key, "must not be empty");
+      out = ColumnRef::named(*name);
+      return true;
+    }
+    const auto index = n->value_exact<int64_t>();
+    if (!index || *index < 0) fail(*n, key, "must be a column name (string) or a 0-based index (integer >= 0)");
+    out = ColumnRef::at(*index);
+    return true;
+  }
   bool get(const char* key, bool& out) {
     const toml::node* n = find(key);
     if (!n) return false;
@@ -148,6 +172,40 @@ std::string resolve_path(const std::string& p, const std::string& base_dir) {
   return (fs::path(base_dir) / p).lexically_normal().string();
 }
 
+// [data]'s keys for the csv format and the split strategy, and its
+// [data.columns] / [data.item_columns] sub-tables.
+void read_data_files(TableReader& r, const std::string& source,
+                     const std::string& base_dir, ExperimentConfig& c) {
+  CsvRatingsSpec& csv = c.csv;
+  if (r.get("ratings_file", csv.ratings_file)) csv.ratings_file = resolve_path(csv.ratings_file, base_dir);
+  if (r.get("items_file", csv.items_file)) csv.items_file = resolve_path(csv.items_file, base_dir);
+  r.get("separator", csv.separator);
+  r.get("header", csv.header);
+  std::string split = to_string(c.split);
+  if (r.get_choice("split", split, {"random", "leave-last-out", "time"})) c.split = parse_split_strategy(split);
+  const auto sub = [&](const char* name) -> const toml::table* {
+    const toml::node* n = r.find(name);
+    if (!n) return nullptr;
+    if (!n->is_table()) r.fail(*n, name, "must be a table ([data." + std::string(name) + "])");
+    return n->as_table();
+  };
+  if (const auto* cols = sub("columns")) {
+    TableReader cr(*cols, source, "data.columns");
+    cr.get("user", csv.user);
+    cr.get("item", csv.item);
+    cr.get("rating", csv.rating);
+    cr.get("timestamp", csv.timestamp);
+    cr.get("weight", csv.weight);
+    cr.finish();
+  }
+  if (const auto* cols = sub("item_columns")) {
+    TableReader cr(*cols, source, "data.item_columns");
+    cr.get("id", csv.item_id);
+    cr.get("title", csv.item_title);
+    cr.finish();
+  }
+}
+
 }  // namespace
 
 ExperimentConfig parse_config_toml(std::string_view text, const std::string& source,
@@ -174,9 +232,10 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
   if (const auto* t = table("data")) {
     TableReader r(*t, source, "data");
     if (r.get("dir", c.data_dir)) c.data_dir = resolve_path(c.data_dir, base_dir);
-    r.get_choice("format", c.data_format, {"auto", "movielens-100k", "movielens-1m", "movielens-csv"});
+    r.get_choice("format", c.data_format, {"auto", "movielens-100k", "movielens-1m", "movielens-csv", "csv"});
     if (r.get("train_file", c.train_file)) c.train_file = resolve_path(c.train_file, base_dir);
     if (r.get("test_file", c.test_file)) c.test_file = resolve_path(c.test_file, base_dir);
+    read_data_files(r, source, base_dir, c);
     r.finish();
   }
   if (const auto* t = table("split")) {
@@ -185,6 +244,10 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     if (r.get("seed", seed, 0, std::numeric_limits<int64_t>::max())) c.seed = static_cast<uint64_t>(seed);
     r.get("train_count", c.train_count, 1, int64_t{1} << 40);
     r.get("test_count", c.test_count, 0, int64_t{1} << 40);
+    r.get("time_cut_fraction", c.time_cut_fraction);
+    int64_t cut = 0;
+    if (r.get("time_cut_timestamp", cut, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()))
+      c.time_cut_timestamp = cut;
     r.finish();
   }
   if (const auto* t = table("features")) {
@@ -209,21 +272,54 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     TableReader r(*t, source, "model");
     r.get("embedding_dim", c.embedding_dim, 1, 4096);
     r.get("layers", c.layer_sizes, 1, 65536);
+    std::string arch = to_string(c.multitask.arch);
+    if (r.get_choice("multitask", arch, {"shared-bottom", "mmoe", "ple"}))
+      c.multitask.arch = parse_multitask_arch(arch);
+    r.get("experts", c.multitask.experts, 1, 64);
+    r.get("shared_experts", c.multitask.shared_experts, 0, 64);
+    r.get("task_experts", c.multitask.task_experts, 0, 64);
+    r.get("expert_dim", c.multitask.expert_dim, 1, 4096);
     r.finish();
   }
   if (const auto* t = table("tasks")) {
     TableReader r(*t, source, "tasks");
     r.get("ranking_weight", c.weights.ranking);
     r.get("retrieval_weight", c.weights.retrieval);
+    std::string weighting = to_string(c.multitask.weighting);
+    if (r.get_choice("task_weighting", weighting, {"fixed", "uncertainty"}))
+      c.multitask.weighting = parse_task_weighting(weighting);
+    r.finish();
+  }
+  if (const auto* t = table("retrieval")) {
+    TableReader r(*t, source, "retrieval");
+    r.get("temperature", c.retrieval.temperature);
+    r.get("remove_accidental_hits", c.retrieval.remove_accidental_hits);
+    r.get("logq_correction", c.retrieval.logq_correction);
+    r.get("hard_negatives", c.retrieval.hard_negatives, 0, int64_t{1} << 24);
+    r.get("mixed_negatives", c.retrieval.mixed_negatives, 0, int64_t{1} << 24);
     r.finish();
   }
   if (const auto* t = table("optimizer")) {
     TableReader r(*t, source, "optimizer");
-    std::string name = "adagrad";
-    r.get_choice("name", name, {"adagrad"});
-    r.get("learning_rate", c.adagrad.learning_rate);
-    r.get("initial_accumulator", c.adagrad.initial_accumulator);
-    r.get("epsilon", c.adagrad.epsilon);
+    OptimizerConfig& o = c.optimizer;
+    std::string name = to_string(o.kind);
+    if (r.get_choice("name", name, optimizer_names())) o.kind = parse_optimizer_kind(name);
+    r.get("learning_rate", o.learning_rate);
+    r.get("initial_accumulator", o.initial_accumulator);
+    r.get("epsilon", o.epsilon);
+    r.get("beta1", o.beta1);
+    r.get("beta2", o.beta2);
+    r.get("momentum", o.momentum);
+    r.get("nesterov", o.nesterov);
+    r.get("embedding_l2", o.embedding_l2);
+    r.get("dense_l2", o.dense_l2);
+    std::string schedule = to_string(o.schedule.kind);
+    if (r.get_choice("lr_schedule", schedule, lr_schedule_names()))
+      o.schedule.kind = parse_lr_schedule(schedule);
+    r.get("warmup_steps", o.schedule.warmup_steps, 0, int64_t{1} << 40);
+    r.get("decay_steps", o.schedule.decay_steps, 0, int64_t{1} << 40);
+    r.get("decay_rate", o.schedule.decay_rate);
+    r.get("min_lr_fraction", o.schedule.min_lr_fraction);
     r.finish();
   }
   if (const auto* t = table("training")) {
@@ -236,6 +332,10 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     if (r.get_choice("parallelism", par, {"batch", "blas"})) c.parallelism = parse_parallelism(par);
     bool full = !c.distinct_rows;
     if (r.get("full_score_matrix", full)) c.distinct_rows = !full;
+    std::string loss = to_string(c.ranking_loss);
+    if (r.get_choice("ranking_loss", loss, ranking_loss_names())) c.ranking_loss = parse_ranking_loss(loss);
+    r.get("ranking_margin", c.ranking_margin);
+    r.get("positive_threshold", c.ranking_positive_threshold);
     std::string budget;
     if (r.get("memory_budget", budget)) {
       try {
@@ -253,6 +353,9 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     r.get("batch_size", c.eval_batch_size, 1, int64_t{1} << 24);
     float min_rating = 0;
     if (r.get("min_rating", min_rating)) c.topk_min_rating = min_rating;
+    r.get("metrics_at", c.metrics_at, 1, int64_t{1} << 31);
+    r.get("exclude_seen", c.exclude_seen);
+    r.get("positive_threshold", c.positive_threshold);
     std::vector<std::string> metrics;
     if (r.get("metrics", metrics)) {
       for (const auto& m : metrics)
@@ -300,12 +403,35 @@ std::string config_to_toml(const ExperimentConfig& c) {
     if (t.find_first_of(".eEn") == std::string::npos) t += ".0";
     return t;
   };
+  auto dnum = [](double v) {
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);
+    std::string t(buf, res.ptr);
+    if (t.find_first_of(".eEn") == std::string::npos) t += ".0";
+    return t;
+  };
   o << "preset = " << str(c.preset) << "\n\n[data]\n";
   o << "dir = " << str(c.data_dir) << "\nformat = " << str(c.data_format) << "\n";
   if (!c.train_file.empty()) o << "train_file = " << str(c.train_file) << "\n";
   if (!c.test_file.empty()) o << "test_file = " << str(c.test_file) << "\n";
+  o << "split = " << str(to_string(c.split)) << "\n";
+  if (c.data_format == "csv") {
+    const CsvRatingsSpec& s = c.csv;
+    const auto col = [&](const ColumnRef& r) { return r.name.empty() ? std::to_string(r.index) : str(r.name); };
+    if (!s.ratings_file.empty()) o << "ratings_file = " << str(s.ratings_file) << "\n";
+    if (!s.items_file.empty()) o << "items_file = " << str(s.items_file) << "\n";
+    o << "separator = " << str(s.separator) << "\nheader = " << (s.header ? "true" : "false") << "\n";
+    o << "\n[data.columns]\n";
+    const std::pair<const char*, const ColumnRef*> cols[] = {
+        {"user", &s.user}, {"item", &s.item}, {"rating", &s.rating}, {"timestamp", &s.timestamp},
+        {"weight", &s.weight}};
+    for (const auto& [key, ref] : cols)
+      if (ref->mapped()) o << key << " = " << col(*ref) << "\n";
+    o << "\n[data.item_columns]\nid = " << col(s.item_id) << "\ntitle = " << col(s.item_title) << "\n";
+  }
   o << "\n[split]\nseed = " << c.seed << "\ntrain_count = " << c.train_count
-    << "\ntest_count = " << c.test_count << "\n";
+    << "\ntest_count = " << c.test_count << "\ntime_cut_fraction = " << dnum(c.time_cut_fraction) << "\n";
+  if (c.time_cut_timestamp) o << "time_cut_timestamp = " << *c.time_cut_timestamp << "\n";
   o << "\n[features]\nids = " << str(to_string(c.id_mode)) << "\nlabel = "
     << str(c.label_transform == LabelTransform::kRaw ? "stars" : "unit-interval") << "\n";
   if (c.side_features.enabled()) {
@@ -321,19 +447,48 @@ std::string config_to_toml(const ExperimentConfig& c) {
       << "\nzip_prefix = " << f.zip_prefix << "\nage_boundaries = " << list(f.age_boundaries) << "\n";
   }
   o << "\n[model]\nembedding_dim = " << c.embedding_dim << "\nlayers = " << list(c.layer_sizes) << "\n";
+  // The expert settings only when they matter, so a preset prints as before.
+  const MultitaskSpec defaults;
+  const MultitaskSpec& mt = c.multitask;
+  if (mt.has_experts() || mt.experts != defaults.experts ||
+      mt.shared_experts != defaults.shared_experts || mt.task_experts != defaults.task_experts ||
+      mt.expert_dim != defaults.expert_dim) {
+    o << "multitask = " << str(to_string(mt.arch)) << "\nexperts = " << mt.experts
+      << "\nshared_experts = " << mt.shared_experts << "\ntask_experts = " << mt.task_experts
+      << "\nexpert_dim = " << mt.expert_dim << "\n";
+  }
   o << "\n[tasks]\nranking_weight = " << num(c.weights.ranking)
     << "\nretrieval_weight = " << num(c.weights.retrieval) << "\n";
-  o << "\n[optimizer]\nname = \"adagrad\"\nlearning_rate = " << num(c.adagrad.learning_rate)
-    << "\ninitial_accumulator = " << num(c.adagrad.initial_accumulator)
-    << "\nepsilon = " << num(c.adagrad.epsilon) << "\n";
+  if (mt.weighting != TaskWeighting::kFixed)
+    o << "task_weighting = " << str(to_string(mt.weighting)) << "\n";
+  o << "\n[retrieval]\ntemperature = " << num(c.retrieval.temperature)
+    << "\nremove_accidental_hits = " << (c.retrieval.remove_accidental_hits ? "true" : "false")
+    << "\nlogq_correction = " << (c.retrieval.logq_correction ? "true" : "false")
+    << "\nhard_negatives = " << c.retrieval.hard_negatives
+    << "\nmixed_negatives = " << c.retrieval.mixed_negatives << "\n";
+  const OptimizerConfig& opt = c.optimizer;
+  o << "\n[optimizer]\nname = " << str(to_string(opt.kind)) << "\nlearning_rate = " << num(opt.learning_rate)
+    << "\ninitial_accumulator = " << num(opt.initial_accumulator) << "\nepsilon = " << num(opt.epsilon)
+    << "\nbeta1 = " << num(opt.beta1) << "\nbeta2 = " << num(opt.beta2)
+    << "\nmomentum = " << num(opt.momentum) << "\nnesterov = " << (opt.nesterov ? "true" : "false")
+    << "\nembedding_l2 = " << num(opt.embedding_l2) << "\ndense_l2 = " << num(opt.dense_l2)
+    << "\nlr_schedule = " << str(to_string(opt.schedule.kind))
+    << "\nwarmup_steps = " << opt.schedule.warmup_steps << "\ndecay_steps = " << opt.schedule.decay_steps
+    << "\ndecay_rate = " << num(opt.schedule.decay_rate)
+    << "\nmin_lr_fraction = " << num(opt.schedule.min_lr_fraction) << "\n";
   o << "\n[training]\nbatch_size = " << c.batch_size << "\nepochs = " << c.epochs
     << "\nreshuffle_each_epoch = " << (c.reshuffle_each_epoch ? "true" : "false")
     << "\nthreads = " << c.threads << "\nparallelism = " << str(to_string(c.parallelism))
-    << "\nfull_score_matrix = " << (c.distinct_rows ? "false" : "true") << "\n";
+    << "\nfull_score_matrix = " << (c.distinct_rows ? "false" : "true")
+    << "\nranking_loss = " << str(to_string(c.ranking_loss))
+    << "\nranking_margin = " << num(c.ranking_margin)
+    << "\npositive_threshold = " << num(c.ranking_positive_threshold) << "\n";
   if (c.memory_budget_bytes > 0) o << "memory_budget = " << str(std::to_string(c.memory_budget_bytes)) << "\n";
   o << "\n[evaluation]\nk = " << c.k << "\naccuracy_at = " << list(c.accuracy_at)
     << "\nbatch_size = " << c.eval_batch_size << "\n";
   if (c.topk_min_rating) o << "min_rating = " << num(*c.topk_min_rating) << "\n";
+  o << "metrics_at = " << list(c.metrics_at) << "\nexclude_seen = " << (c.exclude_seen ? "true" : "false")
+    << "\npositive_threshold = " << num(c.positive_threshold) << "\n";
   o << "metrics = [\"topk_accuracy\", \"rmse\"]\n";
   return o.str();
 }

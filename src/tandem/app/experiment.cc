@@ -1,4 +1,5 @@
 #include "tandem/app/experiment.h"
+#include "tandem/app/ranking_output.h"
 #include "tandem/app/resource_guard.h"
 
 #include "tandem/app/checkpoint.h"
@@ -9,7 +10,7 @@
 namespace tandem {
 
 namespace {
-constexpr uint64_t kInitStream = 101, kShuffleStream = 102;
+constexpr uint64_t kInitStream = 101, kShuffleStream = 102, kSampleStream = 103;
 }  // namespace
 
 nlohmann::json epochs_to_json(const std::vector<EpochStats>& h) {
@@ -21,7 +22,11 @@ nlohmann::json epochs_to_json(const std::vector<EpochStats>& h) {
                  {"retrieval_loss", e.retrieval_loss},
                  {"total_loss", e.total_loss},
                  {"score_entries", e.score_entries},
+                 {"learning_rate", e.learning_rate},
                  {"seconds", e.seconds}});
+    if (e.learned_task_weights.size() == 2)
+      a.back()["learned_task_weights"] = {{"retrieval", e.learned_task_weights[0]},
+                                          {"ranking", e.learned_task_weights[1]}};
   }
   return a;
 }
@@ -86,7 +91,12 @@ std::vector<EpochStats> epochs_from_json(const nlohmann::json& a) {
       s.retrieval_loss = e.at("retrieval_loss").get<double>();
       s.total_loss = e.at("total_loss").get<double>();
       s.score_entries = e.value("score_entries", 0.0);
+      s.learning_rate = e.value("learning_rate", 0.0);  // absent in older files
       s.seconds = e.at("seconds").get<double>();
+      if (e.contains("learned_task_weights")) {
+        const auto& lw = e.at("learned_task_weights");
+        s.learned_task_weights = {lw.at("retrieval").get<double>(), lw.at("ranking").get<double>()};
+      }
       h.push_back(s);
     }
   } catch (const nlohmann::json::exception& ex) {
@@ -127,11 +137,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   // Batch splitting: each worker calls a single-threaded BLAS. Otherwise the
   // BLAS gets the threads.
   blas::set_threads(split_batches ? 1 : threads);
-  ModelShape shape;
-  shape.user_rows = data.users.rows();
-  shape.item_rows = data.items.rows();
-  shape.dim = config.embedding_dim;
-  shape.hidden = config.layer_sizes;
+  ModelShape shape = model_shape(config, data.users.rows(), data.items.rows());
   shape.user_tower = data.towers.user;
   shape.item_tower = data.towers.item;
 
@@ -140,20 +146,34 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   tm.users = data.users;
   tm.items = data.items;
   tm.catalogue = data.catalogue;
+  tm.names = data.names;
   tm.set_training_interactions(data.train);
   tm.model = std::make_unique<MultiTaskModel>(
       shape, std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size())),
       split_batches ? threads : 1);
   tm.model->init(derive_seed(config.seed, kInitStream));
   tm.model->set_distinct_rows(config.distinct_rows);
+  if (config.retrieval.any()) {
+    // logQ: each item row's share of the training interactions (rows never
+    // trained on cannot be in a batch; they get half a count, to stay finite).
+    std::vector<float> log_p(tm.item_train_counts.size());
+    const double total = static_cast<double>(data.train.size());
+    for (size_t r = 0; r < log_p.size(); ++r) {
+      log_p[r] = static_cast<float>(
+          std::log(std::max(0.5, static_cast<double>(tm.item_train_counts[r])) / total));
+    }
+    tm.model->configure_retrieval(config.retrieval, std::move(log_p), data.catalogue.rows);
+  }
+  tm.model->set_ranking_loss(ranking_loss_spec(config));
 
   TrainConfig tc;
-  tc.adagrad = config.adagrad;
+  tc.optimizer = config.optimizer;
   tc.weights = config.weights;
   tc.batch_size = std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size()));
   tc.epochs = config.epochs;
   tc.reshuffle_each_epoch = config.reshuffle_each_epoch;
   tc.shuffle_seed = derive_seed(config.seed, kShuffleStream);
+  tc.sample_seed = derive_seed(config.seed, kSampleStream);
   tc.workers = split_batches ? threads : 1;
   Trainer trainer(*tm.model, tc);
 
@@ -184,7 +204,8 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   std::function<void(int64_t, int64_t)> eval_progress;
   if (progress != nullptr && progress->on_eval)
     eval_progress = [&](int64_t done, int64_t total) { progress->on_eval(name, done, total); };
-  r.eval = evaluate(*tm.model, config, data.catalogue, data.test, data.test_ratings, eval_progress);
+  const SeenItems seen = config.exclude_seen ? SeenItems{tm.seen_offsets, tm.seen_items} : SeenItems{};
+  r.eval = evaluate(*tm.model, config, data.catalogue, data.test, data.test_ratings, eval_progress, &seen);
   tm.metrics = r.to_json();
   return {std::move(tm), std::move(r)};
 }

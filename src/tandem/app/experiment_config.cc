@@ -6,7 +6,9 @@
 #include <thread>
 #include <utility>
 
+#include "tandem/app/data_config.h"
 #include "tandem/core/error.h"
+#include "tandem/app/optimizer_json.h"
 #include "tandem/data/dataset_layout.h"
 
 namespace tandem {
@@ -49,6 +51,7 @@ void ExperimentConfig::validate() const {
   TANDEM_CHECK(explicit_split() || (train_count > 0 && test_count >= 0),
                "split sizes must be positive (train " << train_count << ", test " << test_count
                                                       << ")");
+  validate_data_options(*this);
   TANDEM_CHECK(embedding_dim > 0 && embedding_dim <= 4096,
                "embedding dimension must be in 1..4096, got " << embedding_dim);
   for (int64_t s : layer_sizes)
@@ -59,10 +62,14 @@ void ExperimentConfig::validate() const {
                "retrieval weight must be finite and >= 0, got " << weights.retrieval);
   TANDEM_CHECK(weights.ranking > 0 || weights.retrieval > 0,
                "at least one task weight must be positive");
-  TANDEM_CHECK(std::isfinite(adagrad.learning_rate) && adagrad.learning_rate > 0,
-               "learning rate must be positive, got " << adagrad.learning_rate);
-  TANDEM_CHECK(adagrad.initial_accumulator >= 0 && adagrad.epsilon >= 0,
-               "Adagrad accumulator and epsilon must be >= 0");
+  TANDEM_CHECK(std::isfinite(retrieval.temperature) && retrieval.temperature > 0,
+               "retrieval temperature must be positive, got " << retrieval.temperature);
+  TANDEM_CHECK(retrieval.hard_negatives >= 0 && retrieval.hard_negatives <= (int64_t{1} << 24),
+               "hard_negatives must be in 0..16777216, got " << retrieval.hard_negatives);
+  TANDEM_CHECK(retrieval.mixed_negatives >= 0 && retrieval.mixed_negatives <= (int64_t{1} << 24),
+               "mixed_negatives must be in 0..16777216, got " << retrieval.mixed_negatives);
+  multitask.validate();
+  optimizer.validate();
   TANDEM_CHECK(batch_size > 0 && batch_size <= (1 << 20),
                "batch size must be in 1..1048576, got " << batch_size);
   TANDEM_CHECK(epochs >= 1 && epochs <= 100000, "epochs must be in 1..100000, got " << epochs);
@@ -70,8 +77,47 @@ void ExperimentConfig::validate() const {
   TANDEM_CHECK(k > 0, "k must be positive, got " << k);
   for (int64_t a : accuracy_at) TANDEM_CHECK(a > 0, "accuracy_at values must be positive, got " << a);
   TANDEM_CHECK(eval_batch_size > 0, "evaluation batch size must be positive");
+  for (int64_t a : metrics_at) TANDEM_CHECK(a > 0, "metrics_at values must be positive, got " << a);
+  TANDEM_CHECK(std::isfinite(positive_threshold),
+               "positive threshold must be finite, got " << positive_threshold);
+  TANDEM_CHECK(std::isfinite(ranking_margin) && ranking_margin >= 0,
+               "ranking margin must be finite and >= 0, got " << ranking_margin);
+  TANDEM_CHECK(std::isfinite(ranking_positive_threshold),
+               "positive threshold must be finite, got " << ranking_positive_threshold);
   TANDEM_CHECK(memory_budget_bytes >= 0, "memory budget must be >= 0, got " << memory_budget_bytes);
   side_features.validate();
+  // Combinations the side-feature towers do not support yet.
+  if (side_features.enabled()) {
+    TANDEM_CHECK(data_format != "csv",
+                 "side features ([features] / --user-features, --item-features, "
+                 "--timestamp-buckets, --tower-layers) need a MovieLens directory's user and "
+                 "item files; the generic csv format ([data] format = \"csv\") has none");
+    TANDEM_CHECK(!multitask.has_experts(),
+                 "side-feature towers ([features] / --user-features, --item-features, "
+                 "--timestamp-buckets, --tower-layers) cannot be combined with multitask = "
+                     << to_string(multitask.arch)
+                     << " ([model] multitask / --multitask) yet: use one or the other");
+    TANDEM_CHECK(retrieval.mixed_negatives == 0,
+                 "side-feature towers ([features]) cannot be combined with [retrieval] "
+                 "mixed_negatives / --mixed-negatives (the sampled items would skip the item "
+                 "tower)");
+    TANDEM_CHECK(side_features.timestamp_buckets == 0 || !retrieval.any(),
+                 "the timestamp side feature ([features] timestamp_buckets / "
+                 "--timestamp-buckets) cannot be combined with the [retrieval] options "
+                 "(temperature, remove_accidental_hits, logq_correction, hard_negatives, "
+                 "mixed_negatives): their softmax over distinct users would merge a user's "
+                 "examples at different times");
+  }
+}
+
+ModelShape model_shape(const ExperimentConfig& config, int64_t user_rows, int64_t item_rows) {
+  ModelShape shape;
+  shape.user_rows = user_rows;
+  shape.item_rows = item_rows;
+  shape.dim = config.embedding_dim;
+  shape.hidden = config.layer_sizes;
+  shape.multitask = config.multitask;
+  return shape;
 }
 
 std::string to_string(Parallelism p) { return p == Parallelism::kBatch ? "batch" : "blas"; }
@@ -111,25 +157,40 @@ nlohmann::json ExperimentConfig::to_json() const {
                {"seed", seed},
                {"train_count", train_count},
                {"test_count", test_count}};
+  data_options_to_json(*this, j["data"]);
   j["model"] = {{"embedding_dim", embedding_dim},
                 {"layer_sizes", layer_sizes},
                 {"ranking_weight", weights.ranking},
-                {"retrieval_weight", weights.retrieval}};
+                {"retrieval_weight", weights.retrieval},
+                {"multitask", to_string(multitask.arch)},
+                {"experts", multitask.experts},
+                {"shared_experts", multitask.shared_experts},
+                {"task_experts", multitask.task_experts},
+                {"expert_dim", multitask.expert_dim},
+                {"task_weighting", to_string(multitask.weighting)}};
+  j["retrieval"] = {{"temperature", retrieval.temperature},
+                    {"remove_accidental_hits", retrieval.remove_accidental_hits},
+                    {"logq_correction", retrieval.logq_correction},
+                    {"hard_negatives", retrieval.hard_negatives},
+                    {"mixed_negatives", retrieval.mixed_negatives}};
   // Only when on, so that a config without features reads as before.
   if (side_features.enabled()) j["side_features"] = side_features.to_json();
-  j["train"] = {{"optimizer", "adagrad"},
-                {"learning_rate", adagrad.learning_rate},
-                {"initial_accumulator", adagrad.initial_accumulator},
-                {"epsilon", adagrad.epsilon},
-                {"batch_size", batch_size},
+  j["train"] = {{"batch_size", batch_size},
                 {"epochs", epochs},
                 {"reshuffle_each_epoch", reshuffle_each_epoch},
                 {"threads", threads},
                 {"parallelism", to_string(parallelism)},
-                {"distinct_rows", distinct_rows}};
+                {"distinct_rows", distinct_rows},
+                {"ranking_loss", to_string(ranking_loss)},
+                {"ranking_margin", ranking_margin},
+                {"positive_threshold", ranking_positive_threshold}};
+  add_optimizer_json(j["train"], optimizer);
   j["evaluate"] = {{"k", k}, {"eval_batch_size", eval_batch_size}, {"accuracy_at", accuracy_at}};
   j["evaluate"]["topk_min_rating"] =
       topk_min_rating ? nlohmann::json(*topk_min_rating) : nlohmann::json(nullptr);
+  j["evaluate"]["metrics_at"] = metrics_at;
+  j["evaluate"]["exclude_seen"] = exclude_seen;
+  j["evaluate"]["positive_threshold"] = positive_threshold;
   return j;
 }
 
@@ -202,6 +263,7 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.seed = integer_field<uint64_t>(d, "data", "seed");
     c.train_count = integer_field<int64_t>(d, "data", "train_count");
     c.test_count = integer_field<int64_t>(d, "data", "test_count");
+    data_options_from_json(d, c);  // absent in older files: the defaults
     const auto& m = j.at("model");
     c.embedding_dim = integer_field<int64_t>(m, "model", "embedding_dim");
     const auto& layers = m.at("layer_sizes");
@@ -213,16 +275,37 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.weights.ranking = float_field(m, "model", "ranking_weight");
     c.weights.retrieval = float_field(m, "model", "retrieval_weight");
     if (j.contains("side_features")) c.side_features = FeatureConfig::from_json(j.at("side_features"));
+    if (j.contains("retrieval")) {  // absent in older files: the plain softmax
+      const auto& r = j.at("retrieval");
+      c.retrieval.temperature = float_field(r, "retrieval", "temperature");
+      c.retrieval.remove_accidental_hits = r.at("remove_accidental_hits").get<bool>();
+      c.retrieval.logq_correction = r.at("logq_correction").get<bool>();
+      c.retrieval.hard_negatives = integer_field<int64_t>(r, "retrieval", "hard_negatives");
+      c.retrieval.mixed_negatives = integer_field<int64_t>(r, "retrieval", "mixed_negatives");
+    }
+    // Absent in files written before mixtures of experts: a shared bottom
+    // with fixed weights, which is what those models are.
+    c.multitask.arch = parse_multitask_arch(m.value("multitask", std::string("shared-bottom")));
+    if (m.contains("experts")) c.multitask.experts = integer_field<int64_t>(m, "model", "experts");
+    if (m.contains("shared_experts"))
+      c.multitask.shared_experts = integer_field<int64_t>(m, "model", "shared_experts");
+    if (m.contains("task_experts"))
+      c.multitask.task_experts = integer_field<int64_t>(m, "model", "task_experts");
+    if (m.contains("expert_dim")) c.multitask.expert_dim = integer_field<int64_t>(m, "model", "expert_dim");
+    c.multitask.weighting = parse_task_weighting(m.value("task_weighting", std::string("fixed")));
     const auto& t = j.at("train");
-    c.adagrad.learning_rate = float_field(t, "train", "learning_rate");
-    c.adagrad.initial_accumulator = float_field(t, "train", "initial_accumulator");
-    c.adagrad.epsilon = float_field(t, "train", "epsilon");
+    c.optimizer = optimizer_from_json(t);
     c.batch_size = integer_field<int64_t>(t, "train", "batch_size");
     c.epochs = integer_field<int>(t, "train", "epochs");
     c.reshuffle_each_epoch = t.at("reshuffle_each_epoch").get<bool>();
     c.threads = integer_field<int>(t, "train", "threads");
     c.parallelism = parse_parallelism(t.value("parallelism", std::string("batch")));
     c.distinct_rows = t.value("distinct_rows", true);
+    // Absent in files written before the ranking losses: MSE, as then.
+    c.ranking_loss = parse_ranking_loss(t.value("ranking_loss", std::string("mse")));
+    if (t.contains("ranking_margin")) c.ranking_margin = float_field(t, "train", "ranking_margin");
+    if (t.contains("positive_threshold"))
+      c.ranking_positive_threshold = float_field(t, "train", "positive_threshold");
     const auto& e = j.at("evaluate");
     c.k = integer_field<int64_t>(e, "evaluate", "k");
     if (e.contains("accuracy_at")) {
@@ -235,6 +318,17 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.eval_batch_size = integer_field<int64_t>(e, "evaluate", "eval_batch_size");
     if (!e.at("topk_min_rating").is_null())
       c.topk_min_rating = float_field(e, "evaluate", "topk_min_rating");
+    // Absent in model files written before the ranking metrics: defaults.
+    if (e.contains("metrics_at")) {
+      const auto& at = e.at("metrics_at");
+      TANDEM_CHECK(at.is_array(), "invalid experiment configuration: evaluate.metrics_at must be "
+                                  "an array of integers, got " << shown(at));
+      c.metrics_at.clear();
+      for (const auto& v : at) c.metrics_at.push_back(integer_value<int64_t>(v, "evaluate.metrics_at[]"));
+    }
+    c.exclude_seen = e.value("exclude_seen", false);
+    if (e.contains("positive_threshold"))
+      c.positive_threshold = float_field(e, "evaluate", "positive_threshold");
     c.validate();
     return c;
   } catch (const nlohmann::json::exception& ex) {

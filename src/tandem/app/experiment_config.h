@@ -12,8 +12,11 @@
 #include <nlohmann/json.hpp>
 
 #include "tandem/app/feature_config.h"
+#include "tandem/data/csv_ratings.h"
+#include "tandem/data/time_split.h"
 #include "tandem/model/multitask_model.h"
-#include "tandem/train/adagrad.h"
+#include "tandem/model/ranking_loss.h"
+#include "tandem/train/optimizer_config.h"
 
 namespace tandem {
 
@@ -38,6 +41,13 @@ struct ExperimentConfig {
   std::string data_dir;    // holds u.data (seeded split) and u.item (titles), or another layout
   // "auto" (detected from the files in data_dir) or a DatasetLayout name.
   std::string data_format = "auto";
+  // Format "csv": the ratings (and items) files and how their columns map.
+  CsvRatingsSpec csv;
+  // How train and test are drawn (data/time_split.h); the time split keeps
+  // the earliest time_cut_fraction, or what precedes time_cut_timestamp.
+  SplitStrategy split = SplitStrategy::kRandom;
+  double time_cut_fraction = 0.8;
+  std::optional<int64_t> time_cut_timestamp;
   std::string train_file;  // explicit split instead of the seeded one ...
   std::string test_file;   // ... both or neither
   IdMode id_mode = IdMode::kInteger;
@@ -52,9 +62,14 @@ struct ExperimentConfig {
   TaskWeights weights;
   // Side features and towers (off by default).
   FeatureConfig side_features;
+  // Retrieval softmax options (all off in the presets).
+  RetrievalLossOptions retrieval;
+  // Shared bottom (default) or mmoe/ple towers, and fixed (default) or
+  // learned task weights (see model/multitask_architecture.h).
+  MultitaskSpec multitask;
 
   // Training.
-  AdagradConfig adagrad;
+  OptimizerConfig optimizer;  // Adagrad at 0.1 unless configured (optimizer_config.h)
   int64_t batch_size = 1000;
   int epochs = 5;
   bool reshuffle_each_epoch = false;
@@ -65,6 +80,13 @@ struct ExperimentConfig {
   // Retrieval loss over the batch's distinct users x distinct items (exact,
   // fewer FLOPs when ids repeat) instead of the full batch x batch matrix.
   bool distinct_rows = true;
+  // The ranking task's loss (model/ranking_loss.h); mse is the tutorials'.
+  // Under any other loss the head's output is no rating (see
+  // app/ranking_output.h): RMSE is not reported and serving labels it.
+  RankingLossKind ranking_loss = RankingLossKind::kMse;
+  float ranking_margin = 1.0f;  // pairwise-hinge's margin
+  // bce: a rating >= this, on the raw rating scale (stars), is a positive.
+  float ranking_positive_threshold = 4.0f;
 
   // Evaluation.
   int64_t k = 10;
@@ -77,6 +99,13 @@ struct ExperimentConfig {
   // Only test pairs rated at least this count towards top-K accuracy
   // (Keras-RS counts 5-star pairs only); unset = all pairs.
   std::optional<float> topk_min_rating;
+  // Per-user ranking metrics (Recall, NDCG, MAP at each of these K; MRR).
+  std::vector<int64_t> metrics_at = {10, 100};
+  // Remove each user's training items from the candidates before ranking
+  // (top-K accuracy and ranking metrics alike); off = the tutorials' protocol.
+  bool exclude_seen = false;
+  // AUC label: a test pair is positive when its raw rating is >= this.
+  float positive_threshold = 4.0f;
 
   bool explicit_split() const { return !train_file.empty(); }
   // Checks ranges and consistency; throws tandem::Error naming the field.
@@ -96,6 +125,8 @@ float rating_from_label(LabelTransform t, float label);
 std::string to_string(IdMode m);
 std::string to_string(Parallelism p);
 Parallelism parse_parallelism(const std::string& s);
+// The model shape this config gives for tables of these sizes.
+ModelShape model_shape(const ExperimentConfig& config, int64_t user_rows, int64_t item_rows);
 // config.threads, or the machine's core count when it is 0.
 int effective_threads(const ExperimentConfig& config);
 std::string to_string(LabelTransform t);

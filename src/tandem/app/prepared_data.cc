@@ -1,16 +1,11 @@
 #include "tandem/app/prepared_data.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <unordered_set>
 
 #include "tandem/core/error.h"
-#include "tandem/data/dataset_layout.h"
-#include "tandem/data/split.h"
+#include "tandem/data/id_set.h"
 
 namespace tandem {
-
-namespace fs = std::filesystem;
 
 std::vector<int64_t> RetrievalCatalogue::index_of_rows(int64_t table_rows) const {
   std::vector<int64_t> index(static_cast<size_t>(table_rows), -1);
@@ -33,34 +28,20 @@ int64_t max_of(const std::vector<int64_t>& v) {
   return v.empty() ? 0 : *std::max_element(v.begin(), v.end());
 }
 
-// The catalogue file if the data directory has one, extended by any training
-// item it lacks (titled by id) so that every trained item can be retrieved.
-// The data directory's layout: the configured one, or the one its files show.
-DatasetLayout layout_of(const ExperimentConfig& config) {
-  if (config.data_format != "auto") return parse_dataset_layout(config.data_format);
-  if (config.data_dir.empty()) return DatasetLayout::kMovieLens100K;
-  const auto found = detect_dataset_layout(config.data_dir);
-  TANDEM_CHECK(found.has_value() || config.explicit_split(),
-               config.data_dir << " holds no ratings file (u.data, ratings.dat or ratings.csv)");
-  return found.value_or(DatasetLayout::kMovieLens100K);
-}
-
-Catalogue build_catalogue(const ExperimentConfig& config, const Ratings& train) {
-  Catalogue cat;
-  const std::string& data_dir = config.data_dir;
-  if (!data_dir.empty()) {
-    const DatasetFiles files = dataset_files(data_dir, layout_of(config));
-    if (fs::exists(files.items)) cat = load_catalogue(files.items, files.items_format);
-  }
-  std::unordered_set<int64_t> known(cat.item_ids.begin(), cat.item_ids.end());
+// The items file's catalogue (possibly empty), extended by any training item
+// it lacks (titled by id) so that every trained item can be retrieved.
+Catalogue build_catalogue(Catalogue cat, const Ratings& train) {
+  IdSet known(std::max(max_of(cat.item_ids), max_of(train.items)), cat.size() + train.size());
+  for (int64_t id : cat.item_ids) known.insert(id);
   std::vector<int64_t> extra;
   for (int64_t id : train.items) {
-    if (known.insert(id).second) extra.push_back(id);
+    if (known.insert(id)) extra.push_back(id);
   }
   std::sort(extra.begin(), extra.end());
   for (int64_t id : extra) {
     cat.item_ids.push_back(id);
-    cat.titles.push_back("item " + std::to_string(id));
+    cat.titles.push_back("item " + (train.item_names ? (*train.item_names)[static_cast<size_t>(id)]
+                                                     : std::to_string(id)));
   }
   return cat;
 }
@@ -69,10 +50,12 @@ Catalogue build_catalogue(const ExperimentConfig& config, const Ratings& train) 
 
 void encode_test(const Ratings& test, const Ratings* train, const Vocabulary& users,
                  const Vocabulary& items, LabelTransform transform, PreparedData& out) {
-  std::unordered_set<int64_t> train_users, train_items;
+  // Sized for the training ids' range; the test's ids may lie outside it.
+  IdSet train_users(train ? max_of(train->users) : -1, train ? train->size() : 0);
+  IdSet train_items(train ? max_of(train->items) : -1, train ? train->size() : 0);
   if (train != nullptr) {
-    train_users.insert(train->users.begin(), train->users.end());
-    train_items.insert(train->items.begin(), train->items.end());
+    for (int64_t id : train->users) train_users.insert(id);
+    for (int64_t id : train->items) train_items.insert(id);
   }
   TestCoverage& cov = out.coverage;
   cov = TestCoverage{};
@@ -81,8 +64,8 @@ void encode_test(const Ratings& test, const Ratings* train, const Vocabulary& us
   for (size_t i = 0; i < test.size(); ++i) {
     ++cov.pairs;
     if (train != nullptr) {
-      cov.user_unseen_in_train += train_users.count(test.users[i]) == 0;
-      cov.item_unseen_in_train += train_items.count(test.items[i]) == 0;
+      cov.user_unseen_in_train += !train_users.contains(test.users[i]);
+      cov.item_unseen_in_train += !train_items.contains(test.items[i]);
     }
     const auto u = users.row_or_oov(test.users[i]);
     const auto m = items.row_or_oov(test.items[i]);
@@ -94,7 +77,8 @@ void encode_test(const Ratings& test, const Ratings* train, const Vocabulary& us
     out.test.users.push_back(*u);
     out.test.items.push_back(*m);
     out.test.labels.push_back(transform_label(transform, test.ratings[i]));
-    out.test.timestamps.push_back(test.timestamps[i]);
+    if (test.has_timestamps()) out.test.timestamps.push_back(test.timestamps[i]);
+    if (test.has_weights()) out.test.weights.push_back(test.weights[i]);
     out.test_ratings.push_back(test.ratings[i]);
     ++cov.evaluated;
   }
@@ -102,29 +86,14 @@ void encode_test(const Ratings& test, const Ratings* train, const Vocabulary& us
 
 PreparedData prepare_data(const ExperimentConfig& config) {
   config.validate();
-  Ratings all, train, test;
   PreparedData out;
-  if (config.explicit_split()) {
-    train = load_ratings(config.train_file);
-    test = load_ratings(config.test_file);
-    out.source = "train " + config.train_file + ", test " + config.test_file;
-  } else {
-    const DatasetFiles files = dataset_files(config.data_dir, layout_of(config));
-    const std::string& path = files.ratings;
-    all = load_ratings(path, files.ratings_format);
-    TANDEM_CHECK(config.train_count + config.test_count <= static_cast<int64_t>(all.size()),
-                 path << " has " << all.size() << " ratings, fewer than the requested split "
-                      << config.train_count << " + " << config.test_count
-                      << " (use --train-count/--test-count)");
-    const SplitIndices split =
-        random_split(all.size(), config.seed, static_cast<size_t>(config.train_count),
-                     static_cast<size_t>(config.test_count));
-    train = all.select(split.train);
-    test = all.select(split.test);
-    out.source = path + " (seeded split " + std::to_string(config.train_count) + "/" +
-                 std::to_string(config.test_count) + ", seed " + std::to_string(config.seed) + ")";
-  }
-  Catalogue cat = build_catalogue(config, train);
+  SplitRatings data = load_split_ratings(config);
+  const Ratings& all = data.all;
+  const Ratings& train = data.train;
+  const Ratings& test = data.test;
+  out.source = data.source;
+  out.names = data.names;
+  Catalogue cat = build_catalogue(std::move(data.items), train);
 
   // Vocabularies as in the tutorials: users from all ratings the tutorial
   // sees (the whole file in the seeded case, the training file otherwise);
@@ -152,6 +121,7 @@ PreparedData prepare_data(const ExperimentConfig& config) {
     out.train.items.push_back(*out.items.find(train.items[i]));
     out.train.labels.push_back(transform_label(config.label_transform, train.ratings[i]));
   }
+  if (train.has_weights()) out.train.weights = train.weights;
   encode_test(test, &train, out.users, out.items, config.label_transform, out);
   if (config.side_features.enabled()) {
     out.towers = load_tower_specs(config.side_features, config.data_dir, to_string(layout_of(config)),

@@ -11,6 +11,7 @@
 
 #include "tandem/app/experiment_config.h"
 #include "tandem/app/side_feature_setup.h"
+#include "tandem/app/split_ratings.h"
 #include "tandem/data/catalogue.h"
 #include "tandem/data/examples.h"
 #include "tandem/data/ratings.h"
@@ -49,6 +50,7 @@ struct PreparedData {
   // The towers' inputs when config.side_features is on (else empty).
   TowerSpecs towers;
   std::string source;  // human-readable description of where data came from
+  IdNames names;       // the strings behind the ids (csv format, vocabulary ids)
 };
 
 // Builds everything for `config` (whose data_dir is already resolved).

@@ -94,19 +94,22 @@ void ProgressDisplay::step(const std::string& model, const StepProgress& p) {
 void ProgressDisplay::epoch(const std::string& model, int epochs, const EpochStats& e) {
   if (mode_ == Mode::kQuiet) return;
   if (mode_ == Mode::kBar) {
-    std::fprintf(out_, "\r\033[K[%s] Epoch %d/%d %lld/%lld %s %s - %s - ranking %.4f - retrieval %.4g - total %.4g\n",
+    std::fprintf(out_, "\r\033[K[%s] Epoch %d/%d %lld/%lld %s %s - %s - ranking %.4f - retrieval %.4g - total %.4g - lr %.4g\n",
                  model.c_str(), e.epoch, epochs, static_cast<long long>(e.steps),
                  static_cast<long long>(e.steps), bar(1, 1).c_str(), seconds_text(e.seconds).c_str(),
                  rate_text(static_cast<double>(e.examples), e.seconds).c_str(), e.ranking_loss,
-                 e.retrieval_loss, e.total_loss);
+                 e.retrieval_loss, e.total_loss, e.learning_rate);
   } else {
     std::fprintf(out_,
                  "[%s] epoch %d/%d: %lld steps, %.2f s, %s, ranking loss %.4f, retrieval loss %.4g, "
-                 "total %.4g\n",
+                 "total %.4g, lr %.4g\n",
                  model.c_str(), e.epoch, epochs, static_cast<long long>(e.steps), e.seconds,
                  rate_text(static_cast<double>(e.examples), e.seconds).c_str(), e.ranking_loss,
-                 e.retrieval_loss, e.total_loss);
+                 e.retrieval_loss, e.total_loss, e.learning_rate);
   }
+  if (e.learned_task_weights.size() == 2)
+    std::fprintf(out_, "[%s] learned task weights: retrieval %.4g, ranking %.4g\n", model.c_str(),
+                 e.learned_task_weights[0], e.learned_task_weights[1]);
   // The next epoch's first step may draw at once; evaluation starts afresh.
   last_draw_ = -1e300;
   eval_steps_ = 0;

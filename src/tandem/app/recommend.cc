@@ -1,5 +1,6 @@
 #include "tandem/app/recommend.h"
 
+#include "tandem/app/ranking_output.h"
 #include "tandem/core/error.h"
 #include "tandem/evaluate/topk.h"
 
@@ -10,11 +11,11 @@ std::vector<Recommendation> recommend(const TrainedModel& m, int64_t user_id, in
   const auto row = m.users.find(user_id);
   TANDEM_CHECK(row.has_value(), "user " << user_id << " is not in the model's vocabulary ("
                                          << m.users.rows() << " rows)");
-  const int64_t d = m.model->output_dim();
-  std::vector<float> query(static_cast<size_t>(d));
+  const int64_t d = m.model->task_dim();
+  std::vector<float> query(static_cast<size_t>(d)), scratch_vectors;
   const int32_t user_row = *row;
   // No interaction yet: a timestamp feature takes its most recent bucket.
-  m.model->user_vectors(&user_row, nullptr, 1, query.data());
+  m.model->user_vectors(Task::kRetrieval, &user_row, 1, query.data(), scratch_vectors);
   const std::vector<float> cand = m.catalogue_embeddings();
   const auto top = top_k(query.data(), 1,
                          {cand.data(), static_cast<int64_t>(m.catalogue.size()), d}, k)[0];
@@ -28,7 +29,7 @@ std::vector<Recommendation> recommend(const TrainedModel& m, int64_t user_id, in
   for (size_t i = 0; i < top.size(); ++i) {
     const auto c = static_cast<size_t>(top[i].index);
     out.push_back({m.catalogue.items.item_ids[c], m.catalogue.items.titles[c], top[i].score,
-                   rating_from_label(m.config.label_transform, pred[i])});
+                   ranking_output_value(m.config, pred[i])});
   }
   return out;
 }

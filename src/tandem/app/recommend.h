@@ -15,7 +15,9 @@ struct Recommendation {
   int64_t item_id;
   std::string title;
   float score;             // retrieval score (user . item)
-  float predicted_rating;  // rating head, on the rating scale (stars)
+  // Rating head's output as ranking_output.h reads it: stars under the mse
+  // loss, the probability of a positive under bce, else a raw score.
+  float predicted_rating;
 };
 
 // Ordered by retrieval score. Unknown user ids are an error naming the id.

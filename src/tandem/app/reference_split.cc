@@ -2,42 +2,47 @@
 
 #include <filesystem>
 
-#include "tandem/core/error.h"
-#include "tandem/data/split.h"
+#include "tandem/app/split_ratings.h"
 
 namespace tandem {
 
+namespace {
+
+namespace fs = std::filesystem;
+
+// `path` moved into `dir` (same file name), for data that moved.
+std::string moved(const std::string& path, const std::string& dir) {
+  if (path.empty()) return path;
+  return (fs::path(dir) / fs::path(path).filename()).string();
+}
+
+}  // namespace
+
 PreparedData model_test_set(const TrainedModel& model, const std::string& data_dir_override,
                             const std::string& test_file) {
-  const ExperimentConfig& c = model.config;
+  ExperimentConfig c = model.config;
   PreparedData out;
   out.users = model.users;
   out.items = model.items;
   out.catalogue = model.catalogue;
+  out.names = model.names;
   if (!test_file.empty()) {
-    const Ratings test = load_ratings(test_file);
+    const Ratings test = load_test_ratings(c, test_file, model.names);
     encode_test(test, nullptr, out.users, out.items, c.label_transform, out);
     out.source = test_file;
     return out;
   }
-  if (c.explicit_split()) {
-    const Ratings train = load_ratings(c.train_file);
-    const Ratings test = load_ratings(c.test_file);
-    encode_test(test, &train, out.users, out.items, c.label_transform, out);
-    out.source = c.test_file;
-    return out;
+  if (!data_dir_override.empty()) {
+    c.data_dir = data_dir_override;
+    if (c.data_format == "csv") {
+      c.csv.ratings_file = moved(c.csv.ratings_file, data_dir_override);
+      c.csv.items_file = moved(c.csv.items_file, data_dir_override);
+    }
   }
-  const std::string dir = data_dir_override.empty() ? c.data_dir : data_dir_override;
-  const std::string path = (std::filesystem::path(dir) / "u.data").string();
-  const Ratings all = load_ratings(path);
-  TANDEM_CHECK(c.train_count + c.test_count <= static_cast<int64_t>(all.size()),
-               path << " has " << all.size() << " ratings but the model was trained on a split of "
-                    << c.train_count << " + " << c.test_count << " (different data?)");
-  const SplitIndices split = random_split(all.size(), c.seed, static_cast<size_t>(c.train_count),
-                                          static_cast<size_t>(c.test_count));
-  const Ratings train = all.select(split.train);
-  encode_test(all.select(split.test), &train, out.users, out.items, c.label_transform, out);
-  out.source = path + " (seeded split, seed " + std::to_string(c.seed) + ")";
+  // A file too small for the stored split sizes is an error there.
+  const SplitRatings data = load_split_ratings(c, model.names);
+  encode_test(data.test, &data.train, out.users, out.items, c.label_transform, out);
+  out.source = c.explicit_split() ? c.test_file : data.source;
   return out;
 }
 

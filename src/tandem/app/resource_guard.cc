@@ -45,18 +45,23 @@ MemoryEstimate estimate_training_memory(const ExperimentConfig& c, int64_t user_
   const int64_t batch = std::min<int64_t>(c.batch_size, std::max<int64_t>(train_examples, 1));
   const int workers = c.parallelism == Parallelism::kBatch ? effective_threads(c) : 1;
   MemoryEstimate e;
-  // Weights plus one Adagrad accumulator per weight.
-  e.parts.push_back({"user embedding table + Adagrad state (" + std::to_string(user_rows) +
+  // Weights plus the optimizer's slots (Adagrad 1, Adam 2, SGD 0 or 1) per weight.
+  const int64_t slots = static_cast<int64_t>(optimizer_slot_names(c.optimizer).size());
+  const std::string state = display_name(c.optimizer.kind) + " state";
+  e.parts.push_back({"user embedding table + " + state + " (" + std::to_string(user_rows) +
                          " rows x " + std::to_string(d) + ")",
-                     mul(mul(user_rows, d), 2 * kFloat)});
-  e.parts.push_back({"item embedding table + Adagrad state (" + std::to_string(item_rows) +
+                     mul(mul(user_rows, d), (1 + slots) * kFloat)});
+  e.parts.push_back({"item embedding table + " + state + " (" + std::to_string(item_rows) +
                          " rows x " + std::to_string(d) + ")",
-                     mul(mul(item_rows, d), 2 * kFloat)});
+                     mul(mul(item_rows, d), (1 + slots) * kFloat)});
   // Saved with the model: per-user offsets, the seen items, per-item counts.
   e.parts.push_back({"training-interaction index (seen items, popularity)",
                      add(add(mul(add(user_rows, 1), 8), mul(train_examples, 4)), mul(item_rows, 8))});
-  int64_t head_params = 0, widths = 2 * d;
-  int64_t in = 2 * d;
+  // The head reads concat of the ranking task's vectors: embeddings with a
+  // shared bottom, expert outputs with mmoe/ple.
+  const int64_t td = c.multitask.has_experts() ? c.multitask.expert_dim : d;
+  int64_t head_params = 0, widths = 2 * td;
+  int64_t in = 2 * td;
   for (int64_t h : c.layer_sizes) {
     head_params = add(head_params, add(mul(in, h), h));
     widths = add(widths, h);
@@ -64,12 +69,21 @@ MemoryEstimate estimate_training_memory(const ExperimentConfig& c, int64_t user_
   }
   head_params = add(head_params, in + 1);
   widths = add(widths, 1);
-  // Weights, accumulators, gradients, and one packed gradient per worker.
-  e.parts.push_back({"rating head (weights, Adagrad state, per-worker gradients)",
-                     mul(head_params, mul(3 + workers, kFloat))});
+  // Weights, optimizer slots, gradients, and one packed gradient per worker.
+  e.parts.push_back({"rating head (weights, " + state + ", per-worker gradients)",
+                     mul(head_params, mul(2 + slots + workers, kFloat))});
   // Gathered embeddings and their gradients, activations and their gradients.
   e.parts.push_back({"step workspace (batch " + std::to_string(batch) + ")",
                      mul(batch, mul(add(mul(4, d), mul(2, widths)), kFloat))});
+  if (c.multitask.has_experts()) {
+    // Per tower: weights, Adagrad state and gradients, and the layer's step
+    // workspace (expert activations, gates, per-task outputs and gradients).
+    const MoeLayout layout = c.multitask.moe_layout();
+    e.parts.push_back({"expert layers of both towers (" + to_string(c.multitask.arch) + ")",
+                       mul(add(mul(moe_parameter_count(d, layout), 3),
+                               moe_workspace_floats(d, layout, batch)),
+                           2 * kFloat)});
+  }
   const int64_t score_rows = c.distinct_rows ? std::min(kSoftmaxBlockRows, batch) : batch;
   e.parts.push_back({c.distinct_rows ? "softmax score blocks (per worker)" : "full softmax score matrix",
                      mul(mul(score_rows, batch), mul(workers, 2 * kFloat))});

@@ -26,7 +26,7 @@ struct MemoryEstimate {
 };
 
 // Bytes a training run allocates for its model, optimizer and workspaces,
-// part by part (embedding tables and their Adagrad accumulators, the
+// part by part (embedding tables and their optimizer slots, the
 // training-interaction index saved with the model, rating head, per-worker
 // step buffers, the softmax scratch, evaluation scratch). The training data
 // itself is already loaded and not counted.

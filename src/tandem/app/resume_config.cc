@@ -3,6 +3,7 @@
 #include <set>
 
 #include "tandem/core/error.h"
+#include "tandem/train/lr_schedule.h"
 
 namespace tandem {
 
@@ -11,8 +12,11 @@ ExperimentConfig resume_config(const ExperimentConfig& stored, const ExperimentC
   requested.validate();
   // Compared through the JSON form, which names every field that defines a
   // run, so a field added to the config later is checked without a change here.
-  const std::set<std::string> may_differ = {"data.data_dir", "data.train_file", "data.test_file",
-                                            "train.epochs"};
+  std::set<std::string> may_differ = {"data.data_dir", "data.train_file", "data.test_file",
+                                      "train.epochs"};
+  // A schedule over the whole run (cosine to the last step) gave the steps
+  // already taken rates that depend on the epochs: those cannot change.
+  if (schedule_depends_on_total_steps(stored.optimizer.schedule)) may_differ.erase("train.epochs");
   const nlohmann::json a = stored.to_json(), b = requested.to_json();
   std::string conflicts;
   for (const auto& [section, value] : a.items()) {

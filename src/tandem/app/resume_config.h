@@ -3,7 +3,9 @@
 // with it, except those that cannot change the steps already taken:
 //  - data locations (--data, --train, --test): the data may have moved; the
 //    checkpoint's data fingerprint checks that the content is the same;
-//  - --epochs: a run may be extended, never cut below the epochs done;
+//  - --epochs: a run may be extended, never cut below the epochs done (nor
+//    changed at all under a schedule that spans the whole run: cosine decay
+//    with decay_steps 0);
 //  - evaluation settings (--k, --eval-batch-size).
 #pragma once
 

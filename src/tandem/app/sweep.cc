@@ -244,6 +244,13 @@ SweepRecord run_sweep(const ExperimentConfig& base, const std::vector<TaskWeight
                       const std::string& run_dir, const SweepCallbacks& callbacks) {
   TANDEM_CHECK(!weights.empty(), "a sweep needs at least one weight pair");
   base.validate();
+  // The sweep's front and report trade top-K accuracy against RMSE, which a
+  // head trained with another ranking loss does not have.
+  TANDEM_CHECK(base.ranking_loss == RankingLossKind::kMse,
+               "a sweep trades top-K accuracy against RMSE, and the "
+                   << to_string(base.ranking_loss)
+                   << " ranking loss predicts no rating (no RMSE): sweep with the mse loss, or "
+                      "train each weight pair with `tandem train`");
   for (const auto& w : weights) {
     ExperimentConfig c = base;
     c.weights = w;

@@ -1,6 +1,7 @@
 #include "tandem/app/trained_model.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "tandem/app/tower_file.h"
@@ -39,10 +40,39 @@ void copy_tensor(const Tensor& t, std::vector<int64_t> shape, float* dst, const 
 
 }  // namespace
 
+namespace {
+
+std::string name_of(const std::shared_ptr<const std::vector<std::string>>& names, int64_t id) {
+  if (names && id >= 0 && id < static_cast<int64_t>(names->size())) return (*names)[static_cast<size_t>(id)];
+  return std::to_string(id);
+}
+
+std::optional<int64_t> id_of(const std::shared_ptr<const std::vector<std::string>>& names,
+                             std::string_view text) {
+  if (names) {
+    // Linear: called once per request, and the table is not kept indexed.
+    const auto it = std::find(names->begin(), names->end(), text);
+    if (it == names->end()) return std::nullopt;
+    return static_cast<int64_t>(it - names->begin());
+  }
+  int64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || ptr != text.data() + text.size() || id < 0) return std::nullopt;
+  return id;
+}
+
+}  // namespace
+
+std::string TrainedModel::user_name(int64_t id) const { return name_of(names.users, id); }
+std::string TrainedModel::item_name(int64_t id) const { return name_of(names.items, id); }
+std::optional<int64_t> TrainedModel::user_id_of(std::string_view text) const { return id_of(names.users, text); }
+std::optional<int64_t> TrainedModel::item_id_of(std::string_view text) const { return id_of(names.items, text); }
+
 std::vector<float> TrainedModel::catalogue_embeddings() const {
-  const int64_t d = model->output_dim();
-  std::vector<float> out(catalogue.rows.size() * static_cast<size_t>(d));
-  model->item_vectors(catalogue.rows.data(), static_cast<int64_t>(catalogue.rows.size()), out.data());
+  const int64_t d = model->task_dim();
+  std::vector<float> out(catalogue.rows.size() * static_cast<size_t>(d)), scratch;
+  model->item_vectors(Task::kRetrieval, catalogue.rows.data(),
+                      static_cast<int64_t>(catalogue.rows.size()), out.data(), scratch);
   return out;
 }
 
@@ -78,6 +108,9 @@ void save_model(const std::string& path, const TrainedModel& m) {
   b.id_lists.emplace_back("catalogue_rows",
                           std::vector<int64_t>(m.catalogue.rows.begin(), m.catalogue.rows.end()));
   b.string_lists.emplace_back("catalogue_titles", m.catalogue.items.titles);
+  // Only models trained on string ids have these (older readers ignore them).
+  if (m.names.users) b.string_lists.emplace_back("user_names", *m.names.users);
+  if (m.names.items) b.string_lists.emplace_back("item_names", *m.names.items);
   b.id_lists.emplace_back("item_train_counts", m.item_train_counts);
   b.id_lists.emplace_back("seen_offsets", m.seen_offsets);
   b.id_lists.emplace_back("seen_items",
@@ -123,6 +156,23 @@ TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) 
     m.catalogue.rows.push_back(static_cast<int32_t>(r));
   }
 
+  for (const auto& [name, list] : b.string_lists) {
+    if (name == "user_names") m.names.users = std::make_shared<const std::vector<std::string>>(list);
+    if (name == "item_names") m.names.items = std::make_shared<const std::vector<std::string>>(list);
+  }
+  // Every id the vocabularies and catalogue hold must name a string.
+  const auto check_names = [&](const std::shared_ptr<const std::vector<std::string>>& names,
+                               const std::vector<int64_t>& ids, const char* what) {
+    if (!names) return;
+    for (int64_t id : ids)
+      TANDEM_CHECK(id >= 0 && id < static_cast<int64_t>(names->size()),
+                   source << ": " << what << " id " << id << " has no name (" << names->size()
+                          << " names stored)");
+  };
+  if (m.users.kind() == Vocabulary::Kind::kLookup) check_names(m.names.users, m.users.defining_ids(), "user");
+  if (m.items.kind() == Vocabulary::Kind::kLookup) check_names(m.names.items, m.items.defining_ids(), "item");
+  check_names(m.names.items, m.catalogue.items.item_ids, "catalogue item");
+
   m.item_train_counts = b.ids("item_train_counts");
   m.seen_offsets = b.ids("seen_offsets");
   const auto& seen = b.ids("seen_items");
@@ -140,11 +190,7 @@ TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) 
     m.seen_items.push_back(static_cast<int32_t>(r));
   }
 
-  ModelShape shape;
-  shape.user_rows = m.users.rows();
-  shape.item_rows = m.items.rows();
-  shape.dim = m.config.embedding_dim;
-  shape.hidden = m.config.layer_sizes;
+  ModelShape shape = model_shape(m.config, m.users.rows(), m.items.rows());
   read_towers(b, source, shape);
   // Every parameter is copied from the file, so a shape needing more values
   // than the file's tensors hold cannot load. Refusing it here, before the

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +21,9 @@ struct TrainedModel {
   ExperimentConfig config;
   Vocabulary users, items;
   RetrievalCatalogue catalogue;
+  // The strings behind the ids when the data's ids were strings (csv format,
+  // vocabulary ids): id i of the vocabularies and catalogue is names[i].
+  IdNames names;
   std::unique_ptr<MultiTaskModel> model;
   nlohmann::json metrics = nlohmann::json::object();  // training history, evaluation
   // What serving needs from the training data: how often each item-table row
@@ -32,9 +37,20 @@ struct TrainedModel {
   // Fills the three fields above from training examples.
   void set_training_interactions(const Examples& train);
 
-  // Item vectors of the catalogue (item-tower outputs, or the item
-  // embeddings without towers), [catalogue size, output_dim], row-major: the
-  // candidate matrix of every top-K search.
+  // How a raw user/item id is written for people: its string when the ids
+  // were interned, else the number.
+  std::string user_name(int64_t id) const;
+  std::string item_name(int64_t id) const;
+  // The raw id a person's text names: looked up among the strings when the
+  // ids were interned (nullopt if unknown), else parsed as a non-negative
+  // integer (nullopt if it is not one).
+  std::optional<int64_t> user_id_of(std::string_view text) const;
+  std::optional<int64_t> item_id_of(std::string_view text) const;
+
+  // Retrieval item vectors of the catalogue, [catalogue size, task_dim()],
+  // row-major (the item embeddings with a shared bottom, the item tower's
+  // outputs with side-feature towers): the candidate
+  // matrix of every top-K search.
   std::vector<float> catalogue_embeddings() const;
 };
 

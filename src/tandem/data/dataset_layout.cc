@@ -13,15 +13,17 @@ std::string to_string(DatasetLayout layout) {
     case DatasetLayout::kMovieLens100K: return "movielens-100k";
     case DatasetLayout::kMovieLens1M: return "movielens-1m";
     case DatasetLayout::kMovieLensCsv: return "movielens-csv";
+    case DatasetLayout::kGenericCsv: return "csv";
   }
   return "unknown";
 }
 
 DatasetLayout parse_dataset_layout(const std::string& name) {
-  for (const auto l : {DatasetLayout::kMovieLens100K, DatasetLayout::kMovieLens1M, DatasetLayout::kMovieLensCsv})
+  for (const auto l : {DatasetLayout::kMovieLens100K, DatasetLayout::kMovieLens1M,
+                       DatasetLayout::kMovieLensCsv, DatasetLayout::kGenericCsv})
     if (to_string(l) == name) return l;
-  TANDEM_THROW("unknown data format '" << name
-                                       << "' (known: auto, movielens-100k, movielens-1m, movielens-csv)");
+  TANDEM_THROW("unknown data format '"
+               << name << "' (known: auto, movielens-100k, movielens-1m, movielens-csv, csv)");
 }
 
 std::optional<DatasetLayout> detect_dataset_layout(const std::string& dir) {
@@ -41,6 +43,8 @@ DatasetFiles dataset_files(const std::string& dir, DatasetLayout layout) {
     case DatasetLayout::kMovieLensCsv:
       return {(d / "ratings.csv").string(), (d / "movies.csv").string(), movielens_csv_ratings(),
               movielens_csv_items()};
+    case DatasetLayout::kGenericCsv:
+      TANDEM_THROW("the csv data format has no fixed files in a directory: give its ratings file");
     case DatasetLayout::kMovieLens100K:
       break;
   }

@@ -11,9 +11,12 @@
 
 namespace tandem {
 
-enum class DatasetLayout { kMovieLens100K, kMovieLens1M, kMovieLensCsv };
+// kGenericCsv ("csv") is not a directory layout: its files and columns are
+// configured (data/csv_ratings.h), so it is never detected and has no
+// dataset_files().
+enum class DatasetLayout { kMovieLens100K, kMovieLens1M, kMovieLensCsv, kGenericCsv };
 
-// "movielens-100k", "movielens-1m", "movielens-csv".
+// "movielens-100k", "movielens-1m", "movielens-csv", "csv".
 std::string to_string(DatasetLayout layout);
 // The names above; "auto" is the caller's business. Unknown names are an
 // error listing the known ones.

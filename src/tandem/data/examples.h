@@ -14,6 +14,8 @@ struct Examples {
   // Interaction timestamps (prepare_data fills them; read only by a model
   // with a timestamp feature). May be empty: then no example has one.
   std::vector<int64_t> timestamps;
+  // Per-example sample weight (a generic CSV's weight column); empty = all 1.
+  std::vector<float> weights;
 
   size_t size() const { return users.size(); }
 };

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,18 +12,35 @@ namespace tandem {
 
 // Column-wise table of (user, item, rating, timestamp) interactions.
 // Ids are the raw integer ids of the file; vocabularies map them to rows.
+// When a file's ids are strings (a generic CSV read with vocabulary ids), the
+// strings are interned in first-seen order: users[i] is then an index into
+// *user_names (likewise items), and the names travel with every selection.
 struct Ratings {
   std::vector<int64_t> users;
   std::vector<int64_t> items;
   std::vector<float> ratings;
-  std::vector<int64_t> timestamps;
+  std::vector<int64_t> timestamps;  // empty when the source has none
+  std::vector<float> weights;       // per-example sample weights; empty = all 1
+  std::shared_ptr<const std::vector<std::string>> user_names, item_names;  // null = integer ids
 
   size_t size() const { return users.size(); }
+  bool has_timestamps() const { return timestamps.size() == users.size(); }
+  bool has_weights() const { return !weights.empty(); }
+  // The weight of row i (1 when the table has none).
+  float weight(size_t i) const { return weights.empty() ? 1.0f : weights[i]; }
   void reserve(size_t n);
   void push_back(int64_t user, int64_t item, float rating, int64_t timestamp);
-  // The rows listed in `indices`, in that order.
+  // The rows listed in `indices`, in that order (with their timestamps and
+  // weights when the table has them, and the same id names).
   Ratings select(const std::vector<uint32_t>& indices) const;
 };
+
+// train = all.select(train_rows), test = all.select(test_rows), freeing each
+// of all's columns but users as soon as both halves have it, so that a split
+// of tens of millions of rows never holds the table twice. `all` keeps its
+// users (which vocabularies read) and loses the other columns.
+void split_ratings_columns(Ratings& all, const std::vector<uint32_t>& train_rows,
+                           const std::vector<uint32_t>& test_rows, Ratings& train, Ratings& test);
 
 // How a ratings file is laid out. The default is MovieLens-100K's u.data.
 struct RatingsFormat {

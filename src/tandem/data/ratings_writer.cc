@@ -17,8 +17,8 @@ namespace {
 // 4 MiB), small enough to stay out of the way of the data being written.
 constexpr size_t kBufferBytes = size_t{4} << 20;
 // The longest line: three int64 (20 chars each), a float in shortest form
-// (at most ~15 chars), three tabs and a newline.
-constexpr size_t kMaxLineBytes = 3 * 20 + 32 + 4;
+// (at most ~15 chars), three separators of up to 4 chars and a newline.
+constexpr size_t kMaxLineBytes = 3 * 20 + 32 + 3 * 4 + 1;
 
 inline char* put_int(char* p, int64_t v) { return std::to_chars(p, p + 20, v).ptr; }
 
@@ -32,7 +32,9 @@ inline char* put_rating(char* p, float r) {
 
 }  // namespace
 
-void write_ratings(const Ratings& r, const std::string& path) {
+void write_ratings(const Ratings& r, const std::string& path, const RatingsFormat& format) {
+  const std::string& sep = format.separator;
+  TANDEM_CHECK(!sep.empty() && sep.size() <= 4, path << ": bad separator for writing ratings");
   const size_t n = r.users.size();
   TANDEM_CHECK(r.items.size() == n && r.ratings.size() == n && r.timestamps.size() == n,
                path << ": cannot write ratings whose columns differ in length (users "
@@ -43,6 +45,14 @@ void write_ratings(const Ratings& r, const std::string& path) {
   char* const begin = buffer.data();
   char* const flush_at = begin + kBufferBytes - kMaxLineBytes;
   char* p = begin;
+  if (!format.header.empty()) {
+    file.write(format.header.data(), format.header.size());
+    file.write("\n", 1);
+  }
+  const auto put_sep = [&](char* q) {
+    std::memcpy(q, sep.data(), sep.size());
+    return q + sep.size();
+  };
   for (size_t i = 0; i < n; ++i) {
     // The loader accepts only non-negative integers and finite ratings; a
     // file it would reject is caught here, where the row is still known.
@@ -53,11 +63,11 @@ void write_ratings(const Ratings& r, const std::string& path) {
                       << ", timestamp " << r.timestamps[i]
                       << "): ids and timestamps must be >= 0 and the rating finite");
     p = put_int(p, r.users[i]);
-    *p++ = '\t';
+    p = put_sep(p);
     p = put_int(p, r.items[i]);
-    *p++ = '\t';
+    p = put_sep(p);
     p = put_rating(p, r.ratings[i]);
-    *p++ = '\t';
+    p = put_sep(p);
     p = put_int(p, r.timestamps[i]);
     *p++ = '\n';
     if (p >= flush_at) {

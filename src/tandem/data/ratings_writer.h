@@ -23,6 +23,8 @@ namespace tandem {
 // Throws tandem::Error naming `path` for: columns of different lengths, a
 // negative id or timestamp or a non-finite rating (with the row), and any
 // I/O failure (with the system's reason).
-void write_ratings(const Ratings& r, const std::string& path);
+// `format` chooses the separator and a header line (movielens_csv_ratings()
+// writes ML-latest's ratings.csv); its rating range is not checked here.
+void write_ratings(const Ratings& r, const std::string& path, const RatingsFormat& format = {});
 
 }  // namespace tandem

@@ -50,6 +50,20 @@ size_t split_fields(std::string_view line, char sep, std::string_view* out, size
 size_t split_fields(std::string_view line, std::string_view sep, std::string_view* out,
                     size_t max_out) {
   size_t count = 0;
+  if (sep.size() == 1) {
+    // memchr for the common one-character separators: string_view::find
+    // compares through memcmp per candidate, a large share of a 25M-line load.
+    const char c = sep[0];
+    size_t start = 0;
+    while (true) {
+      const void* hit = std::memchr(line.data() + start, c, line.size() - start);
+      const size_t end = hit ? static_cast<size_t>(static_cast<const char*>(hit) - line.data()) : line.size();
+      if (count < max_out) out[count] = line.substr(start, end - start);
+      ++count;
+      if (!hit) return count;
+      start = end + 1;
+    }
+  }
   size_t start = 0;
   while (true) {
     const size_t end = line.find(sep, start);

@@ -29,4 +29,18 @@ double MseLoss::slice_sum_and_backward(const float* pred, const float* label, in
   return sum;
 }
 
+double MseLoss::weighted_slice_sum_and_backward(const float* pred, const float* label,
+                                                const float* weight, int64_t count,
+                                                int64_t n_total, float scale, float* grad) {
+  if (count <= 0 || n_total <= 0) return 0.0;
+  const float c = scale * 2.0f / static_cast<float>(n_total);
+  double sum = 0.0;
+  for (int64_t i = 0; i < count; ++i) {
+    const float e = pred[i] - label[i];
+    sum += static_cast<double>(weight[i]) * e * e;
+    grad[i] = c * weight[i] * e;
+  }
+  return sum;
+}
+
 }  // namespace tandem

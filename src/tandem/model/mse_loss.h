@@ -15,6 +15,11 @@ struct MseLoss {
   // so workers can each take a slice and the caller divides the sum by n_total.
   static double slice_sum_and_backward(const float* pred, const float* label, int64_t count,
                                        int64_t n_total, float scale, float* grad);
+  // The same with a weight per example: sum_i w_i (p_i - y_i)^2, divided by
+  // n_total by the caller (Keras' sample_weight with SUM_OVER_BATCH_SIZE).
+  static double weighted_slice_sum_and_backward(const float* pred, const float* label,
+                                                const float* weight, int64_t count,
+                                                int64_t n_total, float scale, float* grad);
 };
 
 }  // namespace tandem

@@ -1,9 +1,15 @@
 // The tutorials' model: shared user and item embedding tables feeding two
 // tasks at once.
 //  - retrieval: in-batch softmax over user . item scores (InBatchSoftmaxLoss)
-//  - ranking:   an MLP over concat(user, item) predicting the rating (MseLoss)
+//  - ranking:   an MLP over concat(user, item) predicting the rating (MseLoss),
+//               or trained with another ranking loss (ranking_loss.h)
 // total = w_retrieval * L_retrieval + w_ranking * L_ranking; a task whose
 // weight is 0 is not computed at all.
+// Optionally (ModelShape::multitask) each tower's embedding row passes
+// through a mixture-of-experts layer (mmoe/ple) that gives each task its own
+// user and item vectors, and the task weights can be learned
+// (UncertaintyWeighting); with the defaults the model is the above, bit for
+// bit.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +21,10 @@
 #include "tandem/model/feature_tower.h"
 #include "tandem/model/in_batch_softmax_loss.h"
 #include "tandem/model/mlp.h"
+#include "tandem/model/retrieval_softmax_loss.h"
+#include "tandem/model/ranking_loss.h"
+#include "tandem/model/multitask_architecture.h"
+#include "tandem/model/uncertainty_weighting.h"
 
 namespace tandem {
 
@@ -23,8 +33,12 @@ struct ModelShape {
   int64_t item_rows = 0;
   int64_t dim = 32;
   std::vector<int64_t> hidden = {256, 128};
+  // Shared bottom (default), or a mixture-of-experts layer per tower giving
+  // each task its own user and item vectors; fixed or learned task weights.
+  MultitaskSpec multitask = {};
   // Side-feature towers (feature_tower.h). When both are empty the model is
-  // the id embeddings alone, exactly as without towers.
+  // the id embeddings alone, exactly as without towers. Not combinable with
+  // experts (mmoe/ple) yet.
   TowerSpec user_tower{}, item_tower{};
   bool has_towers() const {
     return !user_tower.features.empty() || !item_tower.features.empty() ||
@@ -32,8 +46,14 @@ struct ModelShape {
   }
 };
 
-// Width of the vectors the two tasks read: the towers' output, else dim.
+// The two tasks, as indices into per-task vectors.
+enum class Task { kRetrieval = 0, kRanking = 1 };
+
+// Width of the towers' output (both tasks read it), else dim.
 int64_t output_dim(const ModelShape& shape);
+// Refuses side-feature towers together with experts (mmoe/ple), naming both
+// settings.
+void validate_towers_and_experts(const ModelShape& shape);
 
 // Trainable values of a model of this shape (both embedding tables and the
 // rating head), computed without building it, so that a loader can compare it
@@ -52,13 +72,18 @@ struct Batch {
   const int32_t* items = nullptr;
   const float* labels = nullptr;
   int64_t size = 0;
+  // Per-example weights for both tasks' losses; null = all 1.
+  const float* weights = nullptr;
+  // Seeds whatever the step samples (mixed negatives): a function of the step,
+  // not a stream, so a resumed run samples what the uninterrupted one did.
+  uint64_t sample_seed = 0;
   // Interaction timestamps, read only by a tower with a timestamp feature
   // (may be null otherwise).
   const int64_t* timestamps = nullptr;
 };
 
 struct StepLosses {
-  double ranking = 0.0;    // mean squared error of the batch (0 if not computed)
+  double ranking = 0.0;    // the batch's ranking loss, MSE by default (0 if not computed)
   double retrieval = 0.0;  // summed in-batch softmax cross-entropy (0 if not computed)
   double total = 0.0;      // weighted sum
   // Score-matrix size the retrieval task actually computed (distinct queries
@@ -83,32 +108,61 @@ class MultiTaskModel {
   StepLosses compute_gradients(const Batch& batch, const TaskWeights& weights,
                                ThreadPool* pool = nullptr);
 
-  // Predicted ratings for n (user row, item row) pairs; `scratch` is the
-  // caller's (one per thread). Reads only weights.
+  // The rating head's outputs for n (user row, item row) pairs: a predicted
+  // label under the mse loss, a logit under bce, a score under the pairwise
+  // and listwise losses (see ranking_loss.h). `scratch` is the caller's (one
+  // per thread). Reads only weights.
   // With a timestamp feature, `timestamps` are the pairs' (null: the most
   // recent bucket).
   void predict_ratings(const int32_t* users, const int32_t* items, int64_t n, float* out,
                        std::vector<float>& scratch, const int64_t* timestamps = nullptr) const;
 
-  // The vectors retrieval scores (user . item) and the rating head reads, for
-  // n user-table / item-table rows: the id embedding rows, or the towers'
-  // outputs. `out` is [n, output_dim()]. Reads only weights.
-  void user_vectors(const int32_t* rows, const int64_t* timestamps, int64_t n, float* out) const;
-  void item_vectors(const int32_t* rows, int64_t n, float* out) const;
-  // Rating-head outputs for n pairs of such vectors.
+  // Rating-head outputs for n pairs of ranking vectors ([n, task_dim()]
+  // each, from user_vectors/item_vectors(Task::kRanking)).
   void predict_from_vectors(const float* users, const float* items, int64_t n, float* out,
                             std::vector<float>& scratch) const;
-  int64_t output_dim() const { return out_dim_; }
-  // Whether compute_gradients leaves gradients in every dense parameter for
-  // these weights (the rating head's only when ranking is on; tower MLPs'
-  // always), i.e. whether an optimizer should step them.
-  bool dense_gradients_computed(const TaskWeights& w) const {
-    return w.ranking != 0.0f || shape_.has_towers();
-  }
 
   // Retrieval over the batch's distinct users and items (exact; default) or
   // over the full n x n score matrix.
   void set_distinct_rows(bool on) { distinct_rows_ = on; }
+  // The ranking task's loss (default: MSE, computed per worker slice).
+  void set_ranking_loss(const RankingLossSpec& spec) { ranking_spec_ = spec; }
+  const RankingLossSpec& ranking_loss() const { return ranking_spec_; }
+
+  // Options of the retrieval softmax (temperature, hit removal, logQ, hard and
+  // mixed negatives; see RetrievalSoftmaxLoss). `item_log_probability` (one
+  // per item row: log of its share of the training interactions) is needed
+  // for the logQ correction, `negative_pool` (item rows, e.g. the catalogue's)
+  // for mixed negatives. Allocates; call before training, not per step.
+  void configure_retrieval(const RetrievalLossOptions& options,
+                           std::vector<float> item_log_probability,
+                           std::vector<int32_t> negative_pool);
+  const RetrievalLossOptions& retrieval_options() const { return retrieval_options_; }
+
+  // Task t's vectors for n user (item) rows into out [n, task_dim()]: the
+  // embedding rows with a shared bottom, the side-feature towers' output
+  // (the same for both tasks) with towers, the tower's task-t expert mixture
+  // with experts. Retrieval scores are user_vectors(kRetrieval) .
+  // item_vectors(kRetrieval); the rating head reads concat of the kRanking
+  // ones. Reads only weights: thread-safe with one scratch per thread.
+  // `timestamps` (one per row) feed a timestamp feature; null: the most
+  // recent bucket.
+  void user_vectors(Task t, const int32_t* rows, int64_t n, float* out,
+                    std::vector<float>& scratch, const int64_t* timestamps = nullptr) const;
+  void item_vectors(Task t, const int32_t* rows, int64_t n, float* out,
+                    std::vector<float>& scratch) const;
+  int64_t task_dim() const;
+  // True when the tasks read the embedding rows as they are (shared bottom),
+  // so callers may use the tables directly.
+  bool embeddings_are_task_vectors() const {
+    return !shape_.multitask.has_experts() && !shape_.has_towers();
+  }
+  // True when dense parameters get gradients even from a retrieval-only step
+  // (experts, learned task weights, tower MLPs), so the optimizer must update
+  // them then.
+  bool retrieval_trains_dense() const;
+  // exp(-s_t) per task with learned task weights; empty otherwise.
+  std::vector<double> learned_task_weights() const;
 
   const ModelShape& shape() const { return shape_; }
   int64_t max_batch() const { return max_batch_; }
@@ -138,6 +192,10 @@ class MultiTaskModel {
   int workers_;
   EmbeddingTable users_, items_;
   Mlp head_;
+  // With mmoe/ple: one layer per tower (null with a shared bottom).
+  std::unique_ptr<MixtureOfExperts> user_moe_, item_moe_;
+  // With learned task weights (null with fixed ones).
+  std::unique_ptr<UncertaintyWeighting> uncertainty_;
   InBatchSoftmaxLoss retrieval_loss_;
   // Step workspace, sized for max_batch at construction.
   std::vector<float> user_emb_, item_emb_;    // [max_batch, dim]
@@ -148,6 +206,24 @@ class MultiTaskModel {
   RowDedup user_dedup_, item_dedup_;
   std::unique_ptr<FeatureTower> user_tower_, item_tower_;  // null without towers
   bool distinct_rows_ = true;
+
+  // The optioned retrieval softmax (used when options are set or examples
+  // carry weights), and its step workspace.
+  // Reads the retrieval vectors ret_u, ret_m ([n, d]) and adds the loss's
+  // gradients to ret_du, ret_dm.
+  double optioned_retrieval(const Batch& batch, float scale, ThreadPool* pool, StepLosses& losses,
+                            const float* ret_u, const float* ret_m, float* ret_du, float* ret_dm,
+                            int64_t d);
+  RetrievalLossOptions retrieval_options_;
+  std::unique_ptr<RetrievalSoftmaxLoss> optioned_loss_;
+  std::vector<float> item_log_probability_;
+  std::vector<int32_t> negative_pool_;
+  std::vector<float> queries_, columns_, column_log_weight_, column_correction_, dq_distinct_, dc_columns_;
+  std::vector<int32_t> column_item_, grad_items_;
+  int64_t extra_columns_ = 0;  // mixed negatives sampled this step
+  RankingLossSpec ranking_spec_;
+  RankingLoss ranking_loss_;  // the losses other than MSE, over the whole batch
+  bool has_per_example_feature() const;  // the user tower has a timestamp feature
 };
 
 }  // namespace tandem

@@ -191,6 +191,61 @@ void write_metrics(std::ostringstream& o, const ReportInput& in) {
   o << "</tbody></table></section>";
 }
 
+// The per-user ranking metrics and AUC (absent from sweeps recorded before
+// they existed: then no section).
+void write_ranking(std::ostringstream& o, const ReportInput& in) {
+  const auto& s = in.sweep;
+  std::vector<int64_t> ks;
+  for (const auto& [k, v] : s.variants.front().eval.recall_at) ks.push_back(k);
+  if (ks.empty()) return;
+  auto value = [](const std::map<int64_t, double>& m, int64_t k) {
+    const auto it = m.find(k);
+    return it == m.end() ? std::numeric_limits<double>::quiet_NaN() : it->second;
+  };
+  // Columns: Recall, NDCG, MAP at each k, then MRR and AUC; all higher is better.
+  auto columns = [&](const EvalResult& e) {
+    std::vector<double> c;
+    for (const auto* m : {&e.recall_at, &e.ndcg_at, &e.map_at})
+      for (int64_t k : ks) c.push_back(value(*m, k));
+    c.push_back(e.mrr);
+    c.push_back(e.auc);
+    return c;
+  };
+  std::vector<double> best(3 * ks.size() + 2, -1.0);
+  for (const auto& v : s.variants) {
+    const auto c = columns(v.eval);
+    for (size_t i = 0; i < c.size(); ++i)
+      if (!std::isnan(c[i])) best[i] = std::max(best[i], c[i]);
+  }
+  const auto& e = s.variants.front().eval;
+  o << "<section class=\"card\" id=\"ranking\"><h2>Ranking metrics per weight pair</h2>"
+    << "<p class=\"note\">Per test user, over " << escape_xml(catalogue_text(s))
+    << (e.exclude_seen ? " without the user's training items" : "") << ": recall, NDCG and MAP of the "
+    << "user's test items" << (s.config.topk_min_rating ? " rated at least " + fixed(*s.config.topk_min_rating, 1) + " stars" : "")
+    << " in the top k, and the reciprocal rank of the best one, averaged over " << e.ranking_users
+    << " users. AUC: the rating head's predictions on the test pairs against rating \u2265 "
+    << fixed(e.auc_threshold, 1) << " stars. Higher is better; the best value of each column is green.</p>"
+    << "<table><thead><tr><th class=\"text\" rowspan=\"2\" scope=\"col\">Weights<br>(ranking:retrieval)</th>";
+  for (const char* name : {"Recall", "NDCG", "MAP"})
+    o << "<th class=\"group\" colspan=\"" << ks.size() << "\" scope=\"colgroup\">" << name << "</th>";
+  o << "<th rowspan=\"2\" scope=\"col\">MRR</th><th rowspan=\"2\" scope=\"col\">AUC</th></tr><tr>";
+  for (int g = 0; g < 3; ++g)
+    for (int64_t k : ks) o << "<th scope=\"col\">k = " << k << "</th>";
+  o << "</tr></thead><tbody>";
+  for (size_t i = 0; i < s.variants.size(); ++i) {
+    const auto& v = s.variants[i];
+    o << "<tr" << attr("class", i == in.chosen ? "ranking-row chosen" : "ranking-row")
+      << attr("data-weights", v.label) << "><td class=\"text\"><span class=\"swatch\""
+      << attr("style", "background:" + variant_colour(i)) << "></span>" << escape_xml(v.label) << "</td>";
+    const auto c = columns(v.eval);
+    for (size_t j = 0; j < c.size(); ++j)
+      o << "<td" << (c[j] == best[j] ? " class=\"best\"" : "") << ">"
+        << (std::isnan(c[j]) ? std::string("\u2013") : fixed(c[j], 4)) << "</td>";
+    o << "</tr>";
+  }
+  o << "</tbody></table></section>";
+}
+
 void write_training(std::ostringstream& o, const ReportInput& in) {
   const auto& s = in.sweep;
   o << "<section class=\"card\" id=\"training\"><h2>Training curves</h2>"
@@ -230,6 +285,10 @@ void write_samples(std::ostringstream& o, const ReportInput& in) {
         o << "<span class=\"stars\"" << attr("aria-label", fixed(stars, 2) + " stars predicted") << ">"
           << fixed(stars, 2) << " \u2605<span class=\"bar\" aria-hidden=\"true\"><span"
           << attr("style", "width:" + fixed(fill, 0) + "%") << "></span></span></span>";
+      } else if (item.ranking_value) {
+        // A head trained with another ranking loss (ranking_output.h): its
+        // probability or score, not stars.
+        o << fixed(*item.ranking_value, 3);
       } else {
         o << fixed(item.score, 0);
       }
@@ -263,7 +322,8 @@ void write_setup(std::ostringstream& o, const ReportInput& in) {
   row("Model", "embeddings of dimension " + std::to_string(c.embedding_dim) + ", rating head " + layers +
                    "-1");
   row("Training", std::to_string(c.epochs) + " epochs, batches of " + std::to_string(c.batch_size) +
-                      ", Adagrad with learning rate " + fixed(c.adagrad.learning_rate, 3) +
+                      ", " + display_name(c.optimizer.kind) + " with learning rate " +
+                      fixed(c.optimizer.learning_rate, 3) +
                       (c.reshuffle_each_epoch ? ", reshuffled every epoch" : ", fixed batch order"));
   row("Machine", s.machine.empty() ? "not recorded"
                                    : json_text(s.machine, "cpu") + ", " + json_text(s.machine, "cores") +
@@ -289,6 +349,7 @@ std::string render_report(const ReportInput& in) {
   write_pareto(o, in);
   write_metrics(o, in);
   write_training(o, in);
+  write_ranking(o, in);
   write_samples(o, in);
   write_setup(o, in);
   o << "<footer>Generated by <code>tandem report</code> at " << escape_xml(in.generated_at)

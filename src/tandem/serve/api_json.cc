@@ -107,6 +107,11 @@ json encode_recommend_result(const std::string& user_id, const RecommendResult& 
                      {"score", it.score},
                      {"predicted_rating",
                       it.predicted_rating ? json(*it.predicted_rating) : json(nullptr)}});
+    // A head trained with another ranking loss predicts no rating: its value
+    // goes under its own name (ranking_output.h).
+    if (r.ranking_output != RankingOutput::kRating)
+      items.back()[ranking_output_key(r.ranking_output)] =
+          it.ranking_value ? json(*it.ranking_value) : json(nullptr);
   }
   return {{"user_id", user_id},
           {"items", std::move(items)},
@@ -122,10 +127,13 @@ json encode_similar_items(int64_t item_id, const std::vector<SimilarItem>& items
 }
 
 json encode_scores(const std::string& user_id, const std::vector<int64_t>& item_ids,
-                   const std::vector<float>& predicted) {
+                   const std::vector<float>& predicted, RankingOutput output) {
   json out = json::array();
-  for (size_t i = 0; i < item_ids.size() && i < predicted.size(); ++i)
-    out.push_back({{"item_id", item_ids[i]}, {"predicted_rating", predicted[i]}});
+  const bool rating = output == RankingOutput::kRating;
+  for (size_t i = 0; i < item_ids.size() && i < predicted.size(); ++i) {
+    out.push_back({{"item_id", item_ids[i]}, {"predicted_rating", rating ? json(predicted[i]) : json(nullptr)}});
+    if (!rating) out.back()[ranking_output_key(output)] = predicted[i];
+  }
   return {{"user_id", user_id}, {"predictions", std::move(out)}};
 }
 

@@ -39,10 +39,17 @@ ScoreRequest decode_score_request(std::string_view body, int64_t max_items);
 // base-10 int64.
 int64_t decode_int_param(const std::string& name, const std::string& text);
 
+// Items carry "predicted_rating" (null for cold start, and for a head trained
+// with a ranking loss other than mse, whose value then goes under
+// ranking_output_key: "positive_probability" or "ranking_score").
 nlohmann::json encode_recommend_result(const std::string& user_id, const RecommendResult& r);
 nlohmann::json encode_similar_items(int64_t item_id, const std::vector<SimilarItem>& items);
+// `predicted` as Recommender::score gives them: under the mse loss each
+// entry's "predicted_rating"; otherwise "predicted_rating" is null and the
+// value goes under ranking_output_key(output).
 nlohmann::json encode_scores(const std::string& user_id, const std::vector<int64_t>& item_ids,
-                             const std::vector<float>& predicted);
+                             const std::vector<float>& predicted,
+                             RankingOutput output = RankingOutput::kRating);
 // {"error": {"code", "field", "message"}}
 nlohmann::json encode_error(const std::string& code, const std::string& field,
                             const std::string& message);

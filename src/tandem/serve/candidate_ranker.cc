@@ -8,37 +8,30 @@
 namespace tandem {
 
 CandidateRanker::CandidateRanker(const MultiTaskModel& model, int64_t precompute_budget_bytes)
-    : model_(model), dim_(model.output_dim()) {
+    : model_(model), dim_(model.task_dim()) {
   const Mlp& head = model_.rating_head();
   TANDEM_CHECK(head.layer_count() > 0 && head.in() == 2 * dim_,
                "ranking expects a head over concat(user, item) of width " << 2 * dim_ << ", got "
                                                                          << head.in());
   width_ = head.layer(0).out();
-  const int64_t rows = model_.shape().item_rows;
-  if (model_.shape().has_towers()) {
-    const int64_t users = model_.shape().user_rows;
-    std::vector<int32_t> all(static_cast<size_t>(std::max(users, rows)));
-    for (size_t r = 0; r < all.size(); ++r) all[r] = static_cast<int32_t>(r);
-    user_vecs_.resize(static_cast<size_t>(users * dim_));
-    model_.user_vectors(all.data(), nullptr, users, user_vecs_.data());
-    item_vecs_.resize(static_cast<size_t>(rows * dim_));
-    model_.item_vectors(all.data(), rows, item_vecs_.data());
+  const EmbeddingTable& items = model_.item_table();
+  const int64_t rows = items.rows;
+  items_ = items.weights.data();
+  if (!model_.embeddings_are_task_vectors()) {
+    std::vector<int32_t> all(static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) all[static_cast<size_t>(r)] = static_cast<int32_t>(r);
+    item_vectors_.resize(static_cast<size_t>(rows * dim_));
+    std::vector<float> scratch;
+    model_.item_vectors(Task::kRanking, all.data(), rows, item_vectors_.data(), scratch);
+    items_ = item_vectors_.data();
   }
   if (rows * width_ * static_cast<int64_t>(sizeof(float)) <= precompute_budget_bytes) {
     item_part_.resize(static_cast<size_t>(rows * width_));
     // The kernel is [2d, h1] row-major: its item half starts at row d.
     const float* w_item = head.layer(0).kernel_values() + dim_ * width_;
-    blas::gemm(false, false, rows, width_, dim_, 1.0f, item_vector(0), dim_, w_item, width_, 0.0f,
+    blas::gemm(false, false, rows, width_, dim_, 1.0f, items_, dim_, w_item, width_, 0.0f,
                item_part_.data(), width_);
   }
-}
-
-const float* CandidateRanker::user_vector(int32_t user) const {
-  return user_vecs_.empty() ? model_.user_table().row(user) : user_vecs_.data() + user * dim_;
-}
-
-const float* CandidateRanker::item_vector(int32_t item) const {
-  return item_vecs_.empty() ? model_.item_table().row(item) : item_vecs_.data() + item * dim_;
 }
 
 void CandidateRanker::predict(int32_t user, const int32_t* items, int64_t n, float* out,
@@ -51,10 +44,16 @@ void CandidateRanker::predict(int32_t user, const int32_t* items, int64_t n, flo
   };
 
   // User half plus bias: [h1] = b1 + u W1[:d].
+  const float* u = model_.user_table().row(user);
+  if (!model_.embeddings_are_task_vectors()) {
+    grow(s.user_vector, dim_);
+    model_.user_vectors(Task::kRanking, &user, 1, s.user_vector.data(), s.tower);
+    u = s.user_vector.data();
+  }
   grow(s.user_part, width_);
   std::copy(first.bias_values(), first.bias_values() + width_, s.user_part.begin());
-  blas::gemv(true, dim_, width_, 1.0f, first.kernel_values(), width_,
-             user_vector(user), 1.0f, s.user_part.data());
+  blas::gemv(true, dim_, width_, 1.0f, first.kernel_values(), width_, u, 1.0f,
+             s.user_part.data());
 
   // First layer's pre-activations, one row per candidate.
   const bool single = head.layer_count() == 1;
@@ -68,7 +67,7 @@ void CandidateRanker::predict(int32_t user, const int32_t* items, int64_t n, flo
       std::copy_n(item_part_.data() + static_cast<int64_t>(items[r]) * width_, width_, h + r * width_);
   } else {
     grow(s.items, n * dim_);
-    for (int64_t r = 0; r < n; ++r) std::copy_n(item_vector(items[r]), dim_, s.items.data() + r * dim_);
+    for (int64_t r = 0; r < n; ++r) std::copy_n(item_row(items[r]), dim_, s.items.data() + r * dim_);
     blas::gemm(false, false, n, width_, dim_, 1.0f, s.items.data(), dim_,
                first.kernel_values() + dim_ * width_, width_, 0.0f, h, width_);
   }

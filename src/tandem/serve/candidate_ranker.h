@@ -1,8 +1,8 @@
 // The rating head applied to many items for one user, the shape of every
-// serving request (u, i below: the user and item vectors, i.e. the id
-// embeddings or, with side-feature towers, the towers' outputs, which are
-// computed once for every row when the ranker is built).
-// serving request. The head's first layer reads concat(user, item), so
+// serving request. The head reads concat(user, item) of the ranking task's
+// vectors: the embedding rows with a shared bottom; with mmoe/ple the towers'
+// ranking outputs, computed once at load for every item row (and per request
+// for the user). The first layer then splits as
 //   [u, i] W1 + b1 = (u W1[:d] + b1) + i W1[d:]
 // The user half is one GEMV per request; the item half is a property of the
 // item alone and is precomputed for the whole item table at load time when it
@@ -25,6 +25,7 @@ class CandidateRanker {
   // request allocates only while they grow to its size.
   struct Scratch {
     std::vector<float> user_part, items, act_a, act_b;
+    std::vector<float> user_vector, tower;  // mmoe/ple: the user's ranking vector
   };
 
   // `model` must outlive the ranker and not change while it is used.
@@ -39,19 +40,18 @@ class CandidateRanker {
   void predict(int32_t user, const int32_t* items, int64_t n, float* out, Scratch& scratch) const;
 
   bool precomputed() const { return !item_part_.empty(); }
-  // The vector retrieval and ranking read for a user-table row: its
-  // embedding, or (with towers) its user-tower output, computed for every
-  // row at construction with a timestamp feature at its most recent bucket.
-  const float* user_vector(int32_t user) const;
-  const float* item_vector(int32_t item) const;
   int64_t precomputed_bytes() const { return static_cast<int64_t>(item_part_.size() * sizeof(float)); }
 
  private:
+  // The ranking task's item vectors [item rows, d]: the item table's weights
+  // with a shared bottom, else item_vectors_ (precomputed at load).
+  const float* item_row(int64_t r) const { return items_ + r * dim_; }
+
   const MultiTaskModel& model_;
-  int64_t dim_, width_;          // embedding dim d, first layer width h1
-  std::vector<float> item_part_;  // [item rows, h1] = item vectors W1[d:], or empty
-  // With towers: every user-table / item-table row's tower output.
-  std::vector<float> user_vecs_, item_vecs_;
+  int64_t dim_, width_;           // task vector width d, first layer width h1
+  std::vector<float> item_vectors_;  // mmoe/ple: [item rows, d]; empty with a shared bottom
+  const float* items_ = nullptr;
+  std::vector<float> item_part_;  // [item rows, h1] = items W1[d:], or empty
 };
 
 }  // namespace tandem

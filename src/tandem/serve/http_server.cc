@@ -170,7 +170,8 @@ struct HttpServer::Impl {
     svr.Post("/v1/score", handler(kScore, [this](const httplib::Request& req, httplib::Response& res,
                                                  Clock::time_point) {
       const ScoreRequest q = decode_score_request(req.body, rec.limits().max_score_items);
-      reply(res, 200, encode_scores(q.user_id, q.item_ids, rec.score(q.user_id, q.item_ids)));
+      reply(res, 200, encode_scores(q.user_id, q.item_ids, rec.score(q.user_id, q.item_ids),
+                                          rec.ranking_output()));
     }));
 
     svr.Get("/v1/similar", handler(kSimilar, [this](const httplib::Request& req,
@@ -195,7 +196,7 @@ struct HttpServer::Impl {
               {{"users", m.users.rows()},
                {"items", m.items.rows()},
                {"catalogue", rec.catalogue_size()},
-               {"dim", m.model->output_dim()}}},
+               {"dim", output_dim(m.model->shape())}}},
              {"metrics", m.metrics},
              {"format_version", kModelFormatVersion},
              {"index", index_json()},

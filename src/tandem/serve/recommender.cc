@@ -31,7 +31,7 @@ Recommender::Recommender(TrainedModel model, RecommenderOptions options)
   TANDEM_CHECK(model_.model != nullptr, "serving needs a model with weights");
   TANDEM_CHECK(options_.limits.max_k > 0 && options_.limits.max_candidates > 0 && options_.limits.max_score_items > 0,
                "serving limits must be positive");
-  dim_ = model_.model->output_dim();
+  dim_ = model_.model->task_dim();
   // Computed once: every request's top-K reads this matrix and never writes it.
   catalogue_emb_ = model_.catalogue_embeddings();
   const int64_t n = catalogue_size();
@@ -48,6 +48,7 @@ Recommender::Recommender(TrainedModel model, RecommenderOptions options)
                    [&](int64_t a, int64_t b) { return count_of(a) > count_of(b); });
   catalogue_of_row_ = model_.catalogue.index_of_rows(model_.items.rows());
   for (int64_t c = 0; c < n; ++c) index_of_id_[model_.catalogue.items.item_ids[static_cast<size_t>(c)]] = c;
+  if (model_.names.users) user_names_ = IdTable(*model_.names.users);
 
   // Each user's training items as sorted catalogue indices, once, so that an
   // exclude_seen request hands the index a ready list.
@@ -86,6 +87,12 @@ std::optional<int32_t> Recommender::user_row(int64_t user_id) const {
   return model_.users.find(user_id);
 }
 
+std::optional<int32_t> Recommender::user_row(const std::string& user_id) const {
+  if (!model_.names.users) return user_row(parse_user_id(user_id));
+  const auto id = user_names_.find(user_id);
+  return id ? user_row(*id) : std::nullopt;
+}
+
 void Recommender::check_range(const char* field, int64_t value, int64_t max) const {
   if (value < 1 || value > max) {
     throw RequestError("out_of_range", field,
@@ -115,10 +122,10 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
                                        bool exclude_seen) const {
   check_range("k", k, options_.limits.max_k);
   check_range("candidates", candidates, options_.limits.max_candidates);
-  const int64_t uid = parse_user_id(user_id);
-  const auto row = user_row(uid);
+  const auto row = user_row(user_id);
   const auto& cat = model_.catalogue;
   RecommendResult out;
+  out.ranking_output = ranking_output();
   const auto t0 = std::chrono::steady_clock::now();
   if (!row) {
     out.cold_start = true;
@@ -129,14 +136,23 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
       const auto r = static_cast<size_t>(cat.rows[c]);
       const int64_t count = r < model_.item_train_counts.size() ? model_.item_train_counts[r] : 0;
       out.items.push_back({cat.items.item_ids[c], cat.items.titles[c], static_cast<float>(count),
-                           std::nullopt});
+                           std::nullopt, std::nullopt});
     }
     out.retrieve_ms = ms_since(t0);
     return out;
   }
 
   const int32_t urow = *row;
-  const float* query = ranker_->user_vector(urow);
+  // The user's retrieval vector: its embedding row with a shared bottom, else
+  // the user tower's retrieval output (computed per request; the item side
+  // was computed once above).
+  thread_local std::vector<float> query_vec, tower_scratch;
+  const float* query = model_.model->user_table().row(urow);
+  if (!model_.model->embeddings_are_task_vectors()) {
+    query_vec.resize(static_cast<size_t>(dim_));
+    model_.model->user_vectors(Task::kRetrieval, &urow, 1, query_vec.data(), tower_scratch);
+    query = query_vec.data();
+  }
   const std::vector<int64_t>* excluded =
       exclude_seen && static_cast<size_t>(urow) < seen_.size() && !seen_[static_cast<size_t>(urow)].empty()
           ? &seen_[static_cast<size_t>(urow)]
@@ -166,8 +182,11 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
   for (size_t i = 0; i < n; ++i) {
     const size_t j = order[i];
     const auto c = static_cast<size_t>(top[j].index);
+    const float value = ranking_output_value(model_.config, pred[j]);
     out.items.push_back({cat.items.item_ids[c], cat.items.titles[c], top[j].score,
-                         rating_from_label(model_.config.label_transform, pred[j])});
+                         out.ranking_output == RankingOutput::kRating ? std::optional<float>(value)
+                                                                      : std::nullopt,
+                         value});
   }
   out.rank_ms = ms_since(t1);
   return out;
@@ -180,11 +199,10 @@ std::vector<float> Recommender::score(const std::string& user_id,
                        "item_ids holds " + std::to_string(item_ids.size()) + " ids, at most " +
                            std::to_string(options_.limits.max_score_items) + " allowed");
   }
-  const int64_t uid = parse_user_id(user_id);
-  const auto row = user_row(uid);
+  const auto row = user_row(user_id);
   if (!row) {
     throw RequestError("unknown_user", "user_id",
-                       "user " + std::to_string(uid) + " is not in the model's vocabulary");
+                       "user " + user_id.substr(0, 64) + " is not in the model's vocabulary");
   }
   std::vector<int32_t> items(item_ids.size());
   for (size_t i = 0; i < item_ids.size(); ++i)
@@ -194,7 +212,7 @@ std::vector<float> Recommender::score(const std::string& user_id,
   std::vector<float> pred(item_ids.size());
   thread_local CandidateRanker::Scratch scratch;
   ranker_->predict(*row, items.data(), static_cast<int64_t>(items.size()), pred.data(), scratch);
-  for (float& p : pred) p = rating_from_label(model_.config.label_transform, p);
+  for (float& p : pred) p = ranking_output_value(model_.config, p);
   return pred;
 }
 

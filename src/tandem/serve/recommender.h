@@ -11,8 +11,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tandem/app/ranking_output.h"
 #include "tandem/app/trained_model.h"
 #include "tandem/core/error.h"
+#include "tandem/data/id_table.h"
 #include "tandem/index/item_index.h"
 #include "tandem/serve/candidate_ranker.h"
 
@@ -54,13 +56,19 @@ struct RecommendedItem {
   // Retrieval score (user . item); for a cold-start reply, the item's
   // training-interaction count (the popularity it was ranked by).
   float score = 0.0f;
-  // Rating head's prediction in stars; absent for cold start (see below).
+  // Rating head's prediction in stars; absent for cold start (see below), and
+  // when the head was trained with a ranking loss other than mse, which
+  // predicts no rating.
   std::optional<float> predicted_rating;
+  // The head's output as ranking_output.h reads it (stars, the probability
+  // of a positive under bce, or a raw score); absent for cold start.
+  std::optional<float> ranking_value = std::nullopt;
 };
 
 struct RecommendResult {
   std::vector<RecommendedItem> items;
   bool cold_start = false;
+  RankingOutput ranking_output = RankingOutput::kRating;  // what ranking_value is
   std::string index = "exact";
   double retrieve_ms = 0.0;
   double rank_ms = 0.0;
@@ -80,7 +88,8 @@ class Recommender {
   Recommender& operator=(const Recommender&) = delete;
 
   // User ids are strings holding an integer (the raw id of the data); a
-  // non-integer is a RequestError on "user_id". A user with no row of its own
+  // non-integer is a RequestError on "user_id". A model trained on string ids
+  // takes its strings instead (an unknown one is a cold start). A user with no row of its own
   // (unknown id, or one a lookup vocabulary would send to its OOV row) gets a
   // cold-start reply: the k items most often rated in training, with no
   // predicted rating, because no embedding describes that user (the OOV row
@@ -92,8 +101,9 @@ class Recommender {
   RecommendResult recommend(const std::string& user_id, int64_t k, int64_t candidates,
                             bool exclude_seen) const;
 
-  // Predicted ratings (stars) for one known user and catalogue items, in the
-  // order given. Unknown user or item: RequestError naming the id.
+  // The head's outputs for one known user and catalogue items, in the order
+  // given, as ranking_output() reads them (stars under the mse loss).
+  // Unknown user or item: RequestError naming the id.
   std::vector<float> score(const std::string& user_id, const std::vector<int64_t>& item_ids) const;
 
   // The k catalogue items whose embeddings have the largest dot product with
@@ -104,8 +114,12 @@ class Recommender {
   static int64_t parse_user_id(const std::string& user_id);
   // User-table row of a user with its own row, nullopt for cold start.
   std::optional<int32_t> user_row(int64_t user_id) const;
+  // The same for a request's user id: an integer, or, for a model trained on
+  // string ids, one of its strings (any other string is a cold start).
+  std::optional<int32_t> user_row(const std::string& user_id) const;
 
   const TrainedModel& model() const { return model_; }
+  RankingOutput ranking_output() const { return tandem::ranking_output(model_.config); }
   const ServeLimits& limits() const { return options_.limits; }
   const RecommenderOptions& options() const { return options_; }
   const ItemIndex& index() const { return *index_; }
@@ -124,6 +138,7 @@ class Recommender {
   double index_build_seconds_ = 0.0;
   std::unique_ptr<CandidateRanker> ranker_;
   std::vector<float> catalogue_emb_;            // [catalogue, dim] (similar's queries)
+  IdTable user_names_;  // the model's user strings, indexed (string-id models only)
   std::vector<std::vector<int64_t>> seen_;      // user row -> sorted catalogue indices
   std::vector<int64_t> by_popularity_;          // catalogue indices, most trained first
   std::vector<int64_t> catalogue_of_row_;       // item-table row -> catalogue index or -1

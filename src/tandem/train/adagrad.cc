@@ -2,24 +2,26 @@
 
 #include <cmath>
 
+#include "tandem/train/l2_gradient.h"
+
 namespace tandem {
 
-void adagrad_update(const AdagradConfig& cfg, float* w, float* acc, const float* g, int64_t n) {
-  const float lr = cfg.learning_rate;
-  const float eps = cfg.epsilon;
-  for (int64_t i = 0; i < n; ++i) {
-    acc[i] += g[i] * g[i];
-    w[i] -= lr * g[i] / (std::sqrt(acc[i]) + eps);
-  }
+void adagrad_update(const AdagradStep& s, float* w, float* acc, const float* g, int64_t n) {
+  const float lr = s.learning_rate;
+  const float eps = s.epsilon;
+  for_each_gradient(s.l2, w, g, n, [&](int64_t i, float gi) {
+    acc[i] += gi * gi;
+    w[i] -= lr * gi / (std::sqrt(acc[i]) + eps);
+  });
 }
 
-void adagrad_update_rows(const AdagradConfig& cfg, EmbeddingTable& table, std::vector<float>& acc,
+void adagrad_update_rows(const AdagradStep& s, EmbeddingTable& table, std::vector<float>& acc,
                          const RowGradient& grad) {
   const int64_t d = table.dim;
   const auto& rows = grad.rows();
-  for (int64_t s = 0; s < grad.count(); ++s) {
-    const int64_t r = rows[static_cast<size_t>(s)];
-    adagrad_update(cfg, table.row(r), acc.data() + r * d, grad.grad(s), d);
+  for (int64_t r = 0; r < grad.count(); ++r) {
+    const int64_t row = rows[static_cast<size_t>(r)];
+    adagrad_update(s, table.row(row), acc.data() + row * d, grad.grad(r), d);
   }
 }
 

@@ -12,6 +12,7 @@ namespace tandem {
 Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
     : model_(model),
       cfg_(config),
+      optimizer_(config.optimizer),
       params_(model.dense_parameters()),
       tables_(model.sparse_parameters()) {
   TANDEM_CHECK(cfg_.batch_size > 0, "batch size must be positive, got " << cfg_.batch_size);
@@ -24,38 +25,29 @@ Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
   batch_items_.resize(batch_users_.size());
   batch_labels_.resize(batch_users_.size());
   batch_timestamps_.resize(batch_users_.size());
+  batch_weights_.resize(batch_users_.size());
   st_.shuffle_state = cfg_.shuffle_seed;
-  for (const auto& p : params_) {
-    st_.dense_accumulators.emplace_back(static_cast<size_t>(p.size),
-                                        cfg_.adagrad.initial_accumulator);
-  }
-  for (const auto& t : tables_) {
-    st_.sparse_accumulators.emplace_back(t.table->weights.size(), cfg_.adagrad.initial_accumulator);
-  }
+  st_.optimizer = optimizer_.name();
+  st_.slot_names = optimizer_.slot_names();
+  for (const auto& p : params_) st_.dense_slots.push_back(optimizer_.make_slots(static_cast<size_t>(p.size)));
+  for (const auto& t : tables_) st_.sparse_slots.push_back(optimizer_.make_slots(t.table->weights.size()));
   st_.history.reserve(static_cast<size_t>(cfg_.epochs));
 }
 
 void Trainer::restore(TrainerState s) {
-  TANDEM_CHECK(s.dense_accumulators.size() == params_.size(),
-               "training state has " << s.dense_accumulators.size()
-                                     << " dense accumulators, the model "
-                                     << params_.size() << " parameters");
-  for (size_t p = 0; p < params_.size(); ++p) {
-    TANDEM_CHECK(static_cast<int64_t>(s.dense_accumulators[p].size()) == params_[p].size,
-                 "training state's accumulator for " << params_[p].name << " has "
-                                                     << s.dense_accumulators[p].size()
-                                                     << " values, the parameter "
-                                                     << params_[p].size);
-  }
-  TANDEM_CHECK(s.sparse_accumulators.size() == tables_.size(),
-               "training state has " << s.sparse_accumulators.size()
-                                     << " embedding-table accumulators, the model "
-                                     << tables_.size() << " tables");
-  for (size_t t = 0; t < tables_.size(); ++t) {
-    TANDEM_CHECK(s.sparse_accumulators[t].size() == tables_[t].table->weights.size(),
-                 "training state's accumulator for " << tables_[t].name
-                                                     << " does not match the table's shape");
-  }
+  optimizer_.check_state(s.optimizer, s.slot_names);
+  TANDEM_CHECK(s.dense_slots.size() == params_.size(),
+               "training state has optimizer state for " << s.dense_slots.size()
+                                                          << " dense parameters, the model "
+                                                          << params_.size());
+  for (size_t p = 0; p < params_.size(); ++p)
+    optimizer_.check_slots(s.dense_slots[p], params_[p].name, static_cast<size_t>(params_[p].size));
+  TANDEM_CHECK(s.sparse_slots.size() == tables_.size(),
+               "training state has optimizer state for " << s.sparse_slots.size()
+                                                          << " embedding tables, the model "
+                                                          << tables_.size());
+  for (size_t t = 0; t < tables_.size(); ++t)
+    optimizer_.check_slots(s.sparse_slots[t], tables_[t].name, tables_[t].table->weights.size());
   TANDEM_CHECK(s.epochs_done >= 0 && s.step_in_epoch >= 0 &&
                    static_cast<int64_t>(s.history.size()) == s.epochs_done,
                "training state is inconsistent: " << s.epochs_done << " epochs done, "
@@ -117,6 +109,15 @@ bool Trainer::step(const Examples& train) {
     for (int64_t i = 0; i < m; ++i)
       batch_timestamps_[static_cast<size_t>(i)] = train.timestamps[st_.order[static_cast<size_t>(s + i)]];
   Batch batch{batch_users_.data(), batch_items_.data(), batch_labels_.data(), m};
+  if (!train.weights.empty()) {
+    TANDEM_CHECK(train.weights.size() == train.size(),
+                 "the training data has " << train.weights.size() << " weights for " << n
+                                          << " examples");
+    for (int64_t i = 0; i < m; ++i)
+      batch_weights_[static_cast<size_t>(i)] = train.weights[st_.order[static_cast<size_t>(s + i)]];
+    batch.weights = batch_weights_.data();
+  }
+  batch.sample_seed = derive_seed(cfg_.sample_seed, static_cast<uint64_t>(st_.global_step));
   if (timed) batch.timestamps = batch_timestamps_.data();
   const StepLosses losses = model_.compute_gradients(batch, cfg_.weights, pool_.get());
   // Checked before the update, so the weights (and any checkpoint) stay those
@@ -125,16 +126,21 @@ bool Trainer::step(const Examples& train) {
                "loss became " << losses.total << " at step " << st_.global_step + 1 << " (epoch "
                               << stats.epoch << ", step " << st_.step_in_epoch + 1 << " of "
                               << steps_per_epoch << "; try a lower learning rate)");
-  if (model_.dense_gradients_computed(cfg_.weights)) {
-    for (size_t p = 0; p < params_.size(); ++p) {
-      adagrad_update(cfg_.adagrad, params_[p].value, st_.dense_accumulators[p].data(),
-                     params_[p].grad, params_[p].size);
-    }
+  // The rate of this step: a function of the global step alone, so a resumed
+  // run continues the schedule exactly.
+  optimizer_.begin_step(st_.global_step, static_cast<int64_t>(cfg_.epochs) * steps_per_epoch);
+  // Without the ranking task the rating head's gradients were not computed:
+  // the head (and its optimizer state) must not move. The head's parameters
+  // come first in dense_parameters(); the rest (experts, learned task
+  // weights, tower MLPs) get gradients from retrieval too.
+  const size_t head_params = cfg_.weights.ranking != 0.0f ? 0 : model_.rating_head().parameters().size();
+  if (cfg_.weights.ranking != 0.0f || model_.retrieval_trains_dense()) {
+    for (size_t p = head_params; p < params_.size(); ++p)
+      optimizer_.update_dense(params_[p], st_.dense_slots[p]);
   }
-  for (size_t t = 0; t < tables_.size(); ++t) {
-    adagrad_update_rows(cfg_.adagrad, *tables_[t].table, st_.sparse_accumulators[t],
-                        *tables_[t].grad);
-  }
+  for (size_t t = 0; t < tables_.size(); ++t)
+    optimizer_.update_rows(*tables_[t].table, *tables_[t].grad, st_.sparse_slots[t]);
+  stats.learning_rate = optimizer_.learning_rate();
   stats.ranking_loss += losses.ranking;
   stats.retrieval_loss += losses.retrieval;
   stats.total_loss += losses.total;
@@ -150,6 +156,7 @@ bool Trainer::step(const Examples& train) {
   stats.ranking_loss /= static_cast<double>(stats.steps);
   stats.retrieval_loss /= static_cast<double>(stats.steps);
   stats.total_loss /= static_cast<double>(stats.steps);
+  stats.learned_task_weights = model_.learned_task_weights();
   st_.history.push_back(stats);
   st_.epochs_done += 1;
   st_.step_in_epoch = 0;

@@ -1,6 +1,7 @@
 // The training loop: batches in order (or reshuffled each epoch), one
-// forward/backward of the multi-task model per batch, Adagrad on the rating
-// head densely and on the embedding tables sparsely.
+// forward/backward of the multi-task model per batch, the optimizer (Adagrad,
+// Adam or SGD, see optimizer.h) on the rating head densely and on the
+// embedding tables sparsely.
 //
 // Everything the loop carries from one step to the next, besides the model's
 // weights, lives in one TrainerState value, so that a run can be stopped
@@ -11,23 +12,26 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "tandem/core/random.h"
 #include "tandem/core/thread_pool.h"
 #include "tandem/data/examples.h"
 #include "tandem/model/multitask_model.h"
-#include "tandem/train/adagrad.h"
+#include "tandem/train/optimizer.h"
 
 namespace tandem {
 
 struct TrainConfig {
-  AdagradConfig adagrad;
+  OptimizerConfig optimizer;
   TaskWeights weights;
   int64_t batch_size = 1000;
   int epochs = 5;
   bool reshuffle_each_epoch = false;  // Keras-RS: fixed order; TFRS: reshuffled
   uint64_t shuffle_seed = 0;
+  // What a step samples (mixed negatives) is seeded by (sample_seed, step).
+  uint64_t sample_seed = 0;
   // Threads that split each batch between them (the model must have been
   // built for this many workers). 1 = the calling thread only.
   int workers = 1;
@@ -42,6 +46,10 @@ struct EpochStats {
   double total_loss = 0.0;
   double seconds = 0.0;         // time spent in the epoch's steps
   double score_entries = 0.0;  // sum over steps of the retrieval score-matrix size
+  // With learned task weights: exp(-s_t) for (retrieval, ranking) at the
+  // epoch's end; empty with fixed weights.
+  std::vector<double> learned_task_weights;
+  double learning_rate = 0.0;  // the rate of the epoch's last step (schedules change it)
 };
 
 // Where a run stands between two steps.
@@ -58,11 +66,14 @@ struct TrainerState {
   // means, and the stats move to history).
   EpochStats current;
   std::vector<EpochStats> history;
-  // Adagrad accumulators: one per dense parameter (dense_parameters()
-  // order), and one table-shaped one per embedding table
-  // (sparse_parameters() order).
-  std::vector<std::vector<float>> dense_accumulators;
-  std::vector<std::vector<float>> sparse_accumulators;
+  // The optimizer's state: its name, the names of the slots each parameter
+  // carries (Optimizer::slot_names), and the slots of every dense parameter
+  // (dense_parameters() order) and embedding table (sparse_parameters()
+  // order), each slot shaped like its parameter.
+  std::string optimizer;
+  std::vector<std::string> slot_names;
+  std::vector<OptimizerSlots> dense_slots;
+  std::vector<OptimizerSlots> sparse_slots;
 };
 
 // Called after every step with the state at that point (e.g. to checkpoint).
@@ -95,12 +106,13 @@ class Trainer {
 
   MultiTaskModel& model_;
   TrainConfig cfg_;
+  Optimizer optimizer_;
   std::unique_ptr<ThreadPool> pool_;
   std::vector<ParameterRef> params_;         // the model's dense parameters, fetched once
   std::vector<SparseParameterRef> tables_;  // and its embedding tables
   TrainerState st_;
   std::vector<int32_t> batch_users_, batch_items_;
-  std::vector<float> batch_labels_;
+  std::vector<float> batch_labels_, batch_weights_;
   std::vector<int64_t> batch_timestamps_;
 };
 

@@ -1,0 +1,357 @@
+#include "tandem/data/csv_ratings.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <deque>
+#include <filesystem>
+#include <unordered_set>
+#include <vector>
+
+#include "tandem/core/error.h"
+#include "tandem/data/text_file.h"
+
+namespace tandem {
+
+std::string describe(const ColumnRef& c) {
+  // Appends rather than "'" + name: GCC 12 warns falsely (-Wrestrict) on
+  // a literal + std::string.
+  std::string s;
+  if (!c.name.empty()) {
+    s += '\'';
+    s += c.name;
+    s += '\'';
+  } else if (c.index >= 0) {
+    s += '#';
+    s += std::to_string(c.index);
+  }
+  return s;
+}
+
+ColumnRef parse_column_ref(const std::string& text) {
+  if (text.empty()) return {};
+  int64_t index = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), index);
+  if (ec == std::errc() && ptr == text.data() + text.size() && index >= 0) return ColumnRef::at(index);
+  return ColumnRef::named(text);
+}
+
+namespace {
+
+const char* separator_name(char sep) {
+  switch (sep) {
+    case ',': return "comma";
+    case '\t': return "tab";
+    case ';': return "semicolon";
+    case '|': return "pipe";
+    default: return "separator";
+  }
+}
+
+// One line split into fields. Quoted fields lose their quotes; a doubled
+// quote inside one is unescaped into `scratch_` (a deque, so the views of
+// earlier fields stay valid while later ones are added).
+class FieldSplitter {
+ public:
+  // The fields of `line`; throws naming source:line for an unterminated
+  // quote or text after a closing quote.
+  const std::vector<std::string_view>& split(std::string_view line, char sep,
+                                             const std::string& source, size_t line_no) {
+    fields_.clear();
+    if (std::memchr(line.data(), '"', line.size()) == nullptr) {
+      size_t start = 0;
+      while (true) {
+        const void* hit = std::memchr(line.data() + start, sep, line.size() - start);
+        if (hit == nullptr) {
+          fields_.push_back(line.substr(start));
+          return fields_;
+        }
+        const size_t end = static_cast<size_t>(static_cast<const char*>(hit) - line.data());
+        fields_.push_back(line.substr(start, end - start));
+        start = end + 1;
+      }
+    }
+    split_quoted(line, sep, source, line_no);
+    return fields_;
+  }
+
+ private:
+  void split_quoted(std::string_view line, char sep, const std::string& source, size_t line_no) {
+    size_t used = 0;
+    size_t pos = 0;
+    while (true) {
+      if (pos < line.size() && line[pos] == '"') {
+        // A quoted field: up to the quote not followed by another quote.
+        std::string* unescaped = nullptr;
+        size_t start = pos + 1, i = start;
+        while (true) {
+          TANDEM_CHECK(i < line.size(), source << ":" << line_no << ": unterminated quote in field "
+                                               << fields_.size() + 1
+                                               << " (quoted fields may not span lines)");
+          if (line[i] != '"') {
+            ++i;
+            continue;
+          }
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            if (unescaped == nullptr) {
+              if (used == scratch_.size()) scratch_.emplace_back();
+              unescaped = &scratch_[used++];
+              unescaped->clear();
+            }
+            unescaped->append(line.substr(start, i + 1 - start));  // keeps one quote
+            i += 2;
+            start = i;
+            continue;
+          }
+          break;  // the closing quote
+        }
+        if (unescaped != nullptr) {
+          unescaped->append(line.substr(start, i - start));
+          fields_.push_back(*unescaped);
+        } else {
+          fields_.push_back(line.substr(start, i - start));
+        }
+        pos = i + 1;
+        if (pos == line.size()) return;
+        TANDEM_CHECK(line[pos] == sep, source << ":" << line_no << ": text after the closing quote of field "
+                                              << fields_.size() << " (expected a "
+                                              << separator_name(sep) << ")");
+        ++pos;
+        continue;
+      }
+      const size_t end = line.find(sep, pos);
+      fields_.push_back(line.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
+      if (end == std::string_view::npos) return;
+      pos = end + 1;
+    }
+  }
+
+  std::vector<std::string_view> fields_;
+  std::deque<std::string> scratch_;
+};
+
+// The columns of a file, from its header or its first record.
+struct ColumnLayout {
+  std::vector<std::string> names;  // header names; empty without a header
+  size_t count = 0;                // fields every record must have
+
+  // The 0-based index of `ref` (mapped), or an error naming the file.
+  size_t resolve(const ColumnRef& ref, const char* role, const std::string& source) const {
+    if (!ref.name.empty()) {
+      const auto it = std::find(names.begin(), names.end(), ref.name);
+      if (it != names.end()) return static_cast<size_t>(it - names.begin());
+      std::string known;
+      for (const auto& n : names) {
+        known += known.empty() ? "'" : ", '";
+        known += n;
+        known += '\'';
+      }
+      TANDEM_THROW(source << ":1: no column named '" << ref.name << "' (the " << role
+                          << " column); the header has " << known);
+    }
+    TANDEM_CHECK(static_cast<size_t>(ref.index) < count,
+                 source << ":1: column index " << ref.index << " (the " << role
+                        << " column) is out of range: the file has " << count
+                        << " column" << (count == 1 ? "" : "s") << " (indices start at 0)");
+    return static_cast<size_t>(ref.index);
+  }
+  // How messages name column `i`: "column 2 ('rating')".
+  std::string name_of(size_t i) const {
+    std::string s = "column " + std::to_string(i);
+    if (i < names.size()) {
+      s += " ('";
+      s += names[i];
+      s += "')";
+    }
+    return s;
+  }
+};
+
+// Walks the records of `text`: reads the header (if any) into the layout,
+// then calls fn(fields, line_no) for every record, checking that each has
+// the layout's number of fields. `before_records(layout)` runs once the
+// layout is known (resolving the columns).
+template <typename Before, typename Fn>
+void walk_records(std::string_view text, const std::string& source, char sep, bool header,
+                  const char* what, Before&& before_records, Fn&& fn) {
+  FieldSplitter splitter;
+  ColumnLayout layout;
+  bool have_layout = false;
+  size_t records = 0;
+  data_detail::for_each_line(text, source, [&](std::string_view line, size_t line_no) {
+    const auto& fields = splitter.split(line, sep, source, line_no);
+    if (!have_layout) {
+      have_layout = true;
+      layout.count = fields.size();
+      if (header) {
+        TANDEM_CHECK(line_no == 1, source << ":" << line_no << ": expected the header line first");
+        for (const auto f : fields) layout.names.emplace_back(f);
+        before_records(layout);
+        return;
+      }
+      before_records(layout);
+    }
+    TANDEM_CHECK(fields.size() == layout.count,
+                 source << ":" << line_no << ": expected " << layout.count << " "
+                        << separator_name(sep) << "-separated fields (as "
+                        << (header ? "the header" : "the first line") << " has), found "
+                        << fields.size());
+    ++records;
+    fn(fields, layout, line_no);
+  });
+  TANDEM_CHECK(have_layout, source << ": the file is empty (expected "
+                                   << (header ? "a header line and " : "") << what << ")");
+  TANDEM_CHECK(records > 0, source << ": no " << what << " found (only a header line)");
+}
+
+// Reads an id: a non-negative integer, or any non-empty string interned in
+// `table` when there is one.
+int64_t read_id(std::string_view field, IdTable* table, const char* role, const ColumnLayout& layout,
+                size_t column, const std::string& source, size_t line_no) {
+  TANDEM_CHECK(!field.empty(), source << ":" << line_no << ": " << layout.name_of(column) << " ("
+                                      << role << "): empty id");
+  if (table != nullptr) return table->intern(field);
+  int64_t value = 0;
+  const char* last = field.data() + field.size();
+  const auto [ptr, ec] = std::from_chars(field.data(), last, value);
+  TANDEM_CHECK(ec == std::errc() && ptr == last && value >= 0,
+               source << ":" << line_no << ": " << layout.name_of(column) << " (" << role << "): "
+                      << data_detail::quoted(field)
+                      << " is not a non-negative integer id; ids that are not integers need the "
+                         "vocabulary id mode ([features] ids = \"vocabulary\" in a config file, "
+                         "or --preset tfrs)");
+  return value;
+}
+
+float read_float(std::string_view field, const char* role, const ColumnLayout& layout, size_t column,
+                 const std::string& source, size_t line_no) {
+  float value = 0.0f;
+  const char* last = field.data() + field.size();
+  const auto [ptr, ec] = std::from_chars(field.data(), last, value);
+  // from_chars accepts "nan" and "inf"; neither is a rating or a weight.
+  TANDEM_CHECK(ec == std::errc() && ptr == last && std::isfinite(value),
+               source << ":" << line_no << ": " << layout.name_of(column) << " (" << role
+                      << ") is not a finite number: " << data_detail::quoted(field));
+  return value;
+}
+
+int64_t read_timestamp(std::string_view field, const ColumnLayout& layout, size_t column,
+                       const std::string& source, size_t line_no) {
+  int64_t value = 0;
+  const char* last = field.data() + field.size();
+  const auto [ptr, ec] = std::from_chars(field.data(), last, value);
+  TANDEM_CHECK(ec == std::errc() && ptr == last,
+               source << ":" << line_no << ": " << layout.name_of(column)
+                      << " (timestamp) is not an integer: " << data_detail::quoted(field));
+  return value;
+}
+
+constexpr size_t kUnmapped = static_cast<size_t>(-1);
+
+}  // namespace
+
+void validate(const CsvRatingsSpec& spec) {
+  const std::string& s = spec.separator;
+  TANDEM_CHECK(s == "auto" || s == "comma" || s == "tab" ||
+                   (s.size() == 1 && s[0] != '"' && s[0] != '\n' && s[0] != '\r'),
+               "unknown separator '" << s << "' (auto, comma, tab, or a single character other "
+                                        "than a quote or line break)");
+  TANDEM_CHECK(spec.user.mapped() && spec.item.mapped(),
+               "the csv format needs the user and item columns mapped");
+  TANDEM_CHECK(spec.item_id.mapped() && spec.item_title.mapped(),
+               "the csv format's items file needs its id and title columns mapped");
+  if (!spec.header) {
+    for (const ColumnRef* c : {&spec.user, &spec.item, &spec.rating, &spec.timestamp, &spec.weight,
+                               &spec.item_id, &spec.item_title})
+      TANDEM_CHECK(c->name.empty(), "column " << describe(*c)
+                                              << " is given by name, but the files have no header "
+                                                 "(header = false): give its 0-based index");
+  }
+}
+
+char csv_separator(const CsvRatingsSpec& spec, const std::string& path, std::string_view text) {
+  const std::string& s = spec.separator;
+  if (s == "comma") return ',';
+  if (s == "tab") return '\t';
+  if (s.size() == 1) return s[0];
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext == ".tsv" || ext == ".tab") return '\t';
+  if (ext == ".csv") return ',';
+  const std::string_view first = text.substr(0, text.find('\n'));
+  return first.find('\t') != std::string_view::npos ? '\t' : ',';
+}
+
+Ratings parse_csv_ratings(std::string_view text, const std::string& source, char separator,
+                          const CsvRatingsSpec& spec, IdTable* users, IdTable* items) {
+  validate(spec);
+  Ratings out;
+  size_t user_col = 0, item_col = 0, rating_col = kUnmapped, time_col = kUnmapped, weight_col = kUnmapped;
+  const auto before = [&](const ColumnLayout& layout) {
+    user_col = layout.resolve(spec.user, "user", source);
+    item_col = layout.resolve(spec.item, "item", source);
+    if (spec.rating.mapped()) rating_col = layout.resolve(spec.rating, "rating", source);
+    if (spec.timestamp.mapped()) time_col = layout.resolve(spec.timestamp, "timestamp", source);
+    if (spec.weight.mapped()) weight_col = layout.resolve(spec.weight, "weight", source);
+    // One record per newline bounds the row count; reserving saves the
+    // columns from regrowing on a file of millions of lines.
+    const auto lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+    out.users.reserve(lines);
+    out.items.reserve(lines);
+    out.ratings.reserve(lines);
+    if (time_col != kUnmapped) out.timestamps.reserve(lines);
+    if (weight_col != kUnmapped) out.weights.reserve(lines);
+  };
+  walk_records(text, source, separator, spec.header, "ratings", before,
+               [&](const std::vector<std::string_view>& f, const ColumnLayout& layout, size_t line_no) {
+                 out.users.push_back(read_id(f[user_col], users, "user", layout, user_col, source, line_no));
+                 out.items.push_back(read_id(f[item_col], items, "item", layout, item_col, source, line_no));
+                 out.ratings.push_back(rating_col == kUnmapped
+                                           ? 1.0f
+                                           : read_float(f[rating_col], "rating", layout, rating_col,
+                                                        source, line_no));
+                 if (time_col != kUnmapped)
+                   out.timestamps.push_back(read_timestamp(f[time_col], layout, time_col, source, line_no));
+                 if (weight_col != kUnmapped) {
+                   const float w = read_float(f[weight_col], "weight", layout, weight_col, source, line_no);
+                   TANDEM_CHECK(w >= 0, source << ":" << line_no << ": " << layout.name_of(weight_col)
+                                               << " (weight) is negative: " << f[weight_col]);
+                   out.weights.push_back(w);
+                 }
+               });
+  return out;
+}
+
+Ratings load_csv_ratings(const std::string& path, const CsvRatingsSpec& spec, IdTable* users,
+                         IdTable* items) {
+  const std::string text = data_detail::read_file(path, "ratings");
+  return parse_csv_ratings(text, path, csv_separator(spec, path, text), spec, users, items);
+}
+
+Catalogue parse_csv_items(std::string_view text, const std::string& source, char separator,
+                          const CsvRatingsSpec& spec, IdTable* items) {
+  validate(spec);
+  Catalogue out;
+  size_t id_col = 0, title_col = 0;
+  std::unordered_set<int64_t> seen;
+  const auto before = [&](const ColumnLayout& layout) {
+    id_col = layout.resolve(spec.item_id, "item id", source);
+    title_col = layout.resolve(spec.item_title, "title", source);
+  };
+  walk_records(text, source, separator, spec.header, "items", before,
+               [&](const std::vector<std::string_view>& f, const ColumnLayout& layout, size_t line_no) {
+                 const int64_t id = read_id(f[id_col], items, "item id", layout, id_col, source, line_no);
+                 TANDEM_CHECK(seen.insert(id).second, source << ":" << line_no << ": duplicate item id "
+                                                             << data_detail::quoted(f[id_col]));
+                 out.item_ids.push_back(id);
+                 out.titles.emplace_back(f[title_col]);
+               });
+  return out;
+}
+
+Catalogue load_csv_items(const std::string& path, const CsvRatingsSpec& spec, IdTable* items) {
+  const std::string text = data_detail::read_file(path, "items");
+  return parse_csv_items(text, path, csv_separator(spec, path, text), spec, items);
+}
+
+}  // namespace tandem

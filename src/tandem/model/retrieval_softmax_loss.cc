@@ -1,0 +1,255 @@
+#include "tandem/model/retrieval_softmax_loss.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tandem/core/blas.h"
+#include "tandem/core/error.h"
+
+namespace tandem {
+
+RetrievalSoftmaxLoss::RetrievalSoftmaxLoss(int64_t max_queries, int64_t max_columns,
+                                           int64_t max_examples, int64_t block_rows, int workers)
+    : max_queries_(max_queries),
+      max_columns_(max_columns),
+      max_examples_(max_examples),
+      block_rows_(std::max<int64_t>(1, std::min(block_rows, max_queries))),
+      workers_(workers),
+      by_query_(static_cast<size_t>(max_examples)),
+      query_offsets_(static_cast<size_t>(max_queries + 1)),
+      next_copy_(static_cast<size_t>(max_columns)),
+      scratch_(static_cast<size_t>(workers)),
+      worker_losses_(static_cast<size_t>(workers), 0.0) {
+  TANDEM_CHECK(max_queries > 0 && max_columns > 0 && max_examples > 0 && workers >= 1,
+               "retrieval loss capacities must be positive (queries " << max_queries << ", columns "
+                                                                       << max_columns << ", examples "
+                                                                       << max_examples << ")");
+  for (auto& s : scratch_) {
+    s.scores.resize(static_cast<size_t>(block_rows_ * max_columns));
+    s.exps.resize(static_cast<size_t>(max_columns));
+    s.dlogit.resize(static_cast<size_t>(max_columns));
+    s.order.resize(static_cast<size_t>(max_columns));
+  }
+}
+
+int64_t RetrievalSoftmaxLoss::scratch_bytes() const {
+  int64_t b = static_cast<int64_t>((by_query_.size() + query_offsets_.size() + next_copy_.size() +
+                                    first_column_of_item_.size()) *
+                                   sizeof(int32_t));
+  for (const auto& s : scratch_) {
+    b += static_cast<int64_t>((s.scores.size() + s.exps.size() + s.dlogit.size() + s.dc.size()) *
+                                  sizeof(float) +
+                              s.order.size() * sizeof(int32_t));
+  }
+  return b;
+}
+
+double RetrievalSoftmaxLoss::forward_backward(const RetrievalProblem& p,
+                                              const RetrievalLossOptions& opt, float scale,
+                                              float* dq, float* dc, ThreadPool* pool) {
+  TANDEM_CHECK(p.num_queries > 0 && p.num_queries <= max_queries_ && p.num_columns > 0 &&
+                   p.num_columns <= max_columns_ && p.num_examples > 0 &&
+                   p.num_examples <= max_examples_ && p.d > 0,
+               "retrieval loss: " << p.num_queries << " queries, " << p.num_columns << " columns, "
+                                  << p.num_examples << " examples exceed its capacity ("
+                                  << max_queries_ << ", " << max_columns_ << ", " << max_examples_
+                                  << ")");
+  TANDEM_CHECK(opt.temperature > 0.0f && std::isfinite(opt.temperature),
+               "retrieval temperature must be positive, got " << opt.temperature);
+  TANDEM_CHECK(!opt.remove_accidental_hits || p.column_item != nullptr,
+               "removing accidental hits needs each column's item");
+  const int workers = pool ? pool->size() : 1;
+  TANDEM_CHECK(workers <= workers_, "retrieval loss built for " << workers_ << " workers");
+
+  // Examples grouped by query, in example order within a query.
+  std::fill(query_offsets_.begin(), query_offsets_.begin() + p.num_queries + 1, 0);
+  for (int64_t i = 0; i < p.num_examples; ++i) {
+    const int32_t u = p.example_query[i];
+    const int32_t c = p.example_positive[i];
+    TANDEM_CHECK(u >= 0 && u < p.num_queries && c >= 0 && c < p.num_columns,
+                 "retrieval loss: example " << i << " has query " << u << " / column " << c
+                                            << " outside 0.." << p.num_queries << " / 0.."
+                                            << p.num_columns);
+    query_offsets_[static_cast<size_t>(u) + 1] += 1;
+  }
+  for (int64_t u = 0; u < p.num_queries; ++u)
+    query_offsets_[static_cast<size_t>(u) + 1] += query_offsets_[static_cast<size_t>(u)];
+  for (int64_t i = 0; i < p.num_examples; ++i) {
+    int32_t& slot = query_offsets_[static_cast<size_t>(p.example_query[i])];
+    by_query_[static_cast<size_t>(slot++)] = static_cast<int32_t>(i);
+  }
+  for (int64_t u = p.num_queries; u > 0; --u)
+    query_offsets_[static_cast<size_t>(u)] = query_offsets_[static_cast<size_t>(u) - 1];
+  query_offsets_[0] = 0;
+
+  // Copies of an item among the columns, as a ring per item.
+  if (opt.remove_accidental_hits) {
+    for (int64_t j = 0; j < p.num_columns; ++j) {
+      const int32_t it = p.column_item[j];
+      TANDEM_CHECK(it >= 0, "retrieval loss: column " << j << " has item " << it);
+      if (static_cast<size_t>(it) >= first_column_of_item_.size())
+        first_column_of_item_.resize(static_cast<size_t>(it) + 1, -1);
+      int32_t& first = first_column_of_item_[static_cast<size_t>(it)];
+      if (first < 0) {
+        first = static_cast<int32_t>(j);
+        next_copy_[static_cast<size_t>(j)] = static_cast<int32_t>(j);
+      } else {
+        next_copy_[static_cast<size_t>(j)] = next_copy_[static_cast<size_t>(first)];
+        next_copy_[static_cast<size_t>(first)] = static_cast<int32_t>(j);
+      }
+    }
+    for (int64_t j = 0; j < p.num_columns; ++j)
+      first_column_of_item_[static_cast<size_t>(p.column_item[j])] = -1;
+  }
+  if (keep_probabilities_) {
+    probabilities_.assign(static_cast<size_t>(p.num_examples * p.num_columns), 0.0f);
+  }
+  const size_t dc_size = static_cast<size_t>(p.num_columns * p.d);
+  auto work = [&](int w) {
+    const Range r = split_range(p.num_queries, workers, w);
+    worker_losses_[static_cast<size_t>(w)] =
+        run_queries(p, opt, scale, dq, dc, r.begin, r.end, w);
+  };
+  for (int w = 1; w < workers; ++w) {
+    auto& s = scratch_[static_cast<size_t>(w)].dc;
+    if (s.size() < dc_size) s.resize(dc_size);
+  }
+  if (pool && workers > 1) {
+    pool->run(work);
+  } else {
+    work(0);
+  }
+  double loss = 0.0;
+  for (int w = 0; w < workers; ++w) {
+    loss += worker_losses_[static_cast<size_t>(w)];
+    if (w == 0) continue;
+    const float* part = scratch_[static_cast<size_t>(w)].dc.data();
+    for (size_t i = 0; i < dc_size; ++i) dc[i] += part[i];
+  }
+  return loss;
+}
+
+double RetrievalSoftmaxLoss::run_queries(const RetrievalProblem& p, const RetrievalLossOptions& opt,
+                                         float scale, float* dq, float* dc_out, int64_t q_begin,
+                                         int64_t q_end, int worker) {
+  WorkerScratch& s = scratch_[static_cast<size_t>(worker)];
+  const int64_t nc = p.num_columns, d = p.d;
+  float* dc = worker == 0 ? dc_out : s.dc.data();
+  std::fill_n(dc, nc * d, 0.0f);
+  const double inv_t = 1.0 / static_cast<double>(opt.temperature);
+  float* e = s.exps.data();
+  float* dl = s.dlogit.data();
+  double loss = 0.0;
+  auto raw_logit = [&](const float* row, int64_t j) {
+    double v = static_cast<double>(row[j]) * inv_t;
+    if (p.column_correction) v -= p.column_correction[j];
+    return v;
+  };
+  auto log_weight = [&](int64_t j) {
+    return p.column_log_weight ? static_cast<double>(p.column_log_weight[j]) : 0.0;
+  };
+  for (int64_t r0 = q_begin; r0 < q_end; r0 += block_rows_) {
+    const int64_t rows = std::min(block_rows_, q_end - r0);
+    float* block = s.scores.data();
+    blas::gemm(false, true, rows, nc, d, 1.0f, p.queries + r0 * d, d, p.columns, d, 0.0f, block,
+               nc);
+    for (int64_t ui = 0; ui < rows; ++ui) {
+      const int64_t u = r0 + ui;
+      float* row = block + ui * nc;
+      // Shared part of every softmax of this query: e_j = exp(b_j - m) with
+      // b_j the logit at the column's full multiplicity.
+      double m = -HUGE_VAL;
+      for (int64_t j = 0; j < nc; ++j) m = std::max(m, raw_logit(row, j) + log_weight(j));
+      double z = 0.0;
+      for (int64_t j = 0; j < nc; ++j) {
+        e[j] = static_cast<float>(std::exp(raw_logit(row, j) + log_weight(j) - m));
+        z += e[j];
+        dl[j] = 0.0f;
+      }
+      double shared = 0.0;  // sum over this query's examples of weight_i / Z_i
+      for (int32_t k = query_offsets_[static_cast<size_t>(u)];
+           k < query_offsets_[static_cast<size_t>(u) + 1]; ++k) {
+        const int32_t i = by_query_[static_cast<size_t>(k)];
+        const int32_t pos = p.example_positive[i];
+        const double wt = p.example_weight ? static_cast<double>(p.example_weight[i]) : 1.0;
+        const double pos_logit = raw_logit(row, pos);
+        float* prob = keep_probabilities_ ? probabilities_.data() + static_cast<int64_t>(i) * nc
+                                          : nullptr;
+        auto masked_copy = [&](int64_t j) {
+          return opt.remove_accidental_hits && j != pos && p.column_item[j] == p.column_item[pos];
+        };
+        if (opt.hard_negatives <= 0) {
+          // Z_i = Z minus what example i's softmax leaves out: with hit
+          // removal, the positive column counts once and its other copies not.
+          double zi = z;
+          double e_pos = e[pos];
+          if (opt.remove_accidental_hits) {
+            e_pos = std::exp(pos_logit - m);
+            zi += e_pos - e[pos];
+            for (int32_t j = next_copy_[static_cast<size_t>(pos)]; j != pos;
+                 j = next_copy_[static_cast<size_t>(j)])
+              zi -= e[j];
+          }
+          loss += wt * (m + std::log(zi) - pos_logit);
+          const double g = wt / zi;
+          shared += g;
+          // Corrections to the shared term g * e_j at the positive and copies.
+          dl[pos] += static_cast<float>(g * (e_pos - e[pos]) - wt);
+          if (opt.remove_accidental_hits) {
+            for (int32_t j = next_copy_[static_cast<size_t>(pos)]; j != pos;
+                 j = next_copy_[static_cast<size_t>(j)])
+              dl[j] -= static_cast<float>(g * e[j]);
+          }
+          if (prob) {
+            for (int64_t j = 0; j < nc; ++j) prob[j] = masked_copy(j) ? 0.0f : static_cast<float>(e[j] / zi);
+            prob[pos] = static_cast<float>(e_pos / zi);
+          }
+        } else {
+          // The k highest raw logits among the negatives this example may see.
+          int64_t cand = 0;
+          for (int64_t j = 0; j < nc; ++j) {
+            if (j != pos && !masked_copy(j)) s.order[static_cast<size_t>(cand++)] = static_cast<int32_t>(j);
+          }
+          const int64_t k = std::min<int64_t>(opt.hard_negatives, cand);
+          auto harder = [&](int32_t a, int32_t b) {
+            const double la = raw_logit(row, a), lb = raw_logit(row, b);
+            return la > lb || (la == lb && a < b);
+          };
+          if (k < cand)
+            std::nth_element(s.order.begin(), s.order.begin() + k, s.order.begin() + cand, harder);
+          const double pos_full =
+              pos_logit + (opt.remove_accidental_hits ? 0.0 : log_weight(pos));
+          double mi = pos_full;
+          for (int64_t t = 0; t < k; ++t) {
+            const int32_t j = s.order[static_cast<size_t>(t)];
+            mi = std::max(mi, raw_logit(row, j) + log_weight(j));
+          }
+          double zi = std::exp(pos_full - mi);
+          for (int64_t t = 0; t < k; ++t) {
+            const int32_t j = s.order[static_cast<size_t>(t)];
+            zi += std::exp(raw_logit(row, j) + log_weight(j) - mi);
+          }
+          loss += wt * (mi + std::log(zi) - pos_logit);
+          const double pp = std::exp(pos_full - mi) / zi;
+          dl[pos] += static_cast<float>(wt * (pp - 1.0));
+          if (prob) prob[pos] = static_cast<float>(pp);
+          for (int64_t t = 0; t < k; ++t) {
+            const int32_t j = s.order[static_cast<size_t>(t)];
+            const double pj = std::exp(raw_logit(row, j) + log_weight(j) - mi) / zi;
+            dl[j] += static_cast<float>(wt * pj);
+            if (prob) prob[j] = static_cast<float>(pj);
+          }
+        }
+      }
+      // dS_uj = scale / T * dLoss/dlogit_uj, written over the scores.
+      const float f = static_cast<float>(scale * inv_t);
+      const float sh = static_cast<float>(shared);
+      for (int64_t j = 0; j < nc; ++j) row[j] = f * (sh * e[j] + dl[j]);
+    }
+    blas::gemm(false, false, rows, d, nc, 1.0f, block, nc, p.columns, d, 0.0f, dq + r0 * d, d);
+    blas::gemm(true, false, nc, d, rows, 1.0f, block, nc, p.queries + r0 * d, d, 1.0f, dc, d);
+  }
+  return loss;
+}
+
+}  // namespace tandem

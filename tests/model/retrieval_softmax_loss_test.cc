@@ -1,0 +1,323 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "gradient_check.h"
+#include "tandem/core/error.h"
+#include "tandem/core/random.h"
+#include "tandem/core/thread_pool.h"
+#include "tandem/model/in_batch_softmax_loss.h"
+#include "tandem/model/multitask_model.h"
+#include "tandem/model/retrieval_softmax_loss.h"
+
+namespace tandem {
+namespace {
+
+// A problem with its own storage.
+struct Owned {
+  int64_t nq, nc, n, d;
+  std::vector<float> q, c, weight, log_w, corr;
+  std::vector<int32_t> query, positive, item;
+  RetrievalProblem view(bool weights = true, bool corrections = true) const {
+    RetrievalProblem p;
+    p.queries = q.data();
+    p.columns = c.data();
+    p.num_queries = nq;
+    p.num_columns = nc;
+    p.d = d;
+    p.num_examples = n;
+    p.example_query = query.data();
+    p.example_positive = positive.data();
+    p.example_weight = weights && !weight.empty() ? weight.data() : nullptr;
+    p.column_log_weight = log_w.empty() ? nullptr : log_w.data();
+    p.column_correction = corrections && !corr.empty() ? corr.data() : nullptr;
+    p.column_item = item.empty() ? nullptr : item.data();
+    return p;
+  }
+};
+
+// Random problem: 4 queries, 6 columns where columns 4 and 5 are further
+// copies of the items of columns 0 and 2 (as sampled negatives would be),
+// 7 examples whose positives include column 0 and 2.
+Owned random_problem(uint64_t seed) {
+  Rng rng(seed);
+  Owned o{4, 6, 7, 3, {}, {}, {}, {}, {}, {}, {}, {}};
+  o.q.resize(static_cast<size_t>(o.nq * o.d));
+  o.c.resize(static_cast<size_t>(o.nc * o.d));
+  for (auto& v : o.q) v = rng.uniform(-1, 1);
+  for (auto& v : o.c) v = rng.uniform(-1, 1);
+  o.query = {0, 1, 1, 2, 3, 0, 2};
+  o.positive = {0, 2, 1, 0, 3, 2, 2};
+  o.weight = {1.0f, 0.5f, 2.0f, 1.0f, 0.0f, 1.5f, 1.0f};
+  o.item = {10, 11, 12, 13, 10, 12};
+  o.log_w = {std::log(2.0f), 0.0f, std::log(3.0f), 0.0f, 0.0f, 0.0f};
+  o.corr = {0.3f, -0.2f, 0.7f, 0.1f, -0.5f, -0.5f};
+  return o;
+}
+
+double loss_of(const Owned& o, const RetrievalLossOptions& opt) {
+  RetrievalSoftmaxLoss loss(o.nq, o.nc, o.n);
+  std::vector<float> dq(o.q.size()), dc(o.c.size());
+  return loss.forward_backward(o.view(), opt, 1.0f, dq.data(), dc.data());
+}
+
+void check_gradients(const RetrievalLossOptions& opt, uint64_t seed) {
+  Owned o = random_problem(seed);
+  RetrievalSoftmaxLoss loss(o.nq, o.nc, o.n, 2);  // two-row blocks: several GEMMs
+  std::vector<float> dq(o.q.size()), dc(o.c.size());
+  loss.forward_backward(o.view(), opt, 0.7f, dq.data(), dc.data());
+  auto f = [&] { return 0.7 * loss_of(o, opt); };
+  testing::expect_gradient_matches(f, o.q.data(), dq.data(), static_cast<int64_t>(o.q.size()),
+                                   "queries", 1e-3f);
+  testing::expect_gradient_matches(f, o.c.data(), dc.data(), static_cast<int64_t>(o.c.size()),
+                                   "columns", 1e-3f);
+}
+
+TEST(RetrievalSoftmaxLoss, GradientMatchesFiniteDifferencesPlain) {
+  check_gradients({}, 1);
+}
+
+TEST(RetrievalSoftmaxLoss, GradientMatchesFiniteDifferencesWithEveryOption) {
+  RetrievalLossOptions opt;
+  opt.temperature = 0.5f;
+  opt.remove_accidental_hits = true;
+  opt.logq_correction = true;
+  check_gradients(opt, 2);
+}
+
+TEST(RetrievalSoftmaxLoss, GradientMatchesFiniteDifferencesWithHardNegatives) {
+  RetrievalLossOptions opt;
+  opt.hard_negatives = 2;
+  opt.temperature = 0.8f;
+  check_gradients(opt, 3);
+  opt.remove_accidental_hits = true;
+  check_gradients(opt, 4);
+}
+
+TEST(RetrievalSoftmaxLoss, TemperatureAndLogQHandComputed) {
+  // One query q = (1, 0); columns c0 = (2, 0) (the positive), c1 = (1, 0).
+  // T = 0.5: logits 4 and 2; corrections log q = (ln 2, 0):
+  // L = log(e^(4 - ln 2) + e^2) - (4 - ln 2).
+  Owned o{1, 2, 1, 2, {1, 0}, {2, 0, 1, 0}, {}, {}, {std::log(2.0f), 0.0f}, {0}, {0}, {}};
+  RetrievalLossOptions opt;
+  opt.temperature = 0.5f;
+  opt.logq_correction = true;
+  const double expected = std::log(std::exp(4.0 - std::log(2.0)) + std::exp(2.0)) - (4.0 - std::log(2.0));
+  EXPECT_NEAR(loss_of(o, opt), expected, 1e-5);
+}
+
+TEST(RetrievalSoftmaxLoss, HardNegativesKeepOnlyTheHighestScores) {
+  // Scores of the one query against four columns: 1 (positive), 3, 2, 0.
+  // With one hard negative the softmax is over {1, 3}.
+  Owned o{1, 4, 1, 1, {1}, {1, 3, 2, 0}, {}, {}, {}, {0}, {0}, {}};
+  RetrievalLossOptions opt;
+  opt.hard_negatives = 1;
+  EXPECT_NEAR(loss_of(o, opt), std::log(std::exp(1.0) + std::exp(3.0)) - 1.0, 1e-5);
+  opt.hard_negatives = 2;
+  EXPECT_NEAR(loss_of(o, opt), std::log(std::exp(1.0) + std::exp(3.0) + std::exp(2.0)) - 1.0, 1e-5);
+  opt.hard_negatives = 10;  // more than there are: every negative
+  EXPECT_NEAR(loss_of(o, opt),
+              std::log(std::exp(1.0) + std::exp(3.0) + std::exp(2.0) + std::exp(0.0)) - 1.0, 1e-5);
+}
+
+TEST(RetrievalSoftmaxLoss, AccidentalHitsGetZeroProbabilityAndZeroGradient) {
+  // The batch x batch form: three examples, one column each; examples 0 and
+  // 1 have the same item (7). Example 1's weight is 0, so column 1's whole
+  // gradient comes from the other rows' softmaxes: with hit removal, example
+  // 0 must not see column 1 at all, and example 2 (item 8) sees it as an
+  // ordinary negative. Column 1 gets a vector of its own so its gradient is
+  // observable.
+  Owned o{3, 3, 3, 2, {0.3f, -0.2f, 0.5f, 0.1f, -0.4f, 0.6f}, {0.9f, 0.1f, -0.3f, 0.8f, 0.2f, -0.7f},
+          {1.0f, 0.0f, 1.0f}, {}, {}, {0, 1, 2}, {0, 1, 2}, {7, 7, 8}};
+  RetrievalLossOptions opt;
+  opt.remove_accidental_hits = true;
+  RetrievalSoftmaxLoss loss(3, 3, 3);
+  loss.keep_probabilities(true);
+  std::vector<float> dq(6), dc(6);
+  loss.forward_backward(o.view(), opt, 1.0f, dq.data(), dc.data());
+  const auto& p = loss.probabilities();
+  EXPECT_EQ(p[0 * 3 + 1], 0.0f) << "example 0's copy of its positive";
+  EXPECT_EQ(p[1 * 3 + 0], 0.0f) << "example 1's copy of its positive";
+  EXPECT_GT(p[2 * 3 + 1], 0.0f) << "a different item stays a negative";
+  EXPECT_NEAR(p[0] + p[2], 1.0, 1e-6);
+
+  // Column 1's gradient: only example 2's softmax touches it (query q2).
+  auto dot = [&](int qi, int cj) { return o.q[qi * 2] * o.c[cj * 2] + o.q[qi * 2 + 1] * o.c[cj * 2 + 1]; };
+  double z2 = 0.0;
+  for (int j = 0; j < 3; ++j) z2 += std::exp(dot(2, j));
+  const double p21 = std::exp(dot(2, 1)) / z2;
+  EXPECT_NEAR(dc[2], p21 * o.q[4], 1e-6);
+  EXPECT_NEAR(dc[3], p21 * o.q[5], 1e-6);
+
+  // Now make example 2 the only other row of item 7 too: column 1 gets no
+  // gradient at all, while without hit removal it does.
+  o.item = {7, 7, 7};
+  o.positive = {0, 1, 2};
+  loss.forward_backward(o.view(), opt, 1.0f, dq.data(), dc.data());
+  // Example 2's positive is column 2; columns 0 and 1 are its copies.
+  EXPECT_EQ(p[2 * 3 + 0], 0.0f);
+  EXPECT_EQ(p[2 * 3 + 1], 0.0f);
+  EXPECT_EQ(dc[2], 0.0f);
+  EXPECT_EQ(dc[3], 0.0f);
+  opt.remove_accidental_hits = false;
+  loss.forward_backward(o.view(), opt, 1.0f, dq.data(), dc.data());
+  EXPECT_NE(dc[2], 0.0f);
+}
+
+TEST(RetrievalSoftmaxLoss, WithoutOptionsEqualsTheInBatchSoftmax) {
+  // Distinct rows with multiplicities, as the model poses them, against the
+  // batch x batch reference over the same examples.
+  Rng rng(5);
+  const int64_t n = 9, d = 4;
+  const std::vector<int32_t> users = {0, 1, 0, 2, 1, 3, 0, 2, 4};
+  const std::vector<int32_t> items = {5, 5, 6, 7, 8, 6, 5, 9, 7};
+  std::vector<float> urow(5 * d), irow(10 * d);
+  for (auto& v : urow) v = rng.uniform(-1, 1);
+  for (auto& v : irow) v = rng.uniform(-1, 1);
+  std::vector<float> q(n * d), c(n * d), dq(n * d, 0.0f), dc(n * d, 0.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    std::copy_n(urow.data() + users[i] * d, d, q.data() + i * d);
+    std::copy_n(irow.data() + items[i] * d, d, c.data() + i * d);
+  }
+  const double expected = reference_in_batch_softmax(q.data(), c.data(), n, d, 1.0f, dq.data(), dc.data());
+
+  RowDedup du(5, n), di(10, n);
+  du.assign(users.data(), n);
+  di.assign(items.data(), n);
+  Owned o{du.distinct(), di.distinct(), n, d, {}, {}, {}, {}, {}, du.index(), di.index(), {}};
+  for (int64_t u = 0; u < o.nq; ++u)
+    o.q.insert(o.q.end(), q.begin() + du.first()[u] * d, q.begin() + (du.first()[u] + 1) * d);
+  for (int64_t v = 0; v < o.nc; ++v) {
+    o.c.insert(o.c.end(), c.begin() + di.first()[v] * d, c.begin() + (di.first()[v] + 1) * d);
+    o.log_w.push_back(std::log(di.counts()[v]));
+  }
+  RetrievalSoftmaxLoss loss(o.nq, o.nc, n);
+  std::vector<float> gq(o.q.size()), gc(o.c.size());
+  EXPECT_NEAR(loss.forward_backward(o.view(), {}, 1.0f, gq.data(), gc.data()), expected, 1e-4);
+  // Per distinct row, the sum of the reference's per-example gradients.
+  for (int64_t u = 0; u < o.nq; ++u) {
+    for (int64_t j = 0; j < d; ++j) {
+      double sum = 0.0;
+      for (int64_t i = 0; i < n; ++i) if (du.index()[i] == u) sum += dq[i * d + j];
+      EXPECT_NEAR(gq[u * d + j], sum, 1e-5);
+    }
+  }
+  for (int64_t v = 0; v < o.nc; ++v) {
+    for (int64_t j = 0; j < d; ++j) {
+      double sum = 0.0;
+      for (int64_t i = 0; i < n; ++i) if (di.index()[i] == v) sum += dc[i * d + j];
+      EXPECT_NEAR(gc[v * d + j], sum, 1e-5);
+    }
+  }
+}
+
+TEST(RetrievalSoftmaxLoss, ThreadedEqualsSerial) {
+  Owned o = random_problem(9);
+  RetrievalLossOptions opt;
+  opt.remove_accidental_hits = true;
+  opt.temperature = 0.3f;
+  RetrievalSoftmaxLoss serial(o.nq, o.nc, o.n, 1, 1), threaded(o.nq, o.nc, o.n, 1, 3);
+  std::vector<float> dq1(o.q.size()), dc1(o.c.size()), dq3(o.q.size()), dc3(o.c.size());
+  ThreadPool pool(3);
+  const double a = serial.forward_backward(o.view(), opt, 1.0f, dq1.data(), dc1.data());
+  const double b = threaded.forward_backward(o.view(), opt, 1.0f, dq3.data(), dc3.data(), &pool);
+  EXPECT_NEAR(a, b, 1e-9 * std::fabs(a));
+  for (size_t i = 0; i < dq1.size(); ++i) EXPECT_FLOAT_EQ(dq1[i], dq3[i]);
+  for (size_t i = 0; i < dc1.size(); ++i) EXPECT_NEAR(dc1[i], dc3[i], 1e-6);
+}
+
+TEST(RetrievalSoftmaxLoss, RejectsBadInput) {
+  Owned o = random_problem(1);
+  RetrievalSoftmaxLoss loss(o.nq, o.nc, o.n);
+  std::vector<float> dq(o.q.size()), dc(o.c.size());
+  RetrievalLossOptions opt;
+  opt.temperature = 0.0f;
+  EXPECT_THROW(loss.forward_backward(o.view(), opt, 1.0f, dq.data(), dc.data()), Error);
+  o.positive[3] = 99;
+  EXPECT_THROW(loss.forward_backward(o.view(), {}, 1.0f, dq.data(), dc.data()), Error);
+  RetrievalSoftmaxLoss small(1, 1, 1);
+  EXPECT_THROW(small.forward_backward(random_problem(1).view(), {}, 1.0f, dq.data(), dc.data()), Error);
+}
+
+// Through the model: weights of 1 take the optioned path and must give the
+// plain path's step; every option's step must match finite differences of
+// the model's total loss with respect to the embedding tables.
+TEST(MultiTaskModelRetrievalOptions, UnitWeightsEqualThePlainStep) {
+  ModelShape shape{12, 15, 4, {8}};
+  const std::vector<int32_t> users = {1, 2, 1, 5, 7, 2, 1, 11};
+  const std::vector<int32_t> items = {3, 3, 4, 9, 14, 4, 3, 0};
+  const std::vector<float> labels = {0.1f, 0.5f, 0.9f, 0.3f, 0.2f, 0.7f, 0.4f, 0.6f};
+  const std::vector<float> ones(8, 1.0f);
+  MultiTaskModel a(shape, 8), b(shape, 8);
+  a.init(3);
+  b.init(3);
+  Batch plain{users.data(), items.data(), labels.data(), 8};
+  Batch weighted = plain;
+  weighted.weights = ones.data();
+  const StepLosses la = a.compute_gradients(plain, {1.0f, 1.0f});
+  const StepLosses lb = b.compute_gradients(weighted, {1.0f, 1.0f});
+  EXPECT_NEAR(la.retrieval, lb.retrieval, 1e-4);
+  EXPECT_NEAR(la.ranking, lb.ranking, 1e-6);
+  ASSERT_EQ(a.item_grad().count(), b.item_grad().count());
+  for (int64_t s = 0; s < a.item_grad().count(); ++s) {
+    ASSERT_EQ(a.item_grad().rows()[s], b.item_grad().rows()[s]);
+    for (int j = 0; j < 4; ++j) EXPECT_NEAR(a.item_grad().grad(s)[j], b.item_grad().grad(s)[j], 1e-5);
+  }
+}
+
+void check_model_gradients(const RetrievalLossOptions& opt) {
+  ModelShape shape{12, 15, 4, {8}};
+  const std::vector<int32_t> users = {1, 2, 1, 5, 7, 2, 1, 11};
+  const std::vector<int32_t> items = {3, 3, 4, 9, 14, 4, 3, 0};
+  const std::vector<float> labels = {0.1f, 0.5f, 0.9f, 0.3f, 0.2f, 0.7f, 0.4f, 0.6f};
+  const std::vector<float> weights = {1.0f, 0.5f, 2.0f, 1.0f, 0.0f, 1.5f, 1.0f, 0.7f};
+  MultiTaskModel model(shape, 8);
+  model.init(4);
+  std::vector<float> log_p(15);
+  for (int i = 0; i < 15; ++i) log_p[i] = std::log((1.0f + i % 4) / 40.0f);
+  std::vector<int32_t> pool = {0, 3, 4, 6, 9, 12};
+  model.configure_retrieval(opt, log_p, pool);
+  Batch batch{users.data(), items.data(), labels.data(), 8, weights.data(), 77};
+  const TaskWeights w{0.5f, 1.0f};
+  model.compute_gradients(batch, w);
+  // Scatter the row gradients to table shape.
+  std::vector<float> gu(12 * 4, 0.0f), gi(15 * 4, 0.0f);
+  for (int64_t s = 0; s < model.user_grad().count(); ++s)
+    for (int j = 0; j < 4; ++j) gu[model.user_grad().rows()[s] * 4 + j] += model.user_grad().grad(s)[j];
+  for (int64_t s = 0; s < model.item_grad().count(); ++s)
+    for (int j = 0; j < 4; ++j) gi[model.item_grad().rows()[s] * 4 + j] += model.item_grad().grad(s)[j];
+  auto total = [&] { return model.compute_gradients(batch, w).total; };
+  testing::expect_gradient_matches(total, model.user_table().weights.data(), gu.data(), 12 * 4,
+                                   "user table", 1e-3f);
+  testing::expect_gradient_matches(total, model.item_table().weights.data(), gi.data(), 15 * 4,
+                                   "item table", 1e-3f);
+}
+
+TEST(MultiTaskModelRetrievalOptions, GradientMatchesFiniteDifferences) {
+  RetrievalLossOptions opt;
+  opt.temperature = 0.2f;
+  opt.remove_accidental_hits = true;
+  opt.logq_correction = true;
+  opt.mixed_negatives = 5;  // the pool holds rows of the batch's items too
+  check_model_gradients(opt);
+  opt.hard_negatives = 3;
+  check_model_gradients(opt);
+}
+
+TEST(MultiTaskModelRetrievalOptions, RejectsBadConfiguration) {
+  MultiTaskModel model(ModelShape{4, 5, 2, {3}}, 4);
+  RetrievalLossOptions opt;
+  opt.logq_correction = true;
+  EXPECT_THROW(model.configure_retrieval(opt, {0.0f}, {}), Error);  // wrong length
+  opt = {};
+  opt.mixed_negatives = 3;
+  EXPECT_THROW(model.configure_retrieval(opt, {}, {}), Error);  // nothing to sample
+  EXPECT_THROW(model.configure_retrieval(opt, {}, {7}), Error);  // row outside the table
+  opt = {};
+  opt.temperature = -1.0f;
+  EXPECT_THROW(model.configure_retrieval(opt, {}, {}), Error);
+}
+
+}  // namespace
+}  // namespace tandem
