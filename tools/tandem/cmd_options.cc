@@ -44,6 +44,8 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
   app.add_option("--train", train_file, "Explicit training file in u.data format (with --test)");
   app.add_option("--test", test_file, "Explicit test file in u.data format (with --train)");
   app.add_option("--seed", seed, "Seed for split, initialisation and shuffling (default 42)");
+  app.add_option("--init-seed", init_seed,
+                 "Seed for initialisation, shuffling and sampling only, keeping --seed's split");
   app.add_option("--train-count", train_count, "Training pairs of the seeded split (default 80000)");
   app.add_option("--test-count", test_count, "Test pairs of the seeded split (default 20000)");
   app.add_option("--embedding-dim", embedding_dim, "Embedding dimension (default 32)");
@@ -118,6 +120,7 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
 void ExperimentOptions::apply_overrides(ExperimentConfig& c) const {
   data_options.apply(c);
   if (seed) c.seed = *seed;
+  if (init_seed) c.init_seed = *init_seed;
   if (train_count) c.train_count = *train_count;
   if (test_count) c.test_count = *test_count;
   if (embedding_dim) c.embedding_dim = *embedding_dim;

@@ -30,7 +30,7 @@ struct ExperimentOptions {
   bool preset_given = false;
   std::string config_file;  // --config: a TOML experiment (flags override it)
   std::string data, train_file, test_file;
-  std::optional<uint64_t> seed;
+  std::optional<uint64_t> seed, init_seed;
   std::optional<int64_t> train_count, test_count, embedding_dim, batch_size, k, eval_batch_size;
   std::vector<int64_t> layers;
   bool layers_given = false;

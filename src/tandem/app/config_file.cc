@@ -327,6 +327,9 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     r.get("batch_size", c.batch_size, 1, 1 << 20);
     r.get("epochs", c.epochs, 1, 100000);
     r.get("reshuffle_each_epoch", c.reshuffle_each_epoch);
+    int64_t init_seed = 0;
+    if (r.get("seed", init_seed, 0, std::numeric_limits<int64_t>::max()))
+      c.init_seed = static_cast<uint64_t>(init_seed);
     r.get("threads", c.threads, 0, 1024);
     std::string par = to_string(c.parallelism);
     if (r.get_choice("parallelism", par, {"batch", "blas"})) c.parallelism = parse_parallelism(par);
@@ -476,7 +479,9 @@ std::string config_to_toml(const ExperimentConfig& c) {
     << "\nwarmup_steps = " << opt.schedule.warmup_steps << "\ndecay_steps = " << opt.schedule.decay_steps
     << "\ndecay_rate = " << num(opt.schedule.decay_rate)
     << "\nmin_lr_fraction = " << num(opt.schedule.min_lr_fraction) << "\n";
-  o << "\n[training]\nbatch_size = " << c.batch_size << "\nepochs = " << c.epochs
+  o << "\n[training]\n";
+  if (c.init_seed) o << "seed = " << *c.init_seed << "\n";
+  o << "batch_size = " << c.batch_size << "\nepochs = " << c.epochs
     << "\nreshuffle_each_epoch = " << (c.reshuffle_each_epoch ? "true" : "false")
     << "\nthreads = " << c.threads << "\nparallelism = " << str(to_string(c.parallelism))
     << "\nfull_score_matrix = " << (c.distinct_rows ? "false" : "true")

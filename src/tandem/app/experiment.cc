@@ -151,7 +151,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   tm.model = std::make_unique<MultiTaskModel>(
       shape, std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size())),
       split_batches ? threads : 1);
-  tm.model->init(derive_seed(config.seed, kInitStream));
+  tm.model->init(derive_seed(config.training_seed(), kInitStream));
   tm.model->set_distinct_rows(config.distinct_rows);
   if (config.retrieval.any()) {
     // logQ: each item row's share of the training interactions (rows never
@@ -172,8 +172,8 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   tc.batch_size = std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size()));
   tc.epochs = config.epochs;
   tc.reshuffle_each_epoch = config.reshuffle_each_epoch;
-  tc.shuffle_seed = derive_seed(config.seed, kShuffleStream);
-  tc.sample_seed = derive_seed(config.seed, kSampleStream);
+  tc.shuffle_seed = derive_seed(config.training_seed(), kShuffleStream);
+  tc.sample_seed = derive_seed(config.training_seed(), kSampleStream);
   tc.workers = split_batches ? threads : 1;
   Trainer trainer(*tm.model, tc);
 

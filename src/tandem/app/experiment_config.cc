@@ -185,6 +185,7 @@ nlohmann::json ExperimentConfig::to_json() const {
                 {"ranking_margin", ranking_margin},
                 {"positive_threshold", ranking_positive_threshold}};
   add_optimizer_json(j["train"], optimizer);
+  if (init_seed) j["train"]["init_seed"] = *init_seed;
   j["evaluate"] = {{"k", k}, {"eval_batch_size", eval_batch_size}, {"accuracy_at", accuracy_at}};
   j["evaluate"]["topk_min_rating"] =
       topk_min_rating ? nlohmann::json(*topk_min_rating) : nlohmann::json(nullptr);
@@ -301,6 +302,8 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.threads = integer_field<int>(t, "train", "threads");
     c.parallelism = parse_parallelism(t.value("parallelism", std::string("batch")));
     c.distinct_rows = t.value("distinct_rows", true);
+    if (t.contains("init_seed") && !t.at("init_seed").is_null())
+      c.init_seed = integer_field<uint64_t>(t, "train", "init_seed");
     // Absent in files written before the ranking losses: MSE, as then.
     c.ranking_loss = parse_ranking_loss(t.value("ranking_loss", std::string("mse")));
     if (t.contains("ranking_margin")) c.ranking_margin = float_field(t, "train", "ranking_margin");

@@ -73,6 +73,10 @@ struct ExperimentConfig {
   int64_t batch_size = 1000;
   int epochs = 5;
   bool reshuffle_each_epoch = false;
+  // Seeds initialisation, shuffling and sampling apart from the split: runs
+  // that differ only in it train on the same split (unset: `seed`).
+  std::optional<uint64_t> init_seed;
+  uint64_t training_seed() const { return init_seed.value_or(seed); }
   int threads = 0;  // 0 = all cores
   // How training uses the threads: split each batch between worker threads
   // (each calling a single-threaded BLAS), or hand them to the BLAS.
