@@ -25,7 +25,8 @@ class DataOptions : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-  // u.data as a tab-separated file with a header, string user ids ("user5"),
+  // u.data as a tab-separated file with a header, string user ids ("user5")
+  // and item ids ("m242"),
   // columns reordered and an extra one.
   std::string write_string_id_tsv() const {
     std::ifstream in(fs::path(movielens_dir()) / "u.data");
@@ -37,7 +38,7 @@ class DataOptions : public ::testing::Test {
       std::istringstream f(line);
       std::string u, i, r, t;
       f >> u >> i >> r >> t;
-      out << i << '\t' << t << "\tuser" << u << "\tx\t" << r << '\n';
+      out << 'm' << i << '\t' << t << "\tuser" << u << "\tx\t" << r << '\n';
     }
     return out_path;
   }
@@ -82,6 +83,11 @@ TEST_F(DataOptions, CsvWithStringIdsTrainsEvaluatesAndRecommends) {
   const auto r = nlohmann::json::parse(rec.out);
   EXPECT_EQ(r["items"].size(), 10u);
   EXPECT_FALSE(r.value("cold_start", false));
+  // Items are named as in the data, not by their interned numbers.
+  for (const auto& it : r["items"]) {
+    ASSERT_TRUE(it["item_id"].is_string()) << it.dump();
+    EXPECT_EQ(it["item_id"].get<std::string>().rfind('m', 0), 0u) << it.dump();
+  }
   // "5" is not one of this model's user ids: a cold-start answer.
   auto unknown = run_tandem("recommend --model '" + model + "' --user 5");
   ASSERT_EQ(unknown.exit_code, 0) << unknown.err;

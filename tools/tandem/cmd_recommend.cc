@@ -54,7 +54,7 @@ Action add_recommend(CLI::App& app) {
                    user.c_str(), static_cast<long long>(rec.model().users.rows()));
     }
     if (o->json) {
-      std::cout << encode_recommend_result(user, res)
+      std::cout << encode_recommend_result(user, res, rec.model().names.items.get())
                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                 << std::endl;
       return 0;

@@ -83,13 +83,42 @@ ScoreRequest decode_score_request(std::string_view body, int64_t max_items) {
     throw RequestError("too_many_items", "item_ids",
                        "item_ids holds " + std::to_string(it->size()) + " ids, at most " +
                            std::to_string(max_items) + " allowed");
-  r.item_ids.reserve(it->size());
+  const bool names = !it->empty() && it->front().is_string();
   for (const auto& v : *it) {
-    if (!v.is_number_integer()) throw wrong_type("item_ids", "an array of integers");
-    r.item_ids.push_back(as_int(v, "item_ids"));
+    if (names) {
+      if (!v.is_string()) throw wrong_type("item_ids", "an array of integers or of strings");
+      r.item_names.push_back(v.get<std::string>());
+    } else {
+      if (!v.is_number_integer()) throw wrong_type("item_ids", "an array of integers or of strings");
+      r.item_ids.push_back(as_int(v, "item_ids"));
+    }
   }
   return r;
 }
+
+std::vector<int64_t> resolve_item_names(const std::vector<std::string>& names,
+                                        const Recommender& rec, const char* field) {
+  std::vector<int64_t> ids;
+  ids.reserve(names.size());
+  for (const auto& n : names) {
+    const auto id = rec.item_id_of_name(n);
+    if (!id) {
+      throw RequestError("unknown_item", field,
+                         "item '" + n.substr(0, 64) + "' is not in the model" +
+                             (rec.model().names.items ? "" : " (it was trained on integer item ids)"));
+    }
+    ids.push_back(*id);
+  }
+  return ids;
+}
+
+namespace {
+json item_id_json(int64_t id, const std::vector<std::string>* names) {
+  if (names != nullptr && id >= 0 && id < static_cast<int64_t>(names->size()))
+    return json((*names)[static_cast<size_t>(id)]);
+  return json(id);
+}
+}  // namespace
 
 int64_t decode_int_param(const std::string& name, const std::string& text) {
   int64_t v = 0;
@@ -99,10 +128,11 @@ int64_t decode_int_param(const std::string& name, const std::string& text) {
   return v;
 }
 
-json encode_recommend_result(const std::string& user_id, const RecommendResult& r) {
+json encode_recommend_result(const std::string& user_id, const RecommendResult& r,
+                             const std::vector<std::string>* item_names) {
   json items = json::array();
   for (const auto& it : r.items) {
-    items.push_back({{"item_id", it.item_id},
+    items.push_back({{"item_id", item_id_json(it.item_id, item_names)},
                      {"title", it.title},
                      {"score", it.score},
                      {"predicted_rating",
@@ -120,18 +150,21 @@ json encode_recommend_result(const std::string& user_id, const RecommendResult& 
           {"timing_ms", {{"retrieve", r.retrieve_ms}, {"rank", r.rank_ms}}}};
 }
 
-json encode_similar_items(int64_t item_id, const std::vector<SimilarItem>& items) {
+json encode_similar_items(int64_t item_id, const std::vector<SimilarItem>& items,
+                          const std::vector<std::string>* item_names) {
   json out = json::array();
-  for (const auto& s : items) out.push_back({{"item_id", s.item_id}, {"title", s.title}, {"score", s.score}});
-  return {{"item_id", item_id}, {"items", std::move(out)}};
+  for (const auto& s : items)
+    out.push_back({{"item_id", item_id_json(s.item_id, item_names)}, {"title", s.title}, {"score", s.score}});
+  return {{"item_id", item_id_json(item_id, item_names)}, {"items", std::move(out)}};
 }
 
 json encode_scores(const std::string& user_id, const std::vector<int64_t>& item_ids,
-                   const std::vector<float>& predicted, RankingOutput output) {
+                   const std::vector<float>& predicted, RankingOutput output,
+                   const std::vector<std::string>* item_names) {
   json out = json::array();
   const bool rating = output == RankingOutput::kRating;
   for (size_t i = 0; i < item_ids.size() && i < predicted.size(); ++i) {
-    out.push_back({{"item_id", item_ids[i]}, {"predicted_rating", rating ? json(predicted[i]) : json(nullptr)}});
+    out.push_back({{"item_id", item_id_json(item_ids[i], item_names)}, {"predicted_rating", rating ? json(predicted[i]) : json(nullptr)}});
     if (!rating) out.back()[ranking_output_key(output)] = predicted[i];
   }
   return {{"user_id", user_id}, {"predictions", std::move(out)}};

@@ -161,7 +161,7 @@ struct HttpServer::Impl {
                                                          httplib::Response& res, Clock::time_point t0) {
       const RecommendRequest q = decode_recommend_request(req.body);
       const RecommendResult r = rec.recommend(q.user_id, q.k, q.candidates, q.exclude_seen);
-      json body = encode_recommend_result(q.user_id, r);
+      json body = encode_recommend_result(q.user_id, r, rec.model().names.items.get());
       body["timing_ms"]["total"] =
           std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       reply(res, 200, body);
@@ -170,15 +170,22 @@ struct HttpServer::Impl {
     svr.Post("/v1/score", handler(kScore, [this](const httplib::Request& req, httplib::Response& res,
                                                  Clock::time_point) {
       const ScoreRequest q = decode_score_request(req.body, rec.limits().max_score_items);
-      reply(res, 200, encode_scores(q.user_id, q.item_ids, rec.score(q.user_id, q.item_ids),
-                                          rec.ranking_output()));
+      const std::vector<int64_t> ids =
+          q.item_names.empty() ? q.item_ids : resolve_item_names(q.item_names, rec, "item_ids");
+      reply(res, 200, encode_scores(q.user_id, ids, rec.score(q.user_id, ids), rec.ranking_output(),
+                                    rec.model().names.items.get()));
     }));
 
     svr.Get("/v1/similar", handler(kSimilar, [this](const httplib::Request& req,
                                                     httplib::Response& res, Clock::time_point) {
-      const int64_t item = int_param(req, "item_id", {});
+      // A model trained on string item ids is asked by name.
+      const auto* names = rec.model().names.items.get();
+      const int64_t item =
+          names && req.has_param("item_id")
+              ? resolve_item_names({req.get_param_value("item_id")}, rec, "item_id").front()
+                : int_param(req, "item_id", {});
       const int64_t k = int_param(req, "k", 10);
-      reply(res, 200, encode_similar_items(item, rec.similar(item, k)));
+      reply(res, 200, encode_similar_items(item, rec.similar(item, k), names));
     }));
 
     svr.Get("/healthz", handler(kHealthz, [](const httplib::Request&, httplib::Response& res,

@@ -49,6 +49,7 @@ Recommender::Recommender(TrainedModel model, RecommenderOptions options)
   catalogue_of_row_ = model_.catalogue.index_of_rows(model_.items.rows());
   for (int64_t c = 0; c < n; ++c) index_of_id_[model_.catalogue.items.item_ids[static_cast<size_t>(c)]] = c;
   if (model_.names.users) user_names_ = IdTable(*model_.names.users);
+  if (model_.names.items) item_names_ = IdTable(*model_.names.items);
 
   // Each user's training items as sorted catalogue indices, once, so that an
   // exclude_seen request hands the index a ready list.

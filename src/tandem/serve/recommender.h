@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -119,6 +120,11 @@ class Recommender {
   std::optional<int32_t> user_row(const std::string& user_id) const;
 
   const TrainedModel& model() const { return model_; }
+  // The raw id of an item named `name` (models trained on string item ids;
+  // nullopt for an unknown name or a model with integer ids). Hashed.
+  std::optional<int64_t> item_id_of_name(std::string_view name) const {
+    return model_.names.items ? item_names_.find(name) : std::nullopt;
+  }
   RankingOutput ranking_output() const { return tandem::ranking_output(model_.config); }
   const ServeLimits& limits() const { return options_.limits; }
   const RecommenderOptions& options() const { return options_; }
@@ -139,6 +145,7 @@ class Recommender {
   std::unique_ptr<CandidateRanker> ranker_;
   std::vector<float> catalogue_emb_;            // [catalogue, dim] (similar's queries)
   IdTable user_names_;  // the model's user strings, indexed (string-id models only)
+  IdTable item_names_;  // and its item strings
   std::vector<std::vector<int64_t>> seen_;      // user row -> sorted catalogue indices
   std::vector<int64_t> by_popularity_;          // catalogue indices, most trained first
   std::vector<int64_t> catalogue_of_row_;       // item-table row -> catalogue index or -1
