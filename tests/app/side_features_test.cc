@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <cmath>
+#include <map>
 #include <string>
 
 #include "support/tiny_movielens.h"
@@ -19,6 +20,7 @@
 #include "tandem/app/side_feature_setup.h"
 #include "tandem/app/trained_model.h"
 #include "tandem/core/error.h"
+#include "tandem/data/id_table.h"
 
 namespace tandem {
 namespace {
@@ -150,12 +152,131 @@ TEST(SideFeatures, UnsupportedCombinationsFailValidation) {
   ASSERT_NO_THROW(bad.validate());  // the options work with entity features
   bad.side_features.timestamp_buckets = 4;
   expect_error(bad, "timestamp_buckets", "[retrieval]");
+  // The csv format takes any column as a feature; MovieLens data only the
+  // names its files have.
   bad = c;
   bad.data_format = "csv";
   bad.csv.ratings_file = "ratings.csv";
   bad.csv.user = ColumnRef::named("user");
   bad.csv.item = ColumnRef::named("item");
-  expect_error(bad, "side features", "csv");
+  bad.side_features.user = {"country", "3"};
+  EXPECT_NO_THROW(bad.validate());
+  bad.data_format = "auto";
+  bad.csv = {};
+  expect_error(bad, "unknown user feature 'country'", "csv format");
+  ExperimentConfig csv = c;
+  csv.data_format = "csv";
+  csv.csv.ratings_file = "ratings.csv";
+  csv.side_features.user = {"timestamp"};
+  csv.side_features.timestamp_buckets = 2;
+  expect_error(csv, "'timestamp' clashes", "timestamp_buckets");
+}
+
+// The csv format's side features: a users file and a ratings-file column for
+// the user tower, a multi-valued items-file column for the item tower,
+// string ids; then training, the model file and recommendations.
+TEST(SideFeatures, CsvColumnsFeedTheTowers) {
+  const fs::path dir = fs::temp_directory_path() / ("tandem_side_csv_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    std::ofstream r(dir / "events.csv"), u(dir / "users.tsv"), m(dir / "items.csv");
+    r << "who,what,stars,device\n";
+    Rng rng(3);
+    for (int i = 0; i < 600; ++i) {
+      const int user = static_cast<int>(rng.below(20)), item = static_cast<int>(rng.below(15));
+      // A user's device is fixed by its first row; later rows disagree.
+      r << "u" << user << ",i" << item << ',' << 1 + (user + item) % 5 << ','
+        << (i < 100 ? (user % 2 ? "phone" : "web") : "tv") << '\n';
+    }
+    u << "id\tplan\n";
+    for (int user = 0; user < 18; ++user) u << 'u' << user << '\t' << (user % 3 ? "free" : "pro") << '\n';
+    u << "nobody\tpro\n";  // rated nothing: skipped
+    m << "item,name,tags\n";
+    for (int item = 0; item < 16; ++item)
+      m << 'i' << item << ",\"Item, " << item << "\"," << (item == 3 ? "" : item % 2 ? "a|b" : "b") << '\n';
+  }
+  ExperimentConfig c = testing::tiny_config("tfrs", dir);
+  c.data_dir.clear();
+  c.data_format = "csv";
+  c.csv.ratings_file = (dir / "events.csv").string();
+  c.csv.users_file = (dir / "users.tsv").string();
+  c.csv.items_file = (dir / "items.csv").string();
+  c.csv.user = ColumnRef::named("who");
+  c.csv.item = ColumnRef::named("what");
+  c.csv.rating = ColumnRef::named("stars");
+  c.csv.item_id = ColumnRef::named("item");
+  c.csv.item_title = ColumnRef::named("name");
+  c.csv.user_file_id = ColumnRef::named("id");
+  c.csv.list_separator = "|";
+  c.train_count = 500;
+  c.test_count = 100;
+  c.side_features.user = {"plan"};
+  c.side_features.item = {"tags"};
+  c.side_features.feature_dim = 4;
+  c.side_features.tower_layers = {8};
+
+  const PreparedData data = prepare_data(c);
+  const IdTable users(*data.names.users), items(*data.names.items);
+  const auto user_row = [&](const char* name) { return *data.users.find(*users.find(name)); };
+  const auto item_row = [&](const char* name) { return *data.items.find(*items.find(name)); };
+  const auto& plan = feature(data.towers.user, "plan");
+  EXPECT_EQ(plan.vocabulary, (std::vector<std::string>{"free", "pro"}));
+  EXPECT_EQ(bag(plan, user_row("u0")), std::vector<int32_t>{2});
+  EXPECT_EQ(bag(plan, user_row("u1")), std::vector<int32_t>{1});
+  EXPECT_EQ(bag(plan, user_row("u19")), std::vector<int32_t>{0});  // no users-file line: OOV
+  const auto& tags = feature(data.towers.item, "tags");
+  EXPECT_EQ(tags.vocabulary, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(bag(tags, item_row("i1")), (std::vector<int32_t>{1, 2}));
+  EXPECT_EQ(bag(tags, item_row("i2")), std::vector<int32_t>{2});
+  EXPECT_TRUE(bag(tags, item_row("i3")).empty());  // empty field: no value
+
+  // Without a users file the column comes from the ratings file, first row winning.
+  ExperimentConfig from_ratings = c;
+  from_ratings.csv.users_file.clear();
+  from_ratings.side_features.user = {"device"};
+  const PreparedData d2 = prepare_data(from_ratings);
+  const auto& device = feature(d2.towers.user, "device");
+  const IdTable users2(*d2.names.users);
+  std::map<std::string, std::string> first_device;  // what each user's first row says
+  {
+    std::ifstream r(dir / "events.csv");
+    std::string line;
+    std::getline(r, line);
+    while (std::getline(r, line)) {
+      const std::string who = line.substr(0, line.find(','));
+      first_device.emplace(who, line.substr(line.rfind(',') + 1));
+    }
+  }
+  for (const auto& [who, dev] : first_device) {
+    const int32_t row = *d2.users.find(*users2.find(who));
+    const auto b = bag(device, row);
+    ASSERT_EQ(b.size(), 1u) << who;
+    EXPECT_EQ(device.vocabulary[static_cast<size_t>(b[0] - 1)], dev) << who;
+  }
+
+  auto [model, result] = train_and_evaluate(c, data, "joint");
+  EXPECT_TRUE(std::isfinite(result.eval.rmse));
+  const std::string path = (dir / "m.tandem").string();
+  save_model(path, model);
+  const TrainedModel loaded = load_model(path);
+  EXPECT_EQ(loaded.config.csv.users_file, c.csv.users_file);
+  EXPECT_EQ(loaded.config.csv.list_separator, "|");
+  const int64_t u0 = *users.find("u0");
+  const auto a = recommend(model, u0, 5), b = recommend(loaded, u0, 5);
+  ASSERT_EQ(a.size(), 5u);
+  ASSERT_EQ(b.size(), 5u);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].item_id, b[i].item_id);
+
+  // A feature column the file lacks is named with the file.
+  ExperimentConfig missing = c;
+  missing.side_features.user = {"country"};
+  try {
+    prepare_data(missing);
+    FAIL() << "accepted a missing column";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("users.tsv:1: no column named 'country'"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
 }
 
 TEST(SideFeatures, SavedModelGivesIdenticalRecommendations) {

@@ -176,6 +176,86 @@ TEST(CsvItems, IdsAndTitlesByMappingSharingTheItemTable) {
                   "i.csv:2: column 1 ('id') (item id): 'x1' is not a non-negative integer id");
 }
 
+// The values of attribute `a` for id `id` (empty when the id has no record).
+std::vector<std::string> attr(const SideAttributes& s, int64_t id, int a) {
+  const auto* v = s.values(id, a);
+  return v ? *v : std::vector<std::string>{};
+}
+
+TEST(CsvAttributes, RatingsFileColumnsFirstRowWinsListsSplitEmptyIsNone) {
+  CsvRatingsSpec s = named_spec();
+  s.timestamp = {};
+  s.list_separator = "|";
+  const std::string text =
+      "userId,movieId,rating,country,tags\n"
+      "1,10,4,fr,a|b\n"
+      "2,10,3,,b\n"
+      "1,20,5,de,c\n"  // user 1 again: its first row's values stand
+      "3,20,2,uk,|a||\n";
+  const SideAttributes users =
+      parse_csv_attributes(text, "r.csv", ',', s, {"r.csv", s.user, true}, {"country", "4"});
+  EXPECT_EQ(users.names, (std::vector<std::string>{"country", "4"}));
+  EXPECT_EQ(users.records.size(), 3u);
+  EXPECT_EQ(attr(users, 1, 0), std::vector<std::string>{"fr"});
+  EXPECT_EQ(attr(users, 1, 1), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(attr(users, 2, 0).empty());  // empty field: no value
+  EXPECT_EQ(attr(users, 3, 1), std::vector<std::string>{"a"});  // empty elements dropped
+  EXPECT_EQ(users.values(4, 0), nullptr);
+  // Without a list separator the field is one value.
+  s.list_separator.clear();
+  const SideAttributes items =
+      parse_csv_attributes(text, "r.csv", ',', s, {"r.csv", s.item, true}, {"tags"});
+  EXPECT_EQ(attr(items, 10, 0), std::vector<std::string>{"a|b"});
+  EXPECT_EQ(attr(items, 20, 0), std::vector<std::string>{"c"});
+}
+
+TEST(CsvAttributes, SideFileUniqueIdsStringIdsLookedUpNotInterned) {
+  CsvRatingsSpec s;
+  s.list_separator = ";";
+  IdTable items;
+  items.intern("m1");
+  items.intern("m2");
+  const std::string text = "id,genre,title\nm2,Drama;War,B\nm9,Comedy,unrated\nm1,,A\n";
+  const SideAttributes a =
+      parse_csv_attributes(text, "items.csv", ',', s, {"items.csv", ColumnRef::named("id"), false},
+                           {"genre"}, &items);
+  EXPECT_EQ(items.size(), 2u);  // m9 (no rating names it) was skipped, not added
+  EXPECT_EQ(a.records.size(), 2u);
+  EXPECT_EQ(attr(a, 1, 0), (std::vector<std::string>{"Drama", "War"}));
+  EXPECT_TRUE(attr(a, 0, 0).empty());
+  EXPECT_CONTAINS(error_of([&] {
+                    parse_csv_attributes("id,genre\nm1,A\nm1,B\n", "items.csv", ',', s,
+                                         {"items.csv", ColumnRef::at(0), false}, {"genre"}, &items);
+                  }),
+                  "items.csv:3: duplicate id 'm1'");
+}
+
+TEST(CsvAttributes, ErrorsNameFileLineAndColumn) {
+  CsvRatingsSpec s;
+  const CsvAttributeSource from{"u.csv", ColumnRef::at(0), false};
+  EXPECT_CONTAINS(error_of([&] { parse_csv_attributes("id,age\n1,3\n", "u.csv", ',', s, from, {"plan"}); }),
+                  "u.csv:1: no column named 'plan' (the side feature column); the header has 'id', 'age'");
+  EXPECT_CONTAINS(error_of([&] { parse_csv_attributes("id,age\n1,3\n", "u.csv", ',', s, from, {"7"}); }),
+                  "column index 7 (the side feature column) is out of range: the file has 2 columns");
+  EXPECT_CONTAINS(error_of([&] { parse_csv_attributes("id,age\nx,3\n", "u.csv", ',', s, from, {"age"}); }),
+                  "u.csv:2: column 0 ('id') (id): 'x' is not a non-negative integer id");
+  EXPECT_CONTAINS(error_of([&] { parse_csv_attributes("id,age\n1,3,4\n", "u.csv", ',', s, from, {"age"}); }),
+                  "u.csv:2: expected 2 comma-separated fields");
+  CsvRatingsSpec no_header;
+  no_header.header = false;
+  EXPECT_CONTAINS(error_of([&] { parse_csv_attributes("1,3\n", "u.csv", ',', no_header, from, {"age"}); }),
+                  "side feature column 'age' is given by name, but the files have no header");
+  CsvRatingsSpec bad_list;
+  bad_list.list_separator = "||";
+  EXPECT_CONTAINS(error_of([&] { validate(bad_list); }), "unknown list separator '||'");
+  testing::TempDir dir;
+  const std::string path = dir.write("users.tsv", "id\tplan\n5\tpro\n");
+  const SideAttributes loaded = load_csv_attributes(s, {path, ColumnRef::named("id"), false}, {"plan"});
+  EXPECT_EQ(attr(loaded, 5, 0), std::vector<std::string>{"pro"});  // tab from the extension
+  EXPECT_CONTAINS(error_of([&] { load_csv_attributes(s, {path + ".none", ColumnRef::at(0), false}, {"plan"}); }),
+                  "users.tsv.none");
+}
+
 TEST(IdTable, InternFindAndPreload) {
   IdTable t({"x", "y"});
   EXPECT_EQ(t.intern("y"), 1);

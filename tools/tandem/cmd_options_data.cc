@@ -12,7 +12,12 @@ void DataOptions::add_to(CLI::App& app) {
                  "generic delimited file: --ratings-file and the column flags)")
       ->check(CLI::IsMember({"auto", "movielens-100k", "movielens-1m", "movielens-csv", "csv"}));
   app.add_option("--ratings-file", ratings_file, "csv format: the ratings file");
-  app.add_option("--items-file", items_file, "csv format: an items file with ids and titles (optional)");
+  app.add_option("--items-file", items_file,
+                 "csv format: an items file with ids and titles (optional); --item-features name its columns");
+  app.add_option("--users-file", users_file,
+                 "csv format: a users file with ids (optional); --user-features name its columns");
+  app.add_option("--list-separator", list_separator,
+                 "csv format: splits a side-feature field into several values (a bag), e.g. '|'");
   app.add_option("--separator", separator,
                  "csv format: auto (from the extension, else the first line), comma, tab, or one character");
   app.add_flag("--no-header", no_header, "csv format: the files have no header line (columns by index)");
@@ -26,6 +31,7 @@ void DataOptions::add_to(CLI::App& app) {
                  std::string("csv format: per-example sample weight") + col + " (default none: 1)");
   app.add_option("--item-id-column", item_id_column, std::string("csv format: items file's id") + col + " (default 0)");
   app.add_option("--title-column", title_column, std::string("csv format: items file's title") + col + " (default 1)");
+  app.add_option("--user-id-column", user_id_column, std::string("csv format: users file's id") + col + " (default 0)");
   app.add_option("--split", split,
                  "random (seeded, --train-count/--test-count), leave-last-out (per user, the latest "
                  "rating tests) or time (the earliest --time-cut-fraction train)")
@@ -42,13 +48,15 @@ void DataOptions::apply(ExperimentConfig& c) const {
   CsvRatingsSpec& s = c.csv;
   if (!ratings_file.empty()) s.ratings_file = fs::absolute(ratings_file).lexically_normal().string();
   if (!items_file.empty()) s.items_file = fs::absolute(items_file).lexically_normal().string();
+  if (!users_file.empty()) s.users_file = fs::absolute(users_file).lexically_normal().string();
+  if (!list_separator.empty()) s.list_separator = list_separator;
   if (!separator.empty()) s.separator = separator;
   if (no_header) s.header = false;
   const std::pair<const std::optional<std::string>*, ColumnRef*> columns[] = {
       {&user_column, &s.user},         {&item_column, &s.item},
       {&rating_column, &s.rating},     {&timestamp_column, &s.timestamp},
       {&weight_column, &s.weight},     {&item_id_column, &s.item_id},
-      {&title_column, &s.item_title}};
+      {&title_column, &s.item_title},   {&user_id_column, &s.user_file_id}};
   for (const auto& [flag, ref] : columns)
     if (*flag) *ref = parse_column_ref(**flag);
   if (!split.empty()) c.split = parse_split_strategy(split);

@@ -20,11 +20,14 @@ struct FeatureOptions {
 
   void add_to(CLI::App& app) {
     app.add_option("--user-features", user,
-                   "User side features for the user tower: age,gender,occupation,zip "
-                   "(default none)")
+                   "User side features for the user tower: age,gender,occupation,zip with "
+                   "MovieLens data; with --format csv, columns (names or indices) of --users-file, "
+                   "else of the ratings file (default none)")
         ->delimiter(',')
         ->each([this](const std::string&) { user_given = true; });
-    app.add_option("--item-features", item, "Item side features for the item tower: genres,year")
+    app.add_option("--item-features", item,
+                   "Item side features for the item tower: genres,year with MovieLens data; with "
+                   "--format csv, columns of --items-file, else of the ratings file")
         ->delimiter(',')
         ->each([this](const std::string&) { item_given = true; });
     app.add_option("--timestamp-buckets", timestamp_buckets,

@@ -179,7 +179,9 @@ void read_data_files(TableReader& r, const std::string& source,
   CsvRatingsSpec& csv = c.csv;
   if (r.get("ratings_file", csv.ratings_file)) csv.ratings_file = resolve_path(csv.ratings_file, base_dir);
   if (r.get("items_file", csv.items_file)) csv.items_file = resolve_path(csv.items_file, base_dir);
+  if (r.get("users_file", csv.users_file)) csv.users_file = resolve_path(csv.users_file, base_dir);
   r.get("separator", csv.separator);
+  r.get("list_separator", csv.list_separator);
   r.get("header", csv.header);
   std::string split = to_string(c.split);
   if (r.get_choice("split", split, {"random", "leave-last-out", "time"})) c.split = parse_split_strategy(split);
@@ -202,6 +204,11 @@ void read_data_files(TableReader& r, const std::string& source,
     TableReader cr(*cols, source, "data.item_columns");
     cr.get("id", csv.item_id);
     cr.get("title", csv.item_title);
+    cr.finish();
+  }
+  if (const auto* cols = sub("user_columns")) {
+    TableReader cr(*cols, source, "data.user_columns");
+    cr.get("id", csv.user_file_id);
     cr.finish();
   }
 }
@@ -423,7 +430,9 @@ std::string config_to_toml(const ExperimentConfig& c) {
     const auto col = [&](const ColumnRef& r) { return r.name.empty() ? std::to_string(r.index) : str(r.name); };
     if (!s.ratings_file.empty()) o << "ratings_file = " << str(s.ratings_file) << "\n";
     if (!s.items_file.empty()) o << "items_file = " << str(s.items_file) << "\n";
+    if (!s.users_file.empty()) o << "users_file = " << str(s.users_file) << "\n";
     o << "separator = " << str(s.separator) << "\nheader = " << (s.header ? "true" : "false") << "\n";
+    if (!s.list_separator.empty()) o << "list_separator = " << str(s.list_separator) << "\n";
     o << "\n[data.columns]\n";
     const std::pair<const char*, const ColumnRef*> cols[] = {
         {"user", &s.user}, {"item", &s.item}, {"rating", &s.rating}, {"timestamp", &s.timestamp},
@@ -431,6 +440,7 @@ std::string config_to_toml(const ExperimentConfig& c) {
     for (const auto& [key, ref] : cols)
       if (ref->mapped()) o << key << " = " << col(*ref) << "\n";
     o << "\n[data.item_columns]\nid = " << col(s.item_id) << "\ntitle = " << col(s.item_title) << "\n";
+    if (!s.users_file.empty()) o << "\n[data.user_columns]\nid = " << col(s.user_file_id) << "\n";
   }
   o << "\n[split]\nseed = " << c.seed << "\ntrain_count = " << c.train_count
     << "\ntest_count = " << c.test_count << "\ntime_cut_fraction = " << dnum(c.time_cut_fraction) << "\n";

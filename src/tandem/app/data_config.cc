@@ -13,7 +13,8 @@ void validate_data_options(const ExperimentConfig& c) {
                  "the csv data format needs a ratings file ([data] ratings_file, or --ratings-file)");
   } else {
     TANDEM_CHECK(c.csv == CsvRatingsSpec{},
-                 "ratings_file, items_file, separator, header and [data.columns] apply to the csv "
+                 "ratings_file, items_file, users_file, separator, list_separator, header, "
+                 "[data.columns], [data.item_columns] and [data.user_columns] apply to the csv "
                  "data format only; set [data] format = \"csv\" (or --format csv)");
   }
   TANDEM_CHECK(std::isfinite(c.time_cut_fraction) && c.time_cut_fraction > 0 && c.time_cut_fraction <= 1,
@@ -50,7 +51,9 @@ void data_options_to_json(const ExperimentConfig& c, nlohmann::json& data) {
   const CsvRatingsSpec& s = c.csv;
   data["csv"] = {{"ratings_file", s.ratings_file},
                  {"items_file", s.items_file},
+                 {"users_file", s.users_file},
                  {"separator", s.separator},
+                 {"list_separator", s.list_separator},
                  {"header", s.header},
                  {"user", column_json(s.user)},
                  {"item", column_json(s.item)},
@@ -58,7 +61,8 @@ void data_options_to_json(const ExperimentConfig& c, nlohmann::json& data) {
                  {"timestamp", column_json(s.timestamp)},
                  {"weight", column_json(s.weight)},
                  {"item_id", column_json(s.item_id)},
-                 {"item_title", column_json(s.item_title)}};
+                 {"item_title", column_json(s.item_title)},
+                 {"user_file_id", column_json(s.user_file_id)}};
 }
 
 void data_options_from_json(const nlohmann::json& data, ExperimentConfig& c) {
@@ -75,12 +79,14 @@ void data_options_from_json(const nlohmann::json& data, ExperimentConfig& c) {
   CsvRatingsSpec& s = c.csv;
   s.ratings_file = j.value("ratings_file", s.ratings_file);
   s.items_file = j.value("items_file", s.items_file);
+  s.users_file = j.value("users_file", s.users_file);
   s.separator = j.value("separator", s.separator);
+  s.list_separator = j.value("list_separator", s.list_separator);
   s.header = j.value("header", s.header);
   const std::pair<const char*, ColumnRef*> columns[] = {
       {"user", &s.user},         {"item", &s.item},       {"rating", &s.rating},
       {"timestamp", &s.timestamp}, {"weight", &s.weight}, {"item_id", &s.item_id},
-      {"item_title", &s.item_title}};
+      {"item_title", &s.item_title}, {"user_file_id", &s.user_file_id}};
   for (const auto& [key, ref] : columns)
     if (j.contains(key)) *ref = column_from(j.at(key), key);
 }

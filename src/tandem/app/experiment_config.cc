@@ -85,13 +85,12 @@ void ExperimentConfig::validate() const {
   TANDEM_CHECK(std::isfinite(ranking_positive_threshold),
                "positive threshold must be finite, got " << ranking_positive_threshold);
   TANDEM_CHECK(memory_budget_bytes >= 0, "memory budget must be >= 0, got " << memory_budget_bytes);
+  // Unknown names first: a misspelt feature is the likelier mistake than the
+  // tower widths that validate() checks next.
+  if (data_format != "csv") check_movielens_feature_names(side_features);
   side_features.validate();
   // Combinations the side-feature towers do not support yet.
   if (side_features.enabled()) {
-    TANDEM_CHECK(data_format != "csv",
-                 "side features ([features] / --user-features, --item-features, "
-                 "--timestamp-buckets, --tower-layers) need a MovieLens directory's user and "
-                 "item files; the generic csv format ([data] format = \"csv\") has none");
     TANDEM_CHECK(!multitask.has_experts(),
                  "side-feature towers ([features] / --user-features, --item-features, "
                  "--timestamp-buckets, --tower-layers) cannot be combined with multitask = "

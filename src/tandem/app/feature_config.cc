@@ -19,24 +19,42 @@ const std::vector<std::string>& known_item_features() {
 
 namespace {
 
-void check_names(const std::vector<std::string>& names, const std::vector<std::string>& known,
+void check_known(const std::vector<std::string>& names, const std::vector<std::string>& known,
                  const char* side) {
-  std::set<std::string> seen;
   for (const auto& n : names) {
     if (std::find(known.begin(), known.end(), n) == known.end()) {
       std::string list;
       for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      TANDEM_THROW("unknown " << side << " feature '" << n << "' (known: " << list << ")");
+      TANDEM_THROW("unknown " << side << " feature '" << n << "' (known with MovieLens data: "
+                              << list << "; other columns need the csv format)");
     }
+  }
+}
+
+void check_distinct(const std::vector<std::string>& names, const char* side) {
+  std::set<std::string> seen;
+  for (const auto& n : names) {
+    TANDEM_CHECK(!n.empty(), side << " feature names must not be empty");
     TANDEM_CHECK(seen.insert(n).second, side << " feature '" << n << "' is listed twice");
   }
 }
 
 }  // namespace
 
+void check_movielens_feature_names(const FeatureConfig& c) {
+  check_known(c.user, known_user_features(), "user");
+  check_known(c.item, known_item_features(), "item");
+}
+
 void FeatureConfig::validate() const {
-  check_names(user, known_user_features(), "user");
-  check_names(item, known_item_features(), "item");
+  check_distinct(user, "user");
+  check_distinct(item, "item");
+  // The timestamp feature's table is named "timestamp" among the user
+  // tower's parameters; a user column of that name would collide with it.
+  TANDEM_CHECK(timestamp_buckets == 0 ||
+                   std::find(user.begin(), user.end(), "timestamp") == user.end(),
+               "a user feature named 'timestamp' clashes with the timestamp feature "
+               "(timestamp_buckets / --timestamp-buckets): use one or the other");
   TANDEM_CHECK(timestamp_buckets >= 0 && timestamp_buckets <= 100000,
                "timestamp buckets must be in 0..100000, got " << timestamp_buckets);
   TANDEM_CHECK(feature_dim > 0 && feature_dim <= 4096,

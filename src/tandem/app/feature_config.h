@@ -12,9 +12,12 @@
 namespace tandem {
 
 struct FeatureConfig {
-  // User features: any of "age", "gender", "occupation", "zip".
+  // User features: with a MovieLens layout any of "age", "gender",
+  // "occupation", "zip"; with the csv format, columns (header names or
+  // 0-based indices) of the users file, else of the ratings file.
   std::vector<std::string> user;
-  // Item features: any of "genres", "year".
+  // Item features: with a MovieLens layout any of "genres", "year"; with the
+  // csv format, columns of the items file, else of the ratings file.
   std::vector<std::string> item;
   // Buckets of the interaction timestamp (a user-tower feature); 0: none.
   int64_t timestamp_buckets = 0;
@@ -34,7 +37,9 @@ struct FeatureConfig {
   bool enabled() const {
     return !user.empty() || !item.empty() || timestamp_buckets > 0 || !tower_layers.empty();
   }
-  // Throws tandem::Error naming the field.
+  // Throws tandem::Error naming the field. Feature names are checked for
+  // repeats and emptiness only: which names exist depends on the data
+  // (check_movielens_feature_names).
   void validate() const;
   nlohmann::json to_json() const;
   // Missing keys keep their defaults; errors name the field.
@@ -43,5 +48,8 @@ struct FeatureConfig {
 
 const std::vector<std::string>& known_user_features();
 const std::vector<std::string>& known_item_features();
+// With a MovieLens layout the features are the known names above; throws
+// naming an unknown one and listing the known.
+void check_movielens_feature_names(const FeatureConfig& config);
 
 }  // namespace tandem

@@ -124,8 +124,8 @@ PreparedData prepare_data(const ExperimentConfig& config) {
   if (train.has_weights()) out.train.weights = train.weights;
   encode_test(test, &train, out.users, out.items, config.label_transform, out);
   if (config.side_features.enabled()) {
-    out.towers = load_tower_specs(config.side_features, config.data_dir, to_string(layout_of(config)),
-                                  train, out.users, out.items);
+    const std::string layout = config.data_format == "csv" ? "csv" : to_string(layout_of(config));
+    out.towers = load_tower_specs(config, layout, data.names, train, out.users, out.items);
   }
   return out;
 }

@@ -14,10 +14,12 @@ namespace {
 
 // The feature's values for one entity, after the config's transform.
 std::vector<std::string> feature_values(const FeatureConfig& c, const std::string& name,
-                                        const std::vector<std::string>& raw) {
+                                        const std::vector<std::string>& raw, bool movielens) {
   std::vector<std::string> out;
   for (const auto& v : raw) {
-    if (name == "age") {
+    if (!movielens) {
+      out.push_back(v);
+    } else if (name == "age") {
       int64_t age = 0;
       std::from_chars(v.data(), v.data() + v.size(), age);  // checked digits at parse time
       out.push_back(std::to_string(bucket_of(age, c.age_boundaries)));
@@ -36,13 +38,13 @@ std::vector<std::string> feature_values(const FeatureConfig& c, const std::strin
 // bag of every entity-table row.
 TowerFeature entity_feature(const FeatureConfig& c, const std::string& name,
                             const SideAttributes& attrs, const std::vector<int64_t>& train_ids,
-                            const Vocabulary& vocab, const char* side) {
+                            const Vocabulary& vocab, const char* side, bool movielens) {
   const int a = attrs.attribute(name);
   TANDEM_CHECK(a >= 0, side << " feature '" << name << "' is not in this data's " << side << " file");
   std::vector<std::string> seen;
   for (int64_t id : train_ids)
     if (const auto* v = attrs.values(id, a)) {
-      for (auto& s : feature_values(c, name, *v)) seen.push_back(std::move(s));
+      for (auto& s : feature_values(c, name, *v, movielens)) seen.push_back(std::move(s));
     }
   const FeatureVocabulary fv = FeatureVocabulary::build(std::move(seen), c.hash_buckets);
   TowerFeature f;
@@ -58,7 +60,7 @@ TowerFeature entity_feature(const FeatureConfig& c, const std::string& name,
       if (!fv.is_hashed()) f.values.push_back(FeatureVocabulary::kOovRow);
     } else {
       std::vector<int32_t> rows;
-      for (const auto& v : feature_values(c, name, *raw)) rows.push_back(fv.row(v));
+      for (const auto& v : feature_values(c, name, *raw, movielens)) rows.push_back(fv.row(v));
       std::sort(rows.begin(), rows.end());
       rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
       f.values.insert(f.values.end(), rows.begin(), rows.end());
@@ -78,14 +80,15 @@ std::vector<int64_t> distinct(std::vector<int64_t> v) {
 
 TowerSpecs build_tower_specs(const FeatureConfig& c, const SideAttributes* user_attributes,
                              const SideAttributes* item_attributes, const Ratings& train,
-                             const Vocabulary& users, const Vocabulary& items) {
+                             const Vocabulary& users, const Vocabulary& items,
+                             bool movielens_values) {
   c.validate();
   TowerSpecs out;
   if (!c.user.empty()) {
     TANDEM_CHECK(user_attributes != nullptr, "user features need the data's user file");
     const auto ids = distinct(train.users);
     for (const auto& name : c.user)
-      out.user.features.push_back(entity_feature(c, name, *user_attributes, ids, users, "user"));
+      out.user.features.push_back(entity_feature(c, name, *user_attributes, ids, users, "user", movielens_values));
   }
   if (c.timestamp_buckets > 0) {
     TANDEM_CHECK(!train.timestamps.empty(), "the timestamp feature needs training timestamps");
@@ -101,29 +104,62 @@ TowerSpecs build_tower_specs(const FeatureConfig& c, const SideAttributes* user_
     TANDEM_CHECK(item_attributes != nullptr, "item features need the data's item file");
     const auto ids = distinct(train.items);
     for (const auto& name : c.item)
-      out.item.features.push_back(entity_feature(c, name, *item_attributes, ids, items, "item"));
+      out.item.features.push_back(entity_feature(c, name, *item_attributes, ids, items, "item", movielens_values));
   }
   out.user.layers = out.item.layers = c.tower_layers;
   return out;
 }
 
-TowerSpecs load_tower_specs(const FeatureConfig& c, const std::string& data_dir,
-                            const std::string& layout, const Ratings& train,
-                            const Vocabulary& users, const Vocabulary& items) {
-  namespace fs = std::filesystem;
-  const bool ml1m = layout == "movielens-1m";
-  TANDEM_CHECK((c.user.empty() && c.item.empty()) || layout == "movielens-100k" || ml1m,
-               "side features are read from MovieLens-100K (u.user, u.item) or -1M (users.dat, "
-               "movies.dat) files; this data is " << layout);
-  SideAttributes user_attrs, item_attrs;
-  if (!c.user.empty()) {
-    user_attrs = load_user_attributes((fs::path(data_dir) / (ml1m ? "users.dat" : "u.user")).string(), ml1m);
+namespace {
+
+// The csv format's side attributes of one side: its own file when
+// `side_file` is set (ids unique, in column `side_file_id`), else the
+// ratings file's rows (ids repeat; column `ratings_id`).
+SideAttributes csv_attributes(const ExperimentConfig& c, const std::vector<std::string>& columns,
+                              const std::string& side_file, const ColumnRef& side_file_id,
+                              const ColumnRef& ratings_id,
+                              const std::shared_ptr<const std::vector<std::string>>& names) {
+  CsvAttributeSource from;
+  if (!side_file.empty()) {
+    from = {side_file, side_file_id, false};
+  } else {
+    from = {c.explicit_split() ? c.train_file : c.csv.ratings_file, ratings_id, true};
   }
-  if (!c.item.empty()) {
-    item_attrs = load_item_attributes((fs::path(data_dir) / (ml1m ? "movies.dat" : "u.item")).string(), ml1m);
+  if (!names) return load_csv_attributes(c.csv, from, columns);
+  const IdTable table(*names);
+  return load_csv_attributes(c.csv, from, columns, &table);
+}
+
+}  // namespace
+
+TowerSpecs load_tower_specs(const ExperimentConfig& config, const std::string& layout,
+                            const IdNames& names, const Ratings& train, const Vocabulary& users,
+                            const Vocabulary& items) {
+  namespace fs = std::filesystem;
+  const FeatureConfig& c = config.side_features;
+  SideAttributes user_attrs, item_attrs;
+  const bool csv = config.data_format == "csv";
+  if (csv) {
+    if (!c.user.empty())
+      user_attrs = csv_attributes(config, c.user, config.csv.users_file, config.csv.user_file_id,
+                                  config.csv.user, names.users);
+    if (!c.item.empty())
+      item_attrs = csv_attributes(config, c.item, config.csv.items_file, config.csv.item_id,
+                                  config.csv.item, names.items);
+  } else {
+    const bool ml1m = layout == "movielens-1m";
+    TANDEM_CHECK((c.user.empty() && c.item.empty()) || layout == "movielens-100k" || ml1m,
+                 "side features are read from MovieLens-100K (u.user, u.item) or -1M (users.dat, "
+                 "movies.dat) files, or from the csv format's columns; this data is " << layout);
+    check_movielens_feature_names(c);
+    const fs::path dir(config.data_dir);
+    if (!c.user.empty())
+      user_attrs = load_user_attributes((dir / (ml1m ? "users.dat" : "u.user")).string(), ml1m);
+    if (!c.item.empty())
+      item_attrs = load_item_attributes((dir / (ml1m ? "movies.dat" : "u.item")).string(), ml1m);
   }
   return build_tower_specs(c, c.user.empty() ? nullptr : &user_attrs,
-                           c.item.empty() ? nullptr : &item_attrs, train, users, items);
+                           c.item.empty() ? nullptr : &item_attrs, train, users, items, !csv);
 }
 
 }  // namespace tandem

@@ -1,5 +1,6 @@
-// From the data directory's side files (u.user, u.item; users.dat,
-// movies.dat) and the training ratings to the towers' inputs: one
+// From the data's side attributes (a MovieLens directory's u.user, u.item;
+// users.dat, movies.dat; or the csv format's columns) and the training
+// ratings to the towers' inputs: one
 // vocabulary per feature built on training data (OOV row for unseen values,
 // or hashed), each user/item-table row's bag of feature rows, and the
 // timestamp's bucket boundaries (quantiles of the training timestamps).
@@ -7,7 +8,9 @@
 
 #include <string>
 
+#include "tandem/app/experiment_config.h"
 #include "tandem/app/feature_config.h"
+#include "tandem/app/split_ratings.h"
 #include "tandem/data/ratings.h"
 #include "tandem/data/side_attributes.h"
 #include "tandem/data/vocabulary.h"
@@ -23,15 +26,22 @@ struct TowerSpecs {
 // side is asked for. Entity rows without a record (the id vocabulary's OOV
 // row, ids missing from the side file) get each feature's OOV row (or, when
 // hashed, no value). Values never seen among the training ratings' users or
-// items map to the OOV row.
+// items map to the OOV row. With `movielens_values` the MovieLens features
+// "age" and "zip" are bucketised and cut to a prefix as the config says;
+// otherwise (the csv format's columns) every value is taken as it is.
 TowerSpecs build_tower_specs(const FeatureConfig& config, const SideAttributes* user_attributes,
                              const SideAttributes* item_attributes, const Ratings& train,
-                             const Vocabulary& users, const Vocabulary& items);
+                             const Vocabulary& users, const Vocabulary& items,
+                             bool movielens_values = true);
 
-// Reads the side files of `data_dir` (layout "movielens-100k" or
-// "movielens-1m") that `config` needs, then build_tower_specs.
-TowerSpecs load_tower_specs(const FeatureConfig& config, const std::string& data_dir,
-                            const std::string& layout, const Ratings& train,
-                            const Vocabulary& users, const Vocabulary& items);
+// Reads the side attributes that config.side_features needs, then
+// build_tower_specs. MovieLens layouts ("movielens-100k", "movielens-1m"):
+// the data directory's side files. The csv format: user features from the
+// users file when one is set, else from the ratings file (the training file
+// with --train/--test); item features likewise from the items file or the
+// ratings file. `names` are the interned string ids (vocabulary id mode).
+TowerSpecs load_tower_specs(const ExperimentConfig& config, const std::string& layout,
+                            const IdNames& names, const Ratings& train, const Vocabulary& users,
+                            const Vocabulary& items);
 
 }  // namespace tandem

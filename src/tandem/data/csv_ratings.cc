@@ -260,9 +260,14 @@ void validate(const CsvRatingsSpec& spec) {
                "the csv format needs the user and item columns mapped");
   TANDEM_CHECK(spec.item_id.mapped() && spec.item_title.mapped(),
                "the csv format's items file needs its id and title columns mapped");
+  TANDEM_CHECK(spec.user_file_id.mapped(), "the csv format's users file needs its id column mapped");
+  const std::string& l = spec.list_separator;
+  TANDEM_CHECK(l.empty() || (l.size() == 1 && l[0] != '"' && l[0] != '\n' && l[0] != '\r'),
+               "unknown list separator '" << l << "' (one character other than a quote or line "
+                                                  "break, or empty for single-valued fields)");
   if (!spec.header) {
     for (const ColumnRef* c : {&spec.user, &spec.item, &spec.rating, &spec.timestamp, &spec.weight,
-                               &spec.item_id, &spec.item_title})
+                               &spec.item_id, &spec.item_title, &spec.user_file_id})
       TANDEM_CHECK(c->name.empty(), "column " << describe(*c)
                                               << " is given by name, but the files have no header "
                                                  "(header = false): give its 0-based index");
@@ -352,6 +357,67 @@ Catalogue parse_csv_items(std::string_view text, const std::string& source, char
 Catalogue load_csv_items(const std::string& path, const CsvRatingsSpec& spec, IdTable* items) {
   const std::string text = data_detail::read_file(path, "items");
   return parse_csv_items(text, path, csv_separator(spec, path, text), spec, items);
+}
+
+SideAttributes parse_csv_attributes(std::string_view text, const std::string& source, char separator,
+                                    const CsvRatingsSpec& spec, const CsvAttributeSource& from,
+                                    const std::vector<std::string>& columns, const IdTable* ids) {
+  validate(spec);
+  TANDEM_CHECK(from.id.mapped(), source << ": no id column mapped for its side attributes");
+  SideAttributes out;
+  out.names = columns;
+  size_t id_col = 0;
+  std::vector<size_t> cols;
+  const auto before = [&](const ColumnLayout& layout) {
+    id_col = layout.resolve(from.id, "id", source);
+    for (const auto& c : columns) {
+      const ColumnRef ref = parse_column_ref(c);
+      TANDEM_CHECK(ref.name.empty() || spec.header,
+                   "side feature column '" << c << "' is given by name, but the files have no "
+                                               "header (header = false): give its 0-based index");
+      cols.push_back(layout.resolve(ref, "side feature", source));
+    }
+  };
+  const char list = spec.list_separator.empty() ? '\0' : spec.list_separator[0];
+  walk_records(text, source, separator, spec.header, "records", before,
+               [&](const std::vector<std::string_view>& f, const ColumnLayout& layout, size_t line_no) {
+                 int64_t id = 0;
+                 if (ids != nullptr) {
+                   TANDEM_CHECK(!f[id_col].empty(), source << ":" << line_no << ": "
+                                                           << layout.name_of(id_col) << " (id): empty id");
+                   const auto found = ids->find(f[id_col]);
+                   if (!found) return;  // an entity no rating names
+                   id = *found;
+                 } else {
+                   id = read_id(f[id_col], nullptr, "id", layout, id_col, source, line_no);
+                 }
+                 const auto [it, inserted] = out.record_of_id.emplace(id, out.records.size());
+                 if (!inserted) {
+                   TANDEM_CHECK(from.repeated_ids, source << ":" << line_no << ": duplicate id "
+                                                          << data_detail::quoted(f[id_col]));
+                   return;  // the first record's values stand
+                 }
+                 std::vector<std::vector<std::string>> values(cols.size());
+                 for (size_t k = 0; k < cols.size(); ++k) {
+                   std::string_view field = f[cols[k]];
+                   while (true) {
+                     const size_t end = list == '\0' ? std::string_view::npos : field.find(list);
+                     const std::string_view v = field.substr(0, end);
+                     if (!v.empty()) values[k].emplace_back(v);
+                     if (end == std::string_view::npos) break;
+                     field.remove_prefix(end + 1);
+                   }
+                 }
+                 out.records.push_back(std::move(values));
+               });
+  return out;
+}
+
+SideAttributes load_csv_attributes(const CsvRatingsSpec& spec, const CsvAttributeSource& from,
+                                   const std::vector<std::string>& columns, const IdTable* ids) {
+  const std::string text = data_detail::read_file(from.path, "side attributes");
+  return parse_csv_attributes(text, from.path, csv_separator(spec, from.path, text), spec, from,
+                              columns, ids);
 }
 
 }  // namespace tandem
