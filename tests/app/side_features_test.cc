@@ -124,9 +124,50 @@ TEST(SideFeatures, PrepareDataBuildsBothTowers) {
   EXPECT_NO_THROW(bad.validate());
 }
 
-// What the towers do not combine with yet is refused before any data is
-// read, naming both settings.
-TEST(SideFeatures, UnsupportedCombinationsFailValidation) {
+// The combinations once refused (experts over the towers, mixed negatives
+// through the item tower, the timestamp feature with retrieval options)
+// validate, train on the tiny data to finite losses, and survive the model
+// file.
+TEST(SideFeatures, TowersCombineWithExpertsMixedNegativesAndRetrievalOptions) {
+  const fs::path dir = write_tiny_with_features("combos");
+  ExperimentConfig base = feature_config(dir);  // every feature, timestamp included
+  ExperimentConfig mmoe = base;
+  mmoe.multitask.arch = MultitaskArch::kMmoe;
+  mmoe.multitask.experts = 3;
+  mmoe.multitask.expert_dim = 6;
+  ExperimentConfig mixed = base;
+  mixed.retrieval.mixed_negatives = 16;
+  mixed.retrieval.logq_correction = true;
+  ExperimentConfig ple_mixed_hot = mixed;
+  ple_mixed_hot.multitask.arch = MultitaskArch::kPle;
+  ple_mixed_hot.multitask.experts = 3;
+  ple_mixed_hot.multitask.shared_experts = 1;
+  ple_mixed_hot.multitask.task_experts = 1;
+  ple_mixed_hot.multitask.expert_dim = 6;
+  ple_mixed_hot.retrieval.temperature = 0.5f;
+  ple_mixed_hot.retrieval.remove_accidental_hits = true;
+  for (const ExperimentConfig* c : {&mmoe, &mixed, &ple_mixed_hot}) {
+    ASSERT_NO_THROW(c->validate());
+    const PreparedData data = prepare_data(*c);
+    auto [model, result] = train_and_evaluate(*c, data, "joint");
+    ASSERT_FALSE(result.history.empty());
+    for (const auto& e : result.history) {
+      EXPECT_TRUE(std::isfinite(e.retrieval_loss));
+      EXPECT_TRUE(std::isfinite(e.ranking_loss));
+    }
+    EXPECT_TRUE(std::isfinite(result.eval.rmse));
+    const std::string path = (dir / "combo.tandem").string();
+    save_model(path, model);
+    const TrainedModel loaded = load_model(path);
+    const EvalResult again =
+        evaluate(*loaded.model, loaded.config, loaded.catalogue, data.test, data.test_ratings);
+    EXPECT_EQ(again.rmse, result.eval.rmse);
+    EXPECT_EQ(again.topk_accuracy, result.eval.topk_accuracy);
+  }
+  fs::remove_all(dir);
+}
+
+TEST(SideFeatures, FeatureNamesAreCheckedAgainstTheData) {
   ExperimentConfig c = preset_config("tfrs");
   c.side_features.user = {"age"};
   c.side_features.tower_layers = {8};
@@ -142,16 +183,6 @@ TEST(SideFeatures, UnsupportedCombinationsFailValidation) {
     }
   };
   ExperimentConfig bad = c;
-  bad.multitask.arch = MultitaskArch::kPle;
-  expect_error(bad, "side-feature towers", "multitask");
-  bad = c;
-  bad.retrieval.mixed_negatives = 4;
-  expect_error(bad, "side-feature towers", "mixed_negatives");
-  bad = c;
-  bad.retrieval.temperature = 0.5f;
-  ASSERT_NO_THROW(bad.validate());  // the options work with entity features
-  bad.side_features.timestamp_buckets = 4;
-  expect_error(bad, "timestamp_buckets", "[retrieval]");
   // The csv format takes any column as a feature; MovieLens data only the
   // names its files have.
   bad = c;

@@ -8,6 +8,7 @@
 
 #include "gradient_check.h"
 #include "tandem/core/error.h"
+#include "tandem/core/thread_pool.h"
 #include "tandem/model/multitask_model.h"
 
 namespace tandem {
@@ -149,39 +150,66 @@ ModelShape tower_shape(std::vector<int64_t> layers) {
   return shape;
 }
 
-// The whole model with towers: w_rank * MSE + w_ret * softmax CE against
-// every table (ids and features) and every dense parameter (head and tower
-// MLPs), with timestamps.
-void check_model_gradients(std::vector<int64_t> layers, const TaskWeights w, bool timestamp = true,
-                           const RetrievalLossOptions* options = nullptr,
-                           RankingLossKind ranking = RankingLossKind::kMse) {
+// Experts (arch: mmoe or ple; shared-bottom leaves the shape as it is) of
+// width expert_dim over the towers' outputs.
+void add_experts(ModelShape& shape, MultitaskArch arch, int64_t expert_dim) {
+  if (arch == MultitaskArch::kSharedBottom) return;
+  shape.multitask.arch = arch;
+  shape.multitask.experts = 3;
+  shape.multitask.shared_experts = 1;
+  shape.multitask.task_experts = 1;
+  shape.multitask.expert_dim = expert_dim;
+}
+
+// Variations of the model with towers under test.
+struct TowerCase {
+  bool timestamp = true;  // the user tower's per-example feature
+  const RetrievalLossOptions* options = nullptr;
+  RankingLossKind ranking = RankingLossKind::kMse;
+  MultitaskArch arch = MultitaskArch::kSharedBottom;  // experts over the towers' outputs
+  bool example_weights = false;
+  ThreadPool* pool = nullptr;
+};
+
+// The whole model with towers: w_rank * ranking loss + w_ret * softmax CE
+// against every table (ids and features) and every dense parameter (head,
+// tower MLPs, experts and gates), with timestamps.
+void check_model_gradients(std::vector<int64_t> layers, const TaskWeights w, const TowerCase& c = {}) {
   ModelShape shape = tower_shape(layers);
   // Without the per-example timestamp the retrieval loss takes its
   // distinct-rows path (duplicate users and items in the batch below).
-  if (!timestamp) shape.user_tower.features.pop_back();
+  if (!c.timestamp) shape.user_tower.features.pop_back();
+  add_experts(shape, c.arch, 4);
   const int64_t n = 5;
-  MultiTaskModel model(shape, n);
+  const int64_t sampled = c.options ? c.options->mixed_negatives : 0;
+  MultiTaskModel model(shape, n, c.pool ? c.pool->size() : 1, sampled);
   model.init(9);
-  if (options) model.configure_retrieval(*options, std::vector<float>(5, std::log(0.2f)), {});
+  if (c.options) model.configure_retrieval(*c.options, std::vector<float>(5, std::log(0.2f)), {0, 1, 2, 3, 4});
   RankingLossSpec ranking_spec;
-  ranking_spec.kind = ranking;
+  ranking_spec.kind = c.ranking;
   model.set_ranking_loss(ranking_spec);
   // (A seed whose random weights put no ReLU pre-activation of the head
   // within the finite-difference step of its kink.)
   Rng rng(11);
   for (auto& t : model.sparse_parameters())
     for (auto& v : t.table->weights) v = rng.uniform(-0.8f, 0.8f);
+  for (auto& p : model.dense_parameters())
+    if (p.name.find("moe") != std::string::npos && p.name.find("bias") != std::string::npos)
+      for (int64_t i = 0; i < p.size; ++i) p.value[i] = rng.uniform(-0.3f, 0.3f);
   const int32_t users[n] = {1, 3, 1, 0, 2};
   const int32_t items[n] = {4, 2, 3, 2, 1};
   const float labels[n] = {0.5f, 1.0f, 0.0f, 0.75f, 0.25f};
+  const float weights[n] = {1.0f, 0.5f, 2.0f, 1.5f, 0.25f};
   const int64_t ts[n] = {10, 120, 300, 150, 99};
   Batch batch{users, items, labels, n};
   batch.timestamps = ts;
-  auto total = [&] { return model.compute_gradients(batch, w).total; };
+  if (c.example_weights) batch.weights = weights;
+  batch.sample_seed = 77;
+  auto total = [&] { return model.compute_gradients(batch, w, c.pool).total; };
   total();
   auto tables = model.sparse_parameters();
   auto dparams = model.dense_parameters();
-  EXPECT_EQ(tables.size(), 2u + (timestamp ? 3u : 2u) + 1u);
+  EXPECT_EQ(tables.size(), 2u + (c.timestamp ? 3u : 2u) + 1u);
   std::vector<std::vector<float>> gs, gd;
   for (const auto& t : tables) gs.push_back(dense(*t.grad, *t.table));
   for (const auto& p : dparams) gd.emplace_back(p.grad, p.grad + p.size);
@@ -195,7 +223,7 @@ void check_model_gradients(std::vector<int64_t> layers, const TaskWeights w, boo
 TEST(MultiTaskModelWithTowers, GradientsMatchFiniteDifferences) {
   check_model_gradients({}, {0.7f, 1.3f});
   check_model_gradients({6, 5}, {0.7f, 1.3f});
-  check_model_gradients({6, 5}, {0.7f, 1.3f}, /*timestamp=*/false);
+  check_model_gradients({6, 5}, {0.7f, 1.3f}, {.timestamp = false});
 }
 
 // The towers' outputs feed the optioned retrieval softmax and the batch-wide
@@ -205,40 +233,69 @@ TEST(MultiTaskModelWithTowers, GradientsWithRetrievalOptionsAndABatchRankingLoss
   opt.temperature = 0.5f;
   opt.logq_correction = true;
   opt.remove_accidental_hits = true;
-  check_model_gradients({6, 5}, {0.7f, 1.3f}, /*timestamp=*/false, &opt);
-  check_model_gradients({6, 5}, {0.7f, 1.3f}, /*timestamp=*/false, nullptr,
-                        RankingLossKind::kPairwiseLogistic);
-  check_model_gradients({6, 5}, {0.7f, 1.3f}, /*timestamp=*/true, nullptr,
-                        RankingLossKind::kSoftmaxListwise);
+  check_model_gradients({6, 5}, {0.7f, 1.3f}, {.timestamp = false, .options = &opt});
+  check_model_gradients({6, 5}, {0.7f, 1.3f},
+                        {.timestamp = false, .ranking = RankingLossKind::kPairwiseLogistic});
+  check_model_gradients({6, 5}, {0.7f, 1.3f}, {.ranking = RankingLossKind::kSoftmaxListwise});
 }
 
-TEST(MultiTaskModelWithTowers, UnsupportedCombinationsAreClearErrors) {
-  auto expect_error = [](const auto& f, const std::string& needle) {
-    try {
-      f();
-      FAIL() << "no error (expected one about " << needle << ")";
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-  };
-  // Experts over tower outputs.
-  ModelShape experts = tower_shape({6});
-  experts.multitask.arch = MultitaskArch::kMmoe;
-  expect_error([&] { MultiTaskModel m(experts, 4); }, "mmoe");
-  // Mixed negatives would gather item rows past the item tower.
-  MultiTaskModel model(tower_shape({6}), 4);
+// The combinations once refused: experts over the towers' outputs, mixed
+// negatives through the item tower (and its experts), and the timestamp
+// feature with the retrieval options and example weights (every example its
+// own query).
+TEST(MultiTaskModelWithTowers, GradientsWithExpertsMixedNegativesAndTimestampOptions) {
+  check_model_gradients({6}, {0.7f, 1.3f}, {.arch = MultitaskArch::kMmoe});
+  check_model_gradients({}, {0.7f, 1.3f}, {.arch = MultitaskArch::kPle});
   RetrievalLossOptions mixed;
   mixed.mixed_negatives = 3;
-  expect_error([&] { model.configure_retrieval(mixed, {}, {0, 1, 2}); }, "mixed negatives");
-  // The optioned softmax (over distinct users) with a per-example feature.
+  mixed.logq_correction = true;
+  check_model_gradients({6, 5}, {0.7f, 1.3f}, {.timestamp = false, .options = &mixed});
+  check_model_gradients({6}, {0.7f, 1.3f},
+                        {.timestamp = false, .options = &mixed, .arch = MultitaskArch::kMmoe});
   RetrievalLossOptions hot;
   hot.temperature = 0.5f;
-  expect_error([&] { model.configure_retrieval(hot, {}, {}); }, "timestamp");
-  const int32_t users[2] = {0, 1}, items[2] = {1, 2};
-  const float labels[2] = {1.0f, 0.0f}, weights[2] = {1.0f, 2.0f};
-  Batch weighted{users, items, labels, 2, weights};
-  model.init(1);
-  expect_error([&] { model.compute_gradients(weighted, {1.0f, 1.0f}); }, "timestamp");
+  hot.remove_accidental_hits = true;
+  hot.hard_negatives = 2;
+  check_model_gradients({6, 5}, {0.7f, 1.3f}, {.options = &hot});
+  check_model_gradients({6, 5}, {0.7f, 1.3f}, {.options = &mixed, .example_weights = true});
+  check_model_gradients({6, 5}, {0.7f, 1.3f}, {.example_weights = true});
+  ThreadPool pool(2);
+  check_model_gradients({6}, {0.7f, 1.3f},
+                        {.options = &mixed, .arch = MultitaskArch::kPle, .example_weights = true, .pool = &pool});
+}
+
+// With a per-example feature and no retrieval option, the optioned softmax
+// (every example its own query) equals the plain one over the full matrix.
+TEST(MultiTaskModelWithTowers, PerExampleQueriesEqualThePlainFullMatrix) {
+  const int32_t users[4] = {1, 1, 0, 1}, items[4] = {4, 2, 2, 3};
+  const float labels[4] = {0.5f, 1.0f, 0.0f, 0.75f}, ones[4] = {1, 1, 1, 1};
+  const int64_t ts[4] = {10, 300, 99, 10};
+  MultiTaskModel plain(tower_shape({6}), 4), weighted(tower_shape({6}), 4);
+  plain.init(3);
+  weighted.init(3);
+  Batch batch{users, items, labels, 4};
+  batch.timestamps = ts;
+  const double a = plain.compute_gradients(batch, {0.0f, 1.0f}).retrieval;
+  batch.weights = ones;  // weights of 1 take the optioned path, same loss
+  const double b = weighted.compute_gradients(batch, {0.0f, 1.0f}).retrieval;
+  EXPECT_NEAR(a, b, 1e-5 * std::abs(a));
+  const auto pg = plain.dense_parameters(), wg = weighted.dense_parameters();
+  for (size_t i = 0; i < pg.size(); ++i)
+    for (int64_t j = 0; j < pg[i].size; ++j) EXPECT_NEAR(pg[i].grad[j], wg[i].grad[j], 1e-5f) << pg[i].name;
+}
+
+TEST(MultiTaskModelWithTowers, MixedNegativesNeedTheCapacityTheModelWasBuiltFor) {
+  MultiTaskModel model(tower_shape({6}), 4, 1, /*sampled_items=*/2);
+  RetrievalLossOptions mixed;
+  mixed.mixed_negatives = 3;
+  try {
+    model.configure_retrieval(mixed, {}, {0, 1, 2});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("exceeds the 2 sampled items"), std::string::npos) << e.what();
+  }
+  mixed.mixed_negatives = 2;
+  EXPECT_NO_THROW(model.configure_retrieval(mixed, {}, {0, 1, 2}));
 }
 
 TEST(MultiTaskModelWithTowers, RetrievalOnlyStillTrainsTowerMlpsAndZeroesTheHead) {
@@ -248,7 +305,10 @@ TEST(MultiTaskModelWithTowers, RetrievalOnlyStillTrainsTowerMlpsAndZeroesTheHead
 }
 
 TEST(MultiTaskModelWithTowers, PredictionsMatchTheTrainingForward) {
-  MultiTaskModel model(tower_shape({6}), 3);
+  for (auto arch : {MultitaskArch::kSharedBottom, MultitaskArch::kMmoe}) {
+  ModelShape shape = tower_shape({6});
+  add_experts(shape, arch, 6);
+  MultiTaskModel model(shape, 3);
   model.init(2);
   const int32_t users[3] = {1, 3, 0};
   const int32_t items[3] = {4, 2, 0};
@@ -262,6 +322,7 @@ TEST(MultiTaskModelWithTowers, PredictionsMatchTheTrainingForward) {
   model.predict_from_vectors(u.data(), v.data(), 3, direct.data(), scratch);
   for (int i = 0; i < 3; ++i) EXPECT_FLOAT_EQ(pred[i], direct[i]);
   EXPECT_EQ(model.task_dim(), 6);
+  }
 }
 
 TEST(MultiTaskModelWithTowers, UnequalTowerWidthsWithoutLayersAreAClearError) {
@@ -276,8 +337,10 @@ TEST(MultiTaskModelWithTowers, UnequalTowerWidthsWithoutLayersAreAClearError) {
 }
 
 TEST(MultiTaskModelWithTowers, ParameterCountCoversTheTowers) {
-  for (const auto& layers : {std::vector<int64_t>{}, std::vector<int64_t>{6, 5}}) {
-    const ModelShape shape = tower_shape(layers);
+  for (const auto& layers : {std::vector<int64_t>{}, std::vector<int64_t>{6, 5}})
+  for (auto arch : {MultitaskArch::kSharedBottom, MultitaskArch::kPle}) {
+    ModelShape shape = tower_shape(layers);
+    add_experts(shape, arch, 4);
     MultiTaskModel m(shape, 2);
     int64_t n = 0;
     for (const auto& t : m.sparse_parameter_values()) n += static_cast<int64_t>(t.table->weights.size());

@@ -150,10 +150,12 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   tm.set_training_interactions(data.train);
   tm.model = std::make_unique<MultiTaskModel>(
       shape, std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size())),
-      split_batches ? threads : 1);
+      split_batches ? threads : 1, config.retrieval.mixed_negatives);
   tm.model->init(derive_seed(config.training_seed(), kInitStream));
   tm.model->set_distinct_rows(config.distinct_rows);
-  if (config.retrieval.any()) {
+  // Example weights take the optioned softmax too: configured here, so that
+  // no training step allocates it.
+  if (config.retrieval.any() || !data.train.weights.empty()) {
     // logQ: each item row's share of the training interactions (rows never
     // trained on cannot be in a batch; they get half a count, to stay finite).
     std::vector<float> log_p(tm.item_train_counts.size());

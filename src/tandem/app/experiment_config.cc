@@ -89,24 +89,6 @@ void ExperimentConfig::validate() const {
   // tower widths that validate() checks next.
   if (data_format != "csv") check_movielens_feature_names(side_features);
   side_features.validate();
-  // Combinations the side-feature towers do not support yet.
-  if (side_features.enabled()) {
-    TANDEM_CHECK(!multitask.has_experts(),
-                 "side-feature towers ([features] / --user-features, --item-features, "
-                 "--timestamp-buckets, --tower-layers) cannot be combined with multitask = "
-                     << to_string(multitask.arch)
-                     << " ([model] multitask / --multitask) yet: use one or the other");
-    TANDEM_CHECK(retrieval.mixed_negatives == 0,
-                 "side-feature towers ([features]) cannot be combined with [retrieval] "
-                 "mixed_negatives / --mixed-negatives (the sampled items would skip the item "
-                 "tower)");
-    TANDEM_CHECK(side_features.timestamp_buckets == 0 || !retrieval.any(),
-                 "the timestamp side feature ([features] timestamp_buckets / "
-                 "--timestamp-buckets) cannot be combined with the [retrieval] options "
-                 "(temperature, remove_accidental_hits, logq_correction, hard_negatives, "
-                 "mixed_negatives): their softmax over distinct users would merge a user's "
-                 "examples at different times");
-  }
 }
 
 ModelShape model_shape(const ExperimentConfig& config, int64_t user_rows, int64_t item_rows) {

@@ -78,10 +78,16 @@ MemoryEstimate estimate_training_memory(const ExperimentConfig& c, int64_t user_
   if (c.multitask.has_experts()) {
     // Per tower: weights, Adagrad state and gradients, and the layer's step
     // workspace (expert activations, gates, per-task outputs and gradients).
+    // Their input is the side-feature towers' output when there are towers.
     const MoeLayout layout = c.multitask.moe_layout();
+    const FeatureConfig& f = c.side_features;
+    const auto user_features = static_cast<int64_t>(f.user.size()) + (f.timestamp_buckets > 0 ? 1 : 0);
+    const int64_t in = !f.enabled()              ? d
+                       : !f.tower_layers.empty() ? f.tower_layers.back()
+                                                 : add(d, mul(user_features, f.feature_dim));
     e.parts.push_back({"expert layers of both towers (" + to_string(c.multitask.arch) + ")",
-                       mul(add(mul(moe_parameter_count(d, layout), 3),
-                               moe_workspace_floats(d, layout, batch)),
+                       mul(add(mul(moe_parameter_count(in, layout), 3),
+                               moe_workspace_floats(in, layout, batch)),
                            2 * kFloat)});
   }
   const int64_t score_rows = c.distinct_rows ? std::min(kSoftmaxBlockRows, batch) : batch;

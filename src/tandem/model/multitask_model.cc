@@ -11,10 +11,12 @@
 namespace tandem {
 
 namespace {
-// Towers and experts never coexist (validate_towers_and_experts), so their
-// streams may share numbers: each keeps the seeds it had on its own branch.
+// Towers alone and experts alone share streams 4 and 5 (they were never
+// combined when those seeds were chosen, and models keep their seeds); towers
+// under experts take 6 and 7.
 constexpr uint64_t kUserStream = 1, kItemStream = 2, kHeadStream = 3, kUserMoeStream = 4,
-                   kItemMoeStream = 5, kUserTowerStream = 4, kItemTowerStream = 5;
+                   kItemMoeStream = 5, kUserTowerStream = 4, kItemTowerStream = 5,
+                   kUserTowerUnderExpertsStream = 6, kItemTowerUnderExpertsStream = 7;
 
 // a * b + c, or INT64_MAX when that overflows (sizes are never negative).
 int64_t saturating_mul_add(int64_t a, int64_t b, int64_t c) {
@@ -28,7 +30,7 @@ int64_t saturating_mul_add(int64_t a, int64_t b, int64_t c) {
 namespace {
 // Width of each task's user (item) vector: the embedding with a shared
 // bottom, the towers' output with side-feature towers, an expert's output
-// with experts.
+// with experts (over the towers' outputs when there are both).
 int64_t task_dim_of(const ModelShape& shape) {
   if (shape.multitask.has_experts()) return shape.multitask.expert_dim;
   return output_dim(shape);
@@ -37,14 +39,6 @@ int64_t task_dim_of(const ModelShape& shape) {
 
 int64_t output_dim(const ModelShape& shape) {
   return shape.has_towers() ? tower_output_dim(shape.user_tower, shape.dim) : shape.dim;
-}
-
-void validate_towers_and_experts(const ModelShape& shape) {
-  TANDEM_CHECK(!(shape.has_towers() && shape.multitask.has_experts()),
-               "side-feature towers ([features] / --user-features, --item-features, "
-               "--timestamp-buckets, --tower-layers) cannot be combined with multitask = "
-                   << to_string(shape.multitask.arch)
-                   << " ([model] multitask / --multitask) yet: use one or the other");
 }
 
 int64_t parameter_count(const ModelShape& shape) {
@@ -63,26 +57,28 @@ int64_t parameter_count(const ModelShape& shape) {
     width = units;
   }
   if (shape.multitask.has_experts()) {
-    const int64_t tower = moe_parameter_count(shape.dim, shape.multitask.moe_layout());
+    const int64_t tower = moe_parameter_count(output_dim(shape), shape.multitask.moe_layout());
     n = saturating_mul_add(tower, 2, n);
   }
   if (shape.multitask.weighting == TaskWeighting::kUncertainty) n = saturating_mul_add(1, 2, n);
   return n;
 }
 
-MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int workers)
+MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int workers,
+                               int64_t sampled_items)
     : shape_(shape),
       out_dim_(tandem::output_dim(shape)),
       max_batch_(max_batch),
       workers_(workers),
+      sampled_items_(sampled_items),
       users_(shape.user_rows, shape.dim),
       items_(shape.item_rows, shape.dim),
       head_(2 * task_dim_of(shape), shape.hidden, 1, max_batch),
       retrieval_loss_(max_batch, 256, workers),
       user_emb_(static_cast<size_t>(max_batch * std::max(shape.dim, out_dim_))),
-      item_emb_(user_emb_.size()),
+      item_emb_(static_cast<size_t>((max_batch + sampled_items) * std::max(shape.dim, out_dim_))),
       user_dgrad_(user_emb_.size()),
-      item_dgrad_(user_emb_.size()),
+      item_dgrad_(item_emb_.size()),
       head_grads_(static_cast<size_t>(workers)),
       worker_mse_(static_cast<size_t>(workers), 0.0),
       user_grad_(shape.user_rows, shape.dim, max_batch),
@@ -91,8 +87,9 @@ MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int w
       item_dedup_(shape.item_rows, max_batch),
       ranking_loss_(max_batch) {
   TANDEM_CHECK(workers >= 1, "worker count must be positive, got " << workers);
+  TANDEM_CHECK(sampled_items >= 0 && sampled_items <= (int64_t{1} << 24),
+               "sampled items must be in 0..16777216, got " << sampled_items);
   for (auto& g : head_grads_) g.assign(static_cast<size_t>(head_.parameter_count()), 0.0f);
-  validate_towers_and_experts(shape);
   if (shape.has_towers()) {
     const int64_t item_out = tower_output_dim(shape.item_tower, shape.dim);
     TANDEM_CHECK(out_dim_ == item_out,
@@ -101,13 +98,20 @@ MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int w
                         "dot product: without tower layers, give both sides features of equal "
                         "total width, or set tower_layers");
     user_tower_ = std::make_unique<FeatureTower>("user", shape.user_tower, &users_, &user_grad_, max_batch);
-    item_tower_ = std::make_unique<FeatureTower>("item", shape.item_tower, &items_, &item_grad_, max_batch);
+    item_tower_ = std::make_unique<FeatureTower>("item", shape.item_tower, &items_, &item_grad_,
+                                                 max_batch + sampled_items);
+    if (has_per_example_feature()) {
+      example_dedup_ = RowDedup(max_batch, max_batch);
+      example_ids_.resize(static_cast<size_t>(max_batch));
+      for (int64_t i = 0; i < max_batch; ++i) example_ids_[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+    }
   }
   if (shape.multitask.has_experts()) {
     shape.multitask.validate();
     const MoeLayout layout = shape.multitask.moe_layout();
-    user_moe_ = std::make_unique<MixtureOfExperts>(shape.dim, layout, max_batch);
-    item_moe_ = std::make_unique<MixtureOfExperts>(shape.dim, layout, max_batch);
+    // Over the towers' outputs when there are towers, else the embedding rows.
+    user_moe_ = std::make_unique<MixtureOfExperts>(out_dim_, layout, max_batch);
+    item_moe_ = std::make_unique<MixtureOfExperts>(out_dim_, layout, max_batch + sampled_items);
   }
   if (shape.multitask.weighting == TaskWeighting::kUncertainty)
     uncertainty_ = std::make_unique<UncertaintyWeighting>();
@@ -127,9 +131,10 @@ void MultiTaskModel::init(uint64_t seed) {
     item_moe_->init_glorot(item_moe_rng);
   }
   if (user_tower_) {
-    Rng user_tower_rng(derive_seed(seed, kUserTowerStream));
+    const bool under_experts = user_moe_ != nullptr;
+    Rng user_tower_rng(derive_seed(seed, under_experts ? kUserTowerUnderExpertsStream : kUserTowerStream));
     user_tower_->init(user_tower_rng);
-    Rng item_tower_rng(derive_seed(seed, kItemTowerStream));
+    Rng item_tower_rng(derive_seed(seed, under_experts ? kItemTowerUnderExpertsStream : kItemTowerStream));
     item_tower_->init(item_tower_rng);
   }
   if (uncertainty_) uncertainty_->init();
@@ -151,11 +156,25 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
   const TaskWeights w = uncertainty_ ? uncertainty_->effective_weights(fixed) : fixed;
   const bool experts = user_moe_ != nullptr;
   const bool towers = user_tower_ != nullptr;
+  // Examples with weights, or any retrieval option, take the optioned
+  // softmax; the plain one stays the tutorials' fast path.
+  const bool optioned =
+      fixed.retrieval != 0.0f && (retrieval_options_.any() || batch.weights != nullptr);
+  // Mixed negatives are item rows like the batch's: they pass through the
+  // item side's towers and experts too, after the batch's rows (rows n..n+m
+  // of item_emb_ and of its gradient), and only retrieval reads them.
+  const int64_t sampled = optioned ? retrieval_options_.mixed_negatives : 0;
+  if (sampled > 0) sample_negatives(batch, sampled);
+  const int64_t item_n = n + sampled;
+  const int32_t* item_rows = sampled > 0 ? grad_items_.data() : batch.items;
   // The towers run over the whole batch (one GEMM per MLP layer); their
-  // outputs are then the task vectors, as the embedding rows are without.
+  // outputs are then the task vectors (or the experts' inputs), as the
+  // embedding rows are without.
   if (towers) {
     user_tower_->forward(batch.users, batch.timestamps, n, user_emb_.data());
-    item_tower_->forward(batch.items, nullptr, n, item_emb_.data());
+    item_tower_->forward(item_rows, nullptr, item_n, item_emb_.data());
+  } else if (sampled > 0) {
+    items_.gather(item_rows + n, sampled, item_emb_.data() + n * d);
   }
   auto run = [&](const auto& f) {
     if (pool) {
@@ -243,7 +262,7 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
     // any worker count.
     td = shape_.multitask.expert_dim;
     user_moe_->forward(user_emb_.data(), n);
-    item_moe_->forward(item_emb_.data(), n);
+    item_moe_->forward(item_emb_.data(), item_n);
     const int rank = static_cast<int>(Task::kRanking), ret = static_cast<int>(Task::kRetrieval);
     if (ranking) {
       run([&](int worker) {
@@ -254,12 +273,14 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
       std::fill_n(user_moe_->output_grad(rank), n * td, 0.0f);
       std::fill_n(item_moe_->output_grad(rank), n * td, 0.0f);
     }
+    // The sampled negatives get no ranking gradient.
+    std::fill_n(item_moe_->output_grad(rank) + n * td, sampled * td, 0.0f);
     ret_u = user_moe_->output(ret);
     ret_m = item_moe_->output(ret);
     ret_du = user_moe_->output_grad(ret);
     ret_dm = item_moe_->output_grad(ret);
     std::fill_n(ret_du, n * td, 0.0f);
-    std::fill_n(ret_dm, n * td, 0.0f);
+    std::fill_n(ret_dm, item_n * td, 0.0f);
   }
 
   double batch_ranking_loss = 0.0;
@@ -294,19 +315,11 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
     // head's gradients keep dense_parameters() a true gradient.
     for (auto& p : head_.parameters()) std::fill_n(p.grad, p.size, 0.0f);
   }
-  // Examples with weights, or any retrieval option, take the optioned
-  // softmax; the plain one stays the tutorials' fast path.
-  const bool optioned = retrieval_options_.any() || batch.weights != nullptr;
   // A per-example feature (timestamp) makes a user's vector differ between
-  // examples: then only the full n x n score matrix is exact, which the
-  // optioned softmax (over distinct queries) does not compute.
+  // examples: then the plain softmax needs the full n x n score matrix and
+  // the optioned one takes every example as its own query.
   const bool per_example = towers && has_per_example_feature();
-  TANDEM_CHECK(!(per_example && fixed.retrieval != 0.0f && optioned),
-               "the timestamp side feature cannot be combined with retrieval options or "
-               "example weights (the retrieval softmax over distinct users would merge a "
-               "user's examples at different times)");
-  extra_columns_ = 0;
-  if (fixed.retrieval != 0.0f && optioned) {
+  if (optioned) {
     losses.retrieval =
         optioned_retrieval(batch, w.retrieval, pool, losses, ret_u, ret_m, ret_du, ret_dm, td);
   } else if (fixed.retrieval != 0.0f) {
@@ -325,7 +338,7 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
   }
   if (experts) {
     user_moe_->backward(user_emb_.data(), n, user_dgrad_.data());
-    item_moe_->backward(item_emb_.data(), n, item_dgrad_.data());
+    item_moe_->backward(item_emb_.data(), item_n, item_dgrad_.data());
   }
   if (uncertainty_) {
     losses.total = uncertainty_->finish(fixed, losses.retrieval, losses.ranking);
@@ -334,22 +347,26 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
                    static_cast<double>(w.ranking) * losses.ranking;
   }
   if (towers) {
-    // Through the towers' MLPs into the id and every feature table (mixed
-    // negatives, the only source of extra columns, are refused with towers).
+    // Through the towers' MLPs into the id and every feature table, for the
+    // batch's items and the sampled ones alike.
     user_tower_->backward(user_dgrad_.data(), n);
-    item_tower_->backward(item_dgrad_.data(), n);
+    item_tower_->backward(item_dgrad_.data(), item_n);
     return losses;
   }
   user_grad_.assign(batch.users, user_dgrad_.data(), n);
-  if (extra_columns_ == 0) {
-    item_grad_.assign(batch.items, item_dgrad_.data(), n);
-  } else {
-    // The sampled negatives' rows follow the batch's (their gradients were
-    // written after the examples' in item_dgrad_).
-    std::copy_n(batch.items, n, grad_items_.data());
-    item_grad_.assign(grad_items_.data(), item_dgrad_.data(), n + extra_columns_);
-  }
+  // The sampled negatives' rows follow the batch's, as in item_dgrad_.
+  item_grad_.assign(item_rows, item_dgrad_.data(), item_n);
   return losses;
+}
+
+void MultiTaskModel::sample_negatives(const Batch& batch, int64_t m) {
+  if (!optioned_loss_) configure_retrieval(retrieval_options_, item_log_probability_, negative_pool_);
+  const int64_t n = batch.size;
+  std::copy_n(batch.items, n, grad_items_.data());
+  Rng rng(batch.sample_seed);
+  const uint64_t pool_size = negative_pool_.size();
+  for (int64_t t = 0; t < m; ++t)
+    grad_items_[static_cast<size_t>(n + t)] = negative_pool_[static_cast<size_t>(rng.below(pool_size))];
 }
 
 void MultiTaskModel::configure_retrieval(const RetrievalLossOptions& options,
@@ -375,16 +392,12 @@ void MultiTaskModel::configure_retrieval(const RetrievalLossOptions& options,
   retrieval_options_ = options;
   item_log_probability_ = std::move(item_log_probability);
   negative_pool_ = std::move(negative_pool);
-  TANDEM_CHECK(options.mixed_negatives == 0 || user_moe_ == nullptr,
-               "mixed negatives are not supported with the " << to_string(shape_.multitask.arch)
-                                                             << " architecture (only shared-bottom)");
-  TANDEM_CHECK(options.mixed_negatives == 0 || item_tower_ == nullptr,
-               "mixed negatives ([retrieval] mixed_negatives) are not supported with side-feature "
-               "towers ([features]): the sampled items' vectors would skip the item tower");
-  TANDEM_CHECK(!options.any() || user_tower_ == nullptr || !has_per_example_feature(),
-               "retrieval options ([retrieval]) are not supported with the timestamp side "
-               "feature: the retrieval softmax over distinct users would merge a user's "
-               "examples at different times");
+  // The towers' and experts' workspace was sized at construction.
+  TANDEM_CHECK(options.mixed_negatives <= sampled_items_ || (user_moe_ == nullptr && item_tower_ == nullptr),
+               "mixed_negatives " << options.mixed_negatives << " exceeds the "
+                                  << sampled_items_
+                                  << " sampled items this model's item towers and experts were "
+                                     "built for (MultiTaskModel's sampled_items)");
   const int64_t d = std::max(shape_.dim, task_dim());
   const int64_t m = options.mixed_negatives;
   const int64_t cols = max_batch_ + m;
@@ -397,7 +410,9 @@ void MultiTaskModel::configure_retrieval(const RetrievalLossOptions& options,
   column_correction_.assign(static_cast<size_t>(cols), 0.0f);
   column_item_.assign(static_cast<size_t>(cols), 0);
   grad_items_.assign(static_cast<size_t>(cols), 0);
-  item_dgrad_.resize(static_cast<size_t>(cols * std::max(shape_.dim, out_dim_)));
+  const auto item_floats = static_cast<size_t>(cols * std::max(shape_.dim, out_dim_));
+  if (item_emb_.size() < item_floats) item_emb_.resize(item_floats);  // a shared bottom's gather
+  item_dgrad_.resize(item_emb_.size());
   item_grad_ = RowGradient(shape_.item_rows, shape_.dim, cols);
 }
 
@@ -408,30 +423,29 @@ double MultiTaskModel::optioned_retrieval(const Batch& batch, float scale, Threa
   if (!optioned_loss_) configure_retrieval(retrieval_options_, item_log_probability_, negative_pool_);
   const int64_t n = batch.size;
   const RetrievalLossOptions& opt = retrieval_options_;
-  user_dedup_.assign(batch.users, n);
+  // Queries are the distinct users, unless a per-example feature makes each
+  // example's user vector its own.
+  RowDedup& queries = example_ids_.empty() ? user_dedup_ : example_dedup_;
+  queries.assign(example_ids_.empty() ? batch.users : example_ids_.data(), n);
   item_dedup_.assign(batch.items, n);
-  const int64_t nq = user_dedup_.distinct(), nv = item_dedup_.distinct();
+  const int64_t nq = queries.distinct(), nv = item_dedup_.distinct();
   const int64_t m = opt.mixed_negatives;
   // Distinct queries and the batch's distinct items as columns, then the
-  // sampled negatives (uniform over the pool, with replacement; only with a
-  // shared bottom, where an item's retrieval vector is its embedding row).
+  // sampled negatives (sample_negatives drew them, uniform over the pool with
+  // replacement; their retrieval vectors follow the batch's in ret_m).
   for (int64_t u = 0; u < nq; ++u)
-    std::copy_n(ret_u + static_cast<int64_t>(user_dedup_.first()[u]) * d, d,
-                queries_.data() + u * d);
+    std::copy_n(ret_u + static_cast<int64_t>(queries.first()[u]) * d, d, queries_.data() + u * d);
   for (int64_t v = 0; v < nv; ++v) {
     const int32_t first = item_dedup_.first()[v];
     std::copy_n(ret_m + static_cast<int64_t>(first) * d, d, columns_.data() + v * d);
     column_item_[static_cast<size_t>(v)] = batch.items[first];
     column_log_weight_[static_cast<size_t>(v)] = std::log(item_dedup_.counts()[static_cast<size_t>(v)]);
   }
-  Rng rng(batch.sample_seed);
   const uint64_t pool_size = negative_pool_.size();
   for (int64_t t = 0; t < m; ++t) {
-    const int32_t row = negative_pool_[static_cast<size_t>(rng.below(pool_size))];
-    std::copy_n(items_.row(row), d, columns_.data() + (nv + t) * d);
-    column_item_[static_cast<size_t>(nv + t)] = row;
+    std::copy_n(ret_m + (n + t) * d, d, columns_.data() + (nv + t) * d);
+    column_item_[static_cast<size_t>(nv + t)] = grad_items_[static_cast<size_t>(n + t)];
     column_log_weight_[static_cast<size_t>(nv + t)] = 0.0f;
-    grad_items_[static_cast<size_t>(n + t)] = row;
   }
   const int64_t nc = nv + m;
   if (opt.logq_correction) {
@@ -455,7 +469,7 @@ double MultiTaskModel::optioned_retrieval(const Batch& batch, float scale, Threa
   prob.num_columns = nc;
   prob.d = d;
   prob.num_examples = n;
-  prob.example_query = user_dedup_.index().data();
+  prob.example_query = queries.index().data();
   prob.example_positive = item_dedup_.index().data();
   prob.example_weight = batch.weights;
   prob.column_log_weight = column_log_weight_.data();
@@ -466,7 +480,7 @@ double MultiTaskModel::optioned_retrieval(const Batch& batch, float scale, Threa
   // Gradients onto the first example of each distinct row (per-row sums are
   // all RowGradient uses), and the sampled negatives' after the examples'.
   for (int64_t u = 0; u < nq; ++u) {
-    float* dst = ret_du + static_cast<int64_t>(user_dedup_.first()[u]) * d;
+    float* dst = ret_du + static_cast<int64_t>(queries.first()[u]) * d;
     const float* src = dq_distinct_.data() + u * d;
     for (int64_t j = 0; j < d; ++j) dst[j] += src[j];
   }
@@ -475,8 +489,7 @@ double MultiTaskModel::optioned_retrieval(const Batch& batch, float scale, Threa
     const float* src = dc_columns_.data() + v * d;
     for (int64_t j = 0; j < d; ++j) dst[j] += src[j];
   }
-  std::copy_n(dc_columns_.data() + nv * d, m * d, item_dgrad_.data() + n * d);
-  extra_columns_ = m;
+  std::copy_n(dc_columns_.data() + nv * d, m * d, ret_dm + n * d);
   losses.score_rows = nq;
   losses.score_cols = nc;
   return loss;
@@ -533,19 +546,30 @@ namespace {
 // scratch stays bounded for any catalogue.
 constexpr int64_t kVectorBlock = 4096;
 
-void tower_vectors(const EmbeddingTable& table, const MixtureOfExperts* moe, Task t,
-                   const int32_t* rows, int64_t n, float* out, std::vector<float>& scratch) {
+// Task t's vectors of n rows: the embedding rows, or the side-feature
+// tower's outputs, and with experts the task's mixture over those.
+void tower_vectors(const EmbeddingTable& table, const FeatureTower* tower,
+                   const MixtureOfExperts* moe, Task t, const int32_t* rows,
+                   const int64_t* timestamps, int64_t n, float* out, std::vector<float>& scratch) {
+  const auto source = [&](const int32_t* r, const int64_t* ts, int64_t m, float* dst) {
+    if (tower != nullptr) {
+      tower->compute(r, ts, m, dst);
+    } else {
+      table.gather(r, m, dst);
+    }
+  };
   if (moe == nullptr) {
-    table.gather(rows, n, out);
+    source(rows, timestamps, n, out);
     return;
   }
-  const int64_t d = table.dim, td = moe->layout().expert_dim;
+  const int64_t d = tower != nullptr ? tower->output_dim() : table.dim;
+  const int64_t td = moe->layout().expert_dim;
   const int64_t block = std::min(n, kVectorBlock);
   const auto need = static_cast<size_t>(block * d + moe->predict_scratch_floats(block));
   if (scratch.size() < need) scratch.resize(need);
   for (int64_t s = 0; s < n; s += block) {
     const int64_t m = std::min(block, n - s);
-    table.gather(rows + s, m, scratch.data());
+    source(rows + s, timestamps ? timestamps + s : nullptr, m, scratch.data());
     moe->predict(static_cast<int>(t), scratch.data(), m, out + s * td, scratch.data() + block * d);
   }
 }
@@ -553,20 +577,12 @@ void tower_vectors(const EmbeddingTable& table, const MixtureOfExperts* moe, Tas
 
 void MultiTaskModel::user_vectors(Task t, const int32_t* rows, int64_t n, float* out,
                                   std::vector<float>& scratch, const int64_t* timestamps) const {
-  if (user_tower_) {
-    user_tower_->compute(rows, timestamps, n, out);  // both tasks read the tower's output
-    return;
-  }
-  tower_vectors(users_, user_moe_.get(), t, rows, n, out, scratch);
+  tower_vectors(users_, user_tower_.get(), user_moe_.get(), t, rows, timestamps, n, out, scratch);
 }
 
 void MultiTaskModel::item_vectors(Task t, const int32_t* rows, int64_t n, float* out,
                                   std::vector<float>& scratch) const {
-  if (item_tower_) {
-    item_tower_->compute(rows, nullptr, n, out);
-    return;
-  }
-  tower_vectors(items_, item_moe_.get(), t, rows, n, out, scratch);
+  tower_vectors(items_, item_tower_.get(), item_moe_.get(), t, rows, nullptr, n, out, scratch);
 }
 
 void MultiTaskModel::predict_from_vectors(const float* users, const float* items, int64_t n,

@@ -37,8 +37,8 @@ struct ModelShape {
   // each task its own user and item vectors; fixed or learned task weights.
   MultitaskSpec multitask = {};
   // Side-feature towers (feature_tower.h). When both are empty the model is
-  // the id embeddings alone, exactly as without towers. Not combinable with
-  // experts (mmoe/ple) yet.
+  // the id embeddings alone, exactly as without towers. With experts
+  // (mmoe/ple) the towers' outputs are the expert layers' inputs.
   TowerSpec user_tower{}, item_tower{};
   bool has_towers() const {
     return !user_tower.features.empty() || !item_tower.features.empty() ||
@@ -49,11 +49,9 @@ struct ModelShape {
 // The two tasks, as indices into per-task vectors.
 enum class Task { kRetrieval = 0, kRanking = 1 };
 
-// Width of the towers' output (both tasks read it), else dim.
+// Width of the towers' output (the expert layers' input, or with a shared
+// bottom what both tasks read), else dim.
 int64_t output_dim(const ModelShape& shape);
-// Refuses side-feature towers together with experts (mmoe/ple), naming both
-// settings.
-void validate_towers_and_experts(const ModelShape& shape);
 
 // Trainable values of a model of this shape (both embedding tables and the
 // rating head), computed without building it, so that a loader can compare it
@@ -94,7 +92,11 @@ struct StepLosses {
 class MultiTaskModel {
  public:
   // `workers`: the thread count compute_gradients will be run with.
-  MultiTaskModel(const ModelShape& shape, int64_t max_batch, int workers = 1);
+  // `sampled_items`: the most mixed negatives (configure_retrieval) a step
+  // will draw; with towers or experts the item side's layers run over the
+  // batch's items and those, so they are sized for both here.
+  MultiTaskModel(const ModelShape& shape, int64_t max_batch, int workers = 1,
+                 int64_t sampled_items = 0);
 
   // Keras defaults: embeddings uniform(-0.05, 0.05), Glorot-uniform kernels,
   // zero biases; each part from its own stream derived from `seed`.
@@ -190,6 +192,7 @@ class MultiTaskModel {
   int64_t out_dim_;
   int64_t max_batch_;
   int workers_;
+  int64_t sampled_items_;  // capacity for mixed negatives on the item side
   EmbeddingTable users_, items_;
   Mlp head_;
   // With mmoe/ple: one layer per tower (null with a shared bottom).
@@ -198,19 +201,26 @@ class MultiTaskModel {
   std::unique_ptr<UncertaintyWeighting> uncertainty_;
   InBatchSoftmaxLoss retrieval_loss_;
   // Step workspace, sized for max_batch at construction.
-  std::vector<float> user_emb_, item_emb_;    // [max_batch, dim]
-  std::vector<float> user_dgrad_, item_dgrad_;  // per-example grads [max_batch, dim]
+  // Per example [max_batch, width] (the item side also holds the step's
+  // sampled negatives after the batch's items: [max_batch + sampled, width]).
+  std::vector<float> user_emb_, item_emb_;
+  std::vector<float> user_dgrad_, item_dgrad_;  // their gradients
   std::vector<std::vector<float>> head_grads_;  // per worker, packed head gradients
   std::vector<double> worker_mse_;
   RowGradient user_grad_, item_grad_;
   RowDedup user_dedup_, item_dedup_;
+  // With a per-example feature every example is its own retrieval query:
+  // example_dedup_ over example_ids_ (0, 1, ..., max_batch - 1).
+  RowDedup example_dedup_;
+  std::vector<int32_t> example_ids_;
   std::unique_ptr<FeatureTower> user_tower_, item_tower_;  // null without towers
   bool distinct_rows_ = true;
 
   // The optioned retrieval softmax (used when options are set or examples
   // carry weights), and its step workspace.
-  // Reads the retrieval vectors ret_u, ret_m ([n, d]) and adds the loss's
-  // gradients to ret_du, ret_dm.
+  // Reads the retrieval vectors ret_u ([n, d]) and ret_m ([n + sampled, d]:
+  // the sampled negatives' after the batch's, see sample_negatives) and adds
+  // the loss's gradients to ret_du, ret_dm.
   double optioned_retrieval(const Batch& batch, float scale, ThreadPool* pool, StepLosses& losses,
                             const float* ret_u, const float* ret_m, float* ret_du, float* ret_dm,
                             int64_t d);
@@ -219,8 +229,11 @@ class MultiTaskModel {
   std::vector<float> item_log_probability_;
   std::vector<int32_t> negative_pool_;
   std::vector<float> queries_, columns_, column_log_weight_, column_correction_, dq_distinct_, dc_columns_;
+  // The item rows of the step: the batch's, then the sampled negatives'.
   std::vector<int32_t> column_item_, grad_items_;
-  int64_t extra_columns_ = 0;  // mixed negatives sampled this step
+  // Draws this step's m mixed negatives into grad_items_[n, n + m) (after a
+  // copy of the batch's items) from the batch's sample seed.
+  void sample_negatives(const Batch& batch, int64_t m);
   RankingLossSpec ranking_spec_;
   RankingLoss ranking_loss_;  // the losses other than MSE, over the whole batch
   bool has_per_example_feature() const;  // the user tower has a timestamp feature
