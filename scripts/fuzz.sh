@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Fuzzes the parsers of outside bytes with libFuzzer (clang-14, ASan+UBSan).
+# Fuzzes the parsers of outside bytes with libFuzzer (clang-14, ASan+UBSan;
+# the build scripts/sanitize-build.sh makes, shared with the sanitizer tests).
 #   scripts/fuzz.sh [--seconds N] [target...]     default: every target, 60 s each
 # Targets are fuzz/<name>_fuzzer.cc (see docs/robustness.md). Each runs over a
-# fresh copy of fuzz/corpus/<name>/ in build-fuzz/work/<name>/, so the
+# fresh copy of fuzz/corpus/<name>/ in build-sanitize/work/<name>/, so the
 # committed corpus never grows by itself (copy an input worth keeping by
 # hand), plus fuzz/regressions/<name>/ (read only), with fuzz/dict/<name>.dict
 # when there is one. Prints per target the executions, seconds, edges
 # covered before and after, inputs added to the working corpus and findings.
 # Any finding (crash, uncaught exception, leak, UB, timeout, out-of-memory)
-# leaves its reproducer in build-fuzz/findings/<name>/ and makes the script
-# exit 1; replay one with build-fuzz/<name>_fuzzer FILE.
+# leaves its reproducer in build-sanitize/findings/<name>/ and makes the script
+# exit 1; replay one with build-sanitize/<name>_fuzzer FILE.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds=60
@@ -29,16 +30,7 @@ for t in "${targets[@]}"; do
   [ -f "$root/fuzz/${t}_fuzzer.cc" ] || { echo "fuzz.sh: no target '$t' (have: ${all[*]})" >&2; exit 2; }
 done
 
-# clang-14 and its runtimes: libFuzzer itself (libclang_rt.fuzzer) comes with
-# libclang-rt-14-dev; llvm-14 brings llvm-symbolizer for readable reports.
-"$root/scripts/install-deps.sh" clang-14 libclang-rt-14-dev llvm-14
-build="${TANDEM_FUZZ_BUILD_DIR:-$root/build-fuzz}"
-# -O1 with line tables: quick to build, reports with file:line, and
-# assertions (nlohmann's included) left on to catch more.
-cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DTANDEM_FUZZ=ON \
-  -DTANDEM_BUILD_TESTS=OFF -DTANDEM_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build" -j 2 --target "${targets[@]/%/_fuzzer}" >/dev/null
+build="$("$root/scripts/sanitize-build.sh" "${targets[@]/%/_fuzzer}")"
 
 # Leaks are findings: LeakSanitizer stays on even if the caller's environment
 # turned it off.

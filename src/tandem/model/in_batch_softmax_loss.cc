@@ -5,6 +5,7 @@
 
 #include "tandem/core/blas.h"
 #include "tandem/core/error.h"
+#include "tandem/model/worker_results.h"
 #include "tandem/core/vector_math.h"
 
 namespace tandem {
@@ -54,14 +55,9 @@ double InBatchSoftmaxLoss::forward_backward(const float* q, const float* c, int6
     losses[static_cast<size_t>(w)] =
         run_rows(q, c, n, d, scale, dq, my_dc, r.begin, r.end, scores_[static_cast<size_t>(w)].data());
   });
-  double loss = 0.0;
-  for (int w = 0; w < workers; ++w) {
-    loss += losses[static_cast<size_t>(w)];
-    if (w == 0) continue;
-    const float* p = partial_dc_[static_cast<size_t>(w)].data();
-    for (int64_t i = 0; i < n * d; ++i) dc[i] += p[i];
-  }
-  return loss;
+  return sum_worker_results(
+      losses, workers, [&](int w) { return partial_dc_[static_cast<size_t>(w)].data(); }, dc,
+      static_cast<size_t>(n * d));
 }
 
 double InBatchSoftmaxLoss::run_rows(const float* q, const float* c, int64_t n, int64_t d,
@@ -154,13 +150,9 @@ double InBatchSoftmaxLoss::forward_backward_distinct(const float* q, const float
   } else {
     work(0);
   }
-  double loss = 0.0;
-  for (int w = 0; w < workers; ++w) {
-    loss += worker_losses_[static_cast<size_t>(w)];
-    if (w == 0) continue;
-    const float* p = partial_dc_[static_cast<size_t>(w)].data();
-    for (int64_t i = 0; i < nv * d; ++i) dcv_[static_cast<size_t>(i)] += p[i];
-  }
+  double loss = sum_worker_results(
+      worker_losses_, workers, [&](int w) { return partial_dc_[static_cast<size_t>(w)].data(); },
+      dcv_.data(), static_cast<size_t>(nv * d));
   // Positive terms, per example: L -= q_i . c_i.
   for (int64_t i = 0; i < n; ++i) {
     const float* qi = q + i * d;
@@ -175,17 +167,8 @@ double InBatchSoftmaxLoss::forward_backward_distinct(const float* q, const float
     }
     loss -= dot;
   }
-  // Distinct-row gradients onto the first example of each row.
-  for (int64_t u = 0; u < nu; ++u) {
-    float* dst = dq + static_cast<int64_t>(queries.first()[u]) * d;
-    const float* src = dqu_.data() + u * d;
-    for (int64_t j = 0; j < d; ++j) dst[j] += src[j];
-  }
-  for (int64_t v = 0; v < nv; ++v) {
-    float* dst = dc + static_cast<int64_t>(candidates.first()[v]) * d;
-    const float* src = dcv_.data() + v * d;
-    for (int64_t j = 0; j < d; ++j) dst[j] += src[j];
-  }
+  add_to_first_examples(queries, dqu_.data(), d, dq);
+  add_to_first_examples(candidates, dcv_.data(), d, dc);
   return loss;
 }
 

@@ -477,18 +477,10 @@ double MultiTaskModel::optioned_retrieval(const Batch& batch, float scale, Threa
   prob.column_item = column_item_.data();
   const double loss =
       optioned_loss_->forward_backward(prob, opt, scale, dq_distinct_.data(), dc_columns_.data(), pool);
-  // Gradients onto the first example of each distinct row (per-row sums are
-  // all RowGradient uses), and the sampled negatives' after the examples'.
-  for (int64_t u = 0; u < nq; ++u) {
-    float* dst = ret_du + static_cast<int64_t>(queries.first()[u]) * d;
-    const float* src = dq_distinct_.data() + u * d;
-    for (int64_t j = 0; j < d; ++j) dst[j] += src[j];
-  }
-  for (int64_t v = 0; v < nv; ++v) {
-    float* dst = ret_dm + static_cast<int64_t>(item_dedup_.first()[v]) * d;
-    const float* src = dc_columns_.data() + v * d;
-    for (int64_t j = 0; j < d; ++j) dst[j] += src[j];
-  }
+  // Gradients onto the first example of each distinct row, and the sampled
+  // negatives' after the examples'.
+  add_to_first_examples(queries, dq_distinct_.data(), d, ret_du);
+  add_to_first_examples(item_dedup_, dc_columns_.data(), d, ret_dm);
   std::copy_n(dc_columns_.data() + nv * d, m * d, ret_dm + n * d);
   losses.score_rows = nq;
   losses.score_cols = nc;

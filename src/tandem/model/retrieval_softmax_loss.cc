@@ -5,6 +5,7 @@
 
 #include "tandem/core/blas.h"
 #include "tandem/core/error.h"
+#include "tandem/model/worker_results.h"
 
 namespace tandem {
 
@@ -119,14 +120,9 @@ double RetrievalSoftmaxLoss::forward_backward(const RetrievalProblem& p,
   } else {
     work(0);
   }
-  double loss = 0.0;
-  for (int w = 0; w < workers; ++w) {
-    loss += worker_losses_[static_cast<size_t>(w)];
-    if (w == 0) continue;
-    const float* part = scratch_[static_cast<size_t>(w)].dc.data();
-    for (size_t i = 0; i < dc_size; ++i) dc[i] += part[i];
-  }
-  return loss;
+  return sum_worker_results(
+      worker_losses_, workers, [&](int w) { return scratch_[static_cast<size_t>(w)].dc.data(); },
+      dc, dc_size);
 }
 
 double RetrievalSoftmaxLoss::run_queries(const RetrievalProblem& p, const RetrievalLossOptions& opt,

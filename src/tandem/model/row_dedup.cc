@@ -34,4 +34,12 @@ void RowDedup::assign(const int32_t* ids, int64_t n) {
   }
 }
 
+void add_to_first_examples(const RowDedup& rows, const float* src, int64_t d, float* dst) {
+  for (int64_t u = 0; u < rows.distinct(); ++u) {
+    float* to = dst + static_cast<int64_t>(rows.first()[static_cast<size_t>(u)]) * d;
+    const float* from = src + u * d;
+    for (int64_t j = 0; j < d; ++j) to[j] += from[j];
+  }
+}
+
 }  // namespace tandem

@@ -27,4 +27,9 @@ class RowDedup {
   std::vector<float> counts_;
 };
 
+// Adds each distinct row's gradient (src [distinct, d]) onto the first
+// example of that row in dst ([n, d]): the per-row sums, which are all a
+// RowGradient keeps, come out the same as if every example had its share.
+void add_to_first_examples(const RowDedup& rows, const float* src, int64_t d, float* dst);
+
 }  // namespace tandem
