@@ -24,8 +24,11 @@ class DataDirTest : public ::testing::Test {
     if (const char* env = std::getenv("TANDEM_DATA")) saved_env_ = env;
     saved_cwd_ = fs::current_path();
     ::unsetenv("TANDEM_DATA");
-    // A working directory whose ../shared/data/ml-100k does not exist.
-    fs::current_path(empty_cwd_.path());
+    // A working directory whose ../shared/data/ml-100k does not exist: one
+    // level inside a scratch directory, so that a shared/ beside the system's
+    // temporary directory (a checkout under /tmp) is not found from it.
+    fs::create_directories(empty_cwd_.path() / "cwd");
+    fs::current_path(empty_cwd_.path() / "cwd");
   }
   void TearDown() override {
     fs::current_path(saved_cwd_);
@@ -116,7 +119,7 @@ TEST_F(DataDirTest, NothingFoundListsEveryPlace) {
   EXPECT_CONTAINS(msg, "--data: not given");
   EXPECT_CONTAINS(msg, "TANDEM_DATA: not set");
   EXPECT_CONTAINS(msg, "../shared/data/ml-100k");
-  EXPECT_CONTAINS(msg, (empty_cwd_.path().parent_path() / "shared/data/ml-100k").string());
+  EXPECT_CONTAINS(msg, (empty_cwd_.path() / "shared/data/ml-100k").string());
   EXPECT_CONTAINS(msg,
                   "pass --data DIR or set TANDEM_DATA to a directory holding MovieLens-100K's "
                   "u.data and u.item ('tandem data download ml-100k' fetches it");
