@@ -91,6 +91,37 @@ TEST_F(Cli, TrainEvaluateRecommendRoundTrip) {
   EXPECT_EQ(std::count(rec_text.out.begin(), rec_text.out.end(), '\n'), 11);
 }
 
+// A new user described by its own features (--feature), on a model trained
+// with user side features: a real, ranked answer, and clear errors.
+TEST_F(Cli, RecommendForANewUserFromItsFeatures) {
+  TANDEM_REQUIRE_MOVIELENS();
+  const std::string model = path("features.tandem");
+  auto train = run_tandem("train --preset tfrs " + data_flag() +
+                          " --epochs 1 --threads 1 --quiet --user-features age,occupation --item-features genres"
+                          " --tower-layers 16 --output '" + model + "'");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  auto rec = run_tandem("recommend --json --model '" + model +
+                        "' --user 99999 --k 5 --candidates 50 --feature age=31 --feature occupation=engineer");
+  ASSERT_EQ(rec.exit_code, 0) << rec.err;
+  const auto j = nlohmann::json::parse(rec.out);
+  EXPECT_EQ(j.at("cold_start"), true);
+  EXPECT_EQ(j.at("from_features"), true);
+  ASSERT_EQ(j.at("items").size(), 5u);
+  EXPECT_TRUE(j.at("items")[0].at("predicted_rating").is_number());
+  EXPECT_NE(rec.err.find("answering from its --feature values"), std::string::npos) << rec.err;
+  auto text = run_tandem("recommend --model '" + model + "' --user 99999 --feature occupation=writer");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("Top 10 movies for the features of new user 99999"), std::string::npos) << text.out;
+  auto bad = run_tandem("recommend --model '" + model + "' --user 99999 --feature shoe_size=9");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("unknown user feature 'shoe_size' (this model's: age, occupation)"),
+            std::string::npos)
+      << bad.err;
+  auto malformed = run_tandem("recommend --model '" + model + "' --user 99999 --feature occupation");
+  EXPECT_EQ(malformed.exit_code, 1);
+  EXPECT_NE(malformed.err.find("must be NAME=VALUE"), std::string::npos) << malformed.err;
+}
+
 TEST_F(Cli, CompareJsonHasOneLinePerVariant) {
   TANDEM_REQUIRE_MOVIELENS();
   auto r = run_tandem("compare --preset tfrs " + data_flag() +

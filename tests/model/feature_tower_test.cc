@@ -325,6 +325,43 @@ TEST(MultiTaskModelWithTowers, PredictionsMatchTheTrainingForward) {
   }
 }
 
+// A user given by its inputs: with the id row and bags of a known row it is
+// that row's vector, through the towers alone and under experts.
+TEST(MultiTaskModelWithTowers, DescribedUserEqualsTheRowItDescribes) {
+  for (auto arch : {MultitaskArch::kSharedBottom, MultitaskArch::kPle})
+  for (const auto& layers : {std::vector<int64_t>{}, std::vector<int64_t>{6}}) {
+    ModelShape shape = tower_shape(layers);
+    add_experts(shape, arch, 5);
+    MultiTaskModel model(shape, 3);
+    model.init(4);
+    const int64_t d = model.task_dim();
+    std::vector<float> scratch, want(static_cast<size_t>(d)), got(static_cast<size_t>(d));
+    for (int32_t row = 0; row < shape.user_rows; ++row)
+    for (const std::optional<int64_t> ts : {std::optional<int64_t>(), std::optional<int64_t>(150)}) {
+      DescribedEntity e;
+      e.id_row = row;
+      e.timestamp = ts;
+      for (const auto& f : shape.user_tower.features) {
+        e.bags.emplace_back();
+        if (!f.per_example)
+          e.bags.back().assign(f.values.begin() + f.offsets[static_cast<size_t>(row)],
+                               f.values.begin() + f.offsets[static_cast<size_t>(row) + 1]);
+      }
+      for (Task t : {Task::kRetrieval, Task::kRanking}) {
+        model.user_vectors(t, &row, 1, want.data(), scratch, ts ? &*ts : nullptr);
+        model.described_user_vector(t, e, got.data(), scratch);
+        for (int64_t j = 0; j < d; ++j) EXPECT_FLOAT_EQ(got[static_cast<size_t>(j)], want[static_cast<size_t>(j)]) << row;
+      }
+    }
+    DescribedEntity bad;
+    bad.bags.resize(1);
+    EXPECT_THROW(model.described_user_vector(Task::kRetrieval, bad, got.data(), scratch), Error);
+    bad.bags.resize(shape.user_tower.features.size());
+    bad.bags[0] = {99};
+    EXPECT_THROW(model.described_user_vector(Task::kRetrieval, bad, got.data(), scratch), Error);
+  }
+}
+
 TEST(MultiTaskModelWithTowers, UnequalTowerWidthsWithoutLayersAreAClearError) {
   ModelShape shape = tower_shape({});
   shape.item_tower.features[0].dim = 2;

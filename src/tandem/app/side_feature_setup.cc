@@ -10,9 +10,6 @@
 
 namespace tandem {
 
-namespace {
-
-// The feature's values for one entity, after the config's transform.
 std::vector<std::string> feature_values(const FeatureConfig& c, const std::string& name,
                                         const std::vector<std::string>& raw, bool movielens) {
   std::vector<std::string> out;
@@ -33,6 +30,8 @@ std::vector<std::string> feature_values(const FeatureConfig& c, const std::strin
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
+
+namespace {
 
 // One entity feature: vocabulary on the training entities' values, then the
 // bag of every entity-table row.

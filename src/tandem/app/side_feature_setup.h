@@ -34,6 +34,14 @@ TowerSpecs build_tower_specs(const FeatureConfig& config, const SideAttributes* 
                              const Vocabulary& users, const Vocabulary& items,
                              bool movielens_values = true);
 
+// One entity's values of feature `name` as the towers' vocabularies hold
+// them: with `movielens_values` MovieLens "age" bucketised by the config's
+// boundaries and "zip" cut to its prefix (ages are digits, checked when
+// read), every other value as it is; sorted, repeats removed. Training and
+// serving (a cold-start user's own features) both encode through it.
+std::vector<std::string> feature_values(const FeatureConfig& config, const std::string& name,
+                                        const std::vector<std::string>& raw, bool movielens_values);
+
 // Reads the side attributes that config.side_features needs, then
 // build_tower_specs. MovieLens layouts ("movielens-100k", "movielens-1m"):
 // the data directory's side files. The csv format: user features from the

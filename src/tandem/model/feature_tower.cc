@@ -132,17 +132,55 @@ void FeatureTower::concat_row(const int32_t row, const int64_t* timestamps, int6
       continue;
     }
     const int64_t b = f.offsets[static_cast<size_t>(row)], e = f.offsets[static_cast<size_t>(row) + 1];
-    std::fill_n(dst, f.dim, 0.0f);
-    if (b == e) continue;  // no value (an item without genres): zeros
-    for (int64_t j = b; j < e; ++j) {
-      const float* src = tables_[k].row(f.values[static_cast<size_t>(j)]);
-      for (int64_t c = 0; c < f.dim; ++c) dst[c] += src[c];
-    }
-    if (e - b > 1) {
-      const float inv = 1.0f / static_cast<float>(e - b);
-      for (int64_t c = 0; c < f.dim; ++c) dst[c] *= inv;
-    }
+    bag_mean(k, f.values.data() + b, e - b, dst);
   }
+}
+
+void FeatureTower::bag_mean(size_t k, const int32_t* rows, int64_t count, float* dst) const {
+  const int64_t dim = spec_.features[k].dim;
+  std::fill_n(dst, dim, 0.0f);
+  if (count == 0) return;  // no value (an item without genres): zeros
+  for (int64_t j = 0; j < count; ++j) {
+    const float* src = tables_[k].row(rows[j]);
+    for (int64_t c = 0; c < dim; ++c) dst[c] += src[c];
+  }
+  if (count > 1) {
+    const float inv = 1.0f / static_cast<float>(count);
+    for (int64_t c = 0; c < dim; ++c) dst[c] *= inv;
+  }
+}
+
+void FeatureTower::compute_described(const DescribedEntity& e, float* out) const {
+  TANDEM_CHECK(e.bags.size() == spec_.features.size(),
+               side_ << " tower: " << e.bags.size() << " feature bags given, the tower has "
+                     << spec_.features.size() << " features");
+  TANDEM_CHECK(e.id_row >= -1 && e.id_row < ids_->rows,
+               side_ << " tower: id row " << e.id_row << " outside the table of " << ids_->rows);
+  std::vector<float> x(static_cast<size_t>(concat_dim_), 0.0f);
+  const int64_t d = ids_->dim;
+  if (e.id_row >= 0) std::copy_n(ids_->row(e.id_row), d, x.data());
+  int64_t off = d;
+  for (size_t k = 0; k < spec_.features.size(); ++k) {
+    const TowerFeature& f = spec_.features[k];
+    float* dst = x.data() + off;
+    off += f.dim;
+    if (f.per_example) {
+      const int64_t* ts = e.timestamp ? &*e.timestamp : nullptr;
+      std::copy_n(tables_[k].row(example_row(f, ts, 0)), f.dim, dst);
+      continue;
+    }
+    const auto& bag = e.bags[k];
+    for (int32_t r : bag)
+      TANDEM_CHECK(r >= 0 && r < f.rows, side_ << " feature '" << f.name << "': row " << r
+                                               << " outside its table of " << f.rows << " rows");
+    bag_mean(k, bag.data(), static_cast<int64_t>(bag.size()), dst);
+  }
+  if (!mlp_) {
+    std::copy(x.begin(), x.end(), out);
+    return;
+  }
+  std::vector<float> scratch;
+  mlp_->predict(x.data(), 1, out, scratch);
 }
 
 void FeatureTower::concat(const int32_t* rows, const int64_t* timestamps, int64_t n, float* x,

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,17 @@ struct TowerFeature {
   std::vector<std::string> vocabulary;
 
   int64_t max_bag() const;  // largest bag (1 for a per-example feature)
+};
+
+// An entity given by its inputs rather than by a row of the id table (serving
+// a user the model has no row for, described by its features): an id-table
+// row, or -1 for none (a zero id vector); per feature of the spec, in order,
+// its bag of feature-table rows (ignored for a per-example feature, whose row
+// is `timestamp`'s bucket, or without one the most recent).
+struct DescribedEntity {
+  int32_t id_row = -1;
+  std::vector<std::vector<int32_t>> bags;
+  std::optional<int64_t> timestamp;
 };
 
 struct TowerSpec {
@@ -83,6 +95,9 @@ class FeatureTower {
 
   // Inference on any n: reads only weights (thread-safe), allocates.
   void compute(const int32_t* rows, const int64_t* timestamps, int64_t n, float* out) const;
+  // The same for one described entity: out [output_dim]. Throws naming the
+  // feature when a bag's row is outside its table or the bag count is wrong.
+  void compute_described(const DescribedEntity& e, float* out) const;
 
   std::vector<ParameterRef> dense_parameters();
   std::vector<ParameterView> dense_parameter_values() const;
@@ -100,6 +115,9 @@ class FeatureTower {
               bool record);
   void concat_row(const int32_t row, const int64_t* timestamps, int64_t i, float* x) const;
   int32_t example_row(const TowerFeature& f, const int64_t* timestamps, int64_t i) const;
+  // dst[f.dim] = the mean of feature k's table rows rows[0..count) (zeros
+  // for an empty bag).
+  void bag_mean(size_t k, const int32_t* rows, int64_t count, float* dst) const;
 
   std::string side_;
   TowerSpec spec_;

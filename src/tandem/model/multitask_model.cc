@@ -572,6 +572,20 @@ void MultiTaskModel::user_vectors(Task t, const int32_t* rows, int64_t n, float*
   tower_vectors(users_, user_tower_.get(), user_moe_.get(), t, rows, timestamps, n, out, scratch);
 }
 
+void MultiTaskModel::described_user_vector(Task t, const DescribedEntity& user, float* out,
+                                           std::vector<float>& scratch) const {
+  TANDEM_CHECK(user_tower_ != nullptr, "describing a user by its features needs side-feature towers");
+  if (!user_moe_) {
+    user_tower_->compute_described(user, out);
+    return;
+  }
+  const int64_t d = user_tower_->output_dim();
+  const auto need = static_cast<size_t>(d + user_moe_->predict_scratch_floats(1));
+  if (scratch.size() < need) scratch.resize(need);
+  user_tower_->compute_described(user, scratch.data());
+  user_moe_->predict(static_cast<int>(t), scratch.data(), 1, out, scratch.data() + d);
+}
+
 void MultiTaskModel::item_vectors(Task t, const int32_t* rows, int64_t n, float* out,
                                   std::vector<float>& scratch) const {
   tower_vectors(items_, item_tower_.get(), item_moe_.get(), t, rows, nullptr, n, out, scratch);

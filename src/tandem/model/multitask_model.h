@@ -153,6 +153,11 @@ class MultiTaskModel {
                     std::vector<float>& scratch, const int64_t* timestamps = nullptr) const;
   void item_vectors(Task t, const int32_t* rows, int64_t n, float* out,
                     std::vector<float>& scratch) const;
+  // Task t's vector [task_dim()] of a user given by its inputs (a user the
+  // model has no row for, described by its features): the user tower's
+  // output for them, mixed per task with experts. Needs side-feature towers.
+  void described_user_vector(Task t, const DescribedEntity& user, float* out,
+                             std::vector<float>& scratch) const;
   int64_t task_dim() const;
   // True when the tasks read the embedding rows as they are (shared bottom),
   // so callers may use the tables directly.

@@ -69,6 +69,25 @@ RecommendRequest decode_recommend_request(std::string_view body) {
     if (!it->is_boolean()) throw wrong_type("exclude_seen", "a boolean");
     r.exclude_seen = it->get<bool>();
   }
+  if (const auto it = j.find("features"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) throw wrong_type("features", "an object of feature names to values");
+    RawUserFeatures f;
+    for (const auto& [name, v] : it->items()) {
+      const std::string field = "features." + name.substr(0, 64);
+      const auto text = [&](const json& x) -> std::string {
+        if (x.is_string()) return x.get<std::string>();
+        if (x.is_number_integer() || x.is_number_unsigned()) return std::to_string(as_int(x, "features"));
+        throw wrong_type(field, "a string, an integer, or an array of them");
+      };
+      auto& values = f[name];
+      if (v.is_array()) {
+        for (const auto& x : v) values.push_back(text(x));
+      } else {
+        values.push_back(text(v));
+      }
+    }
+    r.features = std::move(f);
+  }
   return r;
 }
 
@@ -146,6 +165,7 @@ json encode_recommend_result(const std::string& user_id, const RecommendResult& 
   return {{"user_id", user_id},
           {"items", std::move(items)},
           {"cold_start", r.cold_start},
+          {"from_features", r.from_features},
           {"index", r.index},
           {"timing_ms", {{"retrieve", r.retrieve_ms}, {"rank", r.rank_ms}}}};
 }

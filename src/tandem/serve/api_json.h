@@ -21,6 +21,8 @@ struct RecommendRequest {
   int64_t k = 10;
   int64_t candidates = 10;  // defaults to k when absent
   bool exclude_seen = false;
+  // A cold-start user's own features ("features"; see UserFeatureEncoder).
+  std::optional<RawUserFeatures> features;
 };
 
 struct ScoreRequest {
@@ -32,8 +34,9 @@ struct ScoreRequest {
 };
 
 // Body of POST /v1/recommend: {"user_id": "5" | 5, "k"?: int, "candidates"?:
-// int, "exclude_seen"?: bool}. Range checks against the limits are the
-// Recommender's; this only checks shapes and types.
+// int, "exclude_seen"?: bool, "features"?: {name: value | [value, ...]}}
+// where a value is a string or an integer. Range checks against the limits
+// are the Recommender's; this only checks shapes and types.
 RecommendRequest decode_recommend_request(std::string_view body);
 // Body of POST /v1/score: {"user_id": ..., "item_ids": [int, ...] or
 // [string, ...] (not mixed)}, at most

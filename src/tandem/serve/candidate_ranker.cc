@@ -34,22 +34,30 @@ CandidateRanker::CandidateRanker(const MultiTaskModel& model, int64_t precompute
   }
 }
 
+namespace {
+void grow(std::vector<float>& v, int64_t size) {
+  if (static_cast<int64_t>(v.size()) < size) v.resize(static_cast<size_t>(size));
+}
+}  // namespace
+
 void CandidateRanker::predict(int32_t user, const int32_t* items, int64_t n, float* out,
                               Scratch& s) const {
   if (n <= 0) return;
-  const Mlp& head = model_.rating_head();
-  const DenseLayer& first = head.layer(0);
-  const auto grow = [](std::vector<float>& v, int64_t size) {
-    if (static_cast<int64_t>(v.size()) < size) v.resize(static_cast<size_t>(size));
-  };
-
-  // User half plus bias: [h1] = b1 + u W1[:d].
   const float* u = model_.user_table().row(user);
   if (!model_.embeddings_are_task_vectors()) {
     grow(s.user_vector, dim_);
     model_.user_vectors(Task::kRanking, &user, 1, s.user_vector.data(), s.tower);
     u = s.user_vector.data();
   }
+  predict_for_vector(u, items, n, out, s);
+}
+
+void CandidateRanker::predict_for_vector(const float* u, const int32_t* items, int64_t n,
+                                         float* out, Scratch& s) const {
+  if (n <= 0) return;
+  const Mlp& head = model_.rating_head();
+  const DenseLayer& first = head.layer(0);
+  // User half plus bias: [h1] = b1 + u W1[:d].
   grow(s.user_part, width_);
   std::copy(first.bias_values(), first.bias_values() + width_, s.user_part.begin());
   blas::gemv(true, dim_, width_, 1.0f, first.kernel_values(), width_, u, 1.0f,

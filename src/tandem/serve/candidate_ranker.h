@@ -38,6 +38,10 @@ class CandidateRanker {
   // up to float rounding (the first layer's sums are grouped differently).
   // Thread-safe with one Scratch per thread.
   void predict(int32_t user, const int32_t* items, int64_t n, float* out, Scratch& scratch) const;
+  // The same for a user given by its ranking vector ([task_dim()], e.g. a
+  // cold-start user described by its features).
+  void predict_for_vector(const float* user_vector, const int32_t* items, int64_t n, float* out,
+                          Scratch& scratch) const;
 
   bool precomputed() const { return !item_part_.empty(); }
   int64_t precomputed_bytes() const { return static_cast<int64_t>(item_part_.size() * sizeof(float)); }

@@ -160,7 +160,8 @@ struct HttpServer::Impl {
     svr.Post("/v1/recommend", handler(kRecommend, [this](const httplib::Request& req,
                                                          httplib::Response& res, Clock::time_point t0) {
       const RecommendRequest q = decode_recommend_request(req.body);
-      const RecommendResult r = rec.recommend(q.user_id, q.k, q.candidates, q.exclude_seen);
+      const RecommendResult r = rec.recommend(q.user_id, q.k, q.candidates, q.exclude_seen,
+                                              q.features ? &*q.features : nullptr);
       json body = encode_recommend_result(q.user_id, r, rec.model().names.items.get());
       body["timing_ms"]["total"] =
           std::chrono::duration<double, std::milli>(Clock::now() - t0).count();

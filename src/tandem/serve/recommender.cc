@@ -71,6 +71,7 @@ Recommender::Recommender(TrainedModel model, RecommenderOptions options)
   index_ = make_index(options_.index, catalogue_emb_.data(), n, dim_, options_.hnsw);
   index_build_seconds_ = ms_since(t0) / 1e3;
   ranker_ = std::make_unique<CandidateRanker>(*model_.model, options_.precompute_budget_bytes);
+  user_features_ = std::make_unique<UserFeatureEncoder>(model_);
 }
 
 int64_t Recommender::parse_user_id(const std::string& user_id) {
@@ -120,7 +121,7 @@ int64_t Recommender::catalogue_index(int64_t item_id, const char* field) const {
 }
 
 RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, int64_t candidates,
-                                       bool exclude_seen) const {
+                                       bool exclude_seen, const RawUserFeatures* features) const {
   check_range("k", k, options_.limits.max_k);
   check_range("candidates", candidates, options_.limits.max_candidates);
   const auto row = user_row(user_id);
@@ -128,6 +129,26 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
   RecommendResult out;
   out.ranking_output = ranking_output();
   const auto t0 = std::chrono::steady_clock::now();
+  if (!row && features != nullptr) {
+    // Described by its features: the tower's vectors for them, then the same
+    // retrieval and ranking as a known user (nothing seen to exclude).
+    const DescribedEntity user = user_features_->encode(*features);
+    thread_local std::vector<float> query, ranking, scratch;
+    query.resize(static_cast<size_t>(dim_));
+    ranking.resize(static_cast<size_t>(dim_));
+    model_.model->described_user_vector(Task::kRetrieval, user, query.data(), scratch);
+    model_.model->described_user_vector(Task::kRanking, user, ranking.data(), scratch);
+    const auto top = index_->search(query.data(), candidates, nullptr);
+    out.cold_start = out.from_features = true;
+    out.index = index_->name();
+    out.retrieve_ms = ms_since(t0);
+    rank_into(top, k,
+              [&](const int32_t* items, int64_t n, float* pred, CandidateRanker::Scratch& s) {
+                ranker_->predict_for_vector(ranking.data(), items, n, pred, s);
+              },
+              out);
+    return out;
+  }
   if (!row) {
     out.cold_start = true;
     out.index = "popularity";  // no index is consulted without a user embedding
@@ -162,7 +183,20 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
   out.index = index_->name();
   out.retrieve_ms = ms_since(t0);
 
+  rank_into(top, k,
+            [&](const int32_t* items, int64_t n, float* pred, CandidateRanker::Scratch& s) {
+              ranker_->predict(urow, items, n, pred, s);
+            },
+            out);
+  return out;
+}
+
+void Recommender::rank_into(
+    const std::vector<ScoredItem>& top, int64_t k,
+    const std::function<void(const int32_t*, int64_t, float*, CandidateRanker::Scratch&)>& rank,
+    RecommendResult& out) const {
   const auto t1 = std::chrono::steady_clock::now();
+  const auto& cat = model_.catalogue;
   // Per-thread buffers: after the first few requests on a thread, ranking
   // allocates nothing but its result.
   thread_local CandidateRanker::Scratch scratch;
@@ -171,7 +205,7 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
   items.resize(top.size());
   pred.resize(top.size());
   for (size_t i = 0; i < top.size(); ++i) items[i] = cat.rows[static_cast<size_t>(top[i].index)];
-  ranker_->predict(urow, items.data(), static_cast<int64_t>(top.size()), pred.data(), scratch);
+  rank(items.data(), static_cast<int64_t>(top.size()), pred.data(), scratch);
   std::vector<size_t> order(top.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -190,7 +224,6 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
                          value});
   }
   out.rank_ms = ms_since(t1);
-  return out;
 }
 
 std::vector<float> Recommender::score(const std::string& user_id,

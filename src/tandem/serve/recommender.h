@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -18,6 +19,7 @@
 #include "tandem/data/id_table.h"
 #include "tandem/index/item_index.h"
 #include "tandem/serve/candidate_ranker.h"
+#include "tandem/serve/user_features.h"
 
 namespace tandem {
 
@@ -69,6 +71,9 @@ struct RecommendedItem {
 struct RecommendResult {
   std::vector<RecommendedItem> items;
   bool cold_start = false;
+  // A cold-start user answered from the features the request gave (retrieved
+  // and ranked like a known user), not by popularity.
+  bool from_features = false;
   RankingOutput ranking_output = RankingOutput::kRating;  // what ranking_value is
   std::string index = "exact";
   double retrieve_ms = 0.0;
@@ -99,8 +104,13 @@ class Recommender {
   // items left out when exclude_seen), re-ordered by predicted rating (ties:
   // retrieval score, then catalogue order), the first min(k, candidates).
   // k and candidates must lie in [1, limits].
+  // With `features` (a model with side-feature towers), a user without a row
+  // of its own is described by them instead (see UserFeatureEncoder) and gets
+  // a real answer: retrieved by its tower vector, ranked by the head, with
+  // predicted ratings (cold_start and from_features both true). A known user
+  // is answered from its own row; the features are then not used.
   RecommendResult recommend(const std::string& user_id, int64_t k, int64_t candidates,
-                            bool exclude_seen) const;
+                            bool exclude_seen, const RawUserFeatures* features = nullptr) const;
 
   // The head's outputs for one known user and catalogue items, in the order
   // given, as ranking_output() reads them (stars under the mse loss).
@@ -135,6 +145,12 @@ class Recommender {
 
  private:
   int64_t catalogue_index(int64_t item_id, const char* field) const;
+  // Ranks retrieved candidates `top` for a user whose ranking task is given
+  // by `rank` (its row's or its described vector's): the head's outputs,
+  // best first, the first k into out.items.
+  void rank_into(const std::vector<ScoredItem>& top, int64_t k,
+                 const std::function<void(const int32_t*, int64_t, float*, CandidateRanker::Scratch&)>& rank,
+                 RecommendResult& out) const;
   void check_range(const char* field, int64_t value, int64_t max) const;
 
   TrainedModel model_;
@@ -143,6 +159,7 @@ class Recommender {
   std::unique_ptr<ItemIndex> index_;            // over the catalogue embeddings
   double index_build_seconds_ = 0.0;
   std::unique_ptr<CandidateRanker> ranker_;
+  std::unique_ptr<UserFeatureEncoder> user_features_;  // cold start by features
   std::vector<float> catalogue_emb_;            // [catalogue, dim] (similar's queries)
   IdTable user_names_;  // the model's user strings, indexed (string-id models only)
   IdTable item_names_;  // and its item strings
