@@ -3,17 +3,25 @@
 # one `tandem train --json` per option (everything else the preset's), on
 # MovieLens-100K and on a synthetic set of 1M interactions (the speed issue's
 # generator), and on MovieLens-1M when it is present.
-#   scripts/options-table.sh [--quick] > table.md
-# --quick: MovieLens-100K only. Medians are not taken: each cell is one run
-# (seed 42 split, training seed 42); docs/results.md states the spread of
-# the headline configuration over seeds.
+#   scripts/options-table.sh [--quick] [--seeds N] > table.md
+# --quick: MovieLens-100K only. --seeds N: every cell is the median of N
+# runs with training seeds 1..N (--init-seed: initialisation and shuffling;
+# the split stays the seed-42 one), with top-100's min-max beside it;
+# default 1: one run, training seed 42 (the preset's).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/install-deps.sh" python3 >&2
 [ -x "$root/build/tandem" ] || "$root/scripts/build.sh" >&2
 tandem="$root/build/tandem"
 quick=0
-[ "${1:-}" = "--quick" ] && quick=1
+seeds=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1; shift ;;
+    --seeds) seeds="$2"; shift 2 ;;
+    *) echo "options-table.sh: unknown argument '$1' (--quick, --seeds N)" >&2; exit 2 ;;
+  esac
+done
 work="${TMPDIR:-/tmp}/tandem-options-table"
 mkdir -p "$work"
 
@@ -36,7 +44,12 @@ variants=(
   "examples/tfrs-joint-best.toml|--config $root/examples/tfrs-joint-best.toml"
 )
 if "$tandem" train --help | grep -q -- "--item-features"; then
-  variants+=("side features + tower [32]|--user-features age,gender,occupation,zip --item-features genres,year --tower-layers 32")
+  features="--user-features age,gender,occupation,zip --item-features genres,year --tower-layers 32"
+  variants+=("side features + tower [32]|$features"
+             "side features + tower [32] + logQ|$features --logq-correction"
+             "side features + tower [32] + 1024 mixed negatives|$features --mixed-negatives 1024"
+             "side features + timestamp + tower [32] + logQ|$features --timestamp-buckets 10 --logq-correction"
+             "side features + tower [32] + mmoe|$features --multitask mmoe")
 fi
 
 run_set() {  # title, then extra flags for every run
@@ -47,21 +60,41 @@ run_set() {  # title, then extra flags for every run
   echo "| option | top-100 | top-10 | recall@100 | NDCG@10 | RMSE | AUC | train s |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   for v in "${variants[@]}"; do
-    local name="${v%%|*}" flags="${v#*|}"
-    # shellcheck disable=SC2086
-    if out=$("$tandem" train --preset tfrs --threads 2 --quiet --json "$@" $flags 2>"$work/err"); then
-      python3 - "$name" "$out" <<'PY'
-import json, sys
-name, j = sys.argv[1], json.loads(sys.argv[2].strip().splitlines()[-1])
-f = lambda v: "n/a" if v is None else "%.4f" % v
-print("| %s | %s | %s | %s | %s | %s | %s | %.1f |" % (
-    name, f(j["accuracy_at"].get("100")), f(j["accuracy_at"].get("10")),
-    f(j.get("recall_at", {}).get("100")), f(j.get("ndcg_at", {}).get("10")),
-    f(j.get("rmse")), f(j.get("auc")), j["train_seconds"]))
-PY
-    else
-      echo "| $name | failed: $(tail -1 "$work/err") |||||||"
+    local name="${v%%|*}" flags="${v#*|}" runs=() failed=""
+    local seed_flags=("")
+    if [ "$seeds" -gt 1 ]; then
+      seed_flags=()
+      for ((s = 1; s <= seeds; s++)); do seed_flags+=("--init-seed $s"); done
     fi
+    for sf in "${seed_flags[@]}"; do
+      # shellcheck disable=SC2086
+      if out=$("$tandem" train --preset tfrs --threads 2 --quiet --json "$@" $flags $sf 2>"$work/err"); then
+        runs+=("$(printf '%s\n' "$out" | tail -n 1)")
+      else
+        failed="$(tail -1 "$work/err")"
+        break
+      fi
+    done
+    if [ -n "$failed" ]; then
+      echo "| $name | failed: $failed |||||||"
+      continue
+    fi
+    python3 - "$name" "${runs[@]}" <<'PY'
+import json, statistics, sys
+name, runs = sys.argv[1], [json.loads(r) for r in sys.argv[2:]]
+def med(get):
+    vals = [v for v in (get(j) for j in runs) if v is not None]
+    return statistics.median(vals) if vals else None
+f = lambda v: "n/a" if v is None else "%.4f" % v
+top = [j["accuracy_at"].get("100") for j in runs]
+top100 = f(med(lambda j: j["accuracy_at"].get("100")))
+if len(runs) > 1 and None not in top:
+    top100 += " (%.4f-%.4f)" % (min(top), max(top))
+print("| %s | %s | %s | %s | %s | %s | %s | %.1f |" % (
+    name, top100, f(med(lambda j: j["accuracy_at"].get("10"))),
+    f(med(lambda j: j.get("recall_at", {}).get("100"))), f(med(lambda j: j.get("ndcg_at", {}).get("10"))),
+    f(med(lambda j: j.get("rmse"))), f(med(lambda j: j.get("auc"))), med(lambda j: j["train_seconds"])))
+PY
   done
 }
 
