@@ -11,5 +11,5 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Then the same suite under ASan + UBSan + LeakSanitizer, and a bounded run of
 # every fuzz target (TANDEM_SKIP_SANITIZERS=1 skips both, for quick local runs).
 if [ "${TANDEM_SKIP_SANITIZERS:-0}" != 1 ]; then
-  "$root/scripts/test-sanitizers.sh" --fuzz-seconds "${TANDEM_FUZZ_SECONDS:-10}"
+  "$root/scripts/test-sanitizers.sh" --fuzz-seconds "${TANDEM_FUZZ_SECONDS:-5}"
 fi

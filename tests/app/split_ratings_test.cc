@@ -197,7 +197,9 @@ preset = "tfrs"
 format = "csv"
 ratings_file = "r.tsv"
 items_file = "/abs/items.csv"
+users_file = "users.tsv"
 separator = "tab"
+list_separator = "|"
 header = true
 split = "time"
 [data.columns]
@@ -208,6 +210,8 @@ weight = 4
 [data.item_columns]
 id = "movieId"
 title = 2
+[data.user_columns]
+id = "uid"
 [split]
 time_cut_fraction = 0.7
 time_cut_timestamp = 123
@@ -222,6 +226,9 @@ time_cut_timestamp = 123
   EXPECT_FALSE(c.csv.rating.mapped());
   EXPECT_EQ(c.csv.weight, ColumnRef::at(4));
   EXPECT_EQ(c.csv.item_title, ColumnRef::at(2));
+  EXPECT_EQ(c.csv.users_file, "/base/users.tsv");
+  EXPECT_EQ(c.csv.list_separator, "|");
+  EXPECT_EQ(c.csv.user_file_id, ColumnRef::named("uid"));
   EXPECT_EQ(c.split, SplitStrategy::kTime);
   EXPECT_EQ(c.time_cut_fraction, 0.7);
   EXPECT_EQ(c.time_cut_timestamp, 123);

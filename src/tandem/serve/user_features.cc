@@ -44,7 +44,9 @@ DescribedEntity UserFeatureEncoder::encode(const RawUserFeatures& features) cons
                        "this model's user tower has no side features, so a user cannot be "
                        "described by them (train with --user-features)");
   }
-  for (const auto& [name, values] : features) {
+  for (const auto& entry : features) {
+    const std::string& name = entry.first;
+    const std::vector<std::string>& values = entry.second;
     const bool known = std::any_of(spec.features.begin(), spec.features.end(),
                                    [&](const TowerFeature& f) { return f.name == name; });
     if (!known) {
