@@ -43,7 +43,9 @@ variants=(
   "embedding L2 0.03|--embedding-l2 0.03"
   "examples/tfrs-joint-best.toml|--config $root/examples/tfrs-joint-best.toml"
 )
-if "$tandem" train --help | grep -q -- "--item-features"; then
+# (Not `--help | grep -q`: grep's early exit would fail the pipe under pipefail.)
+train_help="$("$tandem" train --help)"
+if [[ "$train_help" == *--item-features* ]]; then
   features="--user-features age,gender,occupation,zip --item-features genres,year --tower-layers 32"
   variants+=("side features + tower [32]|$features"
              "side features + tower [32] + logQ|$features --logq-correction"
