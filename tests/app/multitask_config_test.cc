@@ -76,5 +76,25 @@ TEST(MultitaskConfig, MemoryPlanCountsTheExpertLayers) {
   EXPECT_EQ(e.total(), shared + expert_bytes);  // expert_dim 32 = embedding_dim: head unchanged
 }
 
+// Experts over the side-feature towers read the towers' output width, and
+// the item side's layer also runs over the mixed negatives.
+TEST(MultitaskConfig, MemoryPlanSizesExpertsOverTowersAndMixedNegatives) {
+  ExperimentConfig c = preset_config("tfrs");
+  c.threads = 1;
+  c.multitask.arch = MultitaskArch::kMmoe;
+  c.side_features.user = {"age"};
+  c.side_features.tower_layers = {48};
+  const auto expert_part = [&] {
+    for (const auto& p : estimate_training_memory(c, 1000, 2000, 80000).parts)
+      if (p.what.find("expert layers") != std::string::npos) return p.bytes;
+    return int64_t{-1};
+  };
+  const MoeLayout l = c.multitask.moe_layout();
+  EXPECT_EQ(expert_part(), 4 * (2 * 3 * moe_parameter_count(48, l) + 2 * moe_workspace_floats(48, l, 8192)));
+  c.retrieval.mixed_negatives = 1000;
+  EXPECT_EQ(expert_part(), 4 * (2 * 3 * moe_parameter_count(48, l) + moe_workspace_floats(48, l, 8192) +
+                                moe_workspace_floats(48, l, 9192)));
+}
+
 }  // namespace
 }  // namespace tandem

@@ -85,10 +85,12 @@ MemoryEstimate estimate_training_memory(const ExperimentConfig& c, int64_t user_
     const int64_t in = !f.enabled()              ? d
                        : !f.tower_layers.empty() ? f.tower_layers.back()
                                                  : add(d, mul(user_features, f.feature_dim));
+    // The item side's layer also runs over the step's mixed negatives.
+    const int64_t weights = mul(moe_parameter_count(in, layout), 3);
+    const int64_t workspace = add(moe_workspace_floats(in, layout, batch),
+                                  moe_workspace_floats(in, layout, add(batch, c.retrieval.mixed_negatives)));
     e.parts.push_back({"expert layers of both towers (" + to_string(c.multitask.arch) + ")",
-                       mul(add(mul(moe_parameter_count(in, layout), 3),
-                               moe_workspace_floats(in, layout, batch)),
-                           2 * kFloat)});
+                       mul(add(mul(weights, 2), workspace), kFloat)});
   }
   const int64_t score_rows = c.distinct_rows ? std::min(kSoftmaxBlockRows, batch) : batch;
   e.parts.push_back({c.distinct_rows ? "softmax score blocks (per worker)" : "full softmax score matrix",
@@ -160,13 +162,15 @@ void check_training_resources(const ExperimentConfig& config, const PreparedData
     const int64_t batch = std::min<int64_t>(config.batch_size, std::max<int64_t>(static_cast<int64_t>(data.train.size()), 1));
     int64_t bytes = 0;
     for (const TowerSpec* t : {&data.towers.user, &data.towers.item}) {
+      // The item tower also runs over the step's mixed negatives.
+      const int64_t rows = t == &data.towers.item ? add(batch, config.retrieval.mixed_negatives) : batch;
       bytes = add(bytes, mul(tower_parameter_count(*t, config.embedding_dim), 3 * kFloat));
       int64_t width = tower_concat_dim(*t, config.embedding_dim);
       for (int64_t l : t->layers) width = add(width, l);
-      bytes = add(bytes, mul(batch, mul(width, 4 * kFloat)));
+      bytes = add(bytes, mul(rows, mul(width, 4 * kFloat)));
       for (const auto& f : t->features) {
         bytes = add(bytes, mul(f.rows, 4));
-        bytes = add(bytes, mul(mul(batch, std::max<int64_t>(f.max_bag(), 1)), mul(f.dim + 2, kFloat)));
+        bytes = add(bytes, mul(mul(rows, std::max<int64_t>(f.max_bag(), 1)), mul(f.dim + 2, kFloat)));
       }
     }
     e.parts.push_back({"side-feature towers (tables, tower MLPs, step workspace)", bytes});
