@@ -137,7 +137,12 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
     query.resize(static_cast<size_t>(dim_));
     ranking.resize(static_cast<size_t>(dim_));
     model_.model->described_user_vector(Task::kRetrieval, user, query.data(), scratch);
-    model_.model->described_user_vector(Task::kRanking, user, ranking.data(), scratch);
+    // Without experts both tasks read the tower's one output.
+    if (model_.model->shape().multitask.has_experts()) {
+      model_.model->described_user_vector(Task::kRanking, user, ranking.data(), scratch);
+    } else {
+      ranking = query;
+    }
     const auto top = index_->search(query.data(), candidates, nullptr);
     out.cold_start = out.from_features = true;
     out.index = index_->name();
