@@ -43,7 +43,7 @@ SideAttributes parse_users(std::string_view text, const std::string& source, std
                                 << "'-separated fields (user id, age, gender, occupation, zip), found "
                                 << n);
     const int64_t id = data_detail::parse_id(f[0], 1, "user id", source, line_no);
-    TANDEM_CHECK(all_digits(f[age_field]), source << ":" << line_no << ": age "
+    TANDEM_CHECK(is_movielens_age(f[age_field]), source << ":" << line_no << ": age "
                                                   << data_detail::quoted(f[age_field])
                                                   << " is not a non-negative integer");
     TANDEM_CHECK(!f[gender_field].empty(), source << ":" << line_no << ": empty gender");
@@ -160,5 +160,7 @@ SideAttributes load_item_attributes(const std::string& path, bool movielens_1m) 
   return movielens_1m ? parse_movielens_1m_item_features(text, path)
                       : parse_movielens_100k_item_features(text, path);
 }
+
+bool is_movielens_age(std::string_view age) { return all_digits(age); }
 
 }  // namespace tandem

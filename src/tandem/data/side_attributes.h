@@ -44,6 +44,10 @@ SideAttributes parse_movielens_1m_item_features(std::string_view text, const std
 SideAttributes load_user_attributes(const std::string& path, bool movielens_1m);
 SideAttributes load_item_attributes(const std::string& path, bool movielens_1m);
 
+// An age as the MovieLens user files hold it: a non-empty run of digits. The
+// parsers refuse any other; serving checks a cold-start user's age by it.
+bool is_movielens_age(std::string_view age);
+
 // The release year of a MovieLens-100K date "01-Jan-1995" (empty: none), or
 // of a title ending in "(1995)"; -1 when there is none.
 int year_of_date(std::string_view date);

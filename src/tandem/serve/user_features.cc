@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "tandem/app/side_feature_setup.h"
+#include "tandem/data/side_attributes.h"
 #include "tandem/serve/recommender.h"
 
 namespace tandem {
@@ -17,10 +18,6 @@ namespace {
 FeatureVocabulary vocabulary_of(const TowerFeature& f) {
   if (f.vocabulary.empty() && f.rows > 1) return FeatureVocabulary::hashed(f.rows);
   return FeatureVocabulary::lookup(f.vocabulary);
-}
-
-bool all_digits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string names_of(const TowerSpec& spec) {
@@ -85,7 +82,7 @@ DescribedEntity UserFeatureEncoder::encode(const RawUserFeatures& features) cons
     }
     if (movielens && f.name == "age") {
       for (const auto& v : it->second)
-        if (!all_digits(v))
+        if (!is_movielens_age(v))
           throw RequestError("invalid_feature", "features.age",
                              "user feature 'age' must be a non-negative integer, got '" +
                                  v.substr(0, 64) + "'");
