@@ -37,7 +37,8 @@ TEST_F(AppTest, PresetsMatchTheTutorials) {
   EXPECT_EQ(k.batch_size, 1000);
   EXPECT_EQ(k.epochs, 5);
   EXPECT_EQ(k.k, 10);
-  EXPECT_FALSE(k.reshuffle_each_epoch);
+  EXPECT_EQ(k.shuffle, ShuffleMode::kNone);
+  EXPECT_EQ(k.item_key, ItemKey::kId);
   EXPECT_EQ(k.id_mode, IdMode::kInteger);
   EXPECT_FLOAT_EQ(transform_label(k.label_transform, 5.0f), 1.0f);
   EXPECT_FLOAT_EQ(transform_label(k.label_transform, 1.0f), 0.0f);
@@ -48,7 +49,8 @@ TEST_F(AppTest, PresetsMatchTheTutorials) {
   EXPECT_EQ(t.eval_batch_size, 4096);
   EXPECT_EQ(t.epochs, 3);
   EXPECT_EQ(t.k, 100);
-  EXPECT_TRUE(t.reshuffle_each_epoch);
+  EXPECT_EQ(t.shuffle, ShuffleMode::kOnce);
+  EXPECT_EQ(t.item_key, ItemKey::kTitle);
   EXPECT_EQ(t.id_mode, IdMode::kVocabulary);
   EXPECT_FALSE(t.topk_min_rating.has_value());
   for (const auto& c : {k, t}) {

@@ -93,7 +93,7 @@ class CheckpointTest : public ::testing::Test {
     TrainConfig tc;
     tc.batch_size = 100;
     tc.epochs = 2;
-    tc.reshuffle_each_epoch = true;
+    tc.shuffle = ShuffleMode::kEveryEpoch;
     tc.shuffle_seed = 9;
     r.trainer = std::make_unique<Trainer>(*r.model, tc);
     return r;

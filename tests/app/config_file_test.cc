@@ -51,7 +51,8 @@ min_rating = 4.0
   EXPECT_EQ(c.memory_budget_bytes, want.memory_budget_bytes);
   // Untouched keys keep the preset's values.
   EXPECT_EQ(c.batch_size, 8192);
-  EXPECT_TRUE(c.reshuffle_each_epoch);
+  EXPECT_EQ(c.shuffle, ShuffleMode::kOnce);
+  EXPECT_EQ(c.item_key, ItemKey::kTitle);
 }
 
 TEST(ConfigFile, RoundTripsThroughItsOwnOutput) {
@@ -91,6 +92,45 @@ TEST(ConfigFile, EvaluationProtocolKeys) {
             "cfg.toml:2: 'evaluation.exclude_seen' must be true or false");
   EXPECT_EQ(error_of("[evaluation]\npositive_threshold = \"4\"\n"),
             "cfg.toml:2: 'evaluation.positive_threshold' must be a number");
+}
+
+TEST(ConfigFile, ShuffleModeAndItemKey) {
+  EXPECT_EQ(parse_config_toml("[training]\nshuffle = \"every-epoch\"\n", "cfg.toml").shuffle,
+            ShuffleMode::kEveryEpoch);
+  EXPECT_EQ(parse_config_toml("preset = \"tfrs\"\n[training]\nshuffle = \"none\"\n", "cfg.toml").shuffle,
+            ShuffleMode::kNone);
+  // The older boolean spelling: true was a new order every epoch, false none.
+  EXPECT_EQ(parse_config_toml("preset = \"tfrs\"\n[training]\nreshuffle_each_epoch = false\n", "cfg.toml").shuffle,
+            ShuffleMode::kNone);
+  EXPECT_EQ(parse_config_toml("[training]\nreshuffle_each_epoch = true\n", "cfg.toml").shuffle,
+            ShuffleMode::kEveryEpoch);
+  EXPECT_EQ(error_of("[training]\nshuffle = \"always\"\n").rfind("cfg.toml:2: 'training.shuffle' must be one of none, once, every-epoch", 0), 0u)
+      << error_of("[training]\nshuffle = \"always\"\n");
+  EXPECT_NE(error_of("[training]\nreshuffle_each_epoch = true\nshuffle = \"once\"\n").find("both shuffle and"),
+            std::string::npos);
+
+  EXPECT_EQ(parse_config_toml("preset = \"tfrs\"\n[data]\nitem_key = \"id\"\n", "cfg.toml").item_key, ItemKey::kId);
+  EXPECT_EQ(parse_config_toml("preset = \"tfrs\"\n", "cfg.toml").item_key, ItemKey::kTitle);
+  EXPECT_EQ(error_of("[data]\nitem_key = \"name\"\n").rfind("cfg.toml:2: 'data.item_key' must be one of id, title", 0), 0u)
+      << error_of("[data]\nitem_key = \"name\"\n");
+  // Title keys need a vocabulary: the kerasrs preset's integer ids make the id the row.
+  EXPECT_NE(error_of("[data]\nitem_key = \"title\"\n").find("item_key = title needs vocabulary ids"),
+            std::string::npos)
+      << error_of("[data]\nitem_key = \"title\"\n");
+  // Both survive the model file's JSON.
+  ExperimentConfig c = preset_config("tfrs");
+  c.shuffle = ShuffleMode::kEveryEpoch;
+  const ExperimentConfig back = ExperimentConfig::from_json(c.to_json());
+  EXPECT_EQ(back.shuffle, ShuffleMode::kEveryEpoch);
+  EXPECT_EQ(back.item_key, ItemKey::kTitle);
+  // A model file written before both: a bool, and no item key.
+  nlohmann::json old = c.to_json();
+  old["train"].erase("shuffle");
+  old["train"]["reshuffle_each_epoch"] = true;
+  old["data"].erase("item_key");
+  const ExperimentConfig legacy = ExperimentConfig::from_json(old);
+  EXPECT_EQ(legacy.shuffle, ShuffleMode::kEveryEpoch);
+  EXPECT_EQ(legacy.item_key, ItemKey::kId);
 }
 
 TEST(ConfigFile, PresetOverrideAndRelativePaths) {

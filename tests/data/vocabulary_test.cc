@@ -99,6 +99,40 @@ TEST(Vocabulary, RoundTripThroughDefiningIds) {
   }
 }
 
+TEST(KeyedVocabulary, IdsSharingAKeyShareItsRow) {
+  // Movies 30 and 10 have one title (row 2), 20 another (row 1).
+  const Vocabulary v = Vocabulary::keyed({30, 20, 10}, {2, 1, 2});
+  EXPECT_EQ(v.kind(), Vocabulary::Kind::kKeyed);
+  EXPECT_TRUE(v.has_oov());
+  EXPECT_EQ(v.rows(), 3);  // OOV + two keys
+  EXPECT_EQ(v.find(10), 2);
+  EXPECT_EQ(v.find(30), 2);
+  EXPECT_EQ(v.find(20), 1);
+  EXPECT_EQ(v.find(11), std::nullopt);
+  EXPECT_EQ(v.row_or_oov(11), Vocabulary::kOovRow);
+  EXPECT_EQ(v.raw_id(2), 10);  // the smallest id of the row
+  EXPECT_EQ(v.raw_id(1), 20);
+  EXPECT_CONTAINS(error_of([&] { v.raw_id(0); }), "out-of-vocabulary");
+  EXPECT_THROW(v.raw_id(3), Error);
+  EXPECT_EQ(v.defining_ids(), (std::vector<int64_t>{10, 20, 30}));
+  EXPECT_EQ(v.defining_rows(), (std::vector<int32_t>{2, 1, 2}));
+
+  const Vocabulary back = Vocabulary::from_defining_ids(v.kind(), v.defining_ids(), v.defining_rows());
+  EXPECT_EQ(back.rows(), 3);
+  for (const int64_t raw : {10, 20, 30, 11, -1}) EXPECT_EQ(back.row_or_oov(raw), v.row_or_oov(raw)) << raw;
+}
+
+TEST(KeyedVocabulary, RejectsBadRows) {
+  EXPECT_CONTAINS(error_of([] { Vocabulary::keyed({1, 2}, {1}); }), "2 ids but 1 rows");
+  EXPECT_CONTAINS(error_of([] { Vocabulary::keyed({1, 2}, {1, 0}); }), "row 0 is the OOV row");
+  EXPECT_CONTAINS(error_of([] { Vocabulary::keyed({1, 2}, {1, 3}); }), "outside 1..2");
+  EXPECT_CONTAINS(error_of([] { Vocabulary::keyed({1, 2, 3}, {1, 3, 3}); }), "row 2 has no id");
+  EXPECT_CONTAINS(error_of([] { Vocabulary::keyed({4, 4}, {1, 1}); }), "id 4 appears twice");
+  EXPECT_CONTAINS(error_of([] { Vocabulary::from_defining_ids(Vocabulary::Kind::kKeyed, {2, 1}, {1, 1}); }),
+                  "ascending");
+  EXPECT_THROW(Vocabulary::from_defining_ids(Vocabulary::Kind::kLookup, {1, 2}, {1, 1}), Error);
+}
+
 TEST(Vocabulary, FromDefiningIdsRejectsDamagedInput) {
   EXPECT_THROW(Vocabulary::from_defining_ids(Vocabulary::Kind::kIdentity, {1, 2}), Error);
   EXPECT_THROW(Vocabulary::from_defining_ids(Vocabulary::Kind::kIdentity, {-5}), Error);

@@ -86,7 +86,7 @@ TEST(TrainerOptimizers, ContinuingFromSavedStateEqualsUninterruptedRun) {
     cfg.optimizer = opt;
     cfg.batch_size = 100;
     cfg.epochs = 3;
-    cfg.reshuffle_each_epoch = true;
+    cfg.shuffle = ShuffleMode::kEveryEpoch;
     cfg.shuffle_seed = 77;
     const ModelShape shape{20, 30, 4, {8}};
     MultiTaskModel reference(shape, 100);

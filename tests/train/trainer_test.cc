@@ -50,7 +50,7 @@ TEST(Trainer, DeterministicForSeedAndHandlesPartialBatch) {
     TrainConfig cfg;
     cfg.batch_size = 100;
     cfg.epochs = 2;
-    cfg.reshuffle_each_epoch = true;
+    cfg.shuffle = ShuffleMode::kEveryEpoch;
     cfg.shuffle_seed = shuffle_seed;
     Trainer trainer(model, cfg);
     const auto stats = trainer.fit(ex);
@@ -115,7 +115,7 @@ TEST(Trainer, ContinuingFromSavedStateEqualsUninterruptedRun) {
     TrainConfig cfg;
     cfg.batch_size = 100;
     cfg.epochs = 3;
-    cfg.reshuffle_each_epoch = true;
+    cfg.shuffle = ShuffleMode::kEveryEpoch;
     cfg.shuffle_seed = 77;
     cfg.workers = workers;
     const ModelShape shape{20, 30, 4, {8}};

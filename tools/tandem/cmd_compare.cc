@@ -46,9 +46,15 @@ void print_table(const ExperimentConfig& c, const PreparedData& data,
   }
   const auto& e = results.front().eval;
   std::printf("The baseline ranks by training count (no model); its RMSE is that of the mean training rating.\n");
-  std::printf("Top-%lld accuracy over %.0f test pairs%s, full catalogue of %zu items; RMSE %s.\n",
+  const std::string catalogue =
+      data.catalogue.candidate_rows.empty()
+          ? "full catalogue of " + std::to_string(data.catalogue.size()) + " items"
+          : "all " + std::to_string(data.catalogue.candidates().size()) + " catalogue entries as candidates (" +
+                std::to_string(data.catalogue.size()) + " distinct " +
+                (c.item_key == ItemKey::kTitle ? "titles" : "rows") + ")";
+  std::printf("Top-%lld accuracy over %.0f test pairs%s, %s; RMSE %s.\n",
               static_cast<long long>(c.k), e.topk_weight,
-              c.topk_min_rating ? " rated 5 stars" : "", data.catalogue.size(),
+              c.topk_min_rating ? " rated 5 stars" : "", catalogue.c_str(),
               c.label_transform == LabelTransform::kRaw ? "in stars" : "on the (rating-1)/4 scale");
   if (c.exclude_seen) std::printf("Each user's training items are excluded from the candidates.\n");
   std::vector<std::pair<std::string, EvalResult>> rows;

@@ -56,6 +56,10 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
   optimizer.add_to(app);
   app.add_option("--batch-size", batch_size, "Training batch size (preset: 1000 / 8192)");
   app.add_option("--epochs", epochs, "Training epochs (preset: 5 / 3)");
+  app.add_option("--shuffle", shuffle,
+                 "Training order: none (the examples' order every epoch; kerasrs), once (one "
+                 "shuffled order replayed every epoch; tfrs) or every-epoch (a new order each epoch)")
+      ->check(CLI::IsMember({"none", "once", "every-epoch"}));
   app.add_option("--threads", threads, "Threads (default: all cores)");
   app.add_option("--parallelism", parallelism,
                  "How training uses the threads: batch (split each batch between threads) or "
@@ -129,6 +133,7 @@ void ExperimentOptions::apply_overrides(ExperimentConfig& c) const {
   optimizer.apply(c.optimizer);
   if (batch_size) c.batch_size = *batch_size;
   if (epochs) c.epochs = *epochs;
+  if (!shuffle.empty()) c.shuffle = parse_shuffle_mode(shuffle);
   if (!memory_budget.empty()) c.memory_budget_bytes = parse_byte_size(memory_budget);
   if (threads) c.threads = *threads;
   if (!parallelism.empty()) c.parallelism = parse_parallelism(parallelism);

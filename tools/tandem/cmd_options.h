@@ -37,7 +37,7 @@ struct ExperimentOptions {
   std::optional<float> learning_rate, ranking_weight, retrieval_weight;
   OptimizerOptions optimizer;  // --optimizer, --lr-schedule, ...
   std::optional<int> epochs, threads;
-  std::string parallelism, memory_budget;
+  std::string parallelism, memory_budget, shuffle;
   std::string ranking_loss;
   std::optional<float> ranking_margin, ranking_positive_threshold;
   bool full_score_matrix = false;

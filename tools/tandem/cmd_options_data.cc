@@ -32,6 +32,11 @@ void DataOptions::add_to(CLI::App& app) {
   app.add_option("--item-id-column", item_id_column, std::string("csv format: items file's id") + col + " (default 0)");
   app.add_option("--title-column", title_column, std::string("csv format: items file's title") + col + " (default 1)");
   app.add_option("--user-id-column", user_id_column, std::string("csv format: users file's id") + col + " (default 0)");
+  app.add_option("--item-key", item_key,
+                 "What an item's embedding row stands for: id (each item id) or title (each "
+                 "distinct title, as TFRS's StringLookup over movie titles; the tfrs preset's "
+                 "default; needs vocabulary ids)")
+      ->check(CLI::IsMember({"id", "title"}));
   app.add_option("--split", split,
                  "random (seeded, --train-count/--test-count), leave-last-out (per user, the latest "
                  "rating tests) or time (the earliest --time-cut-fraction train)")
@@ -45,6 +50,7 @@ void DataOptions::add_to(CLI::App& app) {
 void DataOptions::apply(ExperimentConfig& c) const {
   namespace fs = std::filesystem;
   if (!format.empty()) c.data_format = format;
+  if (!item_key.empty()) c.item_key = parse_item_key(item_key);
   CsvRatingsSpec& s = c.csv;
   if (!ratings_file.empty()) s.ratings_file = fs::absolute(ratings_file).lexically_normal().string();
   if (!items_file.empty()) s.items_file = fs::absolute(items_file).lexically_normal().string();

@@ -13,7 +13,7 @@
 namespace tandem::cli {
 
 struct DataOptions {
-  std::string format, ratings_file, items_file, users_file, separator, list_separator, split;
+  std::string format, ratings_file, items_file, users_file, separator, list_separator, split, item_key;
   bool no_header = false;
   std::optional<std::string> user_column, item_column, rating_column, timestamp_column,
       weight_column, item_id_column, title_column, user_id_column;

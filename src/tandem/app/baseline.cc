@@ -37,10 +37,15 @@ RunResult evaluate_popularity(const ExperimentConfig& config, const PreparedData
   if (config.exclude_seen) {
     ranks = ranking.pair_ranks;
   } else {
+    // The accuracy's candidate set, as evaluate() takes it (rows repeated
+    // where items share one).
+    const CandidateSet all = candidate_set(cat, cand, 1, data.items.rows());
+    const CandidateMatrix& acm = all.vectors.empty() ? cm : all.matrix;
+    const std::vector<int64_t>& aindex = all.vectors.empty() ? index : all.index;
     std::vector<float> queries(static_cast<size_t>(n), 1.0f);
     std::vector<int64_t> positives(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) positives[static_cast<size_t>(i)] = index[static_cast<size_t>(data.test.items[static_cast<size_t>(i)])];
-    ranks = positive_ranks(queries.data(), n, cm, positives.data());
+    for (int64_t i = 0; i < n; ++i) positives[static_cast<size_t>(i)] = aindex[static_cast<size_t>(data.test.items[static_cast<size_t>(i)])];
+    ranks = positive_ranks(queries.data(), n, acm, positives.data());
   }
 
   RunResult r;
@@ -48,6 +53,8 @@ RunResult evaluate_popularity(const ExperimentConfig& config, const PreparedData
   r.config = config;
   r.coverage = data.coverage;
   r.eval.evaluated = n;
+  r.eval.catalogue_items = static_cast<int64_t>(cat.size());
+  r.eval.candidates = static_cast<int64_t>(cat.candidates().size());
   fill_accuracy(r.eval, ranks, config, data.test_ratings);
   fill_ranking_metrics(r.eval, ranking, config);
   // A constant rating would give an AUC of exactly 0.5: the baseline's AUC

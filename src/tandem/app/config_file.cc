@@ -240,6 +240,8 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     TableReader r(*t, source, "data");
     if (r.get("dir", c.data_dir)) c.data_dir = resolve_path(c.data_dir, base_dir);
     r.get_choice("format", c.data_format, {"auto", "movielens-100k", "movielens-1m", "movielens-csv", "csv"});
+    std::string item_key = to_string(c.item_key);
+    if (r.get_choice("item_key", item_key, {"id", "title"})) c.item_key = parse_item_key(item_key);
     if (r.get("train_file", c.train_file)) c.train_file = resolve_path(c.train_file, base_dir);
     if (r.get("test_file", c.test_file)) c.test_file = resolve_path(c.test_file, base_dir);
     read_data_files(r, source, base_dir, c);
@@ -333,7 +335,17 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     TableReader r(*t, source, "training");
     r.get("batch_size", c.batch_size, 1, 1 << 20);
     r.get("epochs", c.epochs, 1, 100000);
-    r.get("reshuffle_each_epoch", c.reshuffle_each_epoch);
+    // `shuffle` names the mode; `reshuffle_each_epoch` is its older boolean
+    // spelling (true: every-epoch, false: none), read when `shuffle` is absent.
+    bool reshuffle = false;
+    const bool old_spelling = r.get("reshuffle_each_epoch", reshuffle);
+    if (old_spelling) c.shuffle = reshuffle ? ShuffleMode::kEveryEpoch : ShuffleMode::kNone;
+    std::string shuffle = to_string(c.shuffle);
+    if (r.get_choice("shuffle", shuffle, {"none", "once", "every-epoch"})) {
+      TANDEM_CHECK(!old_spelling, source << ": [training] sets both shuffle and its older spelling "
+                                            "reshuffle_each_epoch; keep shuffle");
+      c.shuffle = parse_shuffle_mode(shuffle);
+    }
     int64_t init_seed = 0;
     if (r.get("seed", init_seed, 0, std::numeric_limits<int64_t>::max()))
       c.init_seed = static_cast<uint64_t>(init_seed);
@@ -424,7 +436,7 @@ std::string config_to_toml(const ExperimentConfig& c) {
   o << "dir = " << str(c.data_dir) << "\nformat = " << str(c.data_format) << "\n";
   if (!c.train_file.empty()) o << "train_file = " << str(c.train_file) << "\n";
   if (!c.test_file.empty()) o << "test_file = " << str(c.test_file) << "\n";
-  o << "split = " << str(to_string(c.split)) << "\n";
+  o << "split = " << str(to_string(c.split)) << "\nitem_key = " << str(to_string(c.item_key)) << "\n";
   if (c.data_format == "csv") {
     const CsvRatingsSpec& s = c.csv;
     const auto col = [&](const ColumnRef& r) { return r.name.empty() ? std::to_string(r.index) : str(r.name); };
@@ -492,7 +504,7 @@ std::string config_to_toml(const ExperimentConfig& c) {
   o << "\n[training]\n";
   if (c.init_seed) o << "seed = " << *c.init_seed << "\n";
   o << "batch_size = " << c.batch_size << "\nepochs = " << c.epochs
-    << "\nreshuffle_each_epoch = " << (c.reshuffle_each_epoch ? "true" : "false")
+    << "\nshuffle = " << str(to_string(c.shuffle))
     << "\nthreads = " << c.threads << "\nparallelism = " << str(to_string(c.parallelism))
     << "\nfull_score_matrix = " << (c.distinct_rows ? "false" : "true")
     << "\nranking_loss = " << str(to_string(c.ranking_loss))

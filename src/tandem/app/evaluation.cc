@@ -43,6 +43,23 @@ double number_or_nan(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
+CandidateSet candidate_set(const RetrievalCatalogue& catalogue, const std::vector<float>& vectors,
+                           int64_t dim, int64_t table_rows) {
+  CandidateSet out;
+  if (catalogue.candidate_rows.empty()) return out;
+  const std::vector<int64_t> of_row = catalogue.index_of_rows(table_rows);
+  const auto& rows = catalogue.candidate_rows;
+  out.vectors.resize(rows.size() * static_cast<size_t>(dim));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int64_t c = of_row[static_cast<size_t>(rows[i])];
+    TANDEM_CHECK(c >= 0, "evaluation: candidate row " << rows[i] << " is not in the catalogue");
+    std::copy_n(vectors.data() + c * dim, dim, out.vectors.data() + static_cast<int64_t>(i) * dim);
+  }
+  out.matrix = {out.vectors.data(), static_cast<int64_t>(rows.size()), dim};
+  out.index = index_of_rows(rows, table_rows);
+  return out;
+}
+
 nlohmann::json EvalResult::to_json() const {
   nlohmann::json j = {{"k", k},
                       {"topk_accuracy", topk_accuracy},
@@ -50,6 +67,8 @@ nlohmann::json EvalResult::to_json() const {
                       {"rmse", std::isnan(rmse) ? nlohmann::json(nullptr) : nlohmann::json(rmse)},
                       {"topk_pairs", topk_weight},
                       {"evaluated_pairs", evaluated},
+                      {"catalogue_items", catalogue_items},
+                      {"candidates", candidates},
                       {"eval_seconds", seconds},
                       {"exclude_seen", exclude_seen},
                       {"recall_at", keyed_by_k(recall_at)},
@@ -123,6 +142,8 @@ EvalResult EvalResult::from_json(const nlohmann::json& j) {
                                     : j.at("rmse").get<double>();
     r.topk_weight = j.value("topk_pairs", 0.0);
     r.evaluated = j.value("evaluated_pairs", int64_t{0});
+    r.catalogue_items = j.value("catalogue_items", int64_t{0});
+    r.candidates = j.value("candidates", int64_t{0});
     r.seconds = j.value("eval_seconds", 0.0);
     r.exclude_seen = j.value("exclude_seen", false);
     r.recall_at = read_keyed_by_k(j, "recall_at");
@@ -158,6 +179,8 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
   EvalResult r;
   r.k = config.k;
   r.evaluated = n;
+  r.catalogue_items = static_cast<int64_t>(catalogue.size());
+  r.candidates = static_cast<int64_t>(catalogue.candidates().size());
 
   // Each test pair's own timestamp, for a model with a timestamp feature
   // (the per-user rankings take each user's most recent bucket).
@@ -186,6 +209,11 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
     // The tutorials' protocol, computed as it always was (one query per test
     // pair, in chunks of the evaluation batch), so that its figures stay
     // bit for bit what they were.
+    // Its candidate set has a row twice where two items share it (TFRS keys
+    // movies by title): a copy of the catalogue's vectors with those repeats.
+    const CandidateSet all = candidate_set(catalogue, cand, d, model.shape().item_rows);
+    const CandidateMatrix& acm = all.vectors.empty() ? cm : all.matrix;
+    const std::vector<int64_t>& aindex = all.vectors.empty() ? index : all.index;
     std::vector<int64_t> ranks(static_cast<size_t>(n));
     const int64_t chunk = config.eval_batch_size;
     std::vector<float> queries(static_cast<size_t>(std::min(chunk, n) * d));
@@ -194,8 +222,8 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
       const int64_t m = std::min(chunk, n - s);
       model.user_vectors(Task::kRetrieval, test.users.data() + s, m, queries.data(), tower_scratch,
                          timed ? test.timestamps.data() + s : nullptr);
-      for (int64_t i = 0; i < m; ++i) positives[i] = index[static_cast<size_t>(test.items[s + i])];
-      const auto rk = positive_ranks(queries.data(), m, cm, positives.data());
+      for (int64_t i = 0; i < m; ++i) positives[i] = aindex[static_cast<size_t>(test.items[s + i])];
+      const auto rk = positive_ranks(queries.data(), m, acm, positives.data());
       std::copy(rk.begin(), rk.end(), ranks.begin() + s);
       if (on_progress) on_progress(s + m, n);
     }

@@ -16,6 +16,7 @@
 #include "tandem/app/experiment_config.h"
 #include "tandem/app/prepared_data.h"
 #include "tandem/app/user_ranking.h"
+#include "tandem/evaluate/topk.h"
 #include "tandem/model/multitask_model.h"
 
 namespace tandem {
@@ -30,6 +31,11 @@ struct EvalResult {
   double topk_weight = 0.0;   // number of test pairs counted by the top-K metric
   int64_t evaluated = 0;
   double seconds = 0.0;
+  // The retrieval catalogue: distinct item rows scored, and entries in the
+  // top-K accuracy's candidate set (more when items share a row: TFRS's
+  // titles). 0 in results written before they were reported.
+  int64_t catalogue_items = 0;
+  int64_t candidates = 0;
 
   // Whether each user's training items were removed from the candidates
   // (for the top-K accuracy above and the ranking metrics below).
@@ -53,6 +59,18 @@ struct EvalResult {
   // results parse); errors name the field.
   static EvalResult from_json(const nlohmann::json& j);
 };
+
+// The top-K accuracy's candidate set where it repeats rows of the catalogue
+// (RetrievalCatalogue::candidate_rows): the catalogue's `vectors` ([size,
+// dim]) copied into candidate order, and each item row's index among them.
+// Empty (no vectors) when the candidates are the catalogue itself.
+struct CandidateSet {
+  std::vector<float> vectors;
+  CandidateMatrix matrix;
+  std::vector<int64_t> index;
+};
+CandidateSet candidate_set(const RetrievalCatalogue& catalogue, const std::vector<float>& vectors,
+                           int64_t dim, int64_t table_rows);
 
 // Top-K accuracy at k = 1, 5, 10, 50, 100 and config.k from the positives'
 // ranks, weighted as the preset asks (Keras-RS: 5-star pairs only).

@@ -173,7 +173,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   tc.weights = config.weights;
   tc.batch_size = std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size()));
   tc.epochs = config.epochs;
-  tc.reshuffle_each_epoch = config.reshuffle_each_epoch;
+  tc.shuffle = config.shuffle;
   tc.shuffle_seed = derive_seed(config.training_seed(), kShuffleStream);
   tc.sample_seed = derive_seed(config.training_seed(), kSampleStream);
   tc.workers = split_batches ? threads : 1;

@@ -24,17 +24,18 @@ ExperimentConfig preset_config(const std::string& name) {
     c.label_transform = LabelTransform::kUnitInterval;
     c.batch_size = 1000;
     c.epochs = 5;
-    c.reshuffle_each_epoch = false;  // shuffled once, batched, cached
+    c.shuffle = ShuffleMode::kNone;  // the split's order, batched, cached
     c.k = 10;
     c.eval_batch_size = 1000;
     c.topk_min_rating = 5.0f;  // metric weight = (label > 0.9)
   } else if (name == "tfrs") {
     // tensorflow/recommenders docs/examples/multitask.ipynb
     c.id_mode = IdMode::kVocabulary;
+    c.item_key = ItemKey::kTitle;  // StringLookup(vocabulary=unique_movie_titles)
     c.label_transform = LabelTransform::kRaw;
     c.batch_size = 8192;
     c.epochs = 3;
-    c.reshuffle_each_epoch = true;
+    c.shuffle = ShuffleMode::kOnce;  // train.shuffle(100_000).batch(8192).cache()
     c.k = 100;
     c.eval_batch_size = 4096;
     c.topk_min_rating.reset();
@@ -52,6 +53,9 @@ void ExperimentConfig::validate() const {
                "split sizes must be positive (train " << train_count << ", test " << test_count
                                                       << ")");
   validate_data_options(*this);
+  TANDEM_CHECK(item_key == ItemKey::kId || id_mode == IdMode::kVocabulary,
+               "item_key = title needs vocabulary ids ([features] ids = \"vocabulary\", as the tfrs "
+               "preset has): with integer ids an item's id is its row");
   TANDEM_CHECK(embedding_dim > 0 && embedding_dim <= 4096,
                "embedding dimension must be in 1..4096, got " << embedding_dim);
   for (int64_t s : layer_sizes)
@@ -117,6 +121,13 @@ int effective_threads(const ExperimentConfig& config) {
 
 std::string to_string(IdMode m) { return m == IdMode::kInteger ? "integer" : "vocabulary"; }
 std::string to_string(LabelTransform t) { return t == LabelTransform::kRaw ? "raw" : "unit"; }
+std::string to_string(ItemKey k) { return k == ItemKey::kId ? "id" : "title"; }
+
+ItemKey parse_item_key(const std::string& s) {
+  if (s == "id") return ItemKey::kId;
+  if (s == "title") return ItemKey::kTitle;
+  TANDEM_THROW("unknown item key '" << s << "' (known: id, title)");
+}
 
 float transform_label(LabelTransform t, float rating) {
   return t == LabelTransform::kRaw ? rating : (rating - 1.0f) / 4.0f;
@@ -134,6 +145,7 @@ nlohmann::json ExperimentConfig::to_json() const {
                {"train_file", train_file},
                {"test_file", test_file},
                {"id_mode", to_string(id_mode)},
+               {"item_key", to_string(item_key)},
                {"label_transform", to_string(label_transform)},
                {"seed", seed},
                {"train_count", train_count},
@@ -158,7 +170,7 @@ nlohmann::json ExperimentConfig::to_json() const {
   if (side_features.enabled()) j["side_features"] = side_features.to_json();
   j["train"] = {{"batch_size", batch_size},
                 {"epochs", epochs},
-                {"reshuffle_each_epoch", reshuffle_each_epoch},
+                {"shuffle", to_string(shuffle)},
                 {"threads", threads},
                 {"parallelism", to_string(parallelism)},
                 {"distinct_rows", distinct_rows},
@@ -239,6 +251,8 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     const auto id_mode = d.at("id_mode").get<std::string>();
     TANDEM_CHECK(id_mode == "integer" || id_mode == "vocabulary", "bad id_mode '" << id_mode << "'");
     c.id_mode = id_mode == "integer" ? IdMode::kInteger : IdMode::kVocabulary;
+    // Absent in files written before title keys: each id its own row.
+    c.item_key = parse_item_key(d.value("item_key", std::string("id")));
     const auto lt = d.at("label_transform").get<std::string>();
     TANDEM_CHECK(lt == "raw" || lt == "unit", "bad label_transform '" << lt << "'");
     c.label_transform = lt == "raw" ? LabelTransform::kRaw : LabelTransform::kUnitInterval;
@@ -279,7 +293,12 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.optimizer = optimizer_from_json(t);
     c.batch_size = integer_field<int64_t>(t, "train", "batch_size");
     c.epochs = integer_field<int>(t, "train", "epochs");
-    c.reshuffle_each_epoch = t.at("reshuffle_each_epoch").get<bool>();
+    // Files written before the shuffle modes hold a bool: true was a new order
+    // every epoch, false the examples' own order.
+    if (t.contains("shuffle"))
+      c.shuffle = parse_shuffle_mode(t.at("shuffle").get<std::string>());
+    else
+      c.shuffle = t.at("reshuffle_each_epoch").get<bool>() ? ShuffleMode::kEveryEpoch : ShuffleMode::kNone;
     c.threads = integer_field<int>(t, "train", "threads");
     c.parallelism = parse_parallelism(t.value("parallelism", std::string("batch")));
     c.distinct_rows = t.value("distinct_rows", true);

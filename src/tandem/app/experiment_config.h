@@ -17,6 +17,7 @@
 #include "tandem/model/multitask_model.h"
 #include "tandem/model/ranking_loss.h"
 #include "tandem/train/optimizer_config.h"
+#include "tandem/train/trainer.h"
 
 namespace tandem {
 
@@ -30,6 +31,13 @@ enum class IdMode {
 enum class LabelTransform {
   kRaw,           // r itself (TFRS: stars 1..5)
   kUnitInterval,  // (r - 1) / 4 (Keras-RS)
+};
+
+// What an item's embedding row stands for.
+enum class ItemKey {
+  kId,     // each item id its own row (Keras-RS; every other layout)
+  kTitle,  // each distinct title one row (TFRS: StringLookup over movie titles,
+           // so two movies with one title share a row); needs vocabulary ids
 };
 
 enum class Parallelism { kBatch, kBlas };
@@ -51,6 +59,7 @@ struct ExperimentConfig {
   std::string train_file;  // explicit split instead of the seeded one ...
   std::string test_file;   // ... both or neither
   IdMode id_mode = IdMode::kInteger;
+  ItemKey item_key = ItemKey::kId;
   LabelTransform label_transform = LabelTransform::kUnitInterval;
   uint64_t seed = 42;  // split, initialisation and shuffling
   int64_t train_count = 80000;
@@ -72,7 +81,7 @@ struct ExperimentConfig {
   OptimizerConfig optimizer;  // Adagrad at 0.1 unless configured (optimizer_config.h)
   int64_t batch_size = 1000;
   int epochs = 5;
-  bool reshuffle_each_epoch = false;
+  ShuffleMode shuffle = ShuffleMode::kNone;
   // Seeds initialisation, shuffling and sampling apart from the split: runs
   // that differ only in it train on the same split (unset: `seed`).
   std::optional<uint64_t> init_seed;
@@ -127,6 +136,9 @@ float transform_label(LabelTransform t, float rating);
 float rating_from_label(LabelTransform t, float label);
 
 std::string to_string(IdMode m);
+std::string to_string(ItemKey k);
+// "id" or "title"; anything else is an error naming them.
+ItemKey parse_item_key(const std::string& s);
 std::string to_string(Parallelism p);
 Parallelism parse_parallelism(const std::string& s);
 // The model shape this config gives for tables of these sizes.

@@ -7,10 +7,14 @@
 
 namespace tandem {
 
-std::vector<int64_t> RetrievalCatalogue::index_of_rows(int64_t table_rows) const {
+std::vector<int64_t> index_of_rows(const std::vector<int32_t>& rows, int64_t table_rows) {
   std::vector<int64_t> index(static_cast<size_t>(table_rows), -1);
   for (size_t i = 0; i < rows.size(); ++i) index[static_cast<size_t>(rows[i])] = static_cast<int64_t>(i);
   return index;
+}
+
+std::vector<int64_t> RetrievalCatalogue::index_of_rows(int64_t table_rows) const {
+  return tandem::index_of_rows(rows, table_rows);
 }
 
 nlohmann::json TestCoverage::to_json() const {
@@ -44,6 +48,44 @@ Catalogue build_catalogue(Catalogue cat, const Ratings& train) {
                                                      : std::to_string(id)));
   }
   return cat;
+}
+
+// TFRS's StringLookup(vocabulary=np.unique(titles)): the distinct titles in
+// byte order get rows 1..n, and every item id its title's row.
+Vocabulary title_vocabulary(const Catalogue& cat) {
+  std::vector<std::string> titles = cat.titles;
+  std::sort(titles.begin(), titles.end());
+  titles.erase(std::unique(titles.begin(), titles.end()), titles.end());
+  std::vector<int32_t> rows(cat.size());
+  for (size_t i = 0; i < cat.size(); ++i) {
+    const auto it = std::lower_bound(titles.begin(), titles.end(), cat.titles[i]);
+    rows[i] = static_cast<int32_t>(it - titles.begin()) + 1;
+  }
+  return Vocabulary::keyed(cat.item_ids, std::move(rows));
+}
+
+// The catalogue's entries with their rows: one entry per row (the first in
+// file order), and, where rows repeat, every entry's row as the candidates.
+RetrievalCatalogue retrieval_catalogue(Catalogue cat, const Vocabulary& items) {
+  RetrievalCatalogue out;
+  std::vector<int32_t> all_rows;
+  all_rows.reserve(cat.size());
+  for (int64_t id : cat.item_ids) all_rows.push_back(*items.find(id));
+  std::vector<bool> listed(static_cast<size_t>(items.rows()), false);
+  bool shared = false;
+  for (size_t i = 0; i < cat.size(); ++i) {
+    const auto r = static_cast<size_t>(all_rows[i]);
+    if (listed[r]) {
+      shared = true;
+      continue;
+    }
+    listed[r] = true;
+    out.items.item_ids.push_back(cat.item_ids[i]);
+    out.items.titles.push_back(std::move(cat.titles[i]));
+    out.rows.push_back(all_rows[i]);
+  }
+  if (shared) out.candidate_rows = std::move(all_rows);
+  return out;
 }
 
 }  // namespace
@@ -104,12 +146,9 @@ PreparedData prepare_data(const ExperimentConfig& config) {
     out.items = Vocabulary::identity(max_of(cat.item_ids));
   } else {
     out.users = Vocabulary::lookup(user_source.users);
-    out.items = Vocabulary::lookup(cat.item_ids);
+    out.items = config.item_key == ItemKey::kTitle ? title_vocabulary(cat) : Vocabulary::lookup(cat.item_ids);
   }
-
-  out.catalogue.items = std::move(cat);
-  for (int64_t id : out.catalogue.items.item_ids)
-    out.catalogue.rows.push_back(*out.items.find(id));
+  out.catalogue = retrieval_catalogue(std::move(cat), out.items);
 
   out.train.users.reserve(train.size());
   out.train.items.reserve(train.size());

@@ -19,15 +19,26 @@
 
 namespace tandem {
 
-// The items retrieval can return: raw id, title and item-table row of each.
+// The items retrieval can return: raw id, title and item-table row of each,
+// one entry per row (what recommend and serve list).
 struct RetrievalCatalogue {
   Catalogue items;
-  std::vector<int32_t> rows;  // item-table row per catalogue entry
+  std::vector<int32_t> rows;  // item-table row per catalogue entry, distinct
+  // The top-K accuracy's candidate set when it is not `rows`: with items keyed
+  // by title, TFRS's FactorizedTopK scores `movies.batch(128).map(movie_model)`,
+  // one candidate per items-file entry, so a row that two movies share is a
+  // candidate twice. Empty: the candidates are `rows`.
+  std::vector<int32_t> candidate_rows;
 
   size_t size() const { return rows.size(); }
+  const std::vector<int32_t>& candidates() const { return candidate_rows.empty() ? rows : candidate_rows; }
   // Catalogue index of an item-table row, -1 if the row is not in it.
   std::vector<int64_t> index_of_rows(int64_t table_rows) const;
 };
+
+// Index in `rows` of each item-table row (any one where a row repeats), -1
+// where the row is absent.
+std::vector<int64_t> index_of_rows(const std::vector<int32_t>& rows, int64_t table_rows);
 
 // What happened to the test pairs (ids unseen in training are handled and
 // counted, never a crash).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <limits>
 
 #include "tandem/app/tower_file.h"
 #include "tandem/core/error.h"
@@ -19,12 +20,18 @@ Tensor table_tensor(const std::string& name, const EmbeddingTable& t) {
 }
 
 std::string kind_name(Vocabulary::Kind k) {
-  return k == Vocabulary::Kind::kIdentity ? "identity" : "lookup";
+  switch (k) {
+    case Vocabulary::Kind::kIdentity: return "identity";
+    case Vocabulary::Kind::kLookup: return "lookup";
+    case Vocabulary::Kind::kKeyed: return "keyed";
+  }
+  return "?";
 }
 
 Vocabulary::Kind kind_from(const std::string& s, const std::string& path) {
   if (s == "identity") return Vocabulary::Kind::kIdentity;
   if (s == "lookup") return Vocabulary::Kind::kLookup;
+  if (s == "keyed") return Vocabulary::Kind::kKeyed;
   TANDEM_THROW(path << ": unknown vocabulary kind '" << s << "'");
 }
 
@@ -104,10 +111,17 @@ void save_model(const std::string& path, const TrainedModel& m) {
   b.metadata["item_vocabulary"] = kind_name(m.items.kind());
   b.id_lists.emplace_back("user_vocabulary", m.users.defining_ids());
   b.id_lists.emplace_back("item_vocabulary", m.items.defining_ids());
+  // A keyed vocabulary (items by title) also needs each id's row.
+  for (const auto& [name, vocab] : {std::pair{"user_vocabulary_rows", &m.users}, std::pair{"item_vocabulary_rows", &m.items}})
+    if (vocab->kind() == Vocabulary::Kind::kKeyed)
+      b.id_lists.emplace_back(name, std::vector<int64_t>(vocab->defining_rows().begin(), vocab->defining_rows().end()));
   b.id_lists.emplace_back("catalogue_ids", m.catalogue.items.item_ids);
   b.id_lists.emplace_back("catalogue_rows",
                           std::vector<int64_t>(m.catalogue.rows.begin(), m.catalogue.rows.end()));
   b.string_lists.emplace_back("catalogue_titles", m.catalogue.items.titles);
+  if (!m.catalogue.candidate_rows.empty())
+    b.id_lists.emplace_back("candidate_rows", std::vector<int64_t>(m.catalogue.candidate_rows.begin(),
+                                                                   m.catalogue.candidate_rows.end()));
   // Only models trained on string ids have these (older readers ignore them).
   if (m.names.users) b.string_lists.emplace_back("user_names", *m.names.users);
   if (m.names.items) b.string_lists.emplace_back("item_names", *m.names.items);
@@ -133,12 +147,20 @@ TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) 
                         << "')");
     m.config = ExperimentConfig::from_json(b.metadata.at("config"));
     m.metrics = b.metadata.value("metrics", nlohmann::json::object());
-    m.users = Vocabulary::from_defining_ids(
-        kind_from(b.metadata.at("user_vocabulary").get<std::string>(), source),
-        b.ids("user_vocabulary"));
-    m.items = Vocabulary::from_defining_ids(
-        kind_from(b.metadata.at("item_vocabulary").get<std::string>(), source),
-        b.ids("item_vocabulary"));
+    const auto vocabulary = [&](const std::string& name) {
+      const Vocabulary::Kind kind = kind_from(b.metadata.at(name).get<std::string>(), source);
+      std::vector<int32_t> rows;
+      if (kind == Vocabulary::Kind::kKeyed) {
+        for (int64_t r : b.ids(name + "_rows")) {
+          TANDEM_CHECK(r >= 0 && r <= std::numeric_limits<int32_t>::max(),
+                       name << "_rows holds " << r << ", no table row");
+          rows.push_back(static_cast<int32_t>(r));
+        }
+      }
+      return Vocabulary::from_defining_ids(kind, b.ids(name), std::move(rows));
+    };
+    m.users = vocabulary("user_vocabulary");
+    m.items = vocabulary("item_vocabulary");
   } catch (const nlohmann::json::exception& e) {
     TANDEM_THROW(source << ": bad metadata: " << e.what());
   } catch (const Error& e) {
@@ -155,6 +177,18 @@ TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) 
                  source << ": catalogue row " << r << " outside the item table");
     m.catalogue.rows.push_back(static_cast<int32_t>(r));
   }
+  // Written only by models whose items share rows (titles); older files and
+  // id-keyed models have none: the candidates are the catalogue's rows.
+  if (const auto it = std::find_if(b.id_lists.begin(), b.id_lists.end(),
+                                   [](const auto& l) { return l.first == "candidate_rows"; });
+      it != b.id_lists.end()) {
+    const std::vector<int64_t> listed = m.catalogue.index_of_rows(m.items.rows());
+    for (int64_t r : it->second) {
+      TANDEM_CHECK(r >= 0 && r < m.items.rows() && listed[static_cast<size_t>(r)] >= 0,
+                   source << ": candidate row " << r << " is not a catalogue row");
+      m.catalogue.candidate_rows.push_back(static_cast<int32_t>(r));
+    }
+  }
 
   for (const auto& [name, list] : b.string_lists) {
     if (name == "user_names") m.names.users = std::make_shared<const std::vector<std::string>>(list);
@@ -169,8 +203,8 @@ TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) 
                    source << ": " << what << " id " << id << " has no name (" << names->size()
                           << " names stored)");
   };
-  if (m.users.kind() == Vocabulary::Kind::kLookup) check_names(m.names.users, m.users.defining_ids(), "user");
-  if (m.items.kind() == Vocabulary::Kind::kLookup) check_names(m.names.items, m.items.defining_ids(), "item");
+  if (m.users.kind() != Vocabulary::Kind::kIdentity) check_names(m.names.users, m.users.defining_ids(), "user");
+  if (m.items.kind() != Vocabulary::Kind::kIdentity) check_names(m.names.items, m.items.defining_ids(), "item");
   check_names(m.names.items, m.catalogue.items.item_ids, "catalogue item");
 
   m.item_train_counts = b.ids("item_train_counts");

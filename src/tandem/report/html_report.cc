@@ -324,7 +324,9 @@ void write_setup(std::ostringstream& o, const ReportInput& in) {
   row("Training", std::to_string(c.epochs) + " epochs, batches of " + std::to_string(c.batch_size) +
                       ", " + display_name(c.optimizer.kind) + " with learning rate " +
                       fixed(c.optimizer.learning_rate, 3) +
-                      (c.reshuffle_each_epoch ? ", reshuffled every epoch" : ", fixed batch order"));
+                      (c.shuffle == ShuffleMode::kEveryEpoch ? ", reshuffled every epoch"
+                       : c.shuffle == ShuffleMode::kOnce ? ", one shuffled order every epoch"
+                                                         : ", fixed batch order"));
   row("Machine", s.machine.empty() ? "not recorded"
                                    : json_text(s.machine, "cpu") + ", " + json_text(s.machine, "cores") +
                                          " hardware threads, OpenBLAS " + json_text(s.machine, "blas_core") +

@@ -48,6 +48,14 @@ Recommender::Recommender(TrainedModel model, RecommenderOptions options)
                    [&](int64_t a, int64_t b) { return count_of(a) > count_of(b); });
   catalogue_of_row_ = model_.catalogue.index_of_rows(model_.items.rows());
   for (int64_t c = 0; c < n; ++c) index_of_id_[model_.catalogue.items.item_ids[static_cast<size_t>(c)]] = c;
+  // An item that shares its row with a listed one (TFRS keys movies by title)
+  // is answered as that entry: /v1/score and /v1/similar take either id.
+  if (model_.items.kind() == Vocabulary::Kind::kKeyed) {
+    for (int64_t id : model_.items.defining_ids()) {
+      const int64_t c = catalogue_of_row_[static_cast<size_t>(*model_.items.find(id))];
+      if (c >= 0) index_of_id_.emplace(id, c);
+    }
+  }
   if (model_.names.users) user_names_ = IdTable(*model_.names.users);
   if (model_.names.items) item_names_ = IdTable(*model_.names.items);
 

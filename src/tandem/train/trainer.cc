@@ -9,6 +9,22 @@
 
 namespace tandem {
 
+std::string to_string(ShuffleMode m) {
+  switch (m) {
+    case ShuffleMode::kNone: return "none";
+    case ShuffleMode::kOnce: return "once";
+    case ShuffleMode::kEveryEpoch: return "every-epoch";
+  }
+  return "?";
+}
+
+ShuffleMode parse_shuffle_mode(const std::string& s) {
+  if (s == "none") return ShuffleMode::kNone;
+  if (s == "once") return ShuffleMode::kOnce;
+  if (s == "every-epoch") return ShuffleMode::kEveryEpoch;
+  TANDEM_THROW("unknown shuffle mode '" << s << "' (known: none, once, every-epoch)");
+}
+
 Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
     : model_(model),
       cfg_(config),
@@ -86,7 +102,8 @@ bool Trainer::step(const Examples& train) {
                                                 << steps_per_epoch << " steps");
   EpochStats& stats = st_.current;
   if (st_.step_in_epoch == 0) {
-    if (cfg_.reshuffle_each_epoch) {
+    if (cfg_.shuffle == ShuffleMode::kEveryEpoch ||
+        (cfg_.shuffle == ShuffleMode::kOnce && st_.epochs_done == 0)) {
       Rng rng(st_.shuffle_state);
       shuffle(st_.order, rng);
       st_.shuffle_state = rng.state();

@@ -1,4 +1,5 @@
-// The training loop: batches in order (or reshuffled each epoch), one
+// The training loop: batches in order (or shuffled once, or reshuffled each
+// epoch), one
 // forward/backward of the multi-task model per batch, the optimizer (Adagrad,
 // Adam or SGD, see optimizer.h) on the rating head densely and on the
 // embedding tables sparsely.
@@ -23,12 +24,23 @@
 
 namespace tandem {
 
+// The order in which an epoch visits the training examples.
+enum class ShuffleMode {
+  kNone,        // as given, every epoch (Keras-RS: `take(80_000).batch(1000).cache()`)
+  kOnce,        // one shuffled order, replayed every epoch (TFRS: `shuffle(100_000)
+                // .batch(8192).cache()` fills the cache on the first pass)
+  kEveryEpoch,  // a new order each epoch (the previous one reshuffled)
+};
+std::string to_string(ShuffleMode m);
+// "none", "once" or "every-epoch"; anything else is an error naming them.
+ShuffleMode parse_shuffle_mode(const std::string& s);
+
 struct TrainConfig {
   OptimizerConfig optimizer;
   TaskWeights weights;
   int64_t batch_size = 1000;
   int epochs = 5;
-  bool reshuffle_each_epoch = false;  // Keras-RS: fixed order; TFRS: reshuffled
+  ShuffleMode shuffle = ShuffleMode::kNone;
   uint64_t shuffle_seed = 0;
   // What a step samples (mixed negatives) is seeded by (sample_seed, step).
   uint64_t sample_seed = 0;
@@ -57,8 +69,8 @@ struct TrainerState {
   int epochs_done = 0;
   int64_t step_in_epoch = 0;  // steps of the epoch in progress already taken
   int64_t global_step = 0;    // steps taken since the start of the run
-  // The shuffle RNG. Each epoch's order is the previous one reshuffled, so
-  // the order itself is state too: empty before the first epoch, afterwards
+  // The shuffle RNG. Each shuffled epoch's order is the previous one
+  // reshuffled, so the order itself is state too: empty before the first epoch, afterwards
   // the order of the epoch in progress (or of the last one, between epochs).
   uint64_t shuffle_state = 0;
   std::vector<uint32_t> order;
