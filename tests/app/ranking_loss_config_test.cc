@@ -153,8 +153,12 @@ TEST_F(RankingLossRun, MseStillReportsRmse) {
   const ExperimentConfig c = testing::tiny_config("kerasrs", dir_);
   const PreparedData data = prepare_data(c);
   auto [model, result] = train_and_evaluate(c, data, "joint");
-  EXPECT_TRUE(std::isfinite(result.eval.rmse));
-  EXPECT_GT(result.eval.rmse, 0.0);
+  // On the unit-interval labels. The tiny data's ratings are spread evenly over
+  // 1..5, so predicting their mean gives about 0.35, and predicting 0 (an
+  // untrained head) about 0.61. Measured 0.361-0.375 over init seeds 1-8 (this
+  // config: 0.367).
+  EXPECT_GT(result.eval.rmse, 0.345);
+  EXPECT_LT(result.eval.rmse, 0.39);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "support/movielens_data.h"
 #include "support/tiny_movielens.h"
 #include "tandem/app/config_file.h"
 #include "tandem/app/experiment.h"
@@ -263,12 +264,11 @@ time_cut_timestamp = 123
   EXPECT_HAS(err("[split]\ntime_cut_fraction = 1.5\n"), "time_cut_fraction must be in (0, 1]");
 }
 
-// MovieLens-100K itself, when the checkout has it next to it.
+// MovieLens-100K itself ($TANDEM_DATA or ../shared/data/ml-100k); missing
+// data fails unless TANDEM_ALLOW_MISSING_DATA=1.
 TEST(RealData, MovieLens100kTimeBasedSplits) {
-  const char* source = std::getenv("TANDEM_SOURCE_DIR");
-  if (source == nullptr) GTEST_SKIP() << "TANDEM_SOURCE_DIR not set (run through ctest)";
-  const fs::path dir = fs::path(source) / "../shared/data/ml-100k";
-  if (!fs::exists(dir / "u.data")) GTEST_SKIP() << "no MovieLens-100K data at " << dir;
+  TANDEM_REQUIRE_MOVIELENS();
+  const fs::path dir = testing::movielens_dir();
   ExperimentConfig c = preset_config("kerasrs");
   c.data_dir = dir.string();
 

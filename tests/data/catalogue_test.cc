@@ -2,11 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "data/test_util.h"
+#include "support/movielens_data.h"
 #include "tandem/core/error.h"
 
 namespace tandem {
@@ -102,13 +102,11 @@ TEST(LoadCatalogue, ErrorsNameTheFileAndLine) {
   EXPECT_CONTAINS(error_of([&] { load_catalogue(path); }), path + ":3: duplicate item id 2");
 }
 
+// The real MovieLens-100K u.item ($TANDEM_DATA or ../shared/data/ml-100k);
+// missing data fails unless TANDEM_ALLOW_MISSING_DATA=1.
 TEST(RealData, MovieLens100kCatalogue) {
-  const char* source = std::getenv("TANDEM_SOURCE_DIR");
-  if (source == nullptr) GTEST_SKIP() << "TANDEM_SOURCE_DIR not set (run through ctest)";
-  const std::filesystem::path dir = std::filesystem::path(source) / "../shared/data/ml-100k";
-  if (!std::filesystem::exists(dir / "u.item")) {
-    GTEST_SKIP() << "no MovieLens-100K data at " << dir;
-  }
+  TANDEM_REQUIRE_MOVIELENS();
+  const std::filesystem::path dir = testing::movielens_dir();
   const Catalogue c = load_catalogue((dir / "u.item").string());
   ASSERT_EQ(c.size(), 1682u);
   EXPECT_EQ(c.item_ids.front(), 1);

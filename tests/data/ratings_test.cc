@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <string>
 
 #include "data/test_util.h"
+#include "support/movielens_data.h"
 #include "tandem/core/error.h"
 
 namespace tandem {
@@ -177,14 +177,11 @@ TEST(Ratings, PushBackReserveSelect) {
   EXPECT_THROW(r.select({3}), Error);
 }
 
-// The real MovieLens-100K file, when the checkout has it next to it.
+// The real MovieLens-100K file ($TANDEM_DATA or ../shared/data/ml-100k);
+// missing data fails unless TANDEM_ALLOW_MISSING_DATA=1.
 TEST(RealData, MovieLens100kRatings) {
-  const char* source = std::getenv("TANDEM_SOURCE_DIR");
-  if (source == nullptr) GTEST_SKIP() << "TANDEM_SOURCE_DIR not set (run through ctest)";
-  const std::filesystem::path dir = std::filesystem::path(source) / "../shared/data/ml-100k";
-  if (!std::filesystem::exists(dir / "u.data")) {
-    GTEST_SKIP() << "no MovieLens-100K data at " << dir;
-  }
+  TANDEM_REQUIRE_MOVIELENS();
+  const std::filesystem::path dir = testing::movielens_dir();
   const Ratings r = load_ratings((dir / "u.data").string());
   ASSERT_EQ(r.size(), 100000u);
   EXPECT_EQ(std::set<int64_t>(r.users.begin(), r.users.end()).size(), 943u);

@@ -15,32 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "support/movielens_data.h"
+
 namespace tandem::testing {
-
-// MovieLens-100K: $TANDEM_DATA, else ../shared/data/ml-100k beside the source
-// tree. Missing data fails the test (CI must never silently skip the
-// end-to-end checks) unless TANDEM_ALLOW_MISSING_DATA=1.
-inline std::string movielens_dir() {
-  namespace fs = std::filesystem;
-  if (const char* env = std::getenv("TANDEM_DATA"); env && *env) return env;
-  const char* src = std::getenv("TANDEM_SOURCE_DIR");
-  const fs::path root = src ? fs::path(src) : fs::current_path();
-  return (root / ".." / "shared" / "data" / "ml-100k").lexically_normal().string();
-}
-
-inline bool have_movielens() {
-  return std::filesystem::exists(std::filesystem::path(movielens_dir()) / "u.data");
-}
-
-#define TANDEM_REQUIRE_MOVIELENS()                                                        \
-  do {                                                                                    \
-    if (!::tandem::testing::have_movielens()) {                                           \
-      const char* allow = std::getenv("TANDEM_ALLOW_MISSING_DATA");                       \
-      if (allow && std::string(allow) == "1") GTEST_SKIP() << "MovieLens-100K not found"; \
-      FAIL() << "MovieLens-100K not found at " << ::tandem::testing::movielens_dir()      \
-             << " (set TANDEM_DATA)";                                                     \
-    }                                                                                     \
-  } while (0)
 
 struct CommandResult {
   int exit_code = -1;

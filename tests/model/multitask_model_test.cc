@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 #include <map>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "gradient_check.h"
@@ -62,52 +65,93 @@ TEST(Mlp, GradientsMatchFiniteDifferences) {
   for (int64_t i = 0; i < batch; ++i) EXPECT_FLOAT_EQ(out[i], mlp.output()[i]);
 }
 
-// The whole model: gradients of w_rank * MSE + w_ret * softmax CE with respect
-// to the embedding tables (through RowGradient, duplicates included) and the
-// rating head.
-TEST(MultiTaskModel, GradientsMatchFiniteDifferences) {
-  ModelShape shape{5, 6, 3, {4}};
-  const int64_t n = 5;
-  MultiTaskModel model(shape, n);
-  model.init(17);
-  // Larger embeddings than the Keras init so the checks are not all ~0.
-  Rng rng(4);
-  for (auto& v : model.user_table().weights) v = rng.uniform(-0.8f, 0.8f);
-  for (auto& v : model.item_table().weights) v = rng.uniform(-0.8f, 0.8f);
-  const int32_t users[] = {1, 4, 1, 0, 2};  // user 1 twice
-  const int32_t items[] = {5, 2, 3, 2, 0};  // item 2 twice
-  const float labels[] = {0.5f, 1.0f, 0.0f, 0.75f, 0.25f};
-  const Batch batch{users, items, labels, n};
-  const TaskWeights w{0.7f, 1.3f};
-
+// Checks every gradient of the model's total loss on `batch` against central
+// differences: each row of both embedding tables (rows the batch did not touch
+// must get 0) and every dense parameter. Returns the distinct rows that got a
+// gradient (users, items).
+std::pair<size_t, size_t> check_whole_model_gradients(MultiTaskModel& model, const Batch& batch,
+                                                      const TaskWeights& w) {
+  const int64_t d = model.shape().dim;
   auto total_loss = [&] { return model.compute_gradients(batch, w).total; };
   model.compute_gradients(batch, w);
   // Snapshot gradients (the FD loop recomputes and overwrites them).
   std::map<int32_t, std::vector<float>> ug, ig;
   for (int64_t s = 0; s < model.user_grad().count(); ++s)
-    ug[model.user_grad().rows()[s]].assign(model.user_grad().grad(s), model.user_grad().grad(s) + 3);
+    ug[model.user_grad().rows()[s]].assign(model.user_grad().grad(s), model.user_grad().grad(s) + d);
   for (int64_t s = 0; s < model.item_grad().count(); ++s)
-    ig[model.item_grad().rows()[s]].assign(model.item_grad().grad(s), model.item_grad().grad(s) + 3);
+    ig[model.item_grad().rows()[s]].assign(model.item_grad().grad(s), model.item_grad().grad(s) + d);
   std::vector<std::vector<float>> head;
   auto params = model.dense_parameters();
   for (const auto& p : params) head.emplace_back(p.grad, p.grad + p.size);
 
-  for (int32_t r = 0; r < 5; ++r) {
-    std::vector<float> g = ug.count(r) ? ug[r] : std::vector<float>(3, 0.0f);
-    testing::expect_gradient_matches(total_loss, model.user_table().row(r), g.data(), 3,
+  for (int32_t r = 0; r < model.shape().user_rows; ++r) {
+    std::vector<float> g = ug.count(r) ? ug[r] : std::vector<float>(d, 0.0f);
+    testing::expect_gradient_matches(total_loss, model.user_table().row(r), g.data(), d,
                                      "user row " + std::to_string(r), 1e-2f);
   }
-  for (int32_t r = 0; r < 6; ++r) {
-    std::vector<float> g = ig.count(r) ? ig[r] : std::vector<float>(3, 0.0f);
-    testing::expect_gradient_matches(total_loss, model.item_table().row(r), g.data(), 3,
+  for (int32_t r = 0; r < model.shape().item_rows; ++r) {
+    std::vector<float> g = ig.count(r) ? ig[r] : std::vector<float>(d, 0.0f);
+    testing::expect_gradient_matches(total_loss, model.item_table().row(r), g.data(), d,
                                      "item row " + std::to_string(r), 1e-2f);
   }
   for (size_t i = 0; i < params.size(); ++i) {
     testing::expect_gradient_matches(total_loss, params[i].value, head[i].data(), params[i].size,
                                      params[i].name, 1e-2f);
   }
-  EXPECT_EQ(ug.size(), 4u);  // rows 0, 1, 2, 4
-  EXPECT_EQ(ig.size(), 4u);  // rows 0, 2, 3, 5
+  return {ug.size(), ig.size()};
+}
+
+// The checked model: 5 users, 6 items, dim 3, one hidden layer of 4, with
+// embeddings larger than the Keras init so the checks are not all ~0.
+const ModelShape kCheckedShape{5, 6, 3, {4}};
+void init_checked_model(MultiTaskModel& model) {
+  model.init(17);
+  Rng rng(4);
+  for (auto& v : model.user_table().weights) v = rng.uniform(-0.8f, 0.8f);
+  for (auto& v : model.item_table().weights) v = rng.uniform(-0.8f, 0.8f);
+}
+
+// The whole model: gradients of w_rank * MSE + w_ret * softmax CE with respect
+// to the embedding tables (through RowGradient, duplicates included) and the
+// rating head.
+TEST(MultiTaskModel, GradientsMatchFiniteDifferences) {
+  const int64_t n = 5;
+  MultiTaskModel model(kCheckedShape, n);
+  init_checked_model(model);
+  const int32_t users[] = {1, 4, 1, 0, 2};  // user 1 twice
+  const int32_t items[] = {5, 2, 3, 2, 0};  // item 2 twice
+  const float labels[] = {0.5f, 1.0f, 0.0f, 0.75f, 0.25f};
+  const auto [user_rows, item_rows] =
+      check_whole_model_gradients(model, {users, items, labels, n}, {0.7f, 1.3f});
+  EXPECT_EQ(user_rows, 4u);  // rows 0, 1, 2, 4
+  EXPECT_EQ(item_rows, 4u);  // rows 0, 2, 3, 5
+}
+
+// Duplicate (user, item) pairs, with different labels, and a user repeated
+// with other items: the in-batch softmax then has the same item as an
+// example's positive and as a column of another copy, and the per-row sums
+// gather several examples of both tasks. The distinct-rows retrieval (the
+// default) and the full batch x batch one must each match finite differences,
+// and give the same loss.
+TEST(MultiTaskModel, GradientsMatchFiniteDifferencesWithDuplicatePairs) {
+  const int64_t n = 7;
+  const int32_t users[] = {1, 3, 1, 1, 3, 0, 1};  // (1, 2) three times, (3, 4) twice
+  const int32_t items[] = {2, 4, 2, 5, 4, 2, 2};
+  const float labels[] = {0.5f, 1.0f, 0.0f, 0.75f, 0.25f, 1.0f, 0.9f};
+  const Batch batch{users, items, labels, n};
+  const TaskWeights w{0.7f, 1.3f};
+  double losses[2] = {0.0, 0.0};
+  for (bool distinct : {true, false}) {
+    SCOPED_TRACE(distinct ? "distinct rows" : "batch x batch");
+    MultiTaskModel model(kCheckedShape, n);
+    init_checked_model(model);
+    model.set_distinct_rows(distinct);
+    losses[distinct] = model.compute_gradients(batch, w).total;
+    const auto [user_rows, item_rows] = check_whole_model_gradients(model, batch, w);
+    EXPECT_EQ(user_rows, 3u);  // rows 0, 1, 3
+    EXPECT_EQ(item_rows, 3u);  // rows 2, 4, 5
+  }
+  EXPECT_NEAR(losses[true], losses[false], 1e-5 * std::fabs(losses[false]));
 }
 
 TEST(MultiTaskModel, ParameterCountFromTheShapeMatchesTheBuiltModel) {
@@ -131,11 +175,19 @@ TEST(MultiTaskModel, ZeroWeightTasksAreSkipped) {
   const int32_t u[] = {0, 1, 2}, m[] = {1, 2, 3};
   const float y[] = {1, 2, 3};
   const auto only_rank = model.compute_gradients({u, m, y, 3}, {1.0f, 0.0f});
-  EXPECT_GT(only_rank.ranking, 0.0);
+  // The MSE of the head's predictions for these pairs (by the inference path).
+  std::vector<float> p(3), scratch;
+  model.predict_ratings(u, m, 3, p.data(), scratch);
+  double mse = 0.0;
+  for (int i = 0; i < 3; ++i) mse += (p[i] - y[i]) * (p[i] - y[i]) / 3.0;
+  EXPECT_NEAR(only_rank.ranking, mse, 1e-6 * mse);
   EXPECT_EQ(only_rank.retrieval, 0.0);
   const auto only_ret = model.compute_gradients({u, m, y, 3}, {0.0f, 1.0f});
   EXPECT_EQ(only_ret.ranking, 0.0);
-  EXPECT_GT(only_ret.retrieval, 0.0);
+  // Summed cross-entropy over 3 examples with 3 columns each; with the Keras
+  // init (|w| <= 0.05, dim 2) every score is within 2 x 0.05^2 = 0.005 of 0,
+  // so each example's loss is log 3 within 2 x 0.005.
+  EXPECT_NEAR(only_ret.retrieval, 3.0 * std::log(3.0), 3 * 0.01);
   EXPECT_DOUBLE_EQ(only_ret.total, only_ret.retrieval);
 }
 

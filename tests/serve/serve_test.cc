@@ -237,7 +237,10 @@ TEST_F(ServeTest, CandidateRankerEqualsPredictRatings) {
     const MultiTaskModel& m = *r->model().model;
     const CandidateRanker pre(m, int64_t{1} << 30), lazy(m, 0);
     EXPECT_TRUE(pre.precomputed());
-    EXPECT_GT(pre.precomputed_bytes(), 0);
+    // The item half of the first layer: item rows x first-layer width floats.
+    ASSERT_FALSE(m.shape().hidden.empty());
+    EXPECT_EQ(pre.precomputed_bytes(),
+              m.item_table().rows * m.shape().hidden.front() * static_cast<int64_t>(sizeof(float)));
     EXPECT_FALSE(lazy.precomputed());
     const auto n_items = m.item_table().rows;
     std::vector<int32_t> items(static_cast<size_t>(n_items));
