@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <optional>
 
 #include "tandem/core/error.h"
@@ -111,11 +113,12 @@ void expect_same_run(const Snapshot& a, const Snapshot& b) {
 // epoch, with batch-splitting threads too.
 TEST(Trainer, ContinuingFromSavedStateEqualsUninterruptedRun) {
   const Examples ex = planted_examples(950, 4);  // 10 steps of 100, the last one 50
-  for (int workers : {1, 3}) {
+  for (const auto& [workers, mode] : {std::pair{1, ShuffleMode::kEveryEpoch}, std::pair{3, ShuffleMode::kEveryEpoch},
+                                      std::pair{1, ShuffleMode::kOnce}}) {
     TrainConfig cfg;
     cfg.batch_size = 100;
     cfg.epochs = 3;
-    cfg.shuffle = ShuffleMode::kEveryEpoch;
+    cfg.shuffle = mode;
     cfg.shuffle_seed = 77;
     cfg.workers = workers;
     const ModelShape shape{20, 30, 4, {8}};
@@ -128,7 +131,8 @@ TEST(Trainer, ContinuingFromSavedStateEqualsUninterruptedRun) {
     ASSERT_EQ(expected.state.global_step, 30);
 
     for (int64_t stop : {4, 10, 19, 29, 30}) {
-      SCOPED_TRACE("workers " + std::to_string(workers) + ", stopped after step " + std::to_string(stop));
+      SCOPED_TRACE("workers " + std::to_string(workers) + ", shuffle " + to_string(mode) +
+                   ", stopped after step " + std::to_string(stop));
       MultiTaskModel first(shape, 100, workers);
       first.init(5);
       Trainer first_trainer(first, cfg);
@@ -149,6 +153,53 @@ TEST(Trainer, ContinuingFromSavedStateEqualsUninterruptedRun) {
       expect_same_run(expected, snapshot(resumed, resumed_trainer.state()));
     }
   }
+}
+
+// The order each epoch visits the examples in, per mode: the examples' own
+// (Keras-RS), one shuffled order replayed (TFRS's cached shuffle), or a new
+// one every epoch.
+TEST(Trainer, ShuffleModesOrderTheEpochs) {
+  const Examples ex = planted_examples(250, 6);  // 3 steps per epoch
+  const auto epoch_orders = [&](ShuffleMode mode) {
+    MultiTaskModel model({20, 30, 4, {8}}, 100);
+    model.init(3);
+    TrainConfig cfg;
+    cfg.batch_size = 100;
+    cfg.epochs = 3;
+    cfg.shuffle = mode;
+    cfg.shuffle_seed = 11;
+    Trainer trainer(model, cfg);
+    std::vector<std::vector<uint32_t>> orders;
+    trainer.fit(ex, {}, [&](const TrainerState& s) {
+      if (s.step_in_epoch == 1) orders.push_back(s.order);
+    });
+    EXPECT_EQ(orders.size(), 3u);
+    return orders;
+  };
+  std::vector<uint32_t> identity(ex.size());
+  std::iota(identity.begin(), identity.end(), 0u);
+  const auto is_permutation = [&](std::vector<uint32_t> o) {
+    std::sort(o.begin(), o.end());
+    return o == identity;
+  };
+
+  for (const auto& o : epoch_orders(ShuffleMode::kNone)) EXPECT_EQ(o, identity);
+
+  const auto once = epoch_orders(ShuffleMode::kOnce);
+  EXPECT_NE(once[0], identity);
+  EXPECT_TRUE(is_permutation(once[0]));
+  EXPECT_EQ(once[1], once[0]);
+  EXPECT_EQ(once[2], once[0]);
+
+  const auto every = epoch_orders(ShuffleMode::kEveryEpoch);
+  EXPECT_EQ(every[0], once[0]);  // the same seed draws the same first order
+  EXPECT_NE(every[1], every[0]);
+  EXPECT_NE(every[2], every[1]);
+  for (const auto& o : every) EXPECT_TRUE(is_permutation(o));
+
+  EXPECT_EQ(parse_shuffle_mode(to_string(ShuffleMode::kOnce)), ShuffleMode::kOnce);
+  EXPECT_EQ(parse_shuffle_mode("every-epoch"), ShuffleMode::kEveryEpoch);
+  EXPECT_THROW(parse_shuffle_mode("sometimes"), Error);
 }
 
 TEST(Trainer, StepHookSeesEveryStepAndEpochBoundaries) {
