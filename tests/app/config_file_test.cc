@@ -68,23 +68,10 @@ TEST(ConfigFile, RoundTripsThroughItsOwnOutput) {
     c.metrics_at = {5, 20};
     c.exclude_seen = true;
     c.positive_threshold = 3.5f;
-    c.retrieval.hard_negatives = 12;
-    c.retrieval.hard_negatives_over =
-        preset == "tfrs" ? HardNegativeSet::kDistinctItems : HardNegativeSet::kBatchColumns;
     const ExperimentConfig back = parse_config_toml(config_to_toml(c), "printed.toml");
     EXPECT_EQ(back.to_json(), c.to_json()) << config_to_toml(c);
     EXPECT_EQ(back.memory_budget_bytes, c.memory_budget_bytes);
   }
-}
-
-TEST(ConfigFile, HardNegativesOverKey) {
-  EXPECT_EQ(parse_config_toml("[retrieval]\nhard_negatives = 5\n", "cfg.toml").retrieval.hard_negatives_over,
-            HardNegativeSet::kBatchColumns);
-  EXPECT_EQ(parse_config_toml("[retrieval]\nhard_negatives_over = \"distinct_items\"\n", "cfg.toml")
-                .retrieval.hard_negatives_over,
-            HardNegativeSet::kDistinctItems);
-  EXPECT_NE(error_of("[retrieval]\nhard_negatives_over = \"items\"\n").find("hard_negatives_over"),
-            std::string::npos);
 }
 
 TEST(ConfigFile, EvaluationProtocolKeys) {

@@ -105,25 +105,6 @@ TEST(ExperimentConfigJson, EvaluationProtocolKeysAreOptional) {
             std::string::npos);
 }
 
-TEST(ExperimentConfigJson, HardNegativeSetRoundTripsAndOldFilesKeepTheirDefinition) {
-  ExperimentConfig c = preset_config("tfrs");
-  EXPECT_EQ(c.retrieval.hard_negatives_over, HardNegativeSet::kBatchColumns);  // TFRS's
-  c.retrieval.hard_negatives = 10;
-  for (HardNegativeSet set : {HardNegativeSet::kBatchColumns, HardNegativeSet::kDistinctItems}) {
-    c.retrieval.hard_negatives_over = set;
-    const json j = c.to_json();
-    EXPECT_EQ(j["retrieval"]["hard_negatives_over"], to_string(set));
-    EXPECT_EQ(ExperimentConfig::from_json(j).retrieval.hard_negatives_over, set);
-  }
-  // A model file written before the key existed was trained over distinct items.
-  json old = c.to_json();
-  old["retrieval"].erase("hard_negatives_over");
-  EXPECT_EQ(ExperimentConfig::from_json(old).retrieval.hard_negatives_over,
-            HardNegativeSet::kDistinctItems);
-  old["retrieval"]["hard_negatives_over"] = "columns";
-  EXPECT_NE(refusal(old).find("unknown hard_negatives_over 'columns'"), std::string::npos);
-}
-
 TEST(ExperimentConfigJson, ExtremesThatFitAreKept) {
   json j = kerasrs();
   j["data"]["seed"] = 18446744073709551615ull;

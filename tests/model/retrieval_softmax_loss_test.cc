@@ -285,22 +285,17 @@ BatchCase batch_case(uint64_t seed) {
   return b;
 }
 
-enum class Definition { kBatchColumns, kDistinctItems };
-
 struct ReferenceResult {
   double loss = 0.0;
   std::vector<double> dq, dc;  // [n, d], [n + extra, d]
 };
 
 // The obvious implementation: per example row i, the logits of every column,
-// the set of columns its softmax keeps, the cross-entropy over that set.
-//  - kBatchColumns (TFRS's HardNegativeMining): the k highest logits among
-//    the row's negative columns, copies included (a copy of the positive item
-//    is a negative column unless hit removal masks it);
-//  - kDistinctItems: the row's k highest-scoring negative groups, each with
-//    all its columns, where a group is the batch columns of one item or one
-//    extra column; the positive item's batch columns are always kept.
-ReferenceResult reference(const BatchCase& b, const RetrievalLossOptions& opt, Definition def) {
+// the set of columns its softmax keeps, the cross-entropy over that set. Hard
+// negatives are TFRS's HardNegativeMining: the k highest logits among the
+// row's negative columns, copies included (a copy of the positive item is a
+// negative column unless hit removal masks it).
+ReferenceResult reference(const BatchCase& b, const RetrievalLossOptions& opt) {
   const int64_t n = b.n, nc = b.n + b.extra, d = b.d;
   ReferenceResult r;
   r.dq.assign(static_cast<size_t>(n * d), 0.0);
@@ -323,21 +318,8 @@ ReferenceResult reference(const BatchCase& b, const RetrievalLossOptions& opt, D
     std::sort(neg.begin(), neg.end(), higher);
     if (k <= 0) {
       for (int64_t j : neg) keep[j] = true;
-    } else if (def == Definition::kBatchColumns) {
-      for (size_t t = 0; t < neg.size() && static_cast<int64_t>(t) < k; ++t) keep[neg[t]] = true;
     } else {
-      auto group = [&](int64_t j) { return j < n ? b.item[j] : 1000 + j; };
-      for (int64_t j = 0; j < n; ++j)
-        if (b.item[j] == b.item[i]) keep[j] = !masked(j);
-      std::vector<int> groups;
-      for (int64_t j : neg) {
-        const int g = group(j);
-        if (g == b.item[i]) continue;  // the positive's own group, kept above
-        if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
-      }
-      if (static_cast<int64_t>(groups.size()) > k) groups.resize(static_cast<size_t>(k));
-      for (int64_t j : neg)
-        if (std::find(groups.begin(), groups.end(), group(j)) != groups.end()) keep[j] = true;
+      for (size_t t = 0; t < neg.size() && static_cast<int64_t>(t) < k; ++t) keep[neg[t]] = true;
     }
     double m = -HUGE_VAL;
     for (int64_t j = 0; j < nc; ++j) if (keep[j]) m = std::max(m, logit[j]);
@@ -361,7 +343,7 @@ ReferenceResult reference(const BatchCase& b, const RetrievalLossOptions& opt, D
 // users as queries, distinct batch items (log multiplicity) then the extra
 // columns; the class's gradients are compared with the reference's summed
 // over each distinct user's rows and each item's columns.
-void expect_matches_reference(const BatchCase& b, const RetrievalLossOptions& opt, Definition def,
+void expect_matches_reference(const BatchCase& b, const RetrievalLossOptions& opt,
                               const std::string& what) {
   const int64_t n = b.n, d = b.d;
   std::vector<int32_t> query_of(static_cast<size_t>(n)), column_of(static_cast<size_t>(n + b.extra));
@@ -402,7 +384,7 @@ void expect_matches_reference(const BatchCase& b, const RetrievalLossOptions& op
   o.positive.assign(column_of.begin(), column_of.begin() + n);
   o.weight = b.weight;
 
-  const ReferenceResult ref = reference(b, opt, def);
+  const ReferenceResult ref = reference(b, opt);
   RetrievalSoftmaxLoss loss(o.nq, o.nc, n, 2);
   std::vector<float> dq(o.q.size()), dc(o.c.size());
   const float scale = 0.8f;
@@ -430,7 +412,7 @@ void expect_matches_reference(const BatchCase& b, const RetrievalLossOptions& op
   }
 }
 
-void expect_definition_matches_reference(Definition def) {
+TEST(RetrievalSoftmaxLossHardNegatives, EqualTheBatchReference) {
   for (uint64_t seed : {1, 2, 3, 4}) {
     const BatchCase b = batch_case(seed);
     for (int64_t k : {0, 1, 2, 3, 4, 6, 9, 100}) {
@@ -439,11 +421,10 @@ void expect_definition_matches_reference(Definition def) {
           for (float temperature : {1.0f, 0.6f}) {
             RetrievalLossOptions opt;
             opt.hard_negatives = k;
-            if (def == Definition::kDistinctItems) opt.hard_negatives_over = HardNegativeSet::kDistinctItems;
             opt.remove_accidental_hits = removal != 0;
             opt.logq_correction = logq != 0;
             opt.temperature = temperature;
-            expect_matches_reference(b, opt, def,
+            expect_matches_reference(b, opt,
                                      "seed " + std::to_string(seed) + " k " + std::to_string(k) +
                                          " removal " + std::to_string(removal) + " logq " +
                                          std::to_string(logq) + " T " + std::to_string(temperature));
@@ -454,21 +435,13 @@ void expect_definition_matches_reference(Definition def) {
   }
 }
 
-TEST(RetrievalSoftmaxLossHardNegatives, BatchColumnsEqualTheBatchReference) {
-  expect_definition_matches_reference(Definition::kBatchColumns);
-}
-
-TEST(RetrievalSoftmaxLossHardNegatives, DistinctItemsEqualTheirBatchReference) {
-  expect_definition_matches_reference(Definition::kDistinctItems);
-}
-
 TEST(RetrievalSoftmaxLossHardNegatives, CopiesAreSeparateColumnsByDefault) {
   // One query, batch items A, A, B, B, C with scores 3, 3, 2, 2, 0 (d = 1,
   // q = 1); example 0's positive is A. Its negative columns are A's other
   // copy (3), B, B (2) and C (0). With k = 2 TFRS keeps A's copy and one B:
-  // L = log(e^3 + e^3 + e^2) - 3; the distinct-item variant keeps both of
-  // A's columns and the two best other items, B (both copies) and C:
-  // log(2 e^3 + 2 e^2 + e^0) - 3.
+  // L = log(e^3 + e^3 + e^2) - 3. (Counting distinct items instead, as
+  // Tandem did before, would keep both of A's columns and the two best other
+  // items, B twice and C: log(2 e^3 + 2 e^2 + e^0) - 3.)
   Owned o{1, 3, 1, 1, {1}, {3, 2, 0}, {}, {std::log(2.0f), std::log(2.0f), 0.0f}, {}, {0}, {0}, {1, 2, 3}};
   RetrievalLossOptions opt;
   opt.hard_negatives = 2;
@@ -479,10 +452,6 @@ TEST(RetrievalSoftmaxLossHardNegatives, CopiesAreSeparateColumnsByDefault) {
   EXPECT_NEAR(loss_of(o, opt), std::log(std::exp(3.0) + 2 * std::exp(2.0) + 1.0) - 3.0, 1e-6);
   opt.hard_negatives = 1;  // one B
   EXPECT_NEAR(loss_of(o, opt), std::log(std::exp(3.0) + std::exp(2.0)) - 3.0, 1e-6);
-  opt.remove_accidental_hits = false;
-  opt.hard_negatives = 2;
-  opt.hard_negatives_over = HardNegativeSet::kDistinctItems;
-  EXPECT_NEAR(loss_of(o, opt), std::log(2 * std::exp(3.0) + 2 * std::exp(2.0) + 1.0) - 3.0, 1e-6);
 }
 
 TEST(RetrievalSoftmaxLossHardNegatives, GradientMatchesFiniteDifferences) {

@@ -110,11 +110,6 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
                "retrieval logit, so popular items are not over-penalised as in-batch negatives");
   app.add_option("--hard-negatives", hard_negatives,
                  "Keep only each example's k highest-scoring in-batch negatives (default 0: all)");
-  app.add_option("--hard-negatives-over", hard_negatives_over,
-                 "What the k hard negatives are counted over: batch_columns (default, TFRS's "
-                 "HardNegativeMining: every copy of an item is a column) or distinct_items (the k "
-                 "best distinct items, each with all its copies)")
-      ->check(CLI::IsMember({"batch_columns", "distinct_items"}));
   app.add_option("--mixed-negatives", mixed_negatives,
                  "Extra negatives sampled uniformly from the catalogue per batch (default 0)");
   app.add_flag("--json", json, "Machine-readable output: one JSON object per line");
@@ -155,8 +150,6 @@ void ExperimentOptions::apply_overrides(ExperimentConfig& c) const {
   features.apply(c.side_features);
   if (temperature) c.retrieval.temperature = *temperature;
   if (hard_negatives) c.retrieval.hard_negatives = *hard_negatives;
-  if (!hard_negatives_over.empty())
-    c.retrieval.hard_negatives_over = parse_hard_negative_set(hard_negatives_over);
   if (mixed_negatives) c.retrieval.mixed_negatives = *mixed_negatives;
   if (remove_accidental_hits) c.retrieval.remove_accidental_hits = true;
   if (logq_correction) c.retrieval.logq_correction = true;

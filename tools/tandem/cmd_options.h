@@ -44,7 +44,6 @@ struct ExperimentOptions {
   FeatureOptions features;
   std::optional<float> temperature;
   std::optional<int64_t> hard_negatives, mixed_negatives;
-  std::string hard_negatives_over;
   bool remove_accidental_hits = false, logq_correction = false;
   EvaluationOptions evaluation;
   // Multi-task architecture and task weighting (model/multitask_architecture.h).

@@ -303,9 +303,6 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     r.get("remove_accidental_hits", c.retrieval.remove_accidental_hits);
     r.get("logq_correction", c.retrieval.logq_correction);
     r.get("hard_negatives", c.retrieval.hard_negatives, 0, int64_t{1} << 24);
-    std::string over = to_string(c.retrieval.hard_negatives_over);
-    if (r.get_choice("hard_negatives_over", over, {"batch_columns", "distinct_items"}))
-      c.retrieval.hard_negatives_over = parse_hard_negative_set(over);
     r.get("mixed_negatives", c.retrieval.mixed_negatives, 0, int64_t{1} << 24);
     r.finish();
   }
@@ -481,7 +478,6 @@ std::string config_to_toml(const ExperimentConfig& c) {
     << "\nremove_accidental_hits = " << (c.retrieval.remove_accidental_hits ? "true" : "false")
     << "\nlogq_correction = " << (c.retrieval.logq_correction ? "true" : "false")
     << "\nhard_negatives = " << c.retrieval.hard_negatives
-    << "\nhard_negatives_over = " << str(to_string(c.retrieval.hard_negatives_over))
     << "\nmixed_negatives = " << c.retrieval.mixed_negatives << "\n";
   const OptimizerConfig& opt = c.optimizer;
   o << "\n[optimizer]\nname = " << str(to_string(opt.kind)) << "\nlearning_rate = " << num(opt.learning_rate)

@@ -109,16 +109,6 @@ Parallelism parse_parallelism(const std::string& s) {
   TANDEM_THROW("unknown parallelism '" << s << "' (batch or blas)");
 }
 
-std::string to_string(HardNegativeSet s) {
-  return s == HardNegativeSet::kBatchColumns ? "batch_columns" : "distinct_items";
-}
-
-HardNegativeSet parse_hard_negative_set(const std::string& s) {
-  if (s == "batch_columns") return HardNegativeSet::kBatchColumns;
-  if (s == "distinct_items") return HardNegativeSet::kDistinctItems;
-  TANDEM_THROW("unknown hard_negatives_over '" << s << "' (batch_columns or distinct_items)");
-}
-
 int effective_threads(const ExperimentConfig& config) {
   if (config.threads > 0) return config.threads;
   const unsigned hw = std::thread::hardware_concurrency();
@@ -163,7 +153,6 @@ nlohmann::json ExperimentConfig::to_json() const {
                     {"remove_accidental_hits", retrieval.remove_accidental_hits},
                     {"logq_correction", retrieval.logq_correction},
                     {"hard_negatives", retrieval.hard_negatives},
-                    {"hard_negatives_over", to_string(retrieval.hard_negatives_over)},
                     {"mixed_negatives", retrieval.mixed_negatives}};
   // Only when on, so that a config without features reads as before.
   if (side_features.enabled()) j["side_features"] = side_features.to_json();
@@ -274,10 +263,6 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
       c.retrieval.remove_accidental_hits = r.at("remove_accidental_hits").get<bool>();
       c.retrieval.logq_correction = r.at("logq_correction").get<bool>();
       c.retrieval.hard_negatives = integer_field<int64_t>(r, "retrieval", "hard_negatives");
-      // Absent in files written before TFRS's definition was matched: those
-      // models were trained with hard negatives over distinct items.
-      c.retrieval.hard_negatives_over =
-          parse_hard_negative_set(r.value("hard_negatives_over", std::string("distinct_items")));
       c.retrieval.mixed_negatives = integer_field<int64_t>(r, "retrieval", "mixed_negatives");
     }
     // Absent in files written before mixtures of experts: a shared bottom

@@ -129,8 +129,6 @@ float rating_from_label(LabelTransform t, float label);
 std::string to_string(IdMode m);
 std::string to_string(Parallelism p);
 Parallelism parse_parallelism(const std::string& s);
-std::string to_string(HardNegativeSet s);  // "batch_columns", "distinct_items"
-HardNegativeSet parse_hard_negative_set(const std::string& s);
 // The model shape this config gives for tables of these sizes.
 ModelShape model_shape(const ExperimentConfig& config, int64_t user_rows, int64_t item_rows);
 // config.threads, or the machine's core count when it is 0.

@@ -206,7 +206,7 @@ double RetrievalSoftmaxLoss::run_queries(const RetrievalProblem& p, const Retrie
             for (int64_t j = 0; j < nc; ++j) prob[j] = masked_copy(j) ? 0.0f : static_cast<float>(e[j] / zi);
             prob[pos] = static_cast<float>(e_pos / zi);
           }
-        } else if (opt.hard_negatives_over == HardNegativeSet::kBatchColumns) {
+        } else {
           // TFRS's top k over the batch's columns: candidates are the columns
           // with copies this example sees as negatives; p itself when its
           // other copies are not masked.
@@ -251,42 +251,6 @@ double RetrievalSoftmaxLoss::run_queries(const RetrievalProblem& p, const Retrie
             const double pj = s.kept[static_cast<size_t>(t)] * std::exp(raw_logit(row, j) - mi) / zi;
             dl[j] += static_cast<float>(wt * pj);
             if (prob) prob[j] += static_cast<float>(pj);
-          }
-        } else {
-          // kDistinctItems: the k highest raw logits among the distinct
-          // negative columns this example may see, each with all its copies.
-          int64_t cand = 0;
-          for (int64_t j = 0; j < nc; ++j) {
-            if (j != pos && !masked_copy(j)) s.order[static_cast<size_t>(cand++)] = static_cast<int32_t>(j);
-          }
-          const int64_t k = std::min<int64_t>(opt.hard_negatives, cand);
-          auto harder = [&](int32_t a, int32_t b) {
-            const double la = raw_logit(row, a), lb = raw_logit(row, b);
-            return la > lb || (la == lb && a < b);
-          };
-          if (k < cand)
-            std::nth_element(s.order.begin(), s.order.begin() + k, s.order.begin() + cand, harder);
-          const double pos_full =
-              pos_logit + (opt.remove_accidental_hits ? 0.0 : log_weight(pos));
-          double mi = pos_full;
-          for (int64_t t = 0; t < k; ++t) {
-            const int32_t j = s.order[static_cast<size_t>(t)];
-            mi = std::max(mi, raw_logit(row, j) + log_weight(j));
-          }
-          double zi = std::exp(pos_full - mi);
-          for (int64_t t = 0; t < k; ++t) {
-            const int32_t j = s.order[static_cast<size_t>(t)];
-            zi += std::exp(raw_logit(row, j) + log_weight(j) - mi);
-          }
-          loss += wt * (mi + std::log(zi) - pos_logit);
-          const double pp = std::exp(pos_full - mi) / zi;
-          dl[pos] += static_cast<float>(wt * (pp - 1.0));
-          if (prob) prob[pos] = static_cast<float>(pp);
-          for (int64_t t = 0; t < k; ++t) {
-            const int32_t j = s.order[static_cast<size_t>(t)];
-            const double pj = std::exp(raw_logit(row, j) + log_weight(j) - mi) / zi;
-            dl[j] += static_cast<float>(wt * pj);
-            if (prob) prob[j] = static_cast<float>(pj);
           }
         }
       }

@@ -49,20 +49,11 @@
 
 namespace tandem {
 
-// kBatchColumns: TFRS's HardNegativeMining, the k highest-scoring of the
-// batch's negative columns, copies of an item one by one (the default).
-// kDistinctItems: the k highest-scoring distinct negative columns, each with
-// all its copies, and every copy of the positive (Tandem's definition before
-// TFRS's was matched).
-enum class HardNegativeSet { kBatchColumns, kDistinctItems };
-
 struct RetrievalLossOptions {
   float temperature = 1.0f;
   bool remove_accidental_hits = false;
   bool logq_correction = false;
   int64_t hard_negatives = 0;   // 0: every negative column
-  // What the k hard negatives are counted over (see the header comment).
-  HardNegativeSet hard_negatives_over = HardNegativeSet::kBatchColumns;
   int64_t mixed_negatives = 0;  // extra catalogue items sampled per batch (uniformly)
 
   // False for the tutorials' plain in-batch softmax.
