@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "gradient_check.h"
@@ -238,6 +240,232 @@ TEST(RetrievalSoftmaxLoss, RejectsBadInput) {
   EXPECT_THROW(loss.forward_backward(o.view(), {}, 1.0f, dq.data(), dc.data()), Error);
   RetrievalSoftmaxLoss small(1, 1, 1);
   EXPECT_THROW(small.forward_backward(random_problem(1).view(), {}, 1.0f, dq.data(), dc.data()), Error);
+}
+
+// ---------------------------------------------------------------------------
+// Hard negatives against a direct batch x batch implementation of each
+// definition. The batch is posed as TFRS poses it: one query row and one
+// candidate column per example (copies of a user or an item are separate
+// rows and columns), then extra columns (mixed negatives), labels = eye.
+
+struct BatchCase {
+  int64_t n = 0, extra = 0, d = 0;
+  std::vector<int32_t> user;       // [n]
+  std::vector<int32_t> item;       // [n + extra] each column's item
+  std::vector<float> weight;       // [n]
+  std::vector<float> q;            // [n, d] query row of each example
+  std::vector<float> c;            // [n + extra, d]
+  std::vector<float> corr;         // [n + extra] log q of each column
+};
+
+// Users and items repeat; extra columns repeat batch items and each other.
+BatchCase batch_case(uint64_t seed) {
+  Rng rng(seed);
+  BatchCase b;
+  b.user = {0, 1, 0, 2, 1, 3, 0, 2, 4, 1};
+  b.item = {5, 5, 6, 7, 8, 6, 5, 9, 7, 5, /* extra: */ 6, 11, 11};
+  b.n = 10;
+  b.extra = 3;
+  b.d = 3;
+  b.weight = {1.0f, 0.5f, 2.0f, 1.0f, 0.0f, 1.5f, 1.0f, 0.7f, 1.0f, 1.2f};
+  std::vector<float> uvec(5 * b.d), ivec(12 * b.d), icorr(12);
+  for (auto& v : uvec) v = rng.uniform(-1.5f, 1.5f);
+  for (auto& v : ivec) v = rng.uniform(-1.5f, 1.5f);
+  for (auto& v : icorr) v = rng.uniform(-1.0f, 1.0f);
+  const int64_t nc = b.n + b.extra;
+  b.q.resize(static_cast<size_t>(b.n * b.d));
+  b.c.resize(static_cast<size_t>(nc * b.d));
+  b.corr.resize(static_cast<size_t>(nc));
+  for (int64_t i = 0; i < b.n; ++i) std::copy_n(uvec.data() + b.user[i] * b.d, b.d, b.q.data() + i * b.d);
+  for (int64_t j = 0; j < nc; ++j) {
+    std::copy_n(ivec.data() + b.item[j] * b.d, b.d, b.c.data() + j * b.d);
+    // The extra columns' sampler is another one (uniform): their own log q.
+    b.corr[j] = j < b.n ? icorr[b.item[j]] : -0.4f;
+  }
+  return b;
+}
+
+struct ReferenceResult {
+  double loss = 0.0;
+  std::vector<double> dq, dc;  // [n, d], [n + extra, d]
+};
+
+// The obvious implementation: per example row i, the logits of every column,
+// the set of columns its softmax keeps, the cross-entropy over that set. Hard
+// negatives are TFRS's HardNegativeMining: the k highest logits among the
+// row's negative columns, copies included (a copy of the positive item is a
+// negative column unless hit removal masks it).
+ReferenceResult reference(const BatchCase& b, const RetrievalLossOptions& opt) {
+  const int64_t n = b.n, nc = b.n + b.extra, d = b.d;
+  ReferenceResult r;
+  r.dq.assign(static_cast<size_t>(n * d), 0.0);
+  r.dc.assign(static_cast<size_t>(nc * d), 0.0);
+  const int64_t k = opt.hard_negatives;
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<double> logit(static_cast<size_t>(nc));
+    for (int64_t j = 0; j < nc; ++j) {
+      double s = 0.0;
+      for (int64_t t = 0; t < d; ++t) s += static_cast<double>(b.q[i * d + t]) * b.c[j * d + t];
+      logit[j] = s / opt.temperature - (opt.logq_correction ? b.corr[j] : 0.0);
+    }
+    auto masked = [&](int64_t j) { return opt.remove_accidental_hits && j != i && b.item[j] == b.item[i]; };
+    std::vector<bool> keep(static_cast<size_t>(nc), false);
+    keep[i] = true;
+    std::vector<int64_t> neg;
+    for (int64_t j = 0; j < nc; ++j)
+      if (j != i && !masked(j)) neg.push_back(j);
+    auto higher = [&](int64_t a, int64_t c) { return logit[a] > logit[c] || (logit[a] == logit[c] && a < c); };
+    std::sort(neg.begin(), neg.end(), higher);
+    if (k <= 0) {
+      for (int64_t j : neg) keep[j] = true;
+    } else {
+      for (size_t t = 0; t < neg.size() && static_cast<int64_t>(t) < k; ++t) keep[neg[t]] = true;
+    }
+    double m = -HUGE_VAL;
+    for (int64_t j = 0; j < nc; ++j) if (keep[j]) m = std::max(m, logit[j]);
+    double z = 0.0;
+    for (int64_t j = 0; j < nc; ++j) if (keep[j]) z += std::exp(logit[j] - m);
+    const double w = b.weight[i];
+    r.loss += w * (m + std::log(z) - logit[i]);
+    for (int64_t j = 0; j < nc; ++j) {
+      if (!keep[j]) continue;
+      const double g = w * (std::exp(logit[j] - m) / z - (j == i ? 1.0 : 0.0)) / opt.temperature;
+      for (int64_t t = 0; t < d; ++t) {
+        r.dq[i * d + t] += g * b.c[j * d + t];
+        r.dc[j * d + t] += g * b.q[i * d + t];
+      }
+    }
+  }
+  return r;
+}
+
+// The same batch as the model poses it to RetrievalSoftmaxLoss: distinct
+// users as queries, distinct batch items (log multiplicity) then the extra
+// columns; the class's gradients are compared with the reference's summed
+// over each distinct user's rows and each item's columns.
+void expect_matches_reference(const BatchCase& b, const RetrievalLossOptions& opt,
+                              const std::string& what) {
+  const int64_t n = b.n, d = b.d;
+  std::vector<int32_t> query_of(static_cast<size_t>(n)), column_of(static_cast<size_t>(n + b.extra));
+  std::vector<int32_t> first_user, first_item;
+  Owned o{0, 0, n, d, {}, {}, {}, {}, {}, {}, {}, {}};
+  for (int64_t i = 0; i < n; ++i) {
+    auto u = std::find(first_user.begin(), first_user.end(), b.user[i]);
+    if (u == first_user.end()) {
+      first_user.push_back(b.user[i]);
+      o.q.insert(o.q.end(), b.q.begin() + i * d, b.q.begin() + (i + 1) * d);
+      u = first_user.end() - 1;
+    }
+    query_of[i] = static_cast<int32_t>(u - first_user.begin());
+    auto v = std::find(first_item.begin(), first_item.end(), b.item[i]);
+    if (v == first_item.end()) {
+      first_item.push_back(b.item[i]);
+      o.c.insert(o.c.end(), b.c.begin() + i * d, b.c.begin() + (i + 1) * d);
+      o.corr.push_back(b.corr[i]);
+      o.item.push_back(b.item[i]);
+      o.log_w.push_back(0.0f);
+      v = first_item.end() - 1;
+    }
+    column_of[i] = static_cast<int32_t>(v - first_item.begin());
+  }
+  std::vector<float> count(first_item.size(), 0.0f);
+  for (int64_t i = 0; i < n; ++i) count[column_of[i]] += 1.0f;
+  for (size_t v = 0; v < count.size(); ++v) o.log_w[v] = std::log(count[v]);
+  for (int64_t t = 0; t < b.extra; ++t) {
+    column_of[n + t] = static_cast<int32_t>(o.item.size());
+    o.c.insert(o.c.end(), b.c.begin() + (n + t) * d, b.c.begin() + (n + t + 1) * d);
+    o.corr.push_back(b.corr[n + t]);
+    o.item.push_back(b.item[n + t]);
+    o.log_w.push_back(0.0f);
+  }
+  o.nq = static_cast<int64_t>(first_user.size());
+  o.nc = static_cast<int64_t>(o.item.size());
+  o.query = query_of;
+  o.positive.assign(column_of.begin(), column_of.begin() + n);
+  o.weight = b.weight;
+
+  const ReferenceResult ref = reference(b, opt);
+  RetrievalSoftmaxLoss loss(o.nq, o.nc, n, 2);
+  std::vector<float> dq(o.q.size()), dc(o.c.size());
+  const float scale = 0.8f;
+  // The model passes the corrections only with the logQ option.
+  const double got =
+      loss.forward_backward(o.view(true, opt.logq_correction), opt, scale, dq.data(), dc.data());
+  EXPECT_NEAR(got, ref.loss, 1e-5 * std::max(1.0, std::fabs(ref.loss))) << what;
+  for (int64_t u = 0; u < o.nq; ++u) {
+    for (int64_t t = 0; t < d; ++t) {
+      double sum = 0.0;
+      for (int64_t i = 0; i < n; ++i) if (query_of[i] == u) sum += ref.dq[i * d + t];
+      EXPECT_NEAR(dq[u * d + t], scale * sum, 1e-5) << what << ": query " << u << " element " << t;
+    }
+  }
+  // Candidates are compared per item, as the model scatters them: columns of
+  // one item tie (equal vectors), and which of two tied columns a selection
+  // keeps is then up to the GEMM's last bit, not a difference.
+  for (int32_t it : o.item) {
+    for (int64_t t = 0; t < d; ++t) {
+      double got_sum = 0.0, sum = 0.0;
+      for (int64_t v = 0; v < o.nc; ++v) if (o.item[v] == it) got_sum += dc[v * d + t];
+      for (int64_t j = 0; j < n + b.extra; ++j) if (b.item[j] == it) sum += ref.dc[j * d + t];
+      EXPECT_NEAR(got_sum, scale * sum, 1e-5) << what << ": item " << it << " element " << t;
+    }
+  }
+}
+
+TEST(RetrievalSoftmaxLossHardNegatives, EqualTheBatchReference) {
+  for (uint64_t seed : {1, 2, 3, 4}) {
+    const BatchCase b = batch_case(seed);
+    for (int64_t k : {0, 1, 2, 3, 4, 6, 9, 100}) {
+      for (int removal = 0; removal < 2; ++removal) {
+        for (int logq = 0; logq < 2; ++logq) {
+          for (float temperature : {1.0f, 0.6f}) {
+            RetrievalLossOptions opt;
+            opt.hard_negatives = k;
+            opt.remove_accidental_hits = removal != 0;
+            opt.logq_correction = logq != 0;
+            opt.temperature = temperature;
+            expect_matches_reference(b, opt,
+                                     "seed " + std::to_string(seed) + " k " + std::to_string(k) +
+                                         " removal " + std::to_string(removal) + " logq " +
+                                         std::to_string(logq) + " T " + std::to_string(temperature));
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(RetrievalSoftmaxLossHardNegatives, CopiesAreSeparateColumnsByDefault) {
+  // One query, batch items A, A, B, B, C with scores 3, 3, 2, 2, 0 (d = 1,
+  // q = 1); example 0's positive is A. Its negative columns are A's other
+  // copy (3), B, B (2) and C (0). With k = 2 TFRS keeps A's copy and one B:
+  // L = log(e^3 + e^3 + e^2) - 3. (Counting distinct items instead, as
+  // Tandem did before, would keep both of A's columns and the two best other
+  // items, B twice and C: log(2 e^3 + 2 e^2 + e^0) - 3.)
+  Owned o{1, 3, 1, 1, {1}, {3, 2, 0}, {}, {std::log(2.0f), std::log(2.0f), 0.0f}, {}, {0}, {0}, {1, 2, 3}};
+  RetrievalLossOptions opt;
+  opt.hard_negatives = 2;
+  EXPECT_NEAR(loss_of(o, opt), std::log(2 * std::exp(3.0) + std::exp(2.0)) - 3.0, 1e-6);
+  opt.hard_negatives = 3;  // A's copy and both B's
+  EXPECT_NEAR(loss_of(o, opt), std::log(2 * std::exp(3.0) + 2 * std::exp(2.0)) - 3.0, 1e-6);
+  opt.remove_accidental_hits = true;  // A's copy is masked: both B's and C
+  EXPECT_NEAR(loss_of(o, opt), std::log(std::exp(3.0) + 2 * std::exp(2.0) + 1.0) - 3.0, 1e-6);
+  opt.hard_negatives = 1;  // one B
+  EXPECT_NEAR(loss_of(o, opt), std::log(std::exp(3.0) + std::exp(2.0)) - 3.0, 1e-6);
+}
+
+TEST(RetrievalSoftmaxLossHardNegatives, GradientMatchesFiniteDifferences) {
+  // random_problem's columns 0 and 2 hold two and three copies: with k = 2
+  // and 3 the cut falls inside a column's copies.
+  for (int64_t k : {1, 2, 3}) {
+    RetrievalLossOptions opt;
+    opt.hard_negatives = k;
+    opt.temperature = 0.8f;
+    check_gradients(opt, 10 + static_cast<uint64_t>(k));
+    opt.remove_accidental_hits = true;
+    opt.logq_correction = true;
+    check_gradients(opt, 20 + static_cast<uint64_t>(k));
+  }
 }
 
 // Through the model: weights of 1 take the optioned path and must give the

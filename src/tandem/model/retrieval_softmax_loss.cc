@@ -30,6 +30,7 @@ RetrievalSoftmaxLoss::RetrievalSoftmaxLoss(int64_t max_queries, int64_t max_colu
     s.exps.resize(static_cast<size_t>(max_columns));
     s.dlogit.resize(static_cast<size_t>(max_columns));
     s.order.resize(static_cast<size_t>(max_columns));
+    s.kept.resize(static_cast<size_t>(max_columns));
   }
 }
 
@@ -38,7 +39,8 @@ int64_t RetrievalSoftmaxLoss::scratch_bytes() const {
                                     first_column_of_item_.size()) *
                                    sizeof(int32_t));
   for (const auto& s : scratch_) {
-    b += static_cast<int64_t>((s.scores.size() + s.exps.size() + s.dlogit.size() + s.dc.size()) *
+    b += static_cast<int64_t>((s.scores.size() + s.exps.size() + s.dlogit.size() + s.dc.size() +
+                               s.kept.size()) *
                                   sizeof(float) +
                               s.order.size() * sizeof(int32_t));
   }
@@ -144,6 +146,10 @@ double RetrievalSoftmaxLoss::run_queries(const RetrievalProblem& p, const Retrie
   auto log_weight = [&](int64_t j) {
     return p.column_log_weight ? static_cast<double>(p.column_log_weight[j]) : 0.0;
   };
+  // Column j's number of copies in the batch (an integer: its log is stored).
+  auto multiplicity = [&](int64_t j) {
+    return p.column_log_weight ? std::round(std::exp(log_weight(j))) : 1.0;
+  };
   for (int64_t r0 = q_begin; r0 < q_end; r0 += block_rows_) {
     const int64_t rows = std::min(block_rows_, q_end - r0);
     float* block = s.scores.data();
@@ -201,39 +207,50 @@ double RetrievalSoftmaxLoss::run_queries(const RetrievalProblem& p, const Retrie
             prob[pos] = static_cast<float>(e_pos / zi);
           }
         } else {
-          // The k highest raw logits among the negatives this example may see.
+          // TFRS's top k over the batch's columns: candidates are the columns
+          // with copies this example sees as negatives; p itself when its
+          // other copies are not masked.
           int64_t cand = 0;
           for (int64_t j = 0; j < nc; ++j) {
             if (j != pos && !masked_copy(j)) s.order[static_cast<size_t>(cand++)] = static_cast<int32_t>(j);
           }
-          const int64_t k = std::min<int64_t>(opt.hard_negatives, cand);
+          const double pos_copies = opt.remove_accidental_hits ? 0.0 : multiplicity(pos) - 1.0;
+          if (pos_copies > 0.0) s.order[static_cast<size_t>(cand++)] = pos;
+          // Each candidate has at least one copy, so the k highest copies
+          // are among the k highest candidates; those, highest first, give
+          // their copies until k are taken.
+          const int64_t kc = std::min<int64_t>(opt.hard_negatives, cand);
           auto harder = [&](int32_t a, int32_t b) {
             const double la = raw_logit(row, a), lb = raw_logit(row, b);
             return la > lb || (la == lb && a < b);
           };
-          if (k < cand)
-            std::nth_element(s.order.begin(), s.order.begin() + k, s.order.begin() + cand, harder);
-          const double pos_full =
-              pos_logit + (opt.remove_accidental_hits ? 0.0 : log_weight(pos));
-          double mi = pos_full;
-          for (int64_t t = 0; t < k; ++t) {
-            const int32_t j = s.order[static_cast<size_t>(t)];
-            mi = std::max(mi, raw_logit(row, j) + log_weight(j));
+          if (kc < cand)
+            std::nth_element(s.order.begin(), s.order.begin() + kc, s.order.begin() + cand, harder);
+          std::sort(s.order.begin(), s.order.begin() + kc, harder);
+          double left = static_cast<double>(opt.hard_negatives);
+          int64_t kept = 0;
+          for (; kept < kc && left > 0.0; ++kept) {
+            const int32_t j = s.order[static_cast<size_t>(kept)];
+            const double take = std::min(left, j == pos ? pos_copies : multiplicity(j));
+            s.kept[static_cast<size_t>(kept)] = static_cast<float>(take);
+            left -= take;
           }
-          double zi = std::exp(pos_full - mi);
-          for (int64_t t = 0; t < k; ++t) {
+          double mi = pos_logit;
+          for (int64_t t = 0; t < kept; ++t) mi = std::max(mi, raw_logit(row, s.order[static_cast<size_t>(t)]));
+          double zi = std::exp(pos_logit - mi);
+          for (int64_t t = 0; t < kept; ++t) {
             const int32_t j = s.order[static_cast<size_t>(t)];
-            zi += std::exp(raw_logit(row, j) + log_weight(j) - mi);
+            zi += s.kept[static_cast<size_t>(t)] * std::exp(raw_logit(row, j) - mi);
           }
           loss += wt * (mi + std::log(zi) - pos_logit);
-          const double pp = std::exp(pos_full - mi) / zi;
+          const double pp = std::exp(pos_logit - mi) / zi;  // the label column alone
           dl[pos] += static_cast<float>(wt * (pp - 1.0));
           if (prob) prob[pos] = static_cast<float>(pp);
-          for (int64_t t = 0; t < k; ++t) {
+          for (int64_t t = 0; t < kept; ++t) {
             const int32_t j = s.order[static_cast<size_t>(t)];
-            const double pj = std::exp(raw_logit(row, j) + log_weight(j) - mi) / zi;
+            const double pj = s.kept[static_cast<size_t>(t)] * std::exp(raw_logit(row, j) - mi) / zi;
             dl[j] += static_cast<float>(wt * pj);
-            if (prob) prob[j] = static_cast<float>(pj);
+            if (prob) prob[j] += static_cast<float>(pj);
           }
         }
       }

@@ -12,6 +12,8 @@
 //  - extra columns: candidates that are nobody's positive (mixed negatives
 //    sampled from the whole catalogue, Yang et al. 2020);
 //  - a weight per example (its loss and gradient are scaled by it).
+// The order is TFRS's (tasks/retrieval.py): scores / T, minus log q, hit
+// removal, then hard-negative selection on those logits.
 //
 // The problem is posed over DISTINCT queries and candidate columns, like
 // InBatchSoftmaxLoss::forward_backward_distinct: a column that occurs w times
@@ -21,8 +23,21 @@
 //   l_ij   = S_uj / T - corr_j + log w_ij      (S = Q C^T)
 //   w_ij   = column j's multiplicity; for j = p with hit removal 1 (the other
 //            copies are masked); 0 (masked) for other columns of p's item
-//            with hit removal, and for negatives outside the top k
+//            with hit removal
 //   loss_i = weight_i * ( logsumexp_j l_ij - (S_up / T - corr_p) )
+//
+// Hard negatives (k > 0) are TFRS's HardNegativeMining (layers/loss.py):
+// top_k(logits + labels * big, k + 1) over the row's batch x batch columns,
+// so copies count one by one. Example i's negatives are the copies of every
+// column other than its own label column: w_j copies of column j != p, and
+// w_p - 1 of p itself (other copies of the positive item) unless hit removal
+// masks them, as it masks other columns of p's item. The k highest logits
+// among these copies are kept: w_ij becomes the number of column j's copies
+// kept (the cut can fall inside a column's copies; which copies it keeps
+// does not matter, they are equal), plus 1 for the label column at j = p;
+// every negative is kept when there are at most k.
+// column_log_weight must then be the log of an integer multiplicity.
+//
 // Scores are computed a block of query rows at a time (one GEMM), so memory is
 // O(workers x block x columns).
 #pragma once
@@ -99,6 +114,7 @@ class RetrievalSoftmaxLoss {
     std::vector<float> exps;    // [max_columns]
     std::vector<float> dlogit;  // [max_columns]
     std::vector<int32_t> order;  // [max_columns] for hard-negative selection
+    std::vector<float> kept;     // [max_columns] copies kept of each selected column
     std::vector<float> dc;      // [max_columns, d] (worker 0 writes the caller's dc)
   };
   std::vector<WorkerScratch> scratch_;
