@@ -65,8 +65,11 @@ TEST(TitleKeys, MovieLens100KHas1664TitlesAnd1682Candidates) {
   // Rows follow the sorted titles (np.unique), from 1.
   for (size_t i = 1; i < d.catalogue.size(); ++i) {
     const auto a = static_cast<size_t>(d.catalogue.rows[i - 1]), b = static_cast<size_t>(d.catalogue.rows[i]);
-    if (a < b) EXPECT_LT(d.catalogue.items.titles[i - 1], d.catalogue.items.titles[i]);
-    if (a > b) EXPECT_GT(d.catalogue.items.titles[i - 1], d.catalogue.items.titles[i]);
+    if (a < b) {
+      EXPECT_LT(d.catalogue.items.titles[i - 1], d.catalogue.items.titles[i]);
+    } else {
+      EXPECT_GT(d.catalogue.items.titles[i - 1], d.catalogue.items.titles[i]);
+    }
   }
   EXPECT_EQ(std::set<int32_t>(d.catalogue.rows.begin(), d.catalogue.rows.end()).size(), 1664u);
   // 18 rows are candidates twice.

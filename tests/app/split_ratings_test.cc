@@ -186,6 +186,7 @@ TEST_F(SplitRatingsTest, StringIdsTrainSaveLoadAndResolveByName) {
 
   // The same file with integer ids is an error naming the line and column.
   c.id_mode = IdMode::kInteger;
+  c.item_key = ItemKey::kId;  // title keys need a vocabulary (refused before the data is read)
   const std::string msg = error_of([&] { prepare_data(c); });
   EXPECT_HAS(msg, "ratings.csv:2: column 3 ('who') (user): 'u");
   EXPECT_HAS(msg, "vocabulary id mode");
