@@ -4,7 +4,9 @@
 // asserted in quality_test.cc.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -158,6 +160,51 @@ TEST_F(Cli, CompareJsonHasOneLinePerVariant) {
     }
   }
   EXPECT_EQ(models, (std::vector<std::string>{"popularity", "rating", "retrieval", "joint"}));
+}
+
+// `data prepare --write-split` writes the split in u.data form, and training
+// on those files explicitly reproduces the seeded run (that is what another
+// implementation needs to train on the very same rows); the item key and
+// the shuffle mode reach the JSON through their flags.
+TEST_F(Cli, WrittenSplitRetrainsTheSameModelAndFlagsReachTheJson) {
+  TANDEM_REQUIRE_MOVIELENS();
+  const std::string split = path("split");
+  fs::create_directories(split);
+  auto prep = run_tandem("data prepare --preset kerasrs " + data_flag() + " --seed 2 --write-split '" + split + "'");
+  ASSERT_EQ(prep.exit_code, 0) << prep.err;
+  const auto lines_of = [](const std::string& file) {
+    std::ifstream in(file);
+    return static_cast<int64_t>(std::count(std::istreambuf_iterator<char>(in), {}, '\n'));
+  };
+  EXPECT_EQ(lines_of(split + "/train.data"), 80000);
+  EXPECT_EQ(lines_of(split + "/test.data"), 20000);
+  const std::string common = " --epochs 1 --threads 1 --json --quiet";
+  auto seeded = run_tandem("train --preset kerasrs " + data_flag() + " --seed 2" + common);
+  auto files = run_tandem("train --preset kerasrs " + data_flag() + " --seed 2 --train '" + split +
+                          "/train.data' --test '" + split + "/test.data'" + common);
+  ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
+  ASSERT_EQ(files.exit_code, 0) << files.err;
+  const auto a = nlohmann::json::parse(seeded.out), b = nlohmann::json::parse(files.out);
+  EXPECT_EQ(a["topk_accuracy"], b["topk_accuracy"]);
+  EXPECT_EQ(a["rmse"], b["rmse"]);
+
+  // kerasrs with movies keyed by title needs vocabulary ids: a clear error.
+  auto refused = run_tandem("train --preset kerasrs " + data_flag() + " --item-key title" + common);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("item_key = title needs vocabulary ids"), std::string::npos) << refused.err;
+  // tfrs keyed by id: every movie its own row and candidate; the shuffle
+  // mode is stored in the model's config.
+  const std::string model = path("tfrs-id.tandem");
+  auto by_id = run_tandem("train --preset tfrs " + data_flag() + " --item-key id --shuffle every-epoch" + common +
+                          " --train-count 20000 --test-count 5000 --output '" + model + "'");
+  ASSERT_EQ(by_id.exit_code, 0) << by_id.err;
+  const auto j = nlohmann::json::parse(by_id.out);
+  EXPECT_EQ(j["catalogue_items"], 1682);
+  EXPECT_EQ(j["candidates"], 1682);
+  auto printed = run_tandem("config --print --preset tfrs --item-key id --shuffle every-epoch");
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  EXPECT_NE(printed.out.find("item_key = 'id'"), std::string::npos) << printed.out;
+  EXPECT_NE(printed.out.find("shuffle = 'every-epoch'"), std::string::npos) << printed.out;
 }
 
 // The human-readable compare: the tutorials' table, then the ranking table,
