@@ -36,13 +36,17 @@ TEST(TitleKeys, SharedRowsCountTwiceAmongTheCandidates) {
   const std::vector<float> vectors = {3.0f, 2.0f, 1.0f};  // per catalogue entry, dim 1
   const CandidateSet all = candidate_set(cat, vectors, 1, 4);
   ASSERT_EQ(all.matrix.count, 4);
-  EXPECT_EQ(all.vectors, (std::vector<float>{3.0f, 2.0f, 2.0f, 1.0f}));
+  EXPECT_EQ(all.repeated, (std::vector<float>{3.0f, 2.0f, 2.0f, 1.0f}));
   const float query[3] = {1.0f, 1.0f, 1.0f};
   const int64_t positives[3] = {all.index[3], all.index[2], all.index[1]};
   EXPECT_EQ(positive_ranks(query, 3, all.matrix, positives), (std::vector<int64_t>{3, 1, 0}));
-  // Without repeats there is no separate candidate set.
+  // Without repeats the candidates are the catalogue's own vectors.
   cat.candidate_rows.clear();
-  EXPECT_TRUE(candidate_set(cat, vectors, 1, 4).vectors.empty());
+  const CandidateSet own = candidate_set(cat, vectors, 1, 4);
+  EXPECT_TRUE(own.repeated.empty());
+  EXPECT_EQ(own.matrix.data, vectors.data());
+  EXPECT_EQ(own.matrix.count, 3);
+  EXPECT_EQ(own.index[3], 2);
 }
 
 TEST(TitleKeys, MovieLens100KHas1664TitlesAnd1682Candidates) {

@@ -40,12 +40,10 @@ RunResult evaluate_popularity(const ExperimentConfig& config, const PreparedData
     // The accuracy's candidate set, as evaluate() takes it (rows repeated
     // where items share one).
     const CandidateSet all = candidate_set(cat, cand, 1, data.items.rows());
-    const CandidateMatrix& acm = all.vectors.empty() ? cm : all.matrix;
-    const std::vector<int64_t>& aindex = all.vectors.empty() ? index : all.index;
     std::vector<float> queries(static_cast<size_t>(n), 1.0f);
     std::vector<int64_t> positives(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) positives[static_cast<size_t>(i)] = aindex[static_cast<size_t>(data.test.items[static_cast<size_t>(i)])];
-    ranks = positive_ranks(queries.data(), n, acm, positives.data());
+    for (int64_t i = 0; i < n; ++i) positives[static_cast<size_t>(i)] = all.index[static_cast<size_t>(data.test.items[static_cast<size_t>(i)])];
+    ranks = positive_ranks(queries.data(), n, all.matrix, positives.data());
   }
 
   RunResult r;

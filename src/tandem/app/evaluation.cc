@@ -45,17 +45,23 @@ double number_or_nan(const nlohmann::json& j, const char* key) {
 
 CandidateSet candidate_set(const RetrievalCatalogue& catalogue, const std::vector<float>& vectors,
                            int64_t dim, int64_t table_rows) {
+  TANDEM_CHECK(vectors.size() == catalogue.size() * static_cast<size_t>(dim),
+               "evaluation: " << vectors.size() << " values for " << catalogue.size()
+                              << " catalogue vectors of dimension " << dim);
   CandidateSet out;
-  if (catalogue.candidate_rows.empty()) return out;
-  const std::vector<int64_t> of_row = catalogue.index_of_rows(table_rows);
-  const auto& rows = catalogue.candidate_rows;
-  out.vectors.resize(rows.size() * static_cast<size_t>(dim));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const int64_t c = of_row[static_cast<size_t>(rows[i])];
-    TANDEM_CHECK(c >= 0, "evaluation: candidate row " << rows[i] << " is not in the catalogue");
-    std::copy_n(vectors.data() + c * dim, dim, out.vectors.data() + static_cast<int64_t>(i) * dim);
+  out.index = catalogue.index_of_rows(table_rows);
+  if (catalogue.candidate_rows.empty()) {
+    out.matrix = {vectors.data(), static_cast<int64_t>(catalogue.size()), dim};
+    return out;
   }
-  out.matrix = {out.vectors.data(), static_cast<int64_t>(rows.size()), dim};
+  const auto& rows = catalogue.candidate_rows;
+  out.repeated.resize(rows.size() * static_cast<size_t>(dim));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int64_t c = out.index[static_cast<size_t>(rows[i])];
+    TANDEM_CHECK(c >= 0, "evaluation: candidate row " << rows[i] << " is not in the catalogue");
+    std::copy_n(vectors.data() + c * dim, dim, out.repeated.data() + static_cast<int64_t>(i) * dim);
+  }
+  out.matrix = {out.repeated.data(), static_cast<int64_t>(rows.size()), dim};
   out.index = index_of_rows(rows, table_rows);
   return out;
 }
@@ -212,8 +218,6 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
     // Its candidate set has a row twice where two items share it (TFRS keys
     // movies by title): a copy of the catalogue's vectors with those repeats.
     const CandidateSet all = candidate_set(catalogue, cand, d, model.shape().item_rows);
-    const CandidateMatrix& acm = all.vectors.empty() ? cm : all.matrix;
-    const std::vector<int64_t>& aindex = all.vectors.empty() ? index : all.index;
     std::vector<int64_t> ranks(static_cast<size_t>(n));
     const int64_t chunk = config.eval_batch_size;
     std::vector<float> queries(static_cast<size_t>(std::min(chunk, n) * d));
@@ -222,8 +226,8 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
       const int64_t m = std::min(chunk, n - s);
       model.user_vectors(Task::kRetrieval, test.users.data() + s, m, queries.data(), tower_scratch,
                          timed ? test.timestamps.data() + s : nullptr);
-      for (int64_t i = 0; i < m; ++i) positives[i] = aindex[static_cast<size_t>(test.items[s + i])];
-      const auto rk = positive_ranks(queries.data(), m, acm, positives.data());
+      for (int64_t i = 0; i < m; ++i) positives[i] = all.index[static_cast<size_t>(test.items[s + i])];
+      const auto rk = positive_ranks(queries.data(), m, all.matrix, positives.data());
       std::copy(rk.begin(), rk.end(), ranks.begin() + s);
       if (on_progress) on_progress(s + m, n);
     }

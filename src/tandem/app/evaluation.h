@@ -60,12 +60,12 @@ struct EvalResult {
   static EvalResult from_json(const nlohmann::json& j);
 };
 
-// The top-K accuracy's candidate set where it repeats rows of the catalogue
-// (RetrievalCatalogue::candidate_rows): the catalogue's `vectors` ([size,
-// dim]) copied into candidate order, and each item row's index among them.
-// Empty (no vectors) when the candidates are the catalogue itself.
+// The top-K accuracy's candidates (RetrievalCatalogue::candidates()) as a
+// matrix, and each item row's index among them. The matrix is the
+// catalogue's own `vectors` ([size, dim], which must outlive it), or, where
+// the candidates repeat rows (items sharing one), a copy in candidate order.
 struct CandidateSet {
-  std::vector<float> vectors;
+  std::vector<float> repeated;  // the copy, when one is needed
   CandidateMatrix matrix;
   std::vector<int64_t> index;
 };
