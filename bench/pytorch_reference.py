@@ -8,7 +8,8 @@ Model: user/item embeddings (dim 32, uniform(-0.05, 0.05)), rating MLP
 cross-entropy summed over the batch, MSE, total = w_rank * MSE + w_ret * CE,
 dense Adagrad (lr 0.1, initial accumulator 0.1, eps 1e-7).
 Presets: kerasrs (batch 1000, 5 epochs, fixed order), tfrs (batch 8192,
-3 epochs, reshuffled). Prints one JSON object per (preset, variant) with the
+3 epochs, one shuffled order replayed every epoch as the notebook's cached
+shuffle does; ids, not titles, key its movies). Prints one JSON object per (preset, variant) with the
 training seconds (training loop only) and the evaluation metrics.
 
 Quality mode (--quality, kerasrs protocol): trains on given splits and prints
@@ -34,15 +35,20 @@ import time
 import torch
 
 
-def load(data_dir):
+def read_split_file(path):
+    """A u.data-format file (user, item, rating, timestamp; tab-separated)."""
     users, items, ratings = [], [], []
-    with open(os.path.join(data_dir, "u.data")) as f:
+    with open(path) as f:
         for line in f:
             u, i, r, _ = line.split("\t")
             users.append(int(u))
             items.append(int(i))
             ratings.append(float(r))
     return torch.tensor(users), torch.tensor(items), torch.tensor(ratings)
+
+
+def load(data_dir):
+    return read_split_file(os.path.join(data_dir, "u.data"))
 
 
 class MultiTask(torch.nn.Module):
@@ -75,17 +81,18 @@ def run(preset, weights, data, seed):
     train_idx, test_idx = perm[:80000], perm[80000:100000]
     if preset == "kerasrs":
         labels = (ratings - 1.0) / 4.0
-        batch, epochs, reshuffle, k = 1000, 5, False, 10
+        batch, epochs, shuffled, k = 1000, 5, False, 10
     else:
         labels = ratings
-        batch, epochs, reshuffle, k = 8192, 3, True, 100
+        batch, epochs, shuffled, k = 8192, 3, True, 100
     model = MultiTask(int(users.max()) + 1, int(items.max()) + 1)
     opt = torch.optim.Adagrad(model.parameters(), lr=0.1, initial_accumulator_value=0.1, eps=1e-7)
     w_rank, w_ret = weights
     tu, ti, tl = users[train_idx], items[train_idx], labels[train_idx]
     start = time.perf_counter()
+    # tfrs: train.shuffle(100_000).batch(8192).cache() replays epoch 1's order.
+    order = torch.randperm(len(tu)) if shuffled else torch.arange(len(tu))
     for _ in range(epochs):
-        order = torch.randperm(len(tu)) if reshuffle else torch.arange(len(tu))
         for s in range(0, len(tu), batch):
             idx = order[s:s + batch]
             ue, ie, pred = model(tu[idx], ti[idx])
@@ -115,17 +122,6 @@ def run(preset, weights, data, seed):
         else:
             acc = float(hit.mean())
     return {"train_seconds": train_seconds, "topk_accuracy": acc, "rmse": rmse, "k": k}
-
-
-def read_split_file(path):
-    users, items, ratings = [], [], []
-    with open(path) as f:
-        for line in f:
-            u, i, r, _ = line.split("\t")
-            users.append(int(u))
-            items.append(int(i))
-            ratings.append(float(r))
-    return torch.tensor(users), torch.tensor(items), torch.tensor(ratings)
 
 
 def catalogue_ids(data_dir, n_items):
