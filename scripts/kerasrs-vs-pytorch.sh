@@ -5,7 +5,7 @@
 # trains on those very files. JSON lines go to OUT/tandem.jsonl and
 # OUT/pytorch.jsonl; scripts/kerasrs-vs-pytorch.py summarises them.
 #   scripts/kerasrs-vs-pytorch.sh OUT [SEEDS=1-10] [PYTORCH_MODELS="joint"]
-# Env: TANDEM (build/tandem), DATA (/work/shared/data/ml-100k or $TANDEM_DATA),
+# Env: TANDEM (build/tandem), DATA ($TANDEM_DATA, else ../shared/data/ml-100k beside the checkout),
 #      PYTHON (/usr/bin/python3, which has Debian's python3-torch), THREADS (2).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,9 +13,11 @@ out="${1:?usage: $0 OUT [SEEDS] [PYTORCH_MODELS]}"
 seeds="${2:-1-10}"
 models="${3:-joint}"
 tandem="${TANDEM:-$root/build/tandem}"
-data="${DATA:-${TANDEM_DATA:-/work/shared/data/ml-100k}}"
+data="${DATA:-${TANDEM_DATA:-$root/../shared/data/ml-100k}}"
 python="${PYTHON:-/usr/bin/python3}"
 threads="${THREADS:-2}"
+"$python" -c "import torch" 2>/dev/null ||
+  { echo "$python has no torch: apt-get install python3-torch (Debian's, as scripts/bench.sh --pytorch does)" >&2; exit 1; }
 mkdir -p "$out/splits"
 : > "$out/tandem.jsonl"
 list=$(python3 -c "import sys
