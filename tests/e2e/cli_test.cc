@@ -201,7 +201,7 @@ TEST_F(Cli, WrittenSplitRetrainsTheSameModelAndFlagsReachTheJson) {
   const auto j = nlohmann::json::parse(by_id.out);
   EXPECT_EQ(j["catalogue_items"], 1682);
   EXPECT_EQ(j["candidates"], 1682);
-  auto printed = run_tandem("config --print --preset tfrs --item-key id --shuffle every-epoch");
+  auto printed = run_tandem("config --print --preset tfrs " + data_flag() + " --item-key id --shuffle every-epoch");
   ASSERT_EQ(printed.exit_code, 0) << printed.err;
   EXPECT_NE(printed.out.find("item_key = 'id'"), std::string::npos) << printed.out;
   EXPECT_NE(printed.out.find("shuffle = 'every-epoch'"), std::string::npos) << printed.out;
