@@ -99,8 +99,7 @@ class TitleKeyedModel : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("tandem_title_keys_" + std::to_string(::getpid()));
     testing::write_tiny_movielens(dir_);
-    std::ofstream items(dir_ / "u.item", std::ios::trunc);
-    for (int m = 1; m <= 42; ++m) items << m << "|" << (m == 5 ? "Movie 3" : "Movie " + std::to_string(m)) << "|x|\n";
+    testing::write_tiny_shared_title(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
   fs::path dir_;

@@ -21,10 +21,7 @@ namespace fs = std::filesystem;
 TEST(TitleKeyServing, EitherIdOfASharedTitleIsItsOneEntry) {
   const fs::path dir = fs::temp_directory_path() / ("tandem_title_serve_" + std::to_string(::getpid()));
   testing::write_tiny_movielens(dir);
-  {
-    std::ofstream items(dir / "u.item", std::ios::trunc);  // movies 3 and 5 share a title
-    for (int m = 1; m <= 42; ++m) items << m << "|" << (m == 5 ? "Movie 3" : "Movie " + std::to_string(m)) << "|x|\n";
-  }
+  testing::write_tiny_shared_title(dir);  // movies 3 and 5 share a title
   const ExperimentConfig c = testing::tiny_config("tfrs", dir);
   auto [model, result] = train_and_evaluate(c, prepare_data(c), "joint");
   fs::remove_all(dir);

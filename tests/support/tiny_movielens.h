@@ -26,6 +26,13 @@ inline void write_tiny_movielens(const std::filesystem::path& dir) {
   for (int m = 1; m <= 42; ++m) items << m << "|Movie " << m << " (199" << m % 10 << ")|x|\n";
 }
 
+// write_tiny_movielens' u.item with movie 5 titled as movie 3: one title
+// naming two movies, as 18 titles do in MovieLens-100K.
+inline void write_tiny_shared_title(const std::filesystem::path& dir) {
+  std::ofstream items(dir / "u.item", std::ios::trunc);
+  for (int m = 1; m <= 42; ++m) items << m << "|Movie " << (m == 5 ? 3 : m) << "|x|\n";
+}
+
 // Side files beside write_tiny_movielens' ratings: users 1..28 have a u.user
 // line (29 and 30 do not), items 1..42 a u.item line with genre flags (item 7
 // none) and a release date (item 9 none).
