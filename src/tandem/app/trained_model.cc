@@ -179,11 +179,9 @@ TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) 
   }
   // Written only by models whose items share rows (titles); older files and
   // id-keyed models have none: the candidates are the catalogue's rows.
-  if (const auto it = std::find_if(b.id_lists.begin(), b.id_lists.end(),
-                                   [](const auto& l) { return l.first == "candidate_rows"; });
-      it != b.id_lists.end()) {
+  if (const auto* candidates = b.find_ids("candidate_rows")) {
     const std::vector<int64_t> listed = m.catalogue.index_of_rows(m.items.rows());
-    for (int64_t r : it->second) {
+    for (int64_t r : *candidates) {
       TANDEM_CHECK(r >= 0 && r < m.items.rows() && listed[static_cast<size_t>(r)] >= 0,
                    source << ": candidate row " << r << " is not a catalogue row");
       m.catalogue.candidate_rows.push_back(static_cast<int32_t>(r));

@@ -457,9 +457,14 @@ const Tensor& ModelBundle::tensor(const std::string& name) const {
   TANDEM_THROW("model file has no tensor " << in_quotes(name));
 }
 
-const std::vector<int64_t>& ModelBundle::ids(const std::string& name) const {
+const std::vector<int64_t>* ModelBundle::find_ids(const std::string& name) const {
   for (const auto& [n, v] : id_lists)
-    if (n == name) return v;
+    if (n == name) return &v;
+  return nullptr;
+}
+
+const std::vector<int64_t>& ModelBundle::ids(const std::string& name) const {
+  if (const auto* v = find_ids(name)) return *v;
   TANDEM_THROW("model file has no id list " << in_quotes(name));
 }
 

@@ -40,6 +40,8 @@ struct ModelBundle {
   // Lookups by name; a missing name is a tandem::Error naming it.
   const Tensor& tensor(const std::string& name) const;
   const std::vector<int64_t>& ids(const std::string& name) const;
+  // An id list that only some files hold (nullptr when absent).
+  const std::vector<int64_t>* find_ids(const std::string& name) const;
   const std::vector<std::string>& strings(const std::string& name) const;
 };
 
