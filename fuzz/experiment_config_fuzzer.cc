@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz_support.h"
-#include "tandem/app/experiment_config.h"
+#include "tandem/config/experiment_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto text = tandem::fuzz::as_text(data, size);

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "resealed_model.h"
-#include "tandem/app/experiment_config.h"
-#include "tandem/app/trained_model.h"
+#include "tandem/config/experiment_config.h"
+#include "tandem/artifact/trained_model.h"
 #include "tandem/core/error.h"
 #include "tandem/data/examples.h"
 #include "tandem/io/model_file.h"

@@ -9,7 +9,7 @@
 
 #include "fuzz_support.h"
 #include "resealed_model.h"
-#include "tandem/app/trained_model.h"
+#include "tandem/artifact/trained_model.h"
 #include "tandem/io/model_file.h"
 
 namespace {

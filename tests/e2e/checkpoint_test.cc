@@ -18,7 +18,7 @@
 
 #include "e2e_util.h"
 #include "support/tiny_movielens.h"
-#include "tandem/app/checkpoint_dir.h"
+#include "tandem/artifact/checkpoint_dir.h"
 #include "tandem/core/random.h"
 #include "tandem/io/model_file.h"
 

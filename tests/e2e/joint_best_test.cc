@@ -9,9 +9,9 @@
 #include <filesystem>
 
 #include "e2e_util.h"
-#include "tandem/app/baseline.h"
-#include "tandem/app/config_file.h"
-#include "tandem/app/experiment.h"
+#include "tandem/experiment/baseline.h"
+#include "tandem/config/config_file.h"
+#include "tandem/experiment/experiment.h"
 
 namespace tandem::testing {
 namespace {

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e_util.h"
-#include "tandem/app/experiment.h"
+#include "tandem/experiment/experiment.h"
 
 namespace tandem::testing {
 namespace {

@@ -12,8 +12,8 @@
 #include <map>
 
 #include "e2e_util.h"
-#include "tandem/app/baseline.h"
-#include "tandem/app/experiment.h"
+#include "tandem/experiment/baseline.h"
+#include "tandem/experiment/experiment.h"
 
 namespace tandem::testing {
 namespace {

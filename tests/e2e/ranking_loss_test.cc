@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "e2e_util.h"
-#include "tandem/app/experiment.h"
+#include "tandem/experiment/experiment.h"
 
 namespace tandem::testing {
 namespace {

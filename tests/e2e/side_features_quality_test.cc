@@ -13,7 +13,7 @@
 #include <functional>
 
 #include "e2e_util.h"
-#include "tandem/app/experiment.h"
+#include "tandem/experiment/experiment.h"
 #include "tandem/data/ratings.h"
 #include "tandem/data/side_attributes.h"
 

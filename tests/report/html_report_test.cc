@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "support/tiny_movielens.h"
+#include "tandem/experiment/sweep.h"
 #include "tandem/report/html_report.h"
 #include "tandem/report/report_input.h"
 #include "tandem/report/sweep_charts.h"

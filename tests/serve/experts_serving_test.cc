@@ -13,9 +13,9 @@
 #include <string>
 
 #include "support/tiny_movielens.h"
-#include "tandem/app/experiment.h"
-#include "tandem/app/recommend.h"
-#include "tandem/app/trained_model.h"
+#include "tandem/experiment/experiment.h"
+#include "tandem/experiment/recommend.h"
+#include "tandem/artifact/trained_model.h"
 #include "tandem/serve/candidate_ranker.h"
 #include "tandem/serve/recommender.h"
 

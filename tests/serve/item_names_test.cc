@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "support/tiny_movielens.h"
-#include "tandem/app/experiment.h"
+#include "tandem/experiment/experiment.h"
 #include "tandem/serve/api_json.h"
 #include "tandem/serve/recommender.h"
 

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "support/tiny_movielens.h"
-#include "tandem/app/experiment.h"
-#include "tandem/app/ranking_output.h"
+#include "tandem/experiment/experiment.h"
+#include "tandem/evaluate/ranking_output.h"
 #include "tandem/serve/api_json.h"
 #include "tandem/serve/recommender.h"
 

@@ -12,7 +12,7 @@
 #include <set>
 
 #include "support/tiny_movielens.h"
-#include "tandem/app/experiment.h"
+#include "tandem/experiment/experiment.h"
 #include "tandem/serve/api_json.h"
 #include "tandem/serve/recommender.h"
 #include "tandem/serve/user_features.h"

@@ -16,13 +16,13 @@
 #include <nlohmann/json.hpp>
 
 #include "support/tiny_movielens.h"
-#include "tandem/app/experiment.h"
+#include "tandem/experiment/experiment.h"
 #include "tandem/core/random.h"
 #include "tandem/io/model_file.h"
 #include "tandem/serve/http_server.h"
 #include "tandem/serve/candidate_ranker.h"
 #include "tandem/serve/recommender.h"
-#include "tandem/app/trained_model.h"
+#include "tandem/artifact/trained_model.h"
 
 namespace tandem {
 namespace {

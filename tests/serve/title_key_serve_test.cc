@@ -10,7 +10,7 @@
 #include <string>
 
 #include "support/tiny_movielens.h"
-#include "tandem/app/experiment.h"
+#include "tandem/experiment/experiment.h"
 #include "tandem/serve/recommender.h"
 
 namespace tandem {

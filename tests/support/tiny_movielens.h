@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "tandem/app/experiment_config.h"
+#include "tandem/config/experiment_config.h"
 #include "tandem/core/random.h"
 
 namespace tandem::testing {

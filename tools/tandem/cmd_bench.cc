@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "tandem/app/bench_suite.h"
+#include "tandem/bench/bench_suite.h"
 #include "tandem/core/error.h"
 #include "tandem/data/data_dir.h"
 

@@ -6,10 +6,10 @@
 
 #include "cmd_options.h"
 #include "commands.h"
-#include "tandem/app/baseline.h"
-#include "tandem/app/eval_summary.h"
-#include "tandem/app/experiment.h"
-#include "tandem/app/progress_display.h"
+#include "tandem/experiment/baseline.h"
+#include "tandem/evaluate/eval_summary.h"
+#include "tandem/experiment/experiment.h"
+#include "tandem/experiment/progress_display.h"
 
 namespace tandem::cli {
 

@@ -4,7 +4,7 @@
 
 #include "cmd_options.h"
 #include "commands.h"
-#include "tandem/app/config_file.h"
+#include "tandem/config/config_file.h"
 #include "tandem/core/error.h"
 
 namespace tandem::cli {

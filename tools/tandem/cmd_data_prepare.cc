@@ -16,8 +16,8 @@
 
 #include "cmd_options.h"
 #include "commands.h"
-#include "tandem/app/prepared_data.h"
-#include "tandem/app/split_ratings.h"
+#include "tandem/prepare/prepared_data.h"
+#include "tandem/prepare/split_ratings.h"
 #include "tandem/core/error.h"
 #include "tandem/data/ratings_writer.h"
 

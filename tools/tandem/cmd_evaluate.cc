@@ -4,10 +4,10 @@
 
 #include "cmd_options.h"
 #include "commands.h"
-#include "tandem/app/eval_summary.h"
-#include "tandem/app/evaluation.h"
-#include "tandem/app/experiment.h"
-#include "tandem/app/reference_split.h"
+#include "tandem/evaluate/eval_summary.h"
+#include "tandem/evaluate/evaluation.h"
+#include "tandem/experiment/experiment.h"
+#include "tandem/artifact/reference_split.h"
 
 namespace tandem::cli {
 

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "commands.h"
-#include "tandem/app/trained_model.h"
+#include "tandem/artifact/trained_model.h"
 #include "tandem/core/blas.h"
 #include "tandem/core/error.h"
 #include "tandem/core/random.h"

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "tandem/app/config_file.h"
-#include "tandem/app/resource_guard.h"
+#include "tandem/config/config_file.h"
+#include "tandem/experiment/resource_guard.h"
 #include "tandem/core/error.h"
 #include "tandem/data/data_dir.h"
 

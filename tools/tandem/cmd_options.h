@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "tandem/app/experiment.h"
-#include "tandem/app/experiment_config.h"
+#include "tandem/experiment/experiment.h"
+#include "tandem/config/experiment_config.h"
 #include "feature_options.h"
 #include "cmd_optimizer_options.h"
 #include "cmd_options_data.h"

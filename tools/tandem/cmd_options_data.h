@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "tandem/app/experiment_config.h"
+#include "tandem/config/experiment_config.h"
 
 namespace tandem::cli {
 

@@ -6,8 +6,8 @@
 
 #include "cmd_options.h"
 #include "commands.h"
-#include "tandem/app/eval_summary.h"
-#include "tandem/app/sweep.h"
+#include "tandem/evaluate/eval_summary.h"
+#include "tandem/experiment/sweep.h"
 
 namespace tandem::cli {
 

@@ -7,11 +7,11 @@
 
 #include "cmd_options.h"
 #include "commands.h"
-#include "tandem/app/checkpoint_dir.h"
-#include "tandem/app/eval_summary.h"
-#include "tandem/app/experiment.h"
-#include "tandem/app/progress_display.h"
-#include "tandem/app/resume_config.h"
+#include "tandem/artifact/checkpoint_dir.h"
+#include "tandem/evaluate/eval_summary.h"
+#include "tandem/experiment/experiment.h"
+#include "tandem/experiment/progress_display.h"
+#include "tandem/config/resume_config.h"
 #include "tandem/core/error.h"
 
 namespace tandem::cli {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tandem/app/feature_config.h"
+#include "tandem/config/feature_config.h"
 
 namespace tandem::cli {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tandem/app/sweep.h"
+#include "tandem/artifact/sweep_record.h"
 #include "tandem/report/sample_recommendations.h"
 
 namespace tandem::report {

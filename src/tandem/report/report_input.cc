@@ -2,8 +2,8 @@
 
 #include <filesystem>
 
-#include "tandem/app/machine_info.h"
-#include "tandem/app/trained_model.h"
+#include "tandem/core/machine_info.h"
+#include "tandem/artifact/trained_model.h"
 #include "tandem/core/atomic_file.h"
 #include "tandem/core/error.h"
 

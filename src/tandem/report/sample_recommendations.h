@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "tandem/app/trained_model.h"
+#include "tandem/artifact/trained_model.h"
 #include "tandem/serve/recommender.h"
 
 namespace tandem::report {

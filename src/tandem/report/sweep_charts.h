@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "tandem/app/sweep.h"
+#include "tandem/artifact/sweep_record.h"
 #include "tandem/report/svg_chart.h"
 
 namespace tandem::report {

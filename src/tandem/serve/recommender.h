@@ -13,8 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "tandem/app/ranking_output.h"
-#include "tandem/app/trained_model.h"
+#include "tandem/evaluate/ranking_output.h"
+#include "tandem/artifact/trained_model.h"
 #include "tandem/core/error.h"
 #include "tandem/data/id_table.h"
 #include "tandem/index/item_index.h"

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "tandem/app/side_feature_setup.h"
+#include "tandem/prepare/side_feature_setup.h"
 #include "tandem/data/side_attributes.h"
 #include "tandem/serve/recommender.h"
 

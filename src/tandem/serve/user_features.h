@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tandem/app/trained_model.h"
+#include "tandem/artifact/trained_model.h"
 #include "tandem/data/feature_vocabulary.h"
 #include "tandem/model/feature_tower.h"
 

@@ -1,0 +1,298 @@
+#include "tandem/bench/bench_suite.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <thread>
+
+#include "tandem/bench/benchmark.h"
+#include "tandem/experiment/experiment.h"
+#include "tandem/core/blas.h"
+#include "tandem/core/error.h"
+#include "tandem/core/random.h"
+#include "tandem/data/synthetic.h"
+#include "tandem/evaluate/ranking_metrics.h"
+#include "tandem/evaluate/topk.h"
+#include "tandem/model/in_batch_softmax_loss.h"
+#include "tandem/model/row_dedup.h"
+#include "tandem/train/trainer.h"
+
+namespace tandem {
+
+namespace {
+
+double epoch_flops(const ModelShape& shape, int64_t examples, int64_t batch, const TaskWeights& w) {
+  const int64_t full = examples / batch, rest = examples % batch;
+  double f = static_cast<double>(full) * step_flops(shape, batch, w);
+  if (rest > 0) f += step_flops(shape, rest, w);
+  return f;
+}
+
+// Mean distinct users and items per batch of the training data in its stored
+// order: the score-matrix shape of the distinct-rows retrieval kernel.
+ScoreShape mean_distinct(const Examples& train, const ModelShape& shape, int64_t batch) {
+  RowDedup users(shape.user_rows, batch), items(shape.item_rows, batch);
+  double u = 0, v = 0, steps = 0;
+  for (size_t s = 0; s + static_cast<size_t>(batch) <= train.size(); s += static_cast<size_t>(batch)) {
+    users.assign(train.users.data() + s, batch);
+    items.assign(train.items.data() + s, batch);
+    u += static_cast<double>(users.distinct());
+    v += static_cast<double>(items.distinct());
+    steps += 1;
+  }
+  if (steps == 0) return {};
+  return {static_cast<int64_t>(u / steps + 0.5), static_cast<int64_t>(v / steps + 0.5)};
+}
+
+void bench_training(const BenchOptions& o, const std::string& preset, const BenchSink& sink) {
+  ExperimentConfig base = preset_config(preset);
+  base.data_dir = o.data_dir;
+  base.threads = o.threads;
+  base.parallelism = parse_parallelism(o.parallelism);
+  base.distinct_rows = o.distinct_rows;
+  const PreparedData data = prepare_data(base);
+  const int threads = effective_threads(base);
+  const bool split = base.parallelism == Parallelism::kBatch && threads > 1;
+  for (const auto& v : tutorial_variants()) {
+    if (std::find(o.variants.begin(), o.variants.end(), v.name) == o.variants.end()) continue;
+    ExperimentConfig c = base;
+    c.weights = v.weights;
+    ModelShape shape{data.users.rows(), data.items.rows(), c.embedding_dim, c.layer_sizes};
+    // The model's FLOPs counted from its shapes (full batch x batch scores).
+    const double flops = epoch_flops(shape, static_cast<int64_t>(data.train.size()), c.batch_size,
+                                     c.weights);
+    const ScoreShape scores =
+        c.distinct_rows ? mean_distinct(data.train, shape, c.batch_size) : ScoreShape{};
+    // The sgemm rate at the GEMM shapes training issues, issued the same way.
+    const double gemm_rate = measure_gemm_rate(
+        step_gemms(shape, c.batch_size, c.weights, split ? threads : 1, scores), 5);
+    std::vector<double> epoch_seconds, train_seconds, performed_flops;
+    double peak_rss = 0.0;
+    for (int r = 0; r < o.repeats; ++r) {
+      const nlohmann::json run = run_measured([&] {
+        auto result = train_and_evaluate(c, data, v.name).second;
+        nlohmann::json e = nlohmann::json::array(), entries = nlohmann::json::array();
+        for (const auto& h : result.history) {
+          e.push_back(h.seconds);
+          entries.push_back(h.score_entries);
+        }
+        return nlohmann::json{{"epochs", e}, {"score_entries", entries},
+                              {"train_seconds", result.train_seconds}};
+      });
+      for (double s : run["epochs"]) epoch_seconds.push_back(s);
+      for (double e : run["score_entries"]) {
+        // FLOPs actually performed: the model's, with the retrieval part
+        // scaled from batch^2 score entries per step to those computed.
+        const double b = static_cast<double>(c.batch_size);
+        const double rest = static_cast<double>(data.train.size() % static_cast<size_t>(c.batch_size));
+        const double full_entries =
+            static_cast<double>(data.train.size() / static_cast<size_t>(c.batch_size)) * b * b +
+            rest * rest;
+        const double retrieval = c.weights.retrieval != 0.0f
+                                     ? (6.0 * c.embedding_dim + 5.0) * (full_entries - e)
+                                     : 0.0;
+        performed_flops.push_back(flops - retrieval);
+      }
+      train_seconds.push_back(run["train_seconds"].get<double>());
+      peak_rss = std::max(peak_rss, run["peak_rss_mb"].get<double>());
+    }
+    const double epoch = median(epoch_seconds);
+    const double performed = median(performed_flops);
+    const double achieved = performed / epoch / 1e9;
+    sink({{"kind", "train"},
+          {"preset", preset},
+          {"model", v.name},
+          {"threads", threads},
+          {"parallelism", to_string(base.parallelism)},
+          {"epochs", c.epochs},
+          {"batch_size", c.batch_size},
+          {"train_seconds_median", median(train_seconds)},
+          {"epoch_seconds_median", epoch},
+          {"examples_per_second", static_cast<double>(data.train.size()) / epoch},
+          {"gflop_per_epoch", flops / 1e9},
+          {"performed_gflop_per_epoch", performed / 1e9},
+          {"distinct_rows", c.distinct_rows},
+          {"mean_distinct_users_per_batch", scores.rows},
+          {"mean_distinct_items_per_batch", scores.cols},
+          {"achieved_gflops", achieved},
+          {"sgemm_gflops_at_shapes", gemm_rate},
+          {"fraction_of_sgemm", gemm_rate > 0 ? achieved / gemm_rate : 0.0},
+          {"peak_rss_mb", peak_rss},
+          {"repeats", o.repeats}});
+  }
+}
+
+void bench_softmax_memory(const BenchOptions& o, const BenchSink& sink) {
+  // The tfrs preset's batch: the full score matrix is 8192^2 floats.
+  const int64_t n = 8192, d = 32;
+  auto make = [&](uint64_t seed) {
+    std::vector<float> v(static_cast<size_t>(n * d));
+    Rng rng(seed);
+    for (auto& x : v) x = rng.uniform(-0.05f, 0.05f);
+    return v;
+  };
+  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto measure = [&](const std::string& kernel) {
+    return run_measured([&] {
+      std::vector<float> q = make(1), c = make(2), dq(q.size(), 0.0f), dc(q.size(), 0.0f);
+      blas::set_threads(kernel == "reference" ? threads : 1);
+      const auto t0 = std::chrono::steady_clock::now();
+      double loss = 0.0;
+      if (kernel == "reference") {
+        loss = reference_in_batch_softmax(q.data(), c.data(), n, d, 1.0f, dq.data(), dc.data());
+      } else if (kernel == "blocked") {
+        ThreadPool pool(threads);
+        InBatchSoftmaxLoss l(n, 256, threads);
+        loss = l.forward_backward(q.data(), c.data(), n, d, 1.0f, dq.data(), dc.data(), &pool);
+      }
+      return nlohmann::json{{"loss", loss}, {"seconds", seconds_since(t0)}};
+    });
+  };
+  const auto none = measure("inputs-only");
+  const auto ref = measure("reference");
+  const auto blocked = measure("blocked");
+  sink({{"kind", "softmax_memory"},
+        {"batch", n},
+        {"dim", d},
+        {"baseline_rss_mb", none["peak_rss_mb"]},
+        {"reference_peak_rss_mb", ref["peak_rss_mb"]},
+        {"blocked_peak_rss_mb", blocked["peak_rss_mb"]},
+        {"reference_seconds", ref["seconds"]},
+        {"blocked_seconds", blocked["seconds"]},
+        {"loss_difference", std::fabs(ref["loss"].get<double>() - blocked["loss"].get<double>())}});
+}
+
+void bench_evaluation(const BenchOptions& o, const BenchSink& sink) {
+  const int64_t items = 1682, queries = 20000, d = 32;
+  Rng rng(3);
+  std::vector<float> cand(static_cast<size_t>(items * d)), q(static_cast<size_t>(queries * d));
+  for (auto& x : cand) x = rng.uniform(-1, 1);
+  for (auto& x : q) x = rng.uniform(-1, 1);
+  std::vector<int64_t> pos(static_cast<size_t>(queries));
+  for (auto& p : pos) p = static_cast<int64_t>(rng.below(items));
+  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  blas::set_threads(threads);
+  const CandidateMatrix cm{cand.data(), items, d};
+  // The per-user ranking metrics' shape: MovieLens-100K's 943 test users,
+  // the 20,000 positives spread over them, each user's first 80 items
+  // (about its share of the training pairs) excluded as seen.
+  const int64_t users = 943;
+  std::vector<std::vector<int64_t>> relevant(static_cast<size_t>(users)), seen(static_cast<size_t>(users));
+  for (int64_t i = 0; i < queries; ++i) relevant[static_cast<size_t>(i % users)].push_back(pos[static_cast<size_t>(i)]);
+  for (auto& s : seen)
+    for (int64_t j = 0; j < 80; ++j) s.push_back(static_cast<int64_t>(rng.below(items)));
+  std::vector<double> rank_t, topk_t, user_t;
+  for (int r = 0; r < 5; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    const auto ranks = positive_ranks(q.data(), queries, cm, pos.data());
+    rank_t.push_back(seconds_since(t0));
+    t0 = std::chrono::steady_clock::now();
+    const auto top = top_k(q.data(), queries, cm, 10);
+    topk_t.push_back(seconds_since(t0));
+    t0 = std::chrono::steady_clock::now();
+    const auto per_user = relevant_ranks(q.data(), users, cm, relevant, &seen);
+    user_t.push_back(seconds_since(t0));
+  }
+  sink({{"kind", "evaluation"},
+        {"catalogue", items},
+        {"dim", d},
+        {"queries", queries},
+        {"threads", threads},
+        {"factorized_topk_queries_per_second", static_cast<double>(queries) / median(rank_t)},
+        {"top10_queries_per_second", static_cast<double>(queries) / median(topk_t)},
+        {"ranking_users", users},
+        {"user_ranking_seconds", median(user_t)},
+        {"gflop_per_pass", 2.0 * queries * items * d / 1e9}});
+}
+
+// Current resident memory of this process (Linux /proc/self/statm).
+double resident_mb() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+void bench_scaling(const BenchOptions& o, const std::string& spec_text, const BenchSink& sink) {
+  SyntheticSpec spec;
+  long long n = 0, u = 0, i = 0;
+  TANDEM_CHECK(std::sscanf(spec_text.c_str(), "%lld:%lld:%lld", &n, &u, &i) == 3,
+               "bench: scaling spec '" << spec_text << "' is not interactions:users:items");
+  spec.interactions = n;
+  spec.users = u;
+  spec.items = i;
+  const nlohmann::json row = run_measured([&] {
+    auto t0 = std::chrono::steady_clock::now();
+    Examples ex;
+    double gen = 0.0;
+    {
+      // The raw log is freed before training: training holds only the
+      // encoded examples (12 bytes each), the tables and one batch.
+      const Ratings r = generate_synthetic(spec);
+      gen = seconds_since(t0);
+      ex.users.resize(r.size());
+      ex.items.resize(r.size());
+      ex.labels.resize(r.size());
+      for (size_t k = 0; k < r.size(); ++k) {
+        ex.users[k] = static_cast<int32_t>(r.users[k]);
+        ex.items[k] = static_cast<int32_t>(r.items[k]);
+        ex.labels[k] = (r.ratings[k] - 1.0f) / 4.0f;
+      }
+    }
+    ExperimentConfig c = preset_config("kerasrs");
+    c.threads = o.threads;
+    const int threads = effective_threads(c);
+    blas::set_threads(threads > 1 ? 1 : threads);
+    ModelShape shape{u + 1, i + 1, c.embedding_dim, c.layer_sizes};
+    MultiTaskModel model(shape, o.scaling_batch, threads);
+    model.init(1);
+    TrainConfig tc;
+    tc.batch_size = o.scaling_batch;
+    tc.epochs = 1;
+    tc.workers = threads;
+    Trainer trainer(model, tc);
+    const EpochStats e = trainer.run_epoch(ex);
+    const double table_mb =
+        static_cast<double>(model.user_table().weights.size() + model.item_table().weights.size()) *
+        4.0 * 2.0 / (1024.0 * 1024.0);  // weights + Adagrad accumulators
+    return nlohmann::json{{"generate_seconds", gen},
+                          {"rss_after_epoch_mb", resident_mb()},
+                          {"epoch_seconds", e.seconds},
+                          {"examples_per_second", static_cast<double>(n) / e.seconds},
+                          {"tables_and_accumulators_mb", table_mb},
+                          {"examples_mb", static_cast<double>(n) * 12.0 / (1024.0 * 1024.0)},
+                          {"ratings_mb", static_cast<double>(n) * 28.0 / (1024.0 * 1024.0)},
+                          {"final_ranking_loss", e.ranking_loss},
+                          {"final_retrieval_loss", e.retrieval_loss}};
+  });
+  nlohmann::json out = row;
+  out["kind"] = "scaling";
+  out["interactions"] = n;
+  out["users"] = u;
+  out["items"] = i;
+  out["batch_size"] = o.scaling_batch;
+  sink(out);
+}
+
+}  // namespace
+
+void run_bench(const BenchOptions& o, const BenchSink& sink) {
+  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  sink({{"kind", "machine"},
+        {"blas_core", blas::core_name()},
+        {"threads", threads},
+        {"sgemm_2048_gflops_all_threads", measure_square_sgemm(2048, threads, 3)},
+        {"sgemm_2048_gflops_one_thread", measure_square_sgemm(2048, 1, 3)}});
+  if (o.training)
+    for (const auto& p : o.presets) bench_training(o, p, sink);
+  if (o.softmax_memory) bench_softmax_memory(o, sink);
+  if (o.evaluation) bench_evaluation(o, sink);
+  for (const auto& s : o.scaling) bench_scaling(o, s, sink);
+}
+
+}  // namespace tandem

@@ -1,0 +1,46 @@
+// Checks, before anything large is allocated, that a training run fits: k
+// within the catalogue, and the memory the model, optimizer state and step
+// workspaces will take within a budget. A typo (an id of 2e9 in an integer-id
+// file, a batch of a million with a huge head) then fails in a second with a
+// message naming the biggest parts, instead of with std::bad_alloc or the OOM
+// killer an hour in.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tandem/core/byte_size.h"
+#include "tandem/config/experiment_config.h"
+#include "tandem/prepare/prepared_data.h"
+
+namespace tandem {
+
+struct MemoryPart {
+  std::string what;
+  int64_t bytes = 0;
+};
+
+struct MemoryEstimate {
+  std::vector<MemoryPart> parts;
+  int64_t total() const;
+};
+
+// Bytes a training run allocates for its model, optimizer and workspaces,
+// part by part (embedding tables and their optimizer slots, the
+// training-interaction index saved with the model, rating head, per-worker
+// step buffers, the softmax scratch, evaluation scratch). The training data
+// itself is already loaded and not counted.
+MemoryEstimate estimate_training_memory(const ExperimentConfig& config, int64_t user_rows,
+                                        int64_t item_rows, int64_t train_examples);
+
+// 80% of this machine's physical memory (the budget when none is given).
+int64_t default_memory_budget();
+
+
+// k within the catalogue, then the estimate within the budget (the config's
+// memory_budget_bytes, or default_memory_budget() when it is 0). Throws
+// tandem::Error naming what does not fit.
+void check_training_resources(const ExperimentConfig& config, const PreparedData& data);
+
+}  // namespace tandem

@@ -1,0 +1,85 @@
+// The Pareto front of top-K accuracy (higher better) against RMSE (lower
+// better), and the balanced choice on it, on hand-computed cases.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "tandem/evaluate/pareto.h"
+
+namespace tandem {
+namespace {
+
+using Points = std::vector<TradeOffPoint>;
+
+TEST(Pareto, DominationNeedsNoWorseOnBothAndBetterOnOne) {
+  EXPECT_TRUE(dominates({0.02, 0.25}, {0.01, 0.30}));  // better on both
+  EXPECT_TRUE(dominates({0.02, 0.25}, {0.01, 0.25}));  // same RMSE, more accurate
+  EXPECT_TRUE(dominates({0.02, 0.25}, {0.02, 0.30}));  // same accuracy, lower RMSE
+  EXPECT_FALSE(dominates({0.02, 0.25}, {0.02, 0.25}));  // equal: neither
+  EXPECT_FALSE(dominates({0.02, 0.30}, {0.01, 0.25}));  // a trade-off: neither
+  EXPECT_FALSE(dominates({0.01, 0.25}, {0.02, 0.30}));
+  EXPECT_FALSE(dominates({NAN, 0.1}, {0.01, 0.25}));
+  EXPECT_FALSE(dominates({0.02, 0.25}, {0.01, NAN}));
+}
+
+TEST(Pareto, FrontOfASweepLikeSet) {
+  // Retrieval-only (accurate, bad RMSE), joint (nearly as accurate, best
+  // RMSE), rating-only (worse on both than joint), and a pair tying joint's
+  // RMSE with lower accuracy.
+  const Points p = {{0.020, 0.90}, {0.018, 0.25}, {0.006, 0.27}, {0.010, 0.25}};
+  EXPECT_EQ(pareto_front(p), (std::vector<bool>{true, true, false, false}));
+  EXPECT_EQ(front_order(p), (std::vector<size_t>{1, 0}));  // by RMSE ascending
+}
+
+TEST(Pareto, TiesOnOneMetricGoToTheBetterOther) {
+  // Equal accuracy: the lower RMSE wins. Equal RMSE: the higher accuracy wins.
+  EXPECT_EQ(pareto_front({{0.5, 0.3}, {0.5, 0.2}}), (std::vector<bool>{false, true}));
+  EXPECT_EQ(pareto_front({{0.4, 0.2}, {0.5, 0.2}}), (std::vector<bool>{false, true}));
+  // Three points on a vertical line and one beside: only the top one and the
+  // trade-off survive.
+  const Points p = {{0.1, 0.5}, {0.3, 0.5}, {0.2, 0.5}, {0.05, 0.4}};
+  EXPECT_EQ(pareto_front(p), (std::vector<bool>{false, true, false, true}));
+  EXPECT_EQ(front_order(p), (std::vector<size_t>{3, 1}));
+}
+
+TEST(Pareto, DuplicatesShareTheirFate) {
+  // Two copies of a front point are both on the front (neither dominates the
+  // other); two copies of a dominated point are both dominated.
+  const Points p = {{0.3, 0.2}, {0.1, 0.5}, {0.3, 0.2}, {0.1, 0.5}, {0.4, 0.6}};
+  EXPECT_EQ(pareto_front(p), (std::vector<bool>{true, false, true, false, true}));
+  // Equal points keep their input order along the front.
+  EXPECT_EQ(front_order(p), (std::vector<size_t>{0, 2, 4}));
+  // All equal: all on the front.
+  EXPECT_EQ(pareto_front({{0.2, 0.2}, {0.2, 0.2}, {0.2, 0.2}}), (std::vector<bool>(3, true)));
+}
+
+TEST(Pareto, EdgeCases) {
+  EXPECT_TRUE(pareto_front({}).empty());
+  EXPECT_EQ(pareto_front({{0.0, 0.0}}), (std::vector<bool>{true}));
+  // A NaN metric is never on the front and does not hide the others.
+  const Points p = {{NAN, 0.1}, {0.2, 0.3}, {0.1, INFINITY}};
+  EXPECT_EQ(pareto_front(p), (std::vector<bool>{false, true, false}));
+  EXPECT_FALSE(balanced_choice({{NAN, NAN}}).has_value());
+  EXPECT_FALSE(balanced_choice({}).has_value());
+}
+
+TEST(Pareto, BalancedChoiceIsClosestToTheIdealCorner) {
+  // Accuracy spans [0.006, 0.020] and RMSE [0.24, 0.90]. Scaled distances
+  // to (best accuracy, best RMSE):
+  //   p0: (0, 1) -> 1;  p1: (0.002/0.014, 0.01/0.66) -> 0.1437;  p2: (1, 0) -> 1.
+  const Points p = {{0.020, 0.90}, {0.018, 0.25}, {0.006, 0.24}};
+  EXPECT_EQ(pareto_front(p), (std::vector<bool>(3, true)));
+  EXPECT_EQ(balanced_choice(p), 1u);
+  // Scaled distances: p0 1, p1 (0.4, 0.4) -> 0.566, p2 (dominated by p1)
+  // 0.707, p3 1.
+  const Points q = {{1.0, 1.0}, {0.6, 0.4}, {0.5, 0.5}, {0.0, 0.0}};
+  EXPECT_EQ(pareto_front(q), (std::vector<bool>{true, true, false, true}));
+  EXPECT_EQ(balanced_choice(q), 1u);
+  // Equally distant front points: the earlier one. p0 at (0, 1), p1 at (1, 0).
+  EXPECT_EQ(balanced_choice({{1.0, 1.0}, {0.0, 0.0}}), 0u);
+  // A metric that does not vary decides nothing: the most accurate wins.
+  EXPECT_EQ(balanced_choice({{0.1, 0.5}, {0.3, 0.5}, {0.2, 0.5}}), 1u);
+}
+
+}  // namespace
+}  // namespace tandem
