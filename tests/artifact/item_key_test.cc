@@ -14,7 +14,7 @@
 #include "support/tiny_movielens.h"
 #include "tandem/evaluate/evaluation.h"
 #include "tandem/experiment/experiment.h"
-#include "tandem/experiment/recommend.h"
+#include "tandem/serve/recommender.h"
 #include "tandem/artifact/trained_model.h"
 #include "tandem/evaluate/topk.h"
 
@@ -115,11 +115,6 @@ TEST_F(TitleKeyedModel, EvaluatesOverEveryEntryAndRecommendsEachTitleOnce) {
   EXPECT_EQ(result.eval.candidates, 42);
   EXPECT_EQ(result.eval.to_json().at("candidates"), 42);
 
-  const auto recs = recommend(model, 1, 41);
-  std::set<std::string> titles;
-  for (const auto& r : recs) EXPECT_TRUE(titles.insert(r.title).second) << r.title << " listed twice";
-  EXPECT_EQ(titles.size(), 41u);
-
   // The model file keeps the keyed vocabulary and the candidate set.
   const fs::path file = dir_ / "m.tandem";
   save_model(file.string(), model);
@@ -130,6 +125,12 @@ TEST_F(TitleKeyedModel, EvaluatesOverEveryEntryAndRecommendsEachTitleOnce) {
   EXPECT_EQ(back.catalogue.candidate_rows, model.catalogue.candidate_rows);
   EXPECT_EQ(back.config.item_key, ItemKey::kTitle);
   EXPECT_EQ(back.config.shuffle, ShuffleMode::kOnce);
+
+  const Recommender rec(std::move(model));
+  std::set<std::string> titles;
+  for (const auto& r : rec.recommend("1", 41, 41, false).items)
+    EXPECT_TRUE(titles.insert(r.title).second) << r.title << " listed twice";
+  EXPECT_EQ(titles.size(), 41u);
 }
 
 }  // namespace

@@ -12,7 +12,7 @@
 #include "tandem/config/config_file.h"
 #include "tandem/experiment/experiment.h"
 #include "tandem/evaluate/ranking_output.h"
-#include "tandem/experiment/recommend.h"
+#include "tandem/serve/recommender.h"
 #include "tandem/core/error.h"
 
 namespace tandem {
@@ -128,19 +128,24 @@ TEST_F(RankingLossRun, EveryLossTrainsAndReportsNoRating) {
       EXPECT_TRUE(std::isnan(result.eval.rmse)) << what;
       EXPECT_TRUE(result.to_json()["rmse"].is_null()) << what;
       EXPECT_TRUE(std::isnan(EvalResult::from_json(result.eval.to_json()).rmse)) << what;
-      // recommend() shows the head's value as ranking_output reads it.
-      const auto recs = recommend(model, 3, 4);
-      std::vector<int32_t> users(recs.size(), *model.users.find(3));
+      // The recommender shows the head's value as ranking_output reads it,
+      // and no predicted rating.
+      const Recommender rec(std::move(model));
+      const auto recs = rec.recommend("3", 4, 4, false).items;
+      ASSERT_EQ(recs.size(), 4u) << what;
+      const int32_t u = *rec.model().users.find(3);
       for (const auto& r : recs) {
-        const auto row = model.items.find(r.item_id);
+        const auto row = rec.model().items.find(r.item_id);
         ASSERT_TRUE(row.has_value());
+        ASSERT_TRUE(r.ranking_value.has_value()) << what;
+        EXPECT_FALSE(r.predicted_rating.has_value()) << what;
         std::vector<float> out(1), scratch;
-        const int32_t u = users[0], i = *row;
-        model.model->predict_ratings(&u, &i, 1, out.data(), scratch);
-        EXPECT_FLOAT_EQ(r.predicted_rating, ranking_output_value(c, out[0])) << what;
+        const int32_t i = *row;
+        rec.model().model->predict_ratings(&u, &i, 1, out.data(), scratch);
+        EXPECT_FLOAT_EQ(*r.ranking_value, ranking_output_value(c, out[0])) << what;
         if (kind == RankingLossKind::kBce) {
-          EXPECT_GT(r.predicted_rating, 0.0f);
-          EXPECT_LT(r.predicted_rating, 1.0f);
+          EXPECT_GT(*r.ranking_value, 0.0f);
+          EXPECT_LT(*r.ranking_value, 1.0f);
         }
       }
     }

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "tandem/experiment/experiment.h"
-#include "tandem/experiment/recommend.h"
+#include "tandem/serve/recommender.h"
 #include "tandem/artifact/reference_split.h"
 #include "tandem/core/error.h"
 #include "support/tiny_movielens.h"
@@ -116,18 +116,23 @@ TEST_F(AppTest, SaveLoadReproducesMetricsAndRecommendations) {
                                   again.test_ratings);
     EXPECT_DOUBLE_EQ(e.topk_accuracy, result.eval.topk_accuracy) << preset;
     EXPECT_DOUBLE_EQ(e.rmse, result.eval.rmse) << preset;
-    const auto a = recommend(model, 3, 5), b = recommend(loaded, 3, 5);
+    // Recommendations through the serving path: the same for the trained
+    // and the loaded model, best predicted rating first.
+    const Recommender rec_a(std::move(model)), rec_b(load_model(path));
+    const auto a = rec_a.recommend("3", 5, 20, false).items, b = rec_b.recommend("3", 5, 20, false).items;
     ASSERT_EQ(a.size(), 5u);
+    ASSERT_EQ(b.size(), 5u);
     for (size_t i = 0; i < a.size(); ++i) {
       EXPECT_EQ(a[i].item_id, b[i].item_id);
+      EXPECT_EQ(a[i].score, b[i].score);
       EXPECT_EQ(a[i].predicted_rating, b[i].predicted_rating);
       EXPECT_FALSE(a[i].title.empty());
       if (i > 0) {
-        EXPECT_GE(a[i - 1].score, a[i].score);
+        EXPECT_GE(*a[i - 1].ranking_value, *a[i].ranking_value);
       }
     }
-    EXPECT_THROW(recommend(loaded, 999, 5), Error);
-    EXPECT_THROW(recommend(loaded, 3, 0), Error);
+    EXPECT_TRUE(rec_b.recommend("999", 5, 5, false).cold_start);
+    EXPECT_THROW(rec_b.recommend("3", 0, 5, false), Error);
   }
 }
 

@@ -16,7 +16,7 @@
 #include "tandem/config/config_file.h"
 #include "tandem/evaluate/evaluation.h"
 #include "tandem/experiment/experiment.h"
-#include "tandem/experiment/recommend.h"
+#include "tandem/serve/recommender.h"
 #include "tandem/prepare/side_feature_setup.h"
 #include "tandem/artifact/trained_model.h"
 #include "tandem/core/error.h"
@@ -292,11 +292,14 @@ TEST(SideFeatures, CsvColumnsFeedTheTowers) {
   const TrainedModel loaded = load_model(path);
   EXPECT_EQ(loaded.config.csv.users_file, c.csv.users_file);
   EXPECT_EQ(loaded.config.csv.list_separator, "|");
-  const int64_t u0 = *users.find("u0");
-  const auto a = recommend(model, u0, 5), b = recommend(loaded, u0, 5);
-  ASSERT_EQ(a.size(), 5u);
-  ASSERT_EQ(b.size(), 5u);
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].item_id, b[i].item_id);
+  const std::string u0 = "u0";  // a string-id model takes its own strings
+  {
+    const Recommender rec_a(std::move(model)), rec_b(load_model(path));
+    const auto a = rec_a.recommend(u0, 5, 5, false).items, b = rec_b.recommend(u0, 5, 5, false).items;
+    ASSERT_EQ(a.size(), 5u);
+    ASSERT_EQ(b.size(), 5u);
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].item_id, b[i].item_id);
+  }
 
   // A feature column the file lacks is named with the file.
   ExperimentConfig missing = c;
@@ -322,9 +325,16 @@ TEST(SideFeatures, SavedModelGivesIdenticalRecommendations) {
   EXPECT_EQ(loaded.config.side_features.tower_layers, std::vector<int64_t>{8});
   ASSERT_TRUE(loaded.model->shape().has_towers());
   EXPECT_EQ(loaded.model->sparse_parameter_values().size(), model.model->sparse_parameter_values().size());
-  for (int64_t user : {1, 4, 29}) {
-    const auto a = recommend(model, user, 10);
-    const auto b = recommend(loaded, user, 10);
+  const EvalResult e1 = evaluate(*model.model, c, data.catalogue, data.test, data.test_ratings);
+  const EvalResult e2 = evaluate(*loaded.model, loaded.config, loaded.catalogue, data.test, data.test_ratings);
+  EXPECT_EQ(e1.rmse, e2.rmse);
+  EXPECT_EQ(e1.topk_accuracy, e2.topk_accuracy);
+  EXPECT_EQ(e1.rmse, result.eval.rmse);
+  const Recommender rec_a(std::move(model)), rec_b(load_model(path));
+  for (const char* user : {"1", "4", "29"}) {
+    const auto a = rec_a.recommend(user, 10, 20, false).items;
+    const auto b = rec_b.recommend(user, 10, 20, false).items;
+    ASSERT_EQ(a.size(), 10u);
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) {
       EXPECT_EQ(a[i].item_id, b[i].item_id);
@@ -332,11 +342,6 @@ TEST(SideFeatures, SavedModelGivesIdenticalRecommendations) {
       EXPECT_EQ(a[i].predicted_rating, b[i].predicted_rating);
     }
   }
-  const EvalResult e1 = evaluate(*model.model, c, data.catalogue, data.test, data.test_ratings);
-  const EvalResult e2 = evaluate(*loaded.model, loaded.config, loaded.catalogue, data.test, data.test_ratings);
-  EXPECT_EQ(e1.rmse, e2.rmse);
-  EXPECT_EQ(e1.topk_accuracy, e2.topk_accuracy);
-  EXPECT_EQ(e1.rmse, result.eval.rmse);
   fs::remove_all(dir);
 }
 

@@ -14,8 +14,8 @@
 
 #include "support/tiny_movielens.h"
 #include "tandem/experiment/experiment.h"
-#include "tandem/experiment/recommend.h"
 #include "tandem/artifact/trained_model.h"
+#include "tandem/evaluate/topk.h"
 #include "tandem/serve/candidate_ranker.h"
 #include "tandem/serve/recommender.h"
 
@@ -63,19 +63,22 @@ TEST_P(ExpertsServingTest, SaveLoadRoundTripGivesIdenticalPredictionsAndRecommen
   EXPECT_EQ(a, b);
   EXPECT_EQ(trained.catalogue_embeddings(), loaded.catalogue_embeddings());
 
-  const int64_t user = loaded.users.defining_ids().front();
-  const auto ra = recommend(trained, user, 5), rb = recommend(loaded, user, 5);
+  // The same evaluation as right after training.
+  const EvalResult again = evaluate(*loaded.model, loaded.config, data_->catalogue, test,
+                                    data_->test_ratings);
+  EXPECT_EQ(again.topk_accuracy, result.eval.topk_accuracy);
+  EXPECT_EQ(again.rmse, result.eval.rmse);
+
+  const std::string user = std::to_string(loaded.users.defining_ids().front());
+  const Recommender rec_a(std::move(trained)), rec_b(load_model(path));
+  const auto ra = rec_a.recommend(user, 5, 20, false).items, rb = rec_b.recommend(user, 5, 20, false).items;
+  ASSERT_EQ(ra.size(), 5u);
   ASSERT_EQ(ra.size(), rb.size());
   for (size_t i = 0; i < ra.size(); ++i) {
     EXPECT_EQ(ra[i].item_id, rb[i].item_id);
     EXPECT_EQ(ra[i].score, rb[i].score);
     EXPECT_EQ(ra[i].predicted_rating, rb[i].predicted_rating);
   }
-  // The same evaluation as right after training.
-  const EvalResult again = evaluate(*loaded.model, loaded.config, data_->catalogue, test,
-                                    data_->test_ratings);
-  EXPECT_EQ(again.topk_accuracy, result.eval.topk_accuracy);
-  EXPECT_EQ(again.rmse, result.eval.rmse);
 }
 
 TEST_P(ExpertsServingTest, RankerAndRecommenderUseTheTowerVectors) {
@@ -96,15 +99,21 @@ TEST_P(ExpertsServingTest, RankerAndRecommenderUseTheTowerVectors) {
     ranker.predict(user, items.data(), n, got.data(), s);
     for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], 1e-4f) << i;
   }
-  // The recommender's top items are app::recommend's (the same retrieval
-  // vectors), whatever order the ranking then gives them.
+  // The recommender retrieves by the tower's retrieval vectors: its
+  // candidates are the exact top-10 of user vector . catalogue embeddings,
+  // whatever order the ranking then gives them.
   const int64_t user_id = trained.users.defining_ids().front();
-  const auto plain = recommend(trained, user_id, 10);
+  const int32_t row = *trained.users.find(user_id);
+  const int64_t d = model.task_dim();
+  std::vector<float> query(static_cast<size_t>(d)), tower_scratch;
+  model.user_vectors(Task::kRetrieval, &row, 1, query.data(), tower_scratch);
+  const std::vector<float> cand = trained.catalogue_embeddings();
+  const auto top = top_k(query.data(), 1, {cand.data(), static_cast<int64_t>(trained.catalogue.size()), d}, 10)[0];
+  std::set<int64_t> a, b;
+  for (const auto& s : top) a.insert(trained.catalogue.items.item_ids[static_cast<size_t>(s.index)]);
   Recommender rec(std::move(trained));
   const auto served = rec.recommend(std::to_string(user_id), 10, 10, false);
-  ASSERT_EQ(served.items.size(), plain.size());
-  std::set<int64_t> a, b;
-  for (const auto& r : plain) a.insert(r.item_id);
+  ASSERT_EQ(served.items.size(), top.size());
   for (const auto& r : served.items) b.insert(r.item_id);
   EXPECT_EQ(a, b);
 }
