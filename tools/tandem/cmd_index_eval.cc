@@ -1,48 +1,29 @@
 // tandem index-eval: what approximate (HNSW) retrieval costs in recall and
 // gains in latency against exact search, on a model's catalogue or on a
-// synthetic one large enough for the difference to matter.
-#include <algorithm>
-#include <chrono>
+// synthetic one large enough for the difference to matter. The measurement
+// is evaluate_index (index/index_eval.h); this file reads the options, builds
+// the workload from a model file, and prints.
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <utility>
 
 #include "commands.h"
 #include "tandem/artifact/trained_model.h"
 #include "tandem/core/blas.h"
 #include "tandem/core/error.h"
-#include "tandem/core/random.h"
-#include "tandem/index/item_index.h"
+#include "tandem/index/index_eval.h"
 
 namespace tandem::cli {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// Nearest-rank quantile of a sample (sorted in place).
-double quantile(std::vector<double>& v, double q) {
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<size_t>(std::min<double>(v.size() - 1, q * static_cast<double>(v.size())));
-  return v[i];
-}
-
-struct Workload {
-  std::string source;
-  std::vector<float> items, queries;
-  int64_t n_items = 0, n_queries = 0, dim = 0;
-};
-
 // Queries are the retrieval vectors of users seen in training (the users a
 // recommender would actually serve); without training interactions in the
 // file, every row but a lookup vocabulary's OOV row.
-Workload from_model(const std::string& path) {
+IndexWorkload from_model(const std::string& path) {
   const TrainedModel m = load_model(path);
-  Workload w;
+  IndexWorkload w;
   w.source = path;
   w.dim = m.model->task_dim();
   w.items = m.catalogue_embeddings();
@@ -60,21 +41,6 @@ Workload from_model(const std::string& path) {
   w.queries.resize(rows.size() * static_cast<size_t>(w.dim));
   std::vector<float> scratch;
   m.model->user_vectors(Task::kRetrieval, rows.data(), w.n_queries, w.queries.data(), scratch);
-  return w;
-}
-
-Workload synthetic(int64_t n_items, int64_t n_queries, int64_t dim, uint64_t seed) {
-  Workload w;
-  w.source = "synthetic";
-  w.n_items = n_items;
-  w.n_queries = n_queries;
-  w.dim = dim;
-  // Separate streams, so the catalogue does not change with --queries.
-  Rng item_rng(derive_seed(seed, 1)), query_rng(derive_seed(seed, 2));
-  w.items.resize(static_cast<size_t>(n_items * dim));
-  for (auto& v : w.items) v = item_rng.uniform(-1.0f, 1.0f);
-  w.queries.resize(static_cast<size_t>(n_queries * dim));
-  for (auto& v : w.queries) v = query_rng.uniform(-1.0f, 1.0f);
   return w;
 }
 
@@ -118,8 +84,10 @@ Action add_index_eval(CLI::App& app) {
   return [o] {
     TANDEM_CHECK(!o->model.empty() || o->synthetic_items > 0,
                  "index-eval: give --model FILE or --synthetic-items N");
-    Workload w = o->model.empty() ? synthetic(o->synthetic_items, o->queries > 0 ? o->queries : 1000, o->dim, o->seed)
-                                  : from_model(o->model);
+    IndexWorkload w = o->model.empty()
+                          ? synthetic_workload(o->synthetic_items, o->queries > 0 ? o->queries : 1000,
+                                               o->dim, o->seed)
+                          : from_model(o->model);
     // Keep the first --queries users: the user table's order is the id order,
     // so this is a fixed, reproducible subset.
     if (o->queries > 0 && w.n_queries > o->queries) {
@@ -132,77 +100,45 @@ Action add_index_eval(CLI::App& app) {
     // Latency is per query on one thread for both indexes; a multi-threaded
     // BLAS would flatter the exact search with cores HNSW does not use.
     blas::set_threads(1);
-
-    auto t0 = Clock::now();
-    const ExactIndex exact(w.items.data(), w.n_items, w.dim);
-    const double exact_build = seconds_since(t0);
-    HnswParams p;
-    p.M = o->m;
-    p.ef_construction = o->ef_construction;
-    p.ef_search = o->ef_search.front();
-    p.seed = o->seed;
-    t0 = Clock::now();
-    const HnswIndex hnsw(w.items.data(), w.n_items, w.dim, p);
-    const double hnsw_build = seconds_since(t0);
-    w.items.clear();  // both indexes hold their own copy
-    w.items.shrink_to_fit();
-
-    // Exact answers and latencies once; each depth is then timed against them.
-    std::vector<double> exact_ms;
-    std::vector<std::vector<int64_t>> truth(static_cast<size_t>(w.n_queries));
-    for (int64_t q = 0; q < w.n_queries; ++q) {
-      const float* query = w.queries.data() + q * w.dim;
-      t0 = Clock::now();
-      const auto top = exact.search(query, o->k);
-      exact_ms.push_back(seconds_since(t0) * 1e3);
-      for (const auto& t : top) truth[static_cast<size_t>(q)].push_back(t.index);
-      std::sort(truth[static_cast<size_t>(q)].begin(), truth[static_cast<size_t>(q)].end());
-    }
-    const double exact_p50 = quantile(exact_ms, 0.5), exact_p99 = quantile(exact_ms, 0.99);
+    IndexEvalOptions opt;
+    opt.k = o->k;
+    opt.hnsw.M = o->m;
+    opt.hnsw.ef_construction = o->ef_construction;
+    opt.hnsw.seed = o->seed;
+    opt.ef_search = o->ef_search;
+    const std::string source = w.source;
+    const int64_t n_items = w.n_items, n_queries = w.n_queries, dim = w.dim;
+    const IndexEvalResult r = evaluate_index(std::move(w), opt);
 
     if (!o->json) {
       std::printf("Catalogue: %lld items x %lld dims (%s); %lld queries, k = %lld, one thread\n",
-                  static_cast<long long>(w.n_items), static_cast<long long>(w.dim), w.source.c_str(),
-                  static_cast<long long>(w.n_queries), static_cast<long long>(o->k));
-      std::printf("HNSW: M = %d, ef_construction = %d, built in %.3f s (exact: %.3f s)\n", p.M,
-                  p.ef_construction, hnsw_build, exact_build);
-      std::printf("exact search: median %.4f ms, p99 %.4f ms\n\n", exact_p50, exact_p99);
+                  static_cast<long long>(n_items), static_cast<long long>(dim), source.c_str(),
+                  static_cast<long long>(n_queries), static_cast<long long>(o->k));
+      std::printf("HNSW: M = %d, ef_construction = %d, built in %.3f s (exact: %.3f s)\n", opt.hnsw.M,
+                  opt.hnsw.ef_construction, r.hnsw_build_seconds, r.exact_build_seconds);
+      std::printf("exact search: median %.4f ms, p99 %.4f ms\n\n", r.exact_ms.median, r.exact_ms.p99);
       std::printf("%9s %10s %12s %12s %10s\n", "ef_search", "recall@k", "median ms", "p99 ms", "speed-up");
     }
-    for (const int ef : o->ef_search) {
-      std::vector<double> hnsw_ms;
-      double recall_sum = 0.0;
-      for (int64_t q = 0; q < w.n_queries; ++q) {
-        const float* query = w.queries.data() + q * w.dim;
-        t0 = Clock::now();
-        const auto got = hnsw.search_with_ef(query, o->k, ef);
-        hnsw_ms.push_back(seconds_since(t0) * 1e3);
-        const auto& ids = truth[static_cast<size_t>(q)];
-        int64_t hits = 0;
-        for (const auto& g : got) hits += std::binary_search(ids.begin(), ids.end(), g.index);
-        recall_sum += static_cast<double>(hits) / static_cast<double>(ids.size());
-      }
-      const double recall = recall_sum / static_cast<double>(w.n_queries);
-      const double hnsw_p50 = quantile(hnsw_ms, 0.5), hnsw_p99 = quantile(hnsw_ms, 0.99);
-      const double speedup = exact_p50 / hnsw_p50;
+    for (const IndexEvalPoint& pt : r.points) {
       if (o->json) {
-        std::cout << nlohmann::json{{"source", w.source},
-                                    {"items", w.n_items},
-                                    {"dim", w.dim},
-                                    {"queries", w.n_queries},
+        std::cout << nlohmann::json{{"source", source},
+                                    {"items", n_items},
+                                    {"dim", dim},
+                                    {"queries", n_queries},
                                     {"k", o->k},
-                                    {"hnsw", {{"M", p.M}, {"ef_construction", p.ef_construction},
-                                              {"ef_search", ef}, {"seed", p.seed}}},
-                                    {"exact_build_seconds", exact_build},
-                                    {"hnsw_build_seconds", hnsw_build},
-                                    {"recall_at_k", recall},
-                                    {"exact_latency_ms", {{"median", exact_p50}, {"p99", exact_p99}}},
-                                    {"hnsw_latency_ms", {{"median", hnsw_p50}, {"p99", hnsw_p99}}},
-                                    {"speedup_median", speedup}}
+                                    {"hnsw", {{"M", opt.hnsw.M}, {"ef_construction", opt.hnsw.ef_construction},
+                                              {"ef_search", pt.ef_search}, {"seed", opt.hnsw.seed}}},
+                                    {"exact_build_seconds", r.exact_build_seconds},
+                                    {"hnsw_build_seconds", r.hnsw_build_seconds},
+                                    {"recall_at_k", pt.recall_at_k},
+                                    {"exact_latency_ms", {{"median", r.exact_ms.median}, {"p99", r.exact_ms.p99}}},
+                                    {"hnsw_latency_ms", {{"median", pt.hnsw_ms.median}, {"p99", pt.hnsw_ms.p99}}},
+                                    {"speedup_median", pt.speedup_median}}
                          .dump()
                   << std::endl;
       } else {
-        std::printf("%9d %10.4f %12.4f %12.4f %9.1fx\n", ef, recall, hnsw_p50, hnsw_p99, speedup);
+        std::printf("%9d %10.4f %12.4f %12.4f %9.1fx\n", pt.ef_search, pt.recall_at_k, pt.hnsw_ms.median,
+                    pt.hnsw_ms.p99, pt.speedup_median);
       }
     }
     return 0;
