@@ -79,4 +79,14 @@ std::vector<ParameterRef> DenseLayer::parameters(const std::string& prefix) {
           {prefix + ".bias", bias_.data(), bias_grad_.data(), out_}};
 }
 
+Footprint DenseLayer::footprint(int64_t in, int64_t out, int64_t max_batch) {
+  const int64_t params = bytes_of<float>(footprint_add(footprint_mul(in, out), out));
+  return {params, params, footprint_mul(bytes_of<float>(footprint_mul(max_batch, out)), 2)};
+}
+
+Footprint DenseLayer::allocated() const {
+  return {bytes_held(kernel_) + bytes_held(bias_), bytes_held(kernel_grad_) + bytes_held(bias_grad_),
+          bytes_held(output_) + bytes_held(output_grad_)};
+}
+
 }  // namespace tandem

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tandem/core/random.h"
+#include "tandem/model/footprint.h"
 #include "tandem/model/parameter.h"
 
 namespace tandem {
@@ -55,6 +56,11 @@ class DenseLayer {
   const float* kernel_grad() const { return kernel_grad_.data(); }
   const float* bias_grad() const { return bias_grad_.data(); }
   std::vector<ParameterRef> parameters(const std::string& prefix);
+
+  // What a layer of this shape allocates (footprint.h): kernel and bias,
+  // their gradients, its output and output gradient for max_batch rows.
+  static Footprint footprint(int64_t in, int64_t out, int64_t max_batch);
+  Footprint allocated() const;
 
  private:
   int64_t in_, out_, max_batch_;

@@ -56,4 +56,19 @@ void RowGradient::assign(const int32_t* ids, const float* grads, int64_t n, floa
   }
 }
 
+Footprint EmbeddingTable::footprint(int64_t rows, int64_t dim) {
+  return {bytes_of<float>(footprint_mul(rows, dim)), 0, 0};
+}
+
+Footprint EmbeddingTable::allocated() const { return {bytes_held(weights), 0, 0}; }
+
+Footprint RowGradient::footprint(int64_t table_rows, int64_t dim, int64_t max_batch) {
+  return {0, bytes_of<float>(footprint_mul(max_batch, dim)),
+          footprint_add(bytes_of<int32_t>(table_rows), bytes_of<int32_t>(max_batch))};
+}
+
+Footprint RowGradient::allocated() const {
+  return {0, bytes_held(grads_), bytes_held(slot_of_row_) + bytes_held(rows_)};
+}
+
 }  // namespace tandem

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tandem/core/random.h"
+#include "tandem/model/footprint.h"
 
 namespace tandem {
 
@@ -25,6 +26,10 @@ struct EmbeddingTable {
   // out[i, :] = weights[ids[i], :] for i < n. Every id must be a valid row
   // (callers map ids through a Vocabulary first; checked in debug builds).
   void gather(const int32_t* ids, int64_t n, float* out) const;
+
+  // What a table of this shape allocates: its weights (footprint.h).
+  static Footprint footprint(int64_t rows, int64_t dim);
+  Footprint allocated() const;
 };
 
 // Sum of per-example gradients per distinct row touched by a batch, rows in
@@ -44,6 +49,12 @@ class RowGradient {
   int64_t count() const { return static_cast<int64_t>(rows_.size()); }
   const std::vector<int32_t>& rows() const { return rows_; }
   const float* grad(int64_t slot) const { return grads_.data() + slot * dim_; }
+
+  // What one for this table and batch allocates: the per-row gradients
+  // [max_batch, dim] (gradients), the row list and the table-sized slot
+  // index (workspace).
+  static Footprint footprint(int64_t table_rows, int64_t dim, int64_t max_batch);
+  Footprint allocated() const;
 
  private:
   int64_t dim_ = 0;

@@ -287,4 +287,32 @@ std::vector<TableView> FeatureTower::sparse_parameter_values() const {
   return out;
 }
 
+Footprint FeatureTower::footprint(const TowerSpec& spec, int64_t id_dim, int64_t max_batch) {
+  Footprint f;
+  for (const auto& feature : spec.features) {
+    const int64_t used = footprint_mul(max_batch, std::max<int64_t>(feature.max_bag(), 1));
+    f += EmbeddingTable::footprint(feature.rows, feature.dim);
+    f += RowGradient::footprint(feature.rows, feature.dim, used);
+    f.workspace = footprint_add(f.workspace, bytes_of<int32_t>(used));                  // bag rows
+    f.workspace = footprint_add(f.workspace, bytes_of<int64_t>(footprint_add(max_batch, 1)));  // bag starts
+    f.workspace = footprint_add(f.workspace, bytes_of<float>(footprint_mul(used, feature.dim)));  // bag gradients
+  }
+  if (!spec.layers.empty())
+    f += Mlp::footprint(tower_concat_dim(spec, id_dim), hidden_of(spec.layers), spec.layers.back(), max_batch);
+  f.workspace = footprint_add(f.workspace, bytes_of<int32_t>(max_batch));                      // id rows
+  f.workspace = footprint_add(f.workspace, bytes_of<float>(footprint_mul(max_batch, id_dim)));  // id gradients
+  return f;
+}
+
+Footprint FeatureTower::allocated() const {
+  Footprint f{0, 0, bytes_held(id_rows_) + bytes_held(id_dgrad_)};
+  for (const auto& t : tables_) f += t.allocated();
+  for (const auto& g : grads_) f += g.allocated();
+  for (const auto& v : bag_rows_) f.workspace += bytes_held(v);
+  for (const auto& v : bag_start_) f.workspace += bytes_held(v);
+  for (const auto& v : bag_grads_) f.workspace += bytes_held(v);
+  if (mlp_) f += mlp_->allocated();
+  return f;
+}
+
 }  // namespace tandem

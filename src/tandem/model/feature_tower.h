@@ -108,6 +108,13 @@ class FeatureTower {
   const RowGradient& grad(size_t f) const { return grads_[f]; }
   Mlp* mlp() { return mlp_.get(); }
 
+  // What a tower of this spec allocates beside the id table it is given
+  // (footprint.h): per feature its table, RowGradient and bag workspace; the
+  // tower MLP; the id rows and id gradients of a batch. The spec's own bag
+  // lists are input data, not counted.
+  static Footprint footprint(const TowerSpec& spec, int64_t id_dim, int64_t max_batch);
+  Footprint allocated() const;
+
  private:
   // Writes the concatenation of n rows into x [n, concat_dim]; with
   // `record`, also notes the table rows each bag used (for backward).

@@ -243,4 +243,18 @@ std::vector<ParameterView> MixtureOfExperts::parameter_values(const std::string&
           {prefix + ".gates.bias", gb_.data(), gate_total_}};
 }
 
+Footprint MixtureOfExperts::footprint(int64_t in, const MoeLayout& layout, int64_t max_batch) {
+  const int64_t params = bytes_of<float>(moe_parameter_count(in, layout));
+  return {params, params, bytes_of<float>(moe_workspace_floats(in, layout, max_batch))};
+}
+
+Footprint MixtureOfExperts::allocated() const {
+  Footprint f{bytes_held(w_) + bytes_held(b_) + bytes_held(gw_) + bytes_held(gb_),
+              bytes_held(dw_) + bytes_held(db_) + bytes_held(dgw_) + bytes_held(dgb_),
+              bytes_held(h_) + bytes_held(gates_) + bytes_held(dh_) + bytes_held(dlogits_)};
+  for (const auto& v : y_) f.workspace += bytes_held(v);
+  for (const auto& v : dy_) f.workspace += bytes_held(v);
+  return f;
+}
+
 }  // namespace tandem

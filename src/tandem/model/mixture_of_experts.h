@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "tandem/core/random.h"
+#include "tandem/model/footprint.h"
 #include "tandem/model/parameter.h"
 
 namespace tandem {
@@ -88,6 +89,11 @@ class MixtureOfExperts {
   // ".gates.kernel" [in, total gate width], ".gates.bias".
   std::vector<ParameterRef> parameters(const std::string& prefix);
   std::vector<ParameterView> parameter_values(const std::string& prefix) const;
+
+  // What a layer of this shape allocates (footprint.h): expert and gate
+  // weights, their gradients, and moe_workspace_floats of workspace.
+  static Footprint footprint(int64_t in, const MoeLayout& layout, int64_t max_batch);
+  Footprint allocated() const;
 
  private:
   // Expert activations and gate probabilities of rows x [n, in] into h, g.

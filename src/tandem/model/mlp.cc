@@ -121,4 +121,22 @@ std::vector<ParameterRef> Mlp::parameters() {
   return out;
 }
 
+Footprint Mlp::footprint(int64_t in, const std::vector<int64_t>& hidden, int64_t outputs,
+                         int64_t max_batch) {
+  Footprint f{0, 0, footprint_mul(bytes_of<float>(footprint_mul(max_batch, in)), 2)};
+  int64_t width = in;
+  for (size_t i = 0; i <= hidden.size(); ++i) {
+    const int64_t units = i == hidden.size() ? outputs : hidden[i];
+    f += DenseLayer::footprint(width, units, max_batch);
+    width = units;
+  }
+  return f;
+}
+
+Footprint Mlp::allocated() const {
+  Footprint f{0, 0, bytes_held(input_) + bytes_held(input_grad_)};
+  for (const auto& l : layers_) f += l->allocated();
+  return f;
+}
+
 }  // namespace tandem

@@ -53,6 +53,12 @@ class Mlp {
   std::vector<ParameterRef> parameters();
   std::vector<ParameterView> parameter_values() const;
 
+  // What an MLP of this shape allocates (footprint.h): its layers' and its
+  // own input and input-gradient buffers.
+  static Footprint footprint(int64_t in, const std::vector<int64_t>& hidden, int64_t outputs,
+                             int64_t max_batch);
+  Footprint allocated() const;
+
  private:
   int64_t in_, max_batch_;
   std::string name_ = "rating_head";

@@ -191,6 +191,10 @@ class MultiTaskModel {
   std::vector<ParameterView> dense_parameter_values() const;
   std::vector<SparseParameterRef> sparse_parameters();
   std::vector<TableView> sparse_parameter_values() const;
+  // The buffers this model holds (footprint.h), as plan_model (model_plan.h,
+  // where this is defined) predicts them; the loss objects' own workspace
+  // and the optioned softmax's buffers are not included.
+  Footprint allocated() const;
 
  private:
   ModelShape shape_;

@@ -194,4 +194,15 @@ double RankingLoss::listwise(const float* pred, const float* label, const float*
   return sum * inv;
 }
 
+Footprint RankingLoss::footprint(int64_t max_batch) {
+  // order_ and group_start_ (int32), acc_ (double).
+  return {0, 0,
+          footprint_add(footprint_add(bytes_of<int32_t>(max_batch), bytes_of<int32_t>(footprint_add(max_batch, 1))),
+                        bytes_of<double>(max_batch))};
+}
+
+Footprint RankingLoss::allocated() const {
+  return {0, 0, bytes_held(order_) + bytes_held(group_start_) + bytes_held(acc_)};
+}
+
 }  // namespace tandem

@@ -35,6 +35,8 @@
 #include <string>
 #include <vector>
 
+#include "tandem/model/footprint.h"
+
 namespace tandem {
 
 enum class RankingLossKind { kMse, kBce, kPairwiseLogistic, kPairwiseHinge, kSoftmaxListwise };
@@ -69,6 +71,10 @@ class RankingLoss {
 
   // Pairs / lists the last call counted (P, U above; n for pointwise losses).
   int64_t last_terms() const { return last_terms_; }
+
+  // What one for this batch capacity allocates (all workspace, footprint.h).
+  static Footprint footprint(int64_t max_batch);
+  Footprint allocated() const;
 
  private:
   // Sorts example indices by (user, index) into order_ and writes group

@@ -42,4 +42,15 @@ void add_to_first_examples(const RowDedup& rows, const float* src, int64_t d, fl
   }
 }
 
+Footprint RowDedup::footprint(int64_t table_rows, int64_t max_batch) {
+  // ids_, index_, first_ (int32) and counts_ (float): four per example.
+  return {0, 0, footprint_add(bytes_of<int32_t>(table_rows), bytes_of<int32_t>(footprint_mul(max_batch, 4)))};
+}
+
+Footprint RowDedup::allocated() const {
+  return {0, 0,
+          bytes_held(slot_of_id_) + bytes_held(ids_) + bytes_held(index_) + bytes_held(first_) +
+              bytes_held(counts_)};
+}
+
 }  // namespace tandem

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "tandem/model/footprint.h"
+
 namespace tandem {
 
 class RowDedup {
@@ -19,6 +21,11 @@ class RowDedup {
   const std::vector<int32_t>& index() const { return index_; }   // per example
   const std::vector<float>& counts() const { return counts_; }   // per distinct id
   const std::vector<int32_t>& first() const { return first_; }   // per distinct id
+
+  // What one for these bounds allocates (all workspace): the table-sized
+  // slot index and four max_batch lists.
+  static Footprint footprint(int64_t table_rows, int64_t max_batch);
+  Footprint allocated() const;
 
  private:
   std::vector<int32_t> slot_of_id_;  // table-sized, -1 when absent from the batch
