@@ -50,7 +50,12 @@ TEST(ResourceGuard, EstimateAddsThePartsByHand) {
   EXPECT_EQ(e.parts[2].bytes, 101 * 8 + 1000 * 4 + 50 * 8);  // offsets, seen, counts
   const int64_t head = (8 * 8 + 8) + (8 + 1);              // 8->8 layer, 8->1 layer
   EXPECT_EQ(e.parts[3].bytes, head * 4 * 4);               // weights, acc, grads, 1 worker
-  EXPECT_EQ(e.parts[4].bytes, 10 * (4 * 4 + 2 * (8 + 8 + 1)) * 4);
+  EXPECT_EQ(e.parts[4].bytes, 10 * (4 * 4 + 2 * (8 + 8 + 1)) * 4  // gathered vectors, head activations
+                                 + 8                                // one worker's loss sum
+                                 + (10 * 4 * 4 + 100 * 4 + 10 * 4)  // users' sparse gradient
+                                 + (10 * 4 * 4 + 50 * 4 + 10 * 4)   // items'
+                                 + (100 + 4 * 10) * 4 + (50 + 4 * 10) * 4  // their batch indexes
+                                 + (10 + 11) * 4 + 10 * 8);         // the ranking loss's workspace
   EXPECT_EQ(e.parts[5].bytes, 10 * 10 * 2 * 4);            // a 10-row block of a 10-batch
   EXPECT_EQ(e.parts[6].bytes, (int64_t{4} << 20) * 4);
   int64_t sum = 0;

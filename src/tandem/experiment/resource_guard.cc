@@ -8,27 +8,102 @@
 
 #include "tandem/core/machine_info.h"
 #include "tandem/core/error.h"
+#include "tandem/model/model_plan.h"
 
 namespace tandem {
 
 namespace {
 
 constexpr int64_t kFloat = sizeof(float);
-// The softmax computes its score matrix in row blocks of this many rows per
-// worker (InBatchSoftmaxLoss' default), and top-K evaluation caps its GEMM
-// scratch at 4M floats (topk.cc).
-constexpr int64_t kSoftmaxBlockRows = 256;
+// Top-K evaluation caps its GEMM scratch at 4M floats (topk.cc).
 constexpr int64_t kEvalScratchFloats = int64_t{4} << 20;
 
-// a * b, saturating instead of overflowing: absurd sizes must still compare
-// as absurd rather than wrap to something small.
-int64_t mul(int64_t a, int64_t b) {
-  if (a == 0 || b == 0) return 0;
-  if (a > std::numeric_limits<int64_t>::max() / b) return std::numeric_limits<int64_t>::max();
-  return a * b;
+int64_t mul(int64_t a, int64_t b) { return footprint_mul(a, b); }
+int64_t add(int64_t a, int64_t b) { return footprint_add(a, b); }
+
+// The towers' widths as the config gives them, for an estimate made before
+// the data is read: one feature of feature_dim per configured name (and the
+// timestamp's on the user side), no table rows. Enough for what depends on
+// the towers' output width (the step vectors, the expert layers' input).
+TowerSpec outline_tower(const FeatureConfig& f, const std::vector<std::string>& names, bool timestamp) {
+  TowerSpec t;
+  for (const auto& name : names) {
+    TowerFeature feature;
+    feature.name = name;
+    feature.dim = f.feature_dim;
+    t.features.push_back(feature);
+  }
+  if (timestamp) {
+    TowerFeature ts;
+    ts.name = "timestamp";
+    ts.dim = f.feature_dim;
+    ts.per_example = true;
+    t.features.push_back(ts);
+  }
+  t.layers = f.tower_layers;
+  return t;
 }
-int64_t add(int64_t a, int64_t b) {
-  return a > std::numeric_limits<int64_t>::max() - b ? std::numeric_limits<int64_t>::max() : a + b;
+
+// The model as experiment.cc builds it: the plan's input.
+ModelPlanInput plan_input(const ExperimentConfig& c, int64_t user_rows, int64_t item_rows,
+                          int64_t train_examples, TowerSpec user_tower, TowerSpec item_tower) {
+  ModelPlanInput in;
+  in.shape = model_shape(c, user_rows, item_rows);
+  in.shape.user_tower = std::move(user_tower);
+  in.shape.item_tower = std::move(item_tower);
+  in.max_batch = std::min<int64_t>(c.batch_size, std::max<int64_t>(train_examples, 1));
+  const int threads = effective_threads(c);
+  in.workers = c.parallelism == Parallelism::kBatch && threads > 1 ? threads : 1;
+  in.sampled_items = c.retrieval.mixed_negatives;
+  return in;
+}
+
+// The estimate's parts, read from the model's plan (model_plan.h); the
+// towers' part only when their real specs (table rows) are known.
+MemoryEstimate estimate(const ExperimentConfig& c, int64_t user_rows, int64_t item_rows,
+                        int64_t train_examples, const ModelPlanInput& in, bool towers_known) {
+  const ModelPlan plan = plan_model(in);
+  const int64_t d = c.embedding_dim;
+  MemoryEstimate e;
+  // Weights plus the optimizer's slots (Adagrad 1, Adam 2, SGD 0 or 1) per weight.
+  const auto slots = static_cast<int64_t>(optimizer_slot_names(c.optimizer).size());
+  const auto with_state = [&](const Footprint& part) {
+    return add(part.parameters, optimizer_state_bytes(part, slots));
+  };
+  const std::string state = display_name(c.optimizer.kind) + " state";
+  e.parts.push_back({"user embedding table + " + state + " (" + std::to_string(user_rows) +
+                         " rows x " + std::to_string(d) + ")",
+                     with_state(plan.user_table)});
+  e.parts.push_back({"item embedding table + " + state + " (" + std::to_string(item_rows) +
+                         " rows x " + std::to_string(d) + ")",
+                     with_state(plan.item_table)});
+  // Saved with the model: per-user offsets, the seen items, per-item counts.
+  e.parts.push_back({"training-interaction index (seen items, popularity)",
+                     add(add(mul(add(user_rows, 1), 8), mul(train_examples, 4)), mul(item_rows, 8))});
+  // Weights, optimizer slots, gradients, and one packed gradient per worker.
+  e.parts.push_back({"rating head (weights, " + state + ", per-worker gradients)",
+                     add(with_state(plan.rating_head), plan.rating_head.gradients)});
+  // Gathered task vectors and their gradients, the head's activations and
+  // their gradients, the tables' sparse gradients and batch indexes.
+  e.parts.push_back({"step workspace (batch " + std::to_string(in.max_batch) + ")",
+                     add(plan.rating_head.workspace, plan.step.bytes())});
+  if (c.multitask.has_experts()) {
+    // Per tower: weights, optimizer state and gradients, and the layer's step
+    // workspace (expert activations, gates, per-task outputs and gradients);
+    // the item side's layer also runs over the step's mixed negatives.
+    e.parts.push_back({"expert layers of both towers (" + to_string(c.multitask.arch) + ")",
+                       add(with_state(plan.experts), add(plan.experts.gradients, plan.experts.workspace))});
+  }
+  e.parts.push_back({c.distinct_rows ? "softmax score blocks (per worker)" : "full softmax score matrix",
+                     retrieval_softmax_workspace_bytes(in.max_batch, in.workers, c.distinct_rows)});
+  e.parts.push_back({"evaluation scratch", mul(kEvalScratchFloats, kFloat)});
+  if (towers_known && c.side_features.enabled()) {
+    // Feature tables (weights, optimizer state, sparse gradients), tower MLPs
+    // (weights, state, gradients) and the towers' per-batch workspace.
+    e.parts.push_back({"side-feature towers (tables, tower MLPs, step workspace)",
+                       add(with_state(plan.towers), add(plan.towers.gradients, plan.towers.workspace))});
+  }
+  return e;
 }
 
 }  // namespace
@@ -41,62 +116,15 @@ int64_t MemoryEstimate::total() const {
 
 MemoryEstimate estimate_training_memory(const ExperimentConfig& c, int64_t user_rows,
                                         int64_t item_rows, int64_t train_examples) {
-  const int64_t d = c.embedding_dim;
-  const int64_t batch = std::min<int64_t>(c.batch_size, std::max<int64_t>(train_examples, 1));
-  const int workers = c.parallelism == Parallelism::kBatch ? effective_threads(c) : 1;
-  MemoryEstimate e;
-  // Weights plus the optimizer's slots (Adagrad 1, Adam 2, SGD 0 or 1) per weight.
-  const int64_t slots = static_cast<int64_t>(optimizer_slot_names(c.optimizer).size());
-  const std::string state = display_name(c.optimizer.kind) + " state";
-  e.parts.push_back({"user embedding table + " + state + " (" + std::to_string(user_rows) +
-                         " rows x " + std::to_string(d) + ")",
-                     mul(mul(user_rows, d), (1 + slots) * kFloat)});
-  e.parts.push_back({"item embedding table + " + state + " (" + std::to_string(item_rows) +
-                         " rows x " + std::to_string(d) + ")",
-                     mul(mul(item_rows, d), (1 + slots) * kFloat)});
-  // Saved with the model: per-user offsets, the seen items, per-item counts.
-  e.parts.push_back({"training-interaction index (seen items, popularity)",
-                     add(add(mul(add(user_rows, 1), 8), mul(train_examples, 4)), mul(item_rows, 8))});
-  // The head reads concat of the ranking task's vectors: embeddings with a
-  // shared bottom, expert outputs with mmoe/ple.
-  const int64_t td = c.multitask.has_experts() ? c.multitask.expert_dim : d;
-  int64_t head_params = 0, widths = 2 * td;
-  int64_t in = 2 * td;
-  for (int64_t h : c.layer_sizes) {
-    head_params = add(head_params, add(mul(in, h), h));
-    widths = add(widths, h);
-    in = h;
+  const FeatureConfig& f = c.side_features;
+  TowerSpec user, item;
+  if (f.enabled()) {
+    user = outline_tower(f, f.user, f.timestamp_buckets > 0);
+    item = outline_tower(f, f.item, false);
   }
-  head_params = add(head_params, in + 1);
-  widths = add(widths, 1);
-  // Weights, optimizer slots, gradients, and one packed gradient per worker.
-  e.parts.push_back({"rating head (weights, " + state + ", per-worker gradients)",
-                     mul(head_params, mul(2 + slots + workers, kFloat))});
-  // Gathered embeddings and their gradients, activations and their gradients.
-  e.parts.push_back({"step workspace (batch " + std::to_string(batch) + ")",
-                     mul(batch, mul(add(mul(4, d), mul(2, widths)), kFloat))});
-  if (c.multitask.has_experts()) {
-    // Per tower: weights, Adagrad state and gradients, and the layer's step
-    // workspace (expert activations, gates, per-task outputs and gradients).
-    // Their input is the side-feature towers' output when there are towers.
-    const MoeLayout layout = c.multitask.moe_layout();
-    const FeatureConfig& f = c.side_features;
-    const auto user_features = static_cast<int64_t>(f.user.size()) + (f.timestamp_buckets > 0 ? 1 : 0);
-    const int64_t in = !f.enabled()              ? d
-                       : !f.tower_layers.empty() ? f.tower_layers.back()
-                                                 : add(d, mul(user_features, f.feature_dim));
-    // The item side's layer also runs over the step's mixed negatives.
-    const int64_t weights = mul(moe_parameter_count(in, layout), 3);
-    const int64_t workspace = add(moe_workspace_floats(in, layout, batch),
-                                  moe_workspace_floats(in, layout, add(batch, c.retrieval.mixed_negatives)));
-    e.parts.push_back({"expert layers of both towers (" + to_string(c.multitask.arch) + ")",
-                       mul(add(mul(weights, 2), workspace), kFloat)});
-  }
-  const int64_t score_rows = c.distinct_rows ? std::min(kSoftmaxBlockRows, batch) : batch;
-  e.parts.push_back({c.distinct_rows ? "softmax score blocks (per worker)" : "full softmax score matrix",
-                     mul(mul(score_rows, batch), mul(workers, 2 * kFloat))});
-  e.parts.push_back({"evaluation scratch", mul(kEvalScratchFloats, kFloat)});
-  return e;
+  return estimate(c, user_rows, item_rows, train_examples,
+                  plan_input(c, user_rows, item_rows, train_examples, std::move(user), std::move(item)),
+                  false);
 }
 
 int64_t default_memory_budget() {
@@ -113,27 +141,12 @@ void check_training_resources(const ExperimentConfig& config, const PreparedData
                                              << catalogue << " items): top-" << config.k
                                              << " accuracy would be 1 by definition; use --k <= "
                                              << catalogue);
-  MemoryEstimate e = estimate_training_memory(config, data.users.rows(), data.items.rows(),
-                                              static_cast<int64_t>(data.train.size()));
-  if (config.side_features.enabled()) {
-    // Feature tables (weights, Adagrad state, per-row gradient index), tower
-    // MLPs (weights, state, gradient) and the towers' per-batch workspace.
-    const int64_t batch = std::min<int64_t>(config.batch_size, std::max<int64_t>(static_cast<int64_t>(data.train.size()), 1));
-    int64_t bytes = 0;
-    for (const TowerSpec* t : {&data.towers.user, &data.towers.item}) {
-      // The item tower also runs over the step's mixed negatives.
-      const int64_t rows = t == &data.towers.item ? add(batch, config.retrieval.mixed_negatives) : batch;
-      bytes = add(bytes, mul(tower_parameter_count(*t, config.embedding_dim), 3 * kFloat));
-      int64_t width = tower_concat_dim(*t, config.embedding_dim);
-      for (int64_t l : t->layers) width = add(width, l);
-      bytes = add(bytes, mul(rows, mul(width, 4 * kFloat)));
-      for (const auto& f : t->features) {
-        bytes = add(bytes, mul(f.rows, 4));
-        bytes = add(bytes, mul(mul(rows, std::max<int64_t>(f.max_bag(), 1)), mul(f.dim + 2, kFloat)));
-      }
-    }
-    e.parts.push_back({"side-feature towers (tables, tower MLPs, step workspace)", bytes});
-  }
+  const auto examples = static_cast<int64_t>(data.train.size());
+  const MemoryEstimate e =
+      estimate(config, data.users.rows(), data.items.rows(), examples,
+               plan_input(config, data.users.rows(), data.items.rows(), examples, data.towers.user,
+                          data.towers.item),
+               true);
   const int64_t budget =
       config.memory_budget_bytes > 0 ? config.memory_budget_bytes : default_memory_budget();
   if (e.total() <= budget) return;

@@ -29,8 +29,12 @@ struct MemoryEstimate {
 // Bytes a training run allocates for its model, optimizer and workspaces,
 // part by part (embedding tables and their optimizer slots, the
 // training-interaction index saved with the model, rating head, per-worker
-// step buffers, the softmax scratch, evaluation scratch). The training data
-// itself is already loaded and not counted.
+// step buffers, the softmax scratch, evaluation scratch). The model's parts
+// are read from plan_model (model/model_plan.h), which the layers' own
+// footprints make up; nothing here re-derives a layer's widths. Without the
+// data, side-feature towers count by their configured widths only (their
+// tables' rows are unknown); check_training_resources adds their part. The
+// training data itself is already loaded and not counted.
 MemoryEstimate estimate_training_memory(const ExperimentConfig& config, int64_t user_rows,
                                         int64_t item_rows, int64_t train_examples);
 
