@@ -3,8 +3,16 @@
 #include <algorithm>
 
 #include "tandem/core/error.h"
+#include "tandem/model/module.h"
 
 namespace tandem {
+
+// Every layer the plan adds up declares what it holds (module.h, rule 5).
+static_assert(DeclaresFootprint<DenseLayer> && DeclaresFootprint<Mlp> &&
+              DeclaresFootprint<EmbeddingTable> && DeclaresFootprint<RowGradient> &&
+              DeclaresFootprint<RowDedup> && DeclaresFootprint<MixtureOfExperts> &&
+              DeclaresFootprint<FeatureTower> && DeclaresFootprint<RankingLoss> &&
+              DeclaresFootprint<MultiTaskModel>);
 
 namespace {
 
