@@ -101,5 +101,28 @@ TEST_F(ResourceGuardData, BudgetNamesTheLargestParts) {
   EXPECT_NE(error_of([&] { c.validate(); }).find("memory budget"), std::string::npos);
 }
 
+// The towers' part is what the towers of the model built from the same data
+// hold, plus the optimizer's state for their parameters (Adagrad: one slot).
+TEST_F(ResourceGuardData, TowerPartIsWhatTheBuiltTowersHold) {
+  testing::write_tiny_side_files(dir_);
+  ExperimentConfig c = testing::tiny_config("tfrs", dir_);
+  testing::enable_all_side_features(c);
+  c.threads = 1;
+  const PreparedData data = prepare_data(c);
+  const MemoryEstimate e = estimate_training_memory(c, data);
+  ASSERT_NE(e.parts.back().what.find("side-feature towers"), std::string::npos) << e.parts.back().what;
+  ModelShape shape = model_shape(c, data.users.rows(), data.items.rows());
+  shape.user_tower = data.towers.user;
+  shape.item_tower = data.towers.item;
+  MultiTaskModel model(shape, std::min<int64_t>(c.batch_size, static_cast<int64_t>(data.train.size())),
+                             1, c.retrieval.mixed_negatives);
+  const Footprint towers = model.user_tower()->allocated() + model.item_tower()->allocated();
+  EXPECT_EQ(e.parts.back().bytes, 2 * towers.parameters + towers.gradients + towers.workspace);
+  // Without the data the estimate has no tower part (the tables' rows are unknown).
+  for (const auto& p : estimate_training_memory(c, data.users.rows(), data.items.rows(),
+                                                static_cast<int64_t>(data.train.size())).parts)
+    EXPECT_EQ(p.what.find("side-feature towers"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tandem

@@ -127,6 +127,14 @@ MemoryEstimate estimate_training_memory(const ExperimentConfig& c, int64_t user_
                   false);
 }
 
+MemoryEstimate estimate_training_memory(const ExperimentConfig& c, const PreparedData& data) {
+  const auto examples = static_cast<int64_t>(data.train.size());
+  return estimate(c, data.users.rows(), data.items.rows(), examples,
+                  plan_input(c, data.users.rows(), data.items.rows(), examples, data.towers.user,
+                             data.towers.item),
+                  true);
+}
+
 int64_t default_memory_budget() {
   const int64_t physical = physical_memory_bytes();
   if (physical <= 0) return int64_t{8} << 30;  // unknown: a modest default
@@ -141,12 +149,7 @@ void check_training_resources(const ExperimentConfig& config, const PreparedData
                                              << catalogue << " items): top-" << config.k
                                              << " accuracy would be 1 by definition; use --k <= "
                                              << catalogue);
-  const auto examples = static_cast<int64_t>(data.train.size());
-  const MemoryEstimate e =
-      estimate(config, data.users.rows(), data.items.rows(), examples,
-               plan_input(config, data.users.rows(), data.items.rows(), examples, data.towers.user,
-                          data.towers.item),
-               true);
+  const MemoryEstimate e = estimate_training_memory(config, data);
   const int64_t budget =
       config.memory_budget_bytes > 0 ? config.memory_budget_bytes : default_memory_budget();
   if (e.total() <= budget) return;

@@ -37,6 +37,9 @@ struct MemoryEstimate {
 // training data itself is already loaded and not counted.
 MemoryEstimate estimate_training_memory(const ExperimentConfig& config, int64_t user_rows,
                                         int64_t item_rows, int64_t train_examples);
+// The same for prepared data: the towers from their real specs, and their
+// part ("side-feature towers ...") last when the config has side features.
+MemoryEstimate estimate_training_memory(const ExperimentConfig& config, const PreparedData& data);
 
 // 80% of this machine's physical memory (the budget when none is given).
 int64_t default_memory_budget();
