@@ -319,7 +319,7 @@ std::vector<Setting> make_settings() {
       {.table = "optimizer", .key = "decay_steps", .flag = "--decay-steps", .kind = K::kInt,
        .help = "Exponential/step: steps per decay_rate factor; cosine: decay length",
        TANDEM_MEMBER(optimizer.schedule.decay_steps), .lo = 0, .hi = int64_t{1} << 40,
-       .aliases = {"train.decay_steps"}, .default_note = "cosine: to the end"},
+       .aliases = {"train.decay_steps"}, .default_note = "under cosine, to the end"},
       {.table = "optimizer", .key = "decay_rate", .flag = "--decay-rate", .kind = K::kFloat,
        .help = "Exponential/step decay factor in (0, 1]", TANDEM_MEMBER(optimizer.schedule.decay_rate),
        .aliases = {"train.decay_rate"}},
@@ -639,6 +639,7 @@ json setting_value_from_text(const Setting& s, const std::vector<std::string>& t
 
 std::string setting_default_note(const Setting& s) {
   if (s.kind == SettingKind::kTableArray) return "";
+  if (s.path() == "preset") return "(default kerasrs)";
   const json a = s.get(preset_config("kerasrs")), b = s.get(preset_config("tfrs"));
   if (s.kind == SettingKind::kBool && a == b && a == json(!s.flag_value)) return "";
   if (a != b) return "(kerasrs " + text_of(s, a) + ", tfrs " + text_of(s, b) + ")";
@@ -649,8 +650,11 @@ std::string setting_default_note(const Setting& s) {
 }
 
 std::string setting_help(const Setting& s) {
+  std::string help = s.help;
+  if (s.kind == SettingKind::kColumn) help += kColumnHelp;
   const std::string note = setting_default_note(s);
-  return note.empty() ? s.help : std::string(s.help) + " " + note;
+  if (!note.empty()) help.append(" ").append(note);
+  return help;
 }
 
 std::string setting_toml_value(const Setting& s, const json& v) {
@@ -696,13 +700,16 @@ std::string settings_docs_markdown() {
       if (s.hi == kI64Max) type += "+";
       else type.append("..").append(std::to_string(s.hi));
     }
+    // The default without its parentheses and "default ".
     std::string note = setting_default_note(s);
-    if (note.size() >= 2) note = note.substr(1, note.size() - 2);
+    if (note.empty() && s.kind == SettingKind::kBool) note = text_of(s, s.get(ExperimentConfig{}));
+    if (note.size() >= 2 && note.front() == '(') note = note.substr(1, note.size() - 2);
+    if (note.rfind("default ", 0) == 0) note = note.substr(8);
     // A '|' in the help would end its cell.
     std::string help;
-    for (const char* p = s.help; *p; ++p) {
-      if (*p == '|') help += '\\';
-      help += *p;
+    for (const char ch : std::string(s.help) + (s.kind == SettingKind::kColumn ? kColumnHelp : "")) {
+      if (ch == '|') help += '\\';
+      help += ch;
     }
     o << "| " << (table == last_table ? "" : table) << " | `" << s.key << "` | ";
     if (s.flag) o << '`' << s.flag << '`';
