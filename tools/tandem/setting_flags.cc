@@ -21,7 +21,7 @@ void SettingFlags::add_to(CLI::App& app, const std::function<bool(const Setting&
       case K::kTableArray: f->option = app.add_option(s.flag, f->values, help); break;
       default: {
         f->option = app.add_option(s.flag, f->text, help);
-        const char* type = s.kind == K::kInt        ? "INT"
+        const char* type = s.kind == K::kInt || s.kind == K::kUInt ? "INT"
                            : s.kind == K::kFloat    ? "NUM"
                            : s.kind == K::kDouble   ? "NUM"
                            : s.kind == K::kColumn   ? "COLUMN"

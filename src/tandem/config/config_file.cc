@@ -49,14 +49,10 @@ std::string resolve_path(const std::string& p, const std::string& base_dir) {
 }
 
 // The paths a config file may give a setting under: its own, and older
-// spellings within its table ([training] reshuffle_each_epoch); the
-// registry's other aliases are older model-file JSON paths.
+// spellings within its table ([training] reshuffle_each_epoch).
 std::vector<std::string> toml_paths(const Setting& s) {
   std::vector<std::string> paths = {s.path()};
-  const std::string table = s.table;
-  for (const auto& a : s.aliases)
-    if (!table.empty() && a.rfind(table + ".", 0) == 0 && a.find('.', table.size() + 1) == std::string::npos)
-      paths.push_back(a);
+  for (const auto& a : s.toml_aliases) paths.push_back(std::string(s.table) + "." + a);
   return paths;
 }
 
@@ -140,7 +136,7 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     for (const std::string& p : paths) {
       if (root.at_path(p).node() != n || !n) continue;
       json v = to_json(*n);
-      if (&p != &paths.front() && s.from_alias) v = s.from_alias(v);
+      if (p != paths.front() && s.from_alias) v = s.from_alias(v);
       try {
         v = check_setting_value(s, v);
         if (s.kind == SettingKind::kPath) v = resolve_path(v.get<std::string>(), base_dir);

@@ -139,9 +139,9 @@ std::vector<Setting> make_settings() {
        .aliases = {"data.csv.user_file_id"},
        .shown = [](const C& c) { return is_csv(c) && !c.csv.users_file.empty(); }},
       // [split]
-      {.table = "split", .key = "seed", .flag = "--seed", .kind = K::kInt,
-       .help = "Seed for split, initialisation and shuffling", TANDEM_MEMBER(seed), .lo = 0,
-       .hi = kI64Max, .aliases = {"data.seed"}},
+      {.table = "split", .key = "seed", .flag = "--seed", .kind = K::kUInt,
+       .help = "Seed for split, initialisation and shuffling", TANDEM_MEMBER(seed),
+       .aliases = {"data.seed"}},
       {.table = "split", .key = "train_count", .flag = "--train-count", .kind = K::kInt,
        .help = "Training pairs of the seeded split", TANDEM_MEMBER(train_count), .lo = 1,
        .hi = int64_t{1} << 40, .aliases = {"data.train_count"}},
@@ -328,9 +328,9 @@ std::vector<Setting> make_settings() {
        .help = "Floor of the decayed rate, as a fraction of the learning rate",
        TANDEM_MEMBER(optimizer.schedule.min_lr_fraction), .aliases = {"train.min_lr_fraction"}},
       // [training]
-      {.table = "training", .key = "seed", .flag = "--init-seed", .kind = K::kInt,
+      {.table = "training", .key = "seed", .flag = "--init-seed", .kind = K::kUInt,
        .help = "Seed for initialisation, shuffling and sampling only, keeping --seed's split",
-       TANDEM_OPTIONAL(init_seed, uint64_t), .lo = 0, .hi = kI64Max, .optional = true,
+       TANDEM_OPTIONAL(init_seed, uint64_t), .optional = true,
        .aliases = {"train.init_seed"}, .default_note = "--seed"},
       {.table = "training", .key = "batch_size", .flag = "--batch-size", .kind = K::kInt,
        .help = "Training batch size", TANDEM_MEMBER(batch_size), .lo = 1, .hi = 1 << 20,
@@ -344,6 +344,7 @@ std::vector<Setting> make_settings() {
        TANDEM_ENUM(shuffle, parse_shuffle_mode), .choices = {"none", "once", "every-epoch"},
        // Its older boolean spelling: true was a new order every epoch.
        .aliases = {"train.shuffle", "training.reshuffle_each_epoch", "train.reshuffle_each_epoch"},
+       .toml_aliases = {"reshuffle_each_epoch"},
        .from_alias = [](const json& v) -> json {
          return v.is_boolean() ? json(v.get<bool>() ? "every-epoch" : "none") : v;
        }},
@@ -453,6 +454,13 @@ json check_int(const Setting& s, const json& v, const char* what) {
   return x;
 }
 
+json check_uint(const json& v, const char* what) {
+  if (!v.is_number_integer()) TANDEM_THROW(what);
+  if (!v.is_number_unsigned() && v.get<int64_t>() < 0)
+    TANDEM_THROW("must be in 0.." << std::numeric_limits<uint64_t>::max() << ", got " << v.dump());
+  return v.get<uint64_t>();
+}
+
 json check_number(const Setting& s, const json& v) {
   if (!v.is_number()) TANDEM_THROW("must be a number");
   const double d = v.get<double>();
@@ -489,6 +497,7 @@ const char* type_text(const Setting& s) {
   if (s.toml_type) return s.toml_type;
   switch (s.kind) {
     case SettingKind::kInt: return "integer";
+    case SettingKind::kUInt: return "integer ≥ 0";
     case SettingKind::kFloat:
     case SettingKind::kDouble: return "number";
     case SettingKind::kBool: return "bool";
@@ -534,6 +543,7 @@ json check_setting_value(const Setting& s, const json& v) {
   if (v.is_null() && s.optional) return v;
   switch (s.kind) {
     case K::kInt: return check_int(s, v, "must be an integer");
+    case K::kUInt: return check_uint(v, "must be an integer");
     case K::kFloat:
     case K::kDouble: return check_number(s, v);
     case K::kBool:
@@ -606,6 +616,14 @@ json setting_value_from_text(const Setting& s, const std::vector<std::string>& t
     json v;
     switch (s.kind) {
       case K::kInt: v = integer(t); break;
+      case K::kUInt: {
+        uint64_t u = 0;
+        const auto r = std::from_chars(t.data(), t.data() + t.size(), u);
+        TANDEM_CHECK(r.ec == std::errc() && r.ptr == t.data() + t.size() && !t.empty(),
+                     "must be an integer >= 0, got '" << t << "'");
+        v = u;
+        break;
+      }
       case K::kFloat:
       case K::kDouble: {
         char* end = nullptr;

@@ -22,6 +22,7 @@ namespace tandem {
 
 enum class SettingKind {
   kInt,         // integer in lo..hi
+  kUInt,        // integer in 0..2^64-1 (seeds)
   kFloat,       // finite number a float holds
   kDouble,      // finite number
   kBool,        // true or false; a flag sets flag_value
@@ -55,6 +56,8 @@ struct Setting {
   // setting's own path is absent, and the conversion of such a value
   // (nullptr: the same meaning).
   std::vector<std::string> aliases = {};
+  // Older keys of its own table that config files may still use.
+  std::vector<std::string> toml_aliases = {};
   json (*from_alias)(const json&) = nullptr;
   // Written by config_to_toml only when this holds (nullptr: always; unset
   // optional settings never).
