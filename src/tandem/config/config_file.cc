@@ -166,7 +166,7 @@ ExperimentConfig load_config_file(const std::string& path, const std::string& pr
 
 std::string config_to_toml(const ExperimentConfig& c) {
   std::ostringstream o;
-  std::string table;
+  std::string_view table;  // the table last written ("-" after a table array)
   bool first = true;
   for (const Setting& s : settings()) {
     if (s.shown && !s.shown(c)) continue;
@@ -177,7 +177,7 @@ std::string config_to_toml(const ExperimentConfig& c) {
     }
     const json v = s.get(c);
     if (v.is_null()) continue;
-    if (s.table != table) {
+    if (table != s.table) {
       table = s.table;
       o << (first ? "" : "\n") << "[" << table << "]\n";
     }
