@@ -68,7 +68,8 @@ std::vector<Setting> make_settings() {
        .help = "Data format: auto, movielens-100k, movielens-1m, movielens-csv, or csv (a generic "
                "delimited file: --ratings-file and the column flags)",
        TANDEM_MEMBER(data_format),
-       .choices = {"auto", "movielens-100k", "movielens-1m", "movielens-csv", "csv"}},
+       .choices = {"auto", "movielens-100k", "movielens-1m", "movielens-csv", "csv"},
+       .details = "auto: detected from u.data, ratings.dat or ratings.csv; csv: see [Generic CSV/TSV ratings](#generic-csvtsv-ratings-format--csv)"},
       {.table = "data", .key = "train_file", .flag = "--train", .kind = K::kPath,
        .help = "Explicit training file in u.data format (with --test)", TANDEM_MEMBER(train_file),
        .shown = [](const C& c) { return !c.train_file.empty(); }, .fixed_on_resume = false,
@@ -84,7 +85,8 @@ std::vector<Setting> make_settings() {
       {.table = "data", .key = "item_key", .flag = "--item-key", .kind = K::kChoice,
        .help = "What an item's embedding row stands for: id (each item id) or title (each "
                "distinct title, as TFRS's StringLookup over movie titles; needs vocabulary ids)",
-       TANDEM_ENUM(item_key, parse_item_key), .choices = {"id", "title"}},
+       TANDEM_ENUM(item_key, parse_item_key), .choices = {"id", "title"},
+       .details = "title is the tutorial's `StringLookup(vocabulary=unique_movie_titles)`; needs `[features] ids = \"vocabulary\"`. See [Items keyed by title](#items-keyed-by-title)"},
       {.table = "data", .key = "ratings_file", .flag = "--ratings-file", .kind = K::kPath,
        .help = "csv format: the ratings file", TANDEM_MEMBER(csv.ratings_file),
        .aliases = {"data.csv.ratings_file"},
@@ -101,7 +103,8 @@ std::vector<Setting> make_settings() {
       {.table = "data", .key = "separator", .flag = "--separator", .kind = K::kString,
        .help = "csv format: auto (from the extension, else the first line), comma, tab, or one "
                "character",
-       TANDEM_MEMBER(csv.separator), .aliases = {"data.csv.separator"}, .shown = is_csv},
+       TANDEM_MEMBER(csv.separator), .aliases = {"data.csv.separator"}, .shown = is_csv,
+       .details = "auto: `.tsv`/`.tab` tab, `.csv` comma, else tab if the first line has one, else comma"},
       {.table = "data", .key = "header", .flag = "--no-header", .kind = K::kBool,
        .help = "csv format: the files' first line names the columns (the flag: the files have no "
                "header line, columns by index)",
@@ -127,7 +130,7 @@ std::vector<Setting> make_settings() {
       {.table = "data.columns", .key = "weight", .flag = "--weight-column", .kind = K::kColumn,
        .help = "csv format: per-example sample weight", TANDEM_COLUMN(csv.weight),
        .optional = true, .aliases = {"data.csv.weight"}, .shown = is_csv,
-       .default_note = "weight 1"},
+       .default_note = "weight 1", .details = "weights must be finite and >= 0"},
       {.table = "data.item_columns", .key = "id", .flag = "--item-id-column", .kind = K::kColumn,
        .help = "csv format: items file's id", TANDEM_COLUMN(csv.item_id), .optional = true,
        .aliases = {"data.csv.item_id"}, .shown = is_csv},
@@ -266,19 +269,23 @@ std::vector<Setting> make_settings() {
       {.table = "retrieval", .key = "remove_accidental_hits", .flag = "--remove-accidental-hits",
        .kind = K::kBool,
        .help = "Mask other copies of an example's positive item out of its retrieval softmax",
-       TANDEM_MEMBER(retrieval.remove_accidental_hits)},
+       TANDEM_MEMBER(retrieval.remove_accidental_hits),
+       .details = "zero probability, zero gradient"},
       {.table = "retrieval", .key = "logq_correction", .flag = "--logq-correction",
        .kind = K::kBool,
        .help = "Subtract log of each candidate's sampling probability (item frequency) from its "
                "retrieval logit, so popular items are not over-penalised as in-batch negatives",
-       TANDEM_MEMBER(retrieval.logq_correction)},
+       TANDEM_MEMBER(retrieval.logq_correction),
+       .details = "the logit minus log of the candidate's expected count among the candidates (batch: n · item frequency in training; sampled: m / catalogue size)"},
       {.table = "retrieval", .key = "hard_negatives", .flag = "--hard-negatives", .kind = K::kInt,
        .help = "Keep only each example's k highest-scoring in-batch negatives",
        TANDEM_MEMBER(retrieval.hard_negatives), .lo = 0, .hi = int64_t{1} << 24,
-       .default_note = "all"},
+       .default_note = "all",
+       .details = "counted as TFRS's `HardNegativeMining` counts them: over the batch's columns, each copy of an item one column (a copy of the positive item is a negative unless hit removal masks it)"},
       {.table = "retrieval", .key = "mixed_negatives", .flag = "--mixed-negatives",
        .kind = K::kInt, .help = "Extra negatives sampled uniformly from the catalogue per batch",
-       TANDEM_MEMBER(retrieval.mixed_negatives), .lo = 0, .hi = int64_t{1} << 24},
+       TANDEM_MEMBER(retrieval.mixed_negatives), .lo = 0, .hi = int64_t{1} << 24,
+       .details = "seeded by the step, so resuming samples the same"},
       // [optimizer]
       {.table = "optimizer", .key = "name", .flag = "--optimizer", .kind = K::kChoice,
        .help = "adagrad (as both tutorials), adam (lazy on embedding rows) or sgd",
@@ -347,7 +354,10 @@ std::vector<Setting> make_settings() {
        .toml_aliases = {"reshuffle_each_epoch"},
        .from_alias = [](const json& v) -> json {
          return v.is_boolean() ? json(v.get<bool>() ? "every-epoch" : "none") : v;
-       }},
+       },
+       .details = "kerasrs: `take(80_000).batch(1000).cache()`; tfrs: `shuffle(100_000).batch(8192).cache()` "
+                  "fills the cache on the first pass. The older spelling `reshuffle_each_epoch = true` / "
+                  "`false` still reads as every-epoch / none"},
       {.table = "training", .key = "threads", .flag = "--threads", .kind = K::kInt,
        .help = "Threads", TANDEM_MEMBER(threads), .lo = 0, .hi = 1024,
        .aliases = {"train.threads"}, .default_note = "all cores"},
@@ -402,7 +412,8 @@ std::vector<Setting> make_settings() {
       {.table = "evaluation", .key = "metrics_at", .flag = "--metrics-at", .kind = K::kIntList,
        .help = "K values of the per-user Recall/NDCG/MAP@K, e.g. 10,100", TANDEM_MEMBER(metrics_at),
        .lo = 1, .hi = int64_t{1} << 31, .aliases = {"evaluate.metrics_at"},
-       .fixed_on_resume = false},
+       .fixed_on_resume = false,
+       .details = "see [results.md](results.md#ranking-metrics-and-auc)"},
       {.table = "evaluation", .key = "exclude_seen", .flag = "--exclude-seen", .kind = K::kBool,
        .help = "Evaluate without each user's training items among the candidates (top-K accuracy "
                "and ranking metrics; off: the tutorials' protocol, which keeps them)",
@@ -725,7 +736,10 @@ std::string settings_docs_markdown() {
     if (note.rfind("default ", 0) == 0) note = note.substr(8);
     // A '|' in the help would end its cell.
     std::string help;
-    for (const char ch : std::string(s.help) + (s.kind == SettingKind::kColumn ? kColumnHelp : "")) {
+    std::string text = s.help;
+    if (s.kind == SettingKind::kColumn) text += kColumnHelp;
+    if (s.details) text.append(". ").append(s.details);
+    for (const char ch : text) {
       if (ch == '|') help += '\\';
       help += ch;
     }

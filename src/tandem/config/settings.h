@@ -76,6 +76,7 @@ struct Setting {
   void (*from_flag_values)(ExperimentConfig&, const std::vector<std::string>&) = nullptr;
   std::string (*to_toml)(const ExperimentConfig&) = nullptr;
   const char* toml_type = nullptr;  // docs: the type column, when the kind's is not apt
+  const char* details = nullptr;    // docs: more than the help says (Markdown)
 
   std::string path() const;  // "training.batch_size", or "preset" at the top level
   // How messages name it: "--batch-size ([training] batch_size)".
