@@ -140,6 +140,8 @@ nlohmann::json ExperimentConfig::to_json() const {
 
 ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
   TANDEM_CHECK(j.is_object(), "invalid experiment configuration: not a JSON object");
+  // Every version wrote the preset; without it this is no config at all.
+  TANDEM_CHECK(j.contains("preset"), "invalid experiment configuration: preset is missing");
   ExperimentConfig c;
   for (const Setting& s : settings()) {
     if (!s.in_model_file) continue;
