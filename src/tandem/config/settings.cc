@@ -251,7 +251,13 @@ std::vector<Setting> make_settings() {
        TANDEM_ENUM(multitask.weighting, parse_task_weighting), .choices = {"fixed", "uncertainty"},
        .aliases = {"model.task_weighting"},
        .shown = [](const C& c) { return c.multitask.weighting != TaskWeighting::kFixed; }},
-      // Extra tasks (config/task_config.h) plug in here, e.g.:
+      // Extra tasks (config/task_config.h) plug in here: uncomment, point the
+      // callbacks at task_config's functions (set() validates and throws
+      // tandem::Error), and regenerate docs/config.md. The TOML reader hands
+      // set() the [[tasks.extra]] array as JSON; the model file keeps it at
+      // tasks.extra and still reads a top-level "extra_tasks"; the flag is
+      // repeatable; resume compares get(). (Tried with a scratch field: the
+      // TOML round trip, the repeated flag and the docs row work.)
       // {.table = "tasks", .key = "extra", .flag = "--task", .kind = K::kTableArray,
       //  .help = "Extra binary task NAME:binary:WEIGHT[:THRESHOLD] (repeatable)",
       //  .get = [](const C& c) -> json { return extra_tasks_to_json(c.extra_tasks); },
