@@ -341,9 +341,9 @@ TEST_F(CheckpointTest, ResumeConfigAllowsLocationsEpochsAndEvaluationOnly) {
   given.embedding_dim = 16;
   const std::string e = error_of([&] { resume_config(stored, given, 1, "ckpt-1"); });
   EXPECT_NE(e.find("ckpt-1"), std::string::npos) << e;
-  EXPECT_NE(e.find("train.batch_size is 100 in the checkpoint, 50 on the command line"),
+  EXPECT_NE(e.find("--batch-size ([training] batch_size) is 100 in the checkpoint, 50 on the command line"),
             std::string::npos) << e;
-  EXPECT_NE(e.find("model.embedding_dim"), std::string::npos) << e;
+  EXPECT_NE(e.find("--embedding-dim ([model] embedding_dim)"), std::string::npos) << e;
   for (auto change : std::vector<std::function<void(ExperimentConfig&)>>{
            [](ExperimentConfig& c) { c.preset = "kerasrs"; },
            [](ExperimentConfig& c) { c.seed = 1; },

@@ -67,7 +67,7 @@ TEST_F(TrainedModelBundleTest, AHugeHeadInTheConfigIsRefusedBeforeAllocating) {
   // 16 GiB (twice: kernels and their gradients) for a 2 KB file before the
   // shape checks ran.
   ModelBundle b = *bundle_;
-  b.metadata["config"]["model"]["layer_sizes"] = {65536, 65536};
+  b.metadata["config"]["model"]["layers"] = {65536, 65536};
   ModelShape shape = model_from_bundle(*bundle_, "m.tandem").model->shape();
   shape.hidden = {65536, 65536};
   EXPECT_EQ(refusal(b), "forged.tandem: the configuration and vocabularies need " +

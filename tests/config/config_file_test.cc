@@ -125,7 +125,7 @@ TEST(ConfigFile, ShuffleModeAndItemKey) {
   EXPECT_EQ(back.item_key, ItemKey::kTitle);
   // A model file written before both: a bool, and no item key.
   nlohmann::json old = c.to_json();
-  old["train"].erase("shuffle");
+  old["training"].erase("shuffle");
   old["train"]["reshuffle_each_epoch"] = true;
   old["data"].erase("item_key");
   const ExperimentConfig legacy = ExperimentConfig::from_json(old);
@@ -159,7 +159,7 @@ TEST(ConfigFile, ErrorsNameTheKeyAndTheLine) {
   EXPECT_EQ(error_of("[tasks]\nranking_weight = true\n"), "cfg.toml:2: 'tasks.ranking_weight' must be a number");
   EXPECT_EQ(error_of("[tasks]\nranking_weight = nan\n"), "cfg.toml:2: 'tasks.ranking_weight' must be finite");
   EXPECT_EQ(error_of("[evaluation]\nmetrics = [\"auc\"]\n"),
-            "cfg.toml:2: 'evaluation.metrics' lists 'auc'; known metrics: topk_accuracy, rmse");
+            "cfg.toml:2: 'evaluation.metrics' lists 'auc'; known: topk_accuracy, rmse");
   EXPECT_NE(error_of("[training]\nmemory_budget = \"lots\"\n").find("cfg.toml:2: 'training.memory_budget'"),
             std::string::npos);
   // Syntax errors carry line and column.

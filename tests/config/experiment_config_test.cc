@@ -37,42 +37,41 @@ TEST(ExperimentConfigJson, FloatBeyondTheIntegerRangeIsAnErrorNotUndefinedBehavi
   // The fuzzer's reproducer: 2^64 does not fit uint64, so the JSON parser
   // stores it as a float; converting that to the seed was undefined behaviour.
   json j = kerasrs();
-  j["data"]["seed"] = json::parse("18446744073709551616");
-  ASSERT_TRUE(j["data"]["seed"].is_number_float());
-  EXPECT_EQ(refusal(j), "invalid experiment configuration: data.seed must be an integer in [0, "
-                        "18446744073709551615], got 1.8446744073709552e+19");
+  j["split"]["seed"] = json::parse("18446744073709551616");
+  ASSERT_TRUE(j["split"]["seed"].is_number_float());
+  EXPECT_EQ(refusal(j), "invalid experiment configuration: split.seed must be an integer");
   j = kerasrs();
-  j["train"]["epochs"] = 1e30;
-  EXPECT_NE(refusal(j).find("train.epochs must be an integer"), std::string::npos);
+  j["training"]["epochs"] = 1e30;
+  EXPECT_NE(refusal(j).find("training.epochs must be an integer"), std::string::npos);
 }
 
 TEST(ExperimentConfigJson, WholeFloatsAreNotIntegers) {
   json j = kerasrs();
-  j["evaluate"]["k"] = 10.0;
-  EXPECT_NE(refusal(j).find("evaluate.k must be an integer"), std::string::npos);
+  j["evaluation"]["k"] = 10.0;
+  EXPECT_NE(refusal(j).find("evaluation.k must be an integer"), std::string::npos);
   j = kerasrs();
-  j["model"]["layer_sizes"] = {256, 128.5};
-  EXPECT_NE(refusal(j).find("model.layer_sizes[] must be an integer"), std::string::npos);
+  j["model"]["layers"] = {256, 128.5};
+  EXPECT_NE(refusal(j).find("model.layers must be an array of integers"), std::string::npos);
 }
 
 TEST(ExperimentConfigJson, IntegersThatDoNotFitTheFieldAreRefusedNotWrapped) {
   json j = kerasrs();
-  j["train"]["threads"] = 4294967297LL;  // used to wrap to 1 thread
-  EXPECT_EQ(refusal(j), "invalid experiment configuration: train.threads must be an integer in "
-                        "[-2147483648, 2147483647], got 4294967297");
+  j["training"]["threads"] = 4294967297LL;  // used to wrap to 1 thread
+  EXPECT_EQ(refusal(j), "invalid experiment configuration: training.threads must be in 0..1024, "
+                        "got 4294967297");
   j = kerasrs();
-  j["data"]["seed"] = -1;  // used to wrap to 2^64 - 1
-  EXPECT_NE(refusal(j).find("data.seed must be an integer in [0, "), std::string::npos);
+  j["split"]["seed"] = -1;  // used to wrap to 2^64 - 1
+  EXPECT_NE(refusal(j).find("split.seed must be in 0..18446744073709551615, got -1"), std::string::npos);
 }
 
 TEST(ExperimentConfigJson, NumbersBeyondFloatRangeAreRefused) {
   json j = kerasrs();
-  j["train"]["initial_accumulator"] = 1e39;
-  EXPECT_EQ(refusal(j), "invalid experiment configuration: train.initial_accumulator must be a "
-                        "number within float range, got 1e+39");
+  j["optimizer"]["initial_accumulator"] = 1e39;
+  EXPECT_EQ(refusal(j), "invalid experiment configuration: optimizer.initial_accumulator must be "
+                        "within float range, got 1e+39");
   j = kerasrs();
-  j["evaluate"]["topk_min_rating"] = "5";
-  EXPECT_NE(refusal(j).find("evaluate.topk_min_rating must be a number"), std::string::npos);
+  j["evaluation"]["min_rating"] = "5";
+  EXPECT_NE(refusal(j).find("evaluation.min_rating must be a number"), std::string::npos);
 }
 
 // Model files written before the ranking metrics have no metrics_at,
@@ -81,8 +80,8 @@ TEST(ExperimentConfigJson, NumbersBeyondFloatRangeAreRefused) {
 TEST(ExperimentConfigJson, EvaluationProtocolKeysAreOptional) {
   json j = kerasrs();
   for (const char* key : {"metrics_at", "exclude_seen", "positive_threshold"}) {
-    ASSERT_TRUE(j["evaluate"].contains(key)) << key;
-    j["evaluate"].erase(key);
+    ASSERT_TRUE(j["evaluation"].contains(key)) << key;
+    j["evaluation"].erase(key);
   }
   EXPECT_EQ(ExperimentConfig::from_json(j).to_json(), kerasrs());
   ExperimentConfig c = preset_config("tfrs");
@@ -91,28 +90,59 @@ TEST(ExperimentConfigJson, EvaluationProtocolKeysAreOptional) {
   c.positive_threshold = 4.5f;
   EXPECT_EQ(ExperimentConfig::from_json(c.to_json()).to_json(), c.to_json());
   j = kerasrs();
-  j["evaluate"]["metrics_at"] = {10, 2.5};
-  EXPECT_NE(refusal(j).find("evaluate.metrics_at[] must be an integer"), std::string::npos);
+  j["evaluation"]["metrics_at"] = {10, 2.5};
+  EXPECT_NE(refusal(j).find("evaluation.metrics_at must be an array of integers"), std::string::npos);
   j = kerasrs();
-  j["evaluate"]["metrics_at"] = {0};
-  EXPECT_NE(refusal(j).find("metrics_at values must be positive, got 0"), std::string::npos);
+  j["evaluation"]["metrics_at"] = {0};
+  EXPECT_NE(refusal(j).find("evaluation.metrics_at entries must be in 1..2147483648, got 0"),
+            std::string::npos);
   j = kerasrs();
-  j["evaluate"]["exclude_seen"] = "yes";
+  j["evaluation"]["exclude_seen"] = "yes";
   EXPECT_NE(refusal(j).find("invalid experiment configuration"), std::string::npos);
   j = kerasrs();
-  j["evaluate"]["positive_threshold"] = 1e39;
-  EXPECT_NE(refusal(j).find("evaluate.positive_threshold must be a number within float range"),
+  j["evaluation"]["positive_threshold"] = 1e39;
+  EXPECT_NE(refusal(j).find("evaluation.positive_threshold must be within float range"),
             std::string::npos);
 }
 
 TEST(ExperimentConfigJson, ExtremesThatFitAreKept) {
   json j = kerasrs();
-  j["data"]["seed"] = 18446744073709551615ull;
-  j["data"]["train_count"] = 9223372036854775807LL;
+  j["split"]["seed"] = 18446744073709551615ull;
+  j["split"]["train_count"] = int64_t{1} << 40;
   const ExperimentConfig c = ExperimentConfig::from_json(j);
   EXPECT_EQ(c.seed, 18446744073709551615ull);
-  EXPECT_EQ(c.train_count, 9223372036854775807LL);
+  EXPECT_EQ(c.train_count, int64_t{1} << 40);
   EXPECT_EQ(ExperimentConfig::from_json(c.to_json()).to_json(), c.to_json());
+}
+
+// The model file names every setting as the config file does; the keys of
+// files written before the registry are still read, under their own
+// meaning (distinct_rows is the inverse of full_score_matrix).
+TEST(ExperimentConfigJson, KeysAreTheConfigFileNamesAndOldKeysStillLoad) {
+  const json j = kerasrs();
+  EXPECT_TRUE(j.at("training").contains("full_score_matrix"));
+  EXPECT_TRUE(j.at("evaluation").contains("batch_size"));
+  EXPECT_FALSE(j.contains("train"));
+  json old = {{"preset", "tfrs"},
+              {"data", {{"data_dir", "/d"}, {"id_mode", "vocabulary"}, {"label_transform", "raw"},
+                        {"seed", 7}, {"csv", {{"separator", "auto"}}}}},
+              {"model", {{"layer_sizes", {64}}, {"ranking_weight", 0.5}}},
+              {"train", {{"distinct_rows", false}, {"reshuffle_each_epoch", true}, {"optimizer", "adam"}}},
+              {"evaluate", {{"eval_batch_size", 77}, {"topk_min_rating", nullptr}}}};
+  const ExperimentConfig c = ExperimentConfig::from_json(old);
+  EXPECT_EQ(c.data_dir, "/d");
+  EXPECT_EQ(c.id_mode, IdMode::kVocabulary);
+  EXPECT_EQ(c.label_transform, LabelTransform::kRaw);
+  EXPECT_EQ(c.seed, 7u);
+  EXPECT_EQ(c.layer_sizes, std::vector<int64_t>{64});
+  EXPECT_EQ(c.weights.ranking, 0.5f);
+  EXPECT_FALSE(c.distinct_rows);
+  EXPECT_EQ(c.shuffle, ShuffleMode::kEveryEpoch);
+  EXPECT_EQ(c.optimizer.kind, OptimizerKind::kAdam);
+  EXPECT_EQ(c.eval_batch_size, 77);
+  EXPECT_FALSE(c.topk_min_rating);
+  old["train"]["distinct_rows"] = "no";
+  EXPECT_NE(refusal(old).find("train.distinct_rows must be true or false"), std::string::npos);
 }
 
 }  // namespace

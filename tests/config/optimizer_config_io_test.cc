@@ -48,8 +48,8 @@ ExperimentConfig every_optimizer_field_set() {
 TEST(OptimizerConfigIo, JsonAndTomlRoundTripEveryField) {
   const ExperimentConfig c = every_optimizer_field_set();
   const nlohmann::json j = c.to_json();
-  EXPECT_EQ(j["train"]["optimizer"], "sgd");
-  EXPECT_EQ(j["train"]["lr_schedule"], "exponential");
+  EXPECT_EQ(j["optimizer"]["name"], "sgd");
+  EXPECT_EQ(j["optimizer"]["lr_schedule"], "exponential");
   EXPECT_EQ(ExperimentConfig::from_json(j).to_json(), j);
   const std::string toml = config_to_toml(c);
   EXPECT_NE(toml.find("name = 'sgd'"), std::string::npos) << toml;
@@ -62,8 +62,8 @@ TEST(OptimizerConfigIo, OlderFilesLoadAsAdagrad) {
   nlohmann::json j = preset_config("kerasrs").to_json();
   for (const char* key : {"beta1", "beta2", "momentum", "nesterov", "embedding_l2", "dense_l2", "lr_schedule",
                           "warmup_steps", "decay_steps", "decay_rate", "min_lr_fraction"})
-    ASSERT_EQ(j["train"].erase(key), 1u) << key;
-  j["train"]["learning_rate"] = 0.05;
+    ASSERT_EQ(j["optimizer"].erase(key), 1u) << key;
+  j["optimizer"]["learning_rate"] = 0.05;
   const ExperimentConfig c = ExperimentConfig::from_json(j);
   EXPECT_EQ(c.optimizer.kind, OptimizerKind::kAdagrad);
   EXPECT_FLOAT_EQ(c.optimizer.learning_rate, 0.05f);
@@ -74,17 +74,17 @@ TEST(OptimizerConfigIo, OlderFilesLoadAsAdagrad) {
 TEST(OptimizerConfigIo, BadJsonValuesAreRefusedNamingTheKey) {
   auto refusal = [](const char* key, nlohmann::json v) {
     nlohmann::json j = preset_config("kerasrs").to_json();
-    j["train"][key] = std::move(v);
+    j["optimizer"][key] = std::move(v);
     return error_of([&] { ExperimentConfig::from_json(j); });
   };
-  EXPECT_NE(refusal("optimizer", "rmsprop").find("unknown optimizer 'rmsprop'"), std::string::npos);
-  EXPECT_NE(refusal("beta1", "x").find("train.beta1 must be a number"), std::string::npos);
-  EXPECT_NE(refusal("beta1", 1e300).find("train.beta1"), std::string::npos);
+  EXPECT_NE(refusal("name", "rmsprop").find("optimizer.name must be one of adagrad, adam, sgd, got 'rmsprop'"), std::string::npos);
+  EXPECT_NE(refusal("beta1", "x").find("optimizer.beta1 must be a number"), std::string::npos);
+  EXPECT_NE(refusal("beta1", 1e300).find("optimizer.beta1 must be within float range"), std::string::npos);
   EXPECT_NE(refusal("beta2", 1.0).find("beta2 must be in [0, 1)"), std::string::npos);
-  EXPECT_NE(refusal("warmup_steps", 1.5).find("train.warmup_steps must be an integer"), std::string::npos);
-  EXPECT_NE(refusal("warmup_steps", -3).find("warmup_steps must be >= 0"), std::string::npos);
-  EXPECT_NE(refusal("nesterov", 1).find("train.nesterov must be true or false"), std::string::npos);
-  EXPECT_NE(refusal("lr_schedule", "linear").find("unknown learning-rate schedule"), std::string::npos);
+  EXPECT_NE(refusal("warmup_steps", 1.5).find("optimizer.warmup_steps must be an integer"), std::string::npos);
+  EXPECT_NE(refusal("warmup_steps", -3).find("optimizer.warmup_steps must be in 0..1099511627776, got -3"), std::string::npos);
+  EXPECT_NE(refusal("nesterov", 1).find("optimizer.nesterov must be true or false"), std::string::npos);
+  EXPECT_NE(refusal("lr_schedule", "linear").find("optimizer.lr_schedule must be one of constant"), std::string::npos);
 }
 
 TEST(OptimizerConfigIo, TomlKeysAndErrors) {
@@ -118,14 +118,14 @@ TEST(OptimizerConfigIo, ResumeRefusesAnotherOptimizerAndEpochsUnderAWholeRunSche
   ExperimentConfig given = stored;
   given.optimizer.kind = OptimizerKind::kAdam;
   const std::string e = error_of([&] { resume_config(stored, given, 1, "ck"); });
-  EXPECT_NE(e.find("train.optimizer is \"adagrad\" in the checkpoint, \"adam\" on the command line"),
+  EXPECT_NE(e.find("--optimizer ([optimizer] name) is 'adagrad' in the checkpoint, 'adam' on the command line"),
             std::string::npos) << e;
 
   ExperimentConfig cosine = stored;
   cosine.optimizer.schedule.kind = LrScheduleKind::kCosine;
   given = cosine;
   given.epochs = 5;
-  EXPECT_NE(error_of([&] { resume_config(cosine, given, 1, "ck"); }).find("train.epochs is 3"),
+  EXPECT_NE(error_of([&] { resume_config(cosine, given, 1, "ck"); }).find("--epochs ([training] epochs) is 3"),
             std::string::npos);
   cosine.optimizer.schedule.decay_steps = 50;  // a fixed length: extending is fine
   given = cosine;

@@ -69,15 +69,15 @@ TEST(RankingLossConfig, ModelFilesWithoutTheKeysLoadAsMse) {
   c.ranking_loss = RankingLossKind::kBce;
   c.ranking_positive_threshold = 5.0f;
   nlohmann::json j = c.to_json();
-  EXPECT_EQ(j["train"]["ranking_loss"], "bce");
-  j["train"].erase("ranking_loss");
-  j["train"].erase("ranking_margin");
-  j["train"].erase("positive_threshold");
+  EXPECT_EQ(j["training"]["ranking_loss"], "bce");
+  j["training"].erase("ranking_loss");
+  j["training"].erase("ranking_margin");
+  j["training"].erase("positive_threshold");
   const ExperimentConfig old = ExperimentConfig::from_json(j);
   EXPECT_EQ(old.ranking_loss, RankingLossKind::kMse);
   EXPECT_FLOAT_EQ(old.ranking_margin, 1.0f);
   EXPECT_FLOAT_EQ(old.ranking_positive_threshold, 4.0f);
-  j["train"]["ranking_loss"] = "pointwise";
+  j["training"]["ranking_loss"] = "pointwise";
   EXPECT_THROW(ExperimentConfig::from_json(j), Error);
 }
 

@@ -98,7 +98,8 @@ TEST_F(ResourceGuardData, BudgetNamesTheLargestParts) {
   c.memory_budget_bytes = int64_t{1} << 30;
   EXPECT_EQ(error_of([&] { check_training_resources(c, data); }), "no error");
   c.memory_budget_bytes = -1;
-  EXPECT_NE(error_of([&] { c.validate(); }).find("memory budget"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.validate(); }).find("--memory-budget ([training] memory_budget) must be in 0.."),
+            std::string::npos);
 }
 
 // The towers' part is what the towers of the model built from the same data

@@ -14,24 +14,24 @@ namespace tandem::cli {
 Action add_evaluate(CLI::App& app) {
   struct Options {
     std::string model, data, test;
-    std::optional<int64_t> k;
-    std::optional<int> threads;
     bool json = false;
-    EvaluationOptions evaluation;
+    SettingFlags settings;  // --k, --threads and the evaluation settings
   };
   auto o = std::make_shared<Options>();
   app.add_option("--model,-m", o->model, "Model file")->required();
   app.add_option("--data", o->data, "Data directory, if it moved since training");
   app.add_option("--test", o->test, "Evaluate on this u.data-format file instead");
-  app.add_option("--k", o->k, "K of the top-K accuracy (default: the model's)");
-  app.add_option("--threads", o->threads, "BLAS threads");
-  o->evaluation.add_to(app);
+  o->settings.add_to(
+      app,
+      [](const Setting& s) {
+        return s.path() == "training.threads" ||
+               (std::string(s.table) == "evaluation" && s.path() != "evaluation.batch_size");
+      },
+      "(default: the model's)");
   app.add_flag("--json", o->json, "One JSON object on stdout");
   return [o] {
     TrainedModel m = load_model(o->model);
-    if (o->k) m.config.k = *o->k;
-    if (o->threads) m.config.threads = *o->threads;
-    o->evaluation.apply(m.config);
+    o->settings.apply(m.config);
     m.config.validate();
     apply_threads(m.config);
     const PreparedData data = model_test_set(m, o->data, o->test);

@@ -199,8 +199,8 @@ nlohmann::json SweepRecord::to_json() const {
   j["machine"] = machine;
   // The variants differ only in their weights; those are per variant.
   j["config"] = config.to_json();
-  j["config"]["model"].erase("ranking_weight");
-  j["config"]["model"].erase("retrieval_weight");
+  j["config"]["tasks"].erase("ranking_weight");
+  j["config"]["tasks"].erase("retrieval_weight");
   j["data"] = data;
   j["data"]["source"] = data_source;
   j["variants"] = nlohmann::json::array();
@@ -228,12 +228,9 @@ SweepRecord SweepRecord::from_json(const nlohmann::json& j, const std::string& w
     r.data = j.value("data", nlohmann::json::object());
     r.data_source = r.data.value("source", std::string());
     for (const auto& v : j.at("variants")) r.variants.push_back(SweepVariant::from_json(v));
-    // The config carries no weights (they are per variant); any valid pair
-    // satisfies its validation.
-    nlohmann::json config = j.at("config");
-    config["model"]["ranking_weight"] = 1.0;
-    config["model"]["retrieval_weight"] = 1.0;
-    r.config = ExperimentConfig::from_json(config);
+    // The config carries no weights (they are per variant): the defaults
+    // stand in, and satisfy its validation.
+    r.config = ExperimentConfig::from_json(j.at("config"));
   } catch (const nlohmann::json::exception& e) {
     TANDEM_THROW(where << ": bad sweep record: " << e.what());
   } catch (const Error& e) {

@@ -124,6 +124,11 @@ struct ExperimentConfig {
   // Checks ranges and consistency; throws tandem::Error naming the field.
   void validate() const;
 
+  // The config's JSON (model files, checkpoints, run records): every
+  // setting of the registry (settings.h) at its TOML path, e.g.
+  // {"training": {"full_score_matrix": false, ...}, ...}. from_json also
+  // reads the keys of files written before the registry ("train.distinct_rows",
+  // "evaluate.eval_batch_size", ...); absent settings keep their defaults.
   nlohmann::json to_json() const;
   static ExperimentConfig from_json(const nlohmann::json& j);
 };

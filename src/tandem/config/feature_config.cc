@@ -75,33 +75,4 @@ void FeatureConfig::validate() const {
                "age boundaries must be strictly increasing");
 }
 
-nlohmann::json FeatureConfig::to_json() const {
-  return {{"user", user},
-          {"item", item},
-          {"timestamp_buckets", timestamp_buckets},
-          {"feature_dim", feature_dim},
-          {"tower_layers", tower_layers},
-          {"hash_buckets", hash_buckets},
-          {"zip_prefix", zip_prefix},
-          {"age_boundaries", age_boundaries}};
-}
-
-FeatureConfig FeatureConfig::from_json(const nlohmann::json& j) {
-  FeatureConfig c;
-  try {
-    c.user = j.value("user", c.user);
-    c.item = j.value("item", c.item);
-    c.timestamp_buckets = j.value("timestamp_buckets", c.timestamp_buckets);
-    c.feature_dim = j.value("feature_dim", c.feature_dim);
-    c.tower_layers = j.value("tower_layers", c.tower_layers);
-    c.hash_buckets = j.value("hash_buckets", c.hash_buckets);
-    c.zip_prefix = j.value("zip_prefix", c.zip_prefix);
-    c.age_boundaries = j.value("age_boundaries", c.age_boundaries);
-  } catch (const nlohmann::json::exception& e) {
-    TANDEM_THROW("invalid experiment configuration: side_features: " << e.what());
-  }
-  c.validate();
-  return c;
-}
-
 }  // namespace tandem

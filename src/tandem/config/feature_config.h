@@ -7,8 +7,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 namespace tandem {
 
 struct FeatureConfig {
@@ -41,9 +39,6 @@ struct FeatureConfig {
   // repeats and emptiness only: which names exist depends on the data
   // (check_movielens_feature_names).
   void validate() const;
-  nlohmann::json to_json() const;
-  // Missing keys keep their defaults; errors name the field.
-  static FeatureConfig from_json(const nlohmann::json& j);
 };
 
 const std::vector<std::string>& known_user_features();

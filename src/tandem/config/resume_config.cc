@@ -1,7 +1,6 @@
 #include "tandem/config/resume_config.h"
 
-#include <set>
-
+#include "tandem/config/settings.h"
 #include "tandem/core/error.h"
 #include "tandem/train/lr_schedule.h"
 
@@ -10,30 +9,19 @@ namespace tandem {
 ExperimentConfig resume_config(const ExperimentConfig& stored, const ExperimentConfig& requested,
                                int epochs_done, const std::string& source) {
   requested.validate();
-  // Compared through the JSON form, which names every field that defines a
-  // run, so a field added to the config later is checked without a change here.
-  std::set<std::string> may_differ = {"data.data_dir", "data.train_file", "data.test_file",
-                                      "train.epochs"};
+  // Every setting of the model file defines the run unless the registry
+  // says it may change on resume (data locations, epochs, evaluation).
   // A schedule over the whole run (cosine to the last step) gave the steps
   // already taken rates that depend on the epochs: those cannot change.
-  if (schedule_depends_on_total_steps(stored.optimizer.schedule)) may_differ.erase("train.epochs");
-  const nlohmann::json a = stored.to_json(), b = requested.to_json();
+  const bool epochs_fixed = schedule_depends_on_total_steps(stored.optimizer.schedule);
   std::string conflicts;
-  for (const auto& [section, value] : a.items()) {
-    if (section == "evaluate") continue;
-    if (!value.is_object()) {
-      if (value != b.at(section))
-        conflicts += "; " + section + " is " + value.dump() + " in the checkpoint, " +
-                     b.at(section).dump() + " on the command line";
-      continue;
-    }
-    for (const auto& [key, v] : value.items()) {
-      const std::string field = section + "." + key;
-      const nlohmann::json& w = b.at(section).at(key);
-      if (may_differ.count(field) == 0 && v != w)
-        conflicts += "; " + field + " is " + v.dump() + " in the checkpoint, " + w.dump() +
-                     " on the command line";
-    }
+  for (const Setting& s : settings()) {
+    if (!s.in_model_file) continue;
+    if (!s.fixed_on_resume && !(epochs_fixed && s.path() == "training.epochs")) continue;
+    const nlohmann::json a = s.get(stored), b = s.get(requested);
+    if (a != b)
+      conflicts += "; " + s.display_name() + " is " + setting_toml_value(s, a) +
+                   " in the checkpoint, " + setting_toml_value(s, b) + " on the command line";
   }
   TANDEM_CHECK(conflicts.empty(), "cannot resume from " << source
                                                         << ": the command line conflicts with the "

@@ -1,0 +1,74 @@
+// A model file written by main at 03a2d04, before the settings registry
+// renamed the config's keys (tests/fixtures/main-03a2d04/README.md): it still
+// loads, with its old keys read under their new names, and evaluates to the
+// figures that main's `tandem evaluate --json` stored beside it.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "tandem/artifact/reference_split.h"
+#include "tandem/artifact/trained_model.h"
+#include "tandem/data/ratings_writer.h"
+#include "tandem/data/synthetic.h"
+#include "tandem/evaluate/evaluation.h"
+#include "tandem/experiment/experiment.h"
+
+namespace tandem {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path fixture_dir() {
+  const char* src = std::getenv("TANDEM_SOURCE_DIR");
+  return (src ? fs::path(src) : fs::current_path()) / "tests" / "fixtures" / "main-03a2d04";
+}
+
+TEST(ModelFileBeforeRegistry, LoadsAndEvaluatesAsMainDid) {
+  const fs::path dir = fixture_dir();
+  ASSERT_TRUE(fs::exists(dir / "model.tandem")) << dir;
+  // The README's data: tandem synth --users 60 --items 40 --interactions 1500 --seed 3.
+  const fs::path data = fs::temp_directory_path() / ("tandem-fixture-" + std::to_string(::getpid()));
+  fs::create_directories(data);
+  SyntheticSpec spec;
+  spec.users = 60;
+  spec.items = 40;
+  spec.interactions = 1500;
+  spec.seed = 3;
+  write_ratings(generate_synthetic(spec), (data / "u.data").string());
+
+  TrainedModel m = load_model((dir / "model.tandem").string());
+  // The old keys: train.distinct_rows (inverted) and evaluate.eval_batch_size.
+  EXPECT_FALSE(m.config.distinct_rows);
+  EXPECT_EQ(m.config.eval_batch_size, 64);
+  EXPECT_EQ(m.config.batch_size, 128);
+  EXPECT_EQ(m.config.multitask.arch, MultitaskArch::kMmoe);
+  EXPECT_EQ(m.config.item_key, ItemKey::kId);
+  EXPECT_EQ(m.config.id_mode, IdMode::kVocabulary);
+  // Written again, it uses the new names.
+  const nlohmann::json j = m.config.to_json();
+  EXPECT_EQ(j.at("training").at("full_score_matrix"), true);
+  EXPECT_EQ(j.at("evaluation").at("batch_size"), 64);
+
+  // As `tandem evaluate --model model.tandem --data DIR --threads 1 --json`.
+  m.config.threads = 1;
+  m.config.validate();
+  apply_threads(m.config);
+  const PreparedData test = model_test_set(m, data.string(), "");
+  const SeenItems seen{m.seen_offsets, m.seen_items};
+  const EvalResult r = evaluate(*m.model, m.config, m.catalogue, test.test, test.test_ratings, {}, &seen);
+  nlohmann::json got = r.to_json();
+  got["preset"] = m.config.preset;
+  got["test"] = test.coverage.to_json();
+  got.erase("eval_seconds");  // the timing, removed from the stored file
+  std::ifstream in(dir / "evaluate.json");
+  const nlohmann::json want = nlohmann::json::parse(in);
+  EXPECT_EQ(got, want) << got.dump(1);
+  fs::remove_all(data);
+}
+
+}  // namespace
+}  // namespace tandem
