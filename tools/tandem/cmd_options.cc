@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "tandem/config/config_file.h"
+#include "tandem/config/task_config.h"
 #include "tandem/experiment/resource_guard.h"
 #include "tandem/core/error.h"
 #include "tandem/data/data_dir.h"
@@ -101,6 +102,9 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
                  "fixed (default: the task weights) or uncertainty (learned weights exp(-s_t), "
                  "the fixed ones kept as multipliers)")
       ->check(CLI::IsMember({"fixed", "uncertainty"}));
+  app.add_option("--task", tasks,
+                 "An extra task NAME:binary:WEIGHT[:THRESHOLD] (repeatable; replaces the config's), "
+                 "e.g. liked:binary:1 learns P(rating >= 4 stars)");
   app.add_flag("--full-score-matrix", full_score_matrix,
                "Retrieval loss over the full batch x batch score matrix instead of the batch's "
                "distinct users x distinct items (same loss, more FLOPs when ids repeat)");
@@ -147,6 +151,10 @@ void ExperimentOptions::apply_overrides(ExperimentConfig& c) const {
   if (task_experts) c.multitask.task_experts = *task_experts;
   if (expert_dim) c.multitask.expert_dim = *expert_dim;
   if (!task_weighting.empty()) c.multitask.weighting = parse_task_weighting(task_weighting);
+  if (!tasks.empty()) {
+    c.extra_tasks.clear();
+    for (const std::string& t : tasks) c.extra_tasks.push_back(parse_extra_task_spec(t));
+  }
   if (k) c.k = *k;
   if (eval_batch_size) c.eval_batch_size = *eval_batch_size;
   evaluation.apply(c);

@@ -49,6 +49,7 @@ struct ExperimentOptions {
   // Multi-task architecture and task weighting (model/multitask_architecture.h).
   std::string multitask, task_weighting;
   std::optional<int64_t> experts, shared_experts, task_experts, expert_dim;
+  std::vector<std::string> tasks;  // --task NAME:binary:WEIGHT[:THRESHOLD] (config/task_config.h)
   bool json = false;
   bool quiet = false;
   DataOptions data_options;  // --format, --ratings-file, column flags, --split

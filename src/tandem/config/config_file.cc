@@ -10,6 +10,7 @@
 
 #include <toml++/toml.h>
 
+#include "tandem/config/task_config.h"
 #include "tandem/core/byte_size.h"
 #include "tandem/core/error.h"
 
@@ -297,6 +298,7 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
     std::string weighting = to_string(c.multitask.weighting);
     if (r.get_choice("task_weighting", weighting, {"fixed", "uncertainty"}))
       c.multitask.weighting = parse_task_weighting(weighting);
+    if (const toml::node* extra = r.find("extra")) c.extra_tasks = extra_tasks_from_toml(*extra, source);
     r.finish();
   }
   if (const auto* t = table("retrieval")) {
@@ -486,6 +488,7 @@ std::string config_to_toml(const ExperimentConfig& c) {
     << "\nretrieval_weight = " << num(c.weights.retrieval) << "\n";
   if (mt.weighting != TaskWeighting::kFixed)
     o << "task_weighting = " << str(to_string(mt.weighting)) << "\n";
+  o << extra_tasks_to_toml(c.extra_tasks);
   o << "\n[retrieval]\ntemperature = " << num(c.retrieval.temperature)
     << "\nremove_accidental_hits = " << (c.retrieval.remove_accidental_hits ? "true" : "false")
     << "\nlogq_correction = " << (c.retrieval.logq_correction ? "true" : "false")

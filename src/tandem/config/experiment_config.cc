@@ -9,6 +9,7 @@
 #include "tandem/config/data_config.h"
 #include "tandem/core/error.h"
 #include "tandem/config/optimizer_json.h"
+#include "tandem/config/task_config.h"
 #include "tandem/data/dataset_layout.h"
 
 namespace tandem {
@@ -73,6 +74,7 @@ void ExperimentConfig::validate() const {
   TANDEM_CHECK(retrieval.mixed_negatives >= 0 && retrieval.mixed_negatives <= (int64_t{1} << 24),
                "mixed_negatives must be in 0..16777216, got " << retrieval.mixed_negatives);
   multitask.validate();
+  validate_extra_tasks(extra_tasks);
   optimizer.validate();
   TANDEM_CHECK(batch_size > 0 && batch_size <= (1 << 20),
                "batch size must be in 1..1048576, got " << batch_size);
@@ -102,6 +104,10 @@ ModelShape model_shape(const ExperimentConfig& config, int64_t user_rows, int64_
   shape.dim = config.embedding_dim;
   shape.hidden = config.layer_sizes;
   shape.multitask = config.multitask;
+  shape.extra_tasks = config.extra_tasks;
+  // The heads train on transformed labels: the threshold on that scale.
+  for (ExtraTaskSpec& t : shape.extra_tasks)
+    t.label_threshold = transform_label(config.label_transform, t.positive_threshold);
   return shape;
 }
 
@@ -168,6 +174,7 @@ nlohmann::json ExperimentConfig::to_json() const {
                     {"mixed_negatives", retrieval.mixed_negatives}};
   // Only when on, so that a config without features reads as before.
   if (side_features.enabled()) j["side_features"] = side_features.to_json();
+  if (!extra_tasks.empty()) j["extra_tasks"] = extra_tasks_to_json(extra_tasks);
   j["train"] = {{"batch_size", batch_size},
                 {"epochs", epochs},
                 {"shuffle", to_string(shuffle)},
@@ -271,6 +278,8 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j) {
     c.weights.ranking = float_field(m, "model", "ranking_weight");
     c.weights.retrieval = float_field(m, "model", "retrieval_weight");
     if (j.contains("side_features")) c.side_features = FeatureConfig::from_json(j.at("side_features"));
+    // Absent in files written before extra tasks: none.
+    if (j.contains("extra_tasks")) c.extra_tasks = extra_tasks_from_json(j.at("extra_tasks"));
     if (j.contains("retrieval")) {  // absent in older files: the plain softmax
       const auto& r = j.at("retrieval");
       c.retrieval.temperature = float_field(r, "retrieval", "temperature");

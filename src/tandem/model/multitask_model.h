@@ -56,10 +56,6 @@ struct ModelShape {
 enum class Task { kRetrieval = 0, kRanking = 1 };
 inline Task extra_task(int e) { return static_cast<Task>(2 + e); }
 
-// The most extra tasks a model may have (their weights and losses travel in
-// fixed arrays, so that a step allocates nothing).
-constexpr int kMaxExtraTasks = 8;
-
 // Width of the towers' output (the expert layers' input, or with a shared
 // bottom what both tasks read), else dim.
 int64_t output_dim(const ModelShape& shape);

@@ -26,6 +26,10 @@
 
 namespace tandem {
 
+// The most extra tasks a model may have (their weights and losses travel in
+// fixed arrays, so that a step allocates nothing).
+constexpr int kMaxExtraTasks = 8;
+
 // What an extra task learns.
 enum class ExtraTaskKind {
   kBinary,  // P(rating >= positive_threshold), BCE on the logit
