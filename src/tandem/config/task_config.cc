@@ -1,5 +1,6 @@
 #include "tandem/config/task_config.h"
 
+#include <charconv>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -129,10 +130,19 @@ std::vector<ExtraTaskSpec> extra_tasks_from_toml(const toml::node& node, const s
 }
 
 std::string extra_tasks_to_toml(const std::vector<ExtraTaskSpec>& tasks) {
+  // The shortest text that reads back as the same float.
+  const auto num = [](float v) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    std::string s(buf, r.ptr);
+    if (s.find_first_of(".en") == std::string::npos) s += ".0";
+    return s;
+  };
   std::ostringstream o;
   for (const ExtraTaskSpec& t : tasks) {
     o << "\n[[tasks.extra]]\nname = \"" << t.name << "\"\nkind = \"" << to_string(t.kind)
-      << "\"\nweight = " << t.weight << "\npositive_threshold = " << t.positive_threshold << "\n";
+      << "\"\nweight = " << num(t.weight) << "\npositive_threshold = " << num(t.positive_threshold)
+      << "\n";
   }
   return o.str();
 }

@@ -87,7 +87,9 @@ BinaryMetrics binary_metrics(const std::vector<float>& logits, const std::vector
   m.log_loss = loss / n;
   m.accuracy = correct / n;
   m.positive_rate = positives / n;
-  m.auc = positives == 0.0 || positives == n ? std::nan("") : auc(logits, labels);
+  // A NaN prediction (a diverged model) leaves AUC NaN; log loss shows it too.
+  const bool nan = std::any_of(logits.begin(), logits.end(), [](float z) { return std::isnan(z); });
+  m.auc = nan || positives == 0.0 || positives == n ? std::nan("") : auc(logits, labels);
   return m;
 }
 

@@ -15,7 +15,7 @@ namespace {
 
 constexpr int64_t kFloat = sizeof(float);
 // The softmax computes its score matrix in row blocks of this many rows per
-// worker (InBatchSoftmaxLoss' default), and top-K evaluation caps its GEMM
+// worker (RetrievalSoftmaxLoss' default), and top-K evaluation caps its GEMM
 // scratch at 4M floats (topk.cc).
 constexpr int64_t kSoftmaxBlockRows = 256;
 constexpr int64_t kEvalScratchFloats = int64_t{4} << 20;

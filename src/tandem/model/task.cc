@@ -146,17 +146,14 @@ double bce_slice_sum_and_backward(const float* logits, const float* labels, cons
 
 RetrievalTask::RetrievalTask(int64_t user_rows, int64_t item_rows, int64_t max_batch,
                              int64_t max_dim, int workers, bool per_example_queries)
-    : max_batch_(max_batch),
+    : user_rows_(user_rows),
+      item_rows_(item_rows),
+      max_batch_(max_batch),
       max_dim_(max_dim),
       workers_(workers),
-      plain_loss_(max_batch, 256, workers),
-      user_dedup_(user_rows, max_batch),
-      item_dedup_(item_rows, max_batch) {
-  if (per_example_queries) {
-    example_dedup_ = RowDedup(max_batch, max_batch);
-    example_ids_.resize(static_cast<size_t>(max_batch));
-    for (int64_t i = 0; i < max_batch; ++i) example_ids_[static_cast<size_t>(i)] = static_cast<int32_t>(i);
-  }
+      per_example_(per_example_queries),
+      loss_(std::make_unique<RetrievalSoftmaxLoss>(max_batch, max_batch, max_batch, 256, workers)) {
+  loss_->prepare_batches(user_rows, item_rows, max_dim);
 }
 
 void RetrievalTask::configure(const RetrievalLossOptions& options,
@@ -165,111 +162,31 @@ void RetrievalTask::configure(const RetrievalLossOptions& options,
   options_ = options;
   item_log_probability_ = std::move(item_log_probability);
   negative_pool_ = std::move(negative_pool);
-  const int64_t d = max_dim_;
-  const int64_t m = options.mixed_negatives;
-  const int64_t cols = max_batch_ + m;
-  optioned_loss_ = std::make_unique<RetrievalSoftmaxLoss>(max_batch_, cols, max_batch_, 256, workers_);
-  columns_.assign(static_cast<size_t>(cols * d), 0.0f);
-  dc_columns_.assign(columns_.size(), 0.0f);
-  dq_distinct_.assign(static_cast<size_t>(max_batch_ * d), 0.0f);
-  queries_.assign(dq_distinct_.size(), 0.0f);
-  column_log_weight_.assign(static_cast<size_t>(cols), 0.0f);
-  column_correction_.assign(static_cast<size_t>(cols), 0.0f);
-  column_item_.assign(static_cast<size_t>(cols), 0);
+  // Mixed negatives are extra columns.
+  const int64_t cols = max_batch_ + options.mixed_negatives;
+  loss_ = std::make_unique<RetrievalSoftmaxLoss>(max_batch_, cols, max_batch_, 256, workers_);
+  loss_->prepare_batches(user_rows_, item_rows_, max_dim_, item_log_probability_,
+                         static_cast<int64_t>(negative_pool_.size()));
+  configured_ = true;
 }
 
 double RetrievalTask::forward_backward(const Batch& batch, const TaskVectors& v,
                                        const int32_t* column_items, int64_t sampled, float scale,
                                        ThreadPool* pool, int64_t& score_rows, int64_t& score_cols) {
-  const int64_t n = batch.size;
-  if (optioned(batch))
-    return optioned_forward_backward(batch, v, column_items, sampled, scale, pool, score_rows,
-                                     score_cols);
-  // A per-example feature (timestamp) makes a user's vector differ between
-  // examples: then the plain softmax needs the full n x n score matrix.
-  if (distinct_rows_ && example_ids_.empty()) {
-    user_dedup_.assign(batch.users, n);
-    item_dedup_.assign(batch.items, n);
-    score_rows = user_dedup_.distinct();
-    score_cols = item_dedup_.distinct();
-    return plain_loss_.forward_backward_distinct(v.u, v.m, n, v.dim, scale, v.du, v.dm, user_dedup_,
-                                                 item_dedup_, pool);
-  }
-  score_rows = score_cols = n;
-  return plain_loss_.forward_backward(v.u, v.m, n, v.dim, scale, v.du, v.dm, pool);
-}
-
-double RetrievalTask::optioned_forward_backward(const Batch& batch, const TaskVectors& v,
-                                                const int32_t* column_items, int64_t sampled,
-                                                float scale, ThreadPool* pool, int64_t& score_rows,
-                                                int64_t& score_cols) {
-  if (!optioned_loss_) configure(options_, item_log_probability_, negative_pool_);
-  const int64_t n = batch.size;
-  const int64_t d = v.dim;
-  const RetrievalLossOptions& opt = options_;
-  const float* ret_u = v.u;
-  const float* ret_m = v.m;
-  // Queries are the distinct users, unless a per-example feature makes each
-  // example's user vector its own.
-  RowDedup& queries = example_ids_.empty() ? user_dedup_ : example_dedup_;
-  queries.assign(example_ids_.empty() ? batch.users : example_ids_.data(), n);
-  item_dedup_.assign(batch.items, n);
-  const int64_t nq = queries.distinct(), nv = item_dedup_.distinct();
-  const int64_t m = sampled;
-  // Distinct queries and the batch's distinct items as columns, then the
-  // sampled negatives (uniform over the pool with replacement; their
-  // retrieval vectors follow the batch's in v.m).
-  for (int64_t u = 0; u < nq; ++u)
-    std::copy_n(ret_u + static_cast<int64_t>(queries.first()[u]) * d, d, queries_.data() + u * d);
-  for (int64_t c = 0; c < nv; ++c) {
-    const int32_t first = item_dedup_.first()[c];
-    std::copy_n(ret_m + static_cast<int64_t>(first) * d, d, columns_.data() + c * d);
-    column_item_[static_cast<size_t>(c)] = batch.items[first];
-    column_log_weight_[static_cast<size_t>(c)] = std::log(item_dedup_.counts()[static_cast<size_t>(c)]);
-  }
-  const uint64_t pool_size = negative_pool_.size();
-  for (int64_t t = 0; t < m; ++t) {
-    std::copy_n(ret_m + (n + t) * d, d, columns_.data() + (nv + t) * d);
-    column_item_[static_cast<size_t>(nv + t)] = column_items[n + t];
-    column_log_weight_[static_cast<size_t>(nv + t)] = 0.0f;
-  }
-  const int64_t nc = nv + m;
-  if (opt.logq_correction) {
-    // log of the expected count of the item among the columns under the
-    // sampler that put it there: n p(item) for the batch's, m / |pool| for
-    // the uniformly sampled ones.
-    const double log_n = std::log(static_cast<double>(n));
-    for (int64_t c = 0; c < nv; ++c) {
-      column_correction_[static_cast<size_t>(c)] = static_cast<float>(
-          log_n + item_log_probability_[static_cast<size_t>(column_item_[static_cast<size_t>(c)])]);
-    }
-    const float uniform = m > 0 ? static_cast<float>(std::log(static_cast<double>(m) /
-                                                             static_cast<double>(pool_size)))
-                                : 0.0f;
-    for (int64_t t = 0; t < m; ++t) column_correction_[static_cast<size_t>(nv + t)] = uniform;
-  }
-  RetrievalProblem prob;
-  prob.queries = queries_.data();
-  prob.columns = columns_.data();
-  prob.num_queries = nq;
-  prob.num_columns = nc;
-  prob.d = d;
-  prob.num_examples = n;
-  prob.example_query = queries.index().data();
-  prob.example_positive = item_dedup_.index().data();
-  prob.example_weight = batch.weights;
-  prob.column_log_weight = column_log_weight_.data();
-  prob.column_correction = opt.logq_correction ? column_correction_.data() : nullptr;
-  prob.column_item = column_item_.data();
-  const double loss =
-      optioned_loss_->forward_backward(prob, opt, scale, dq_distinct_.data(), dc_columns_.data(), pool);
-  // Gradients onto the first example of each distinct row, and the sampled
-  // negatives' after the examples'.
-  add_to_first_examples(queries, dq_distinct_.data(), d, v.du);
-  add_to_first_examples(item_dedup_, dc_columns_.data(), d, v.dm);
-  std::copy_n(dc_columns_.data() + nv * d, m * d, v.dm + n * d);
-  score_rows = nq;
-  score_cols = nc;
+  RetrievalBatch b;
+  b.queries = v.u;
+  b.items = v.m;
+  b.dq = v.du;
+  b.dc = v.dm;
+  b.n = batch.size;
+  b.d = v.dim;
+  b.sampled = sampled;
+  b.query_ids = per_example_ ? nullptr : batch.users;
+  b.item_ids = column_items;
+  b.weights = batch.weights;
+  const double loss = loss_->forward_backward(b, options_, scale, distinct_rows_, pool);
+  score_rows = loss_->last_score_rows();
+  score_cols = loss_->last_score_cols();
   return loss;
 }
 

@@ -17,7 +17,6 @@
 
 #include "tandem/core/random.h"
 #include "tandem/core/thread_pool.h"
-#include "tandem/model/in_batch_softmax_loss.h"
 #include "tandem/model/mlp.h"
 #include "tandem/model/parameter.h"
 #include "tandem/model/ranking_loss.h"
@@ -146,13 +145,15 @@ double bce_slice_sum_and_backward(const float* logits, const float* labels, cons
                                   int64_t n, int64_t n_total, float threshold, float scale,
                                   float* grad);
 
-// The retrieval task: the in-batch softmax over the batch's user and item
-// vectors (distinct rows, or the full matrix), or with options / example
-// weights the optioned softmax (temperature, hit removal, logQ, hard and
-// mixed negatives; see RetrievalSoftmaxLoss).
+// The retrieval task: the softmax over the batch's user . item scores
+// (RetrievalSoftmaxLoss: plain over distinct rows or the full matrix, or
+// with options / example weights the general one: temperature, hit removal,
+// logQ, hard and mixed negatives).
 class RetrievalTask {
  public:
-  // `max_dim` bounds the width of the vectors it will be given.
+  // `max_dim` bounds the width of the vectors it will be given;
+  // `per_example_queries`: every example is its own query (a per-example
+  // user feature makes a user's vectors differ between examples).
   RetrievalTask(int64_t user_rows, int64_t item_rows, int64_t max_batch, int64_t max_dim,
                 int workers, bool per_example_queries);
 
@@ -161,8 +162,8 @@ class RetrievalTask {
   void configure(const RetrievalLossOptions& options, std::vector<float> item_log_probability,
                  std::vector<int32_t> negative_pool);
   const RetrievalLossOptions& options() const { return options_; }
-  bool configured() const { return optioned_loss_ != nullptr; }
-  // Whether this batch takes the optioned softmax.
+  bool configured() const { return configured_; }
+  // Whether this batch takes the general softmax (options or weights).
   bool optioned(const Batch& batch) const { return options_.any() || batch.weights != nullptr; }
   const std::vector<int32_t>& negative_pool() const { return negative_pool_; }
   const std::vector<float>& item_log_probability() const { return item_log_probability_; }
@@ -175,25 +176,15 @@ class RetrievalTask {
                           int64_t& score_cols);
 
  private:
-  double optioned_forward_backward(const Batch& batch, const TaskVectors& v, const int32_t* column_items,
-                  int64_t sampled, float scale, ThreadPool* pool, int64_t& score_rows,
-                  int64_t& score_cols);
-  int64_t max_batch_, max_dim_;
+  int64_t user_rows_, item_rows_, max_batch_, max_dim_;
   int workers_;
+  bool per_example_;
   bool distinct_rows_ = true;
-  InBatchSoftmaxLoss plain_loss_;
-  RowDedup user_dedup_, item_dedup_;
-  // With a per-example feature every example is its own retrieval query:
-  // example_dedup_ over example_ids_ (0, 1, ..., max_batch - 1).
-  RowDedup example_dedup_;
-  std::vector<int32_t> example_ids_;
+  bool configured_ = false;
   RetrievalLossOptions options_;
-  std::unique_ptr<RetrievalSoftmaxLoss> optioned_loss_;
   std::vector<float> item_log_probability_;
   std::vector<int32_t> negative_pool_;
-  std::vector<float> queries_, columns_, column_log_weight_, column_correction_, dq_distinct_,
-      dc_columns_;
-  std::vector<int32_t> column_item_;
+  std::unique_ptr<RetrievalSoftmaxLoss> loss_;
 };
 
 }  // namespace tandem
