@@ -65,7 +65,9 @@ void ExperimentConfig::validate() const {
                "ranking weight must be finite and >= 0, got " << weights.ranking);
   TANDEM_CHECK(std::isfinite(weights.retrieval) && weights.retrieval >= 0,
                "retrieval weight must be finite and >= 0, got " << weights.retrieval);
-  TANDEM_CHECK(weights.ranking > 0 || weights.retrieval > 0,
+  TANDEM_CHECK(weights.ranking > 0 || weights.retrieval > 0 ||
+                   std::any_of(extra_tasks.begin(), extra_tasks.end(),
+                               [](const ExtraTaskSpec& t) { return t.weight > 0; }),
                "at least one task weight must be positive");
   TANDEM_CHECK(std::isfinite(retrieval.temperature) && retrieval.temperature > 0,
                "retrieval temperature must be positive, got " << retrieval.temperature);
