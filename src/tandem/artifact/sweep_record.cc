@@ -54,7 +54,10 @@ float parse_weight(const std::string& text, const char* task, size_t n, const st
 
 std::string sweep_model_file_name(const TaskWeights& w) {
   std::string name = "ranking" + shortest(w.ranking) + "_retrieval" + shortest(w.retrieval);
-  for (int e = 0; e < w.extra_count; ++e) name += "_extra" + shortest(w.extra[static_cast<size_t>(e)]);
+  for (int e = 0; e < w.extra_count; ++e) {
+    name += "_extra";
+    name += shortest(w.extra[static_cast<size_t>(e)]);
+  }
   return name + ".tandem";
 }
 
@@ -141,7 +144,10 @@ std::vector<TaskWeights> parse_weight_pairs(const std::string& spec) {
 
 std::string weights_label(const TaskWeights& w) {
   std::string label = shortest(w.ranking) + ":" + shortest(w.retrieval);
-  for (int e = 0; e < w.extra_count; ++e) label += ":" + shortest(w.extra[static_cast<size_t>(e)]);
+  for (int e = 0; e < w.extra_count; ++e) {
+    label += ':';
+    label += shortest(w.extra[static_cast<size_t>(e)]);
+  }
   return label;
 }
 
