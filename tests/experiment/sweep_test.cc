@@ -65,7 +65,7 @@ TEST(SweepWeights, ErrorsNameTheBadEntry) {
   expect_error("1:1,0.3:1,1:y", {"entry 3", "retrieval weight 'y' is not a number"});
   expect_error("1-1", {"entry 1", "'1-1'", "expected RANKING:RETRIEVAL"});
   expect_error("1:1:1:1:1:1:1:1:1:1:1", {"entry 1", "expected RANKING:RETRIEVAL[:EXTRA...]"});
-  expect_error("0:1,0:0", {"entry 2", "'0:0'", "every weight is 0"});
+  expect_error("0:1,0:0", {"entry 2", "'0:0'", "both weights are 0"});
   expect_error("0:0:0", {"entry 1", "every weight is 0"});
   expect_error("1:1:z", {"entry 1", "extra task weight 'z' is not a number"});
   expect_error("1:-1", {"entry 1", "retrieval weight -1 must be finite and >= 0"});

@@ -252,38 +252,6 @@ TEST(MultiTaskModel, ExtraBinaryTaskGradientsMatchFiniteDifferences) {
   }
 }
 
-TEST(MultiTaskModel, ExtraTaskUnderExpertsAndLearnedWeightsMatchesFiniteDifferences) {
-  const int64_t n = 5;
-  const int32_t users[] = {1, 4, 1, 0, 2};
-  const int32_t items[] = {5, 2, 3, 2, 0};
-  const float labels[] = {0.5f, 1.0f, 0.0f, 0.75f, 0.25f};
-  for (MultitaskArch arch : {MultitaskArch::kMmoe, MultitaskArch::kPle}) {
-    SCOPED_TRACE(to_string(arch));
-    ModelShape shape = with_liked(kCheckedShape);
-    shape.multitask.arch = arch;
-    shape.multitask.experts = 2;
-    shape.multitask.shared_experts = 1;
-    shape.multitask.task_experts = 1;
-    shape.multitask.expert_dim = 3;
-    shape.multitask.weighting = TaskWeighting::kUncertainty;
-    MultiTaskModel model(shape, n);
-    init_checked_model(model);
-    EXPECT_EQ(parameter_count(shape), [&] {
-      int64_t c = static_cast<int64_t>(model.user_table().weights.size() + model.item_table().weights.size());
-      for (const auto& p : model.dense_parameter_values()) c += p.size;
-      return c;
-    }());
-    // Learned weights away from 1, so that they matter.
-    for (auto& p : model.dense_parameters())
-      if (p.name == std::string("task_log_variance")) {
-        ASSERT_EQ(p.size, 3);
-        p.value[0] = 0.2f, p.value[1] = -0.3f, p.value[2] = 0.4f;
-      }
-    check_whole_model_gradients(model, {users, items, labels, n}, model.with_extra_weights({0.7f, 1.3f}));
-    EXPECT_EQ(model.learned_task_weights().size(), 3u);
-  }
-}
-
 // A model with an extra task initialises and trains its first two tasks
 // exactly as the model without it when the extra task's weight is 0: the
 // new head draws from its own RNG stream and adds nothing.

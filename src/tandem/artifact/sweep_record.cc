@@ -126,8 +126,9 @@ std::vector<TaskWeights> parse_weight_pairs(const std::string& spec) {
       any_extra = any_extra || w.extra[static_cast<size_t>(e)] > 0.0f;
     }
     TANDEM_CHECK(w.ranking > 0.0f || w.retrieval > 0.0f || any_extra,
-                 "--weights entry " << n << " ('" << entry
-                                    << "'): every weight is 0, so nothing would be trained");
+                 "--weights entry " << n << " ('" << entry << "'): "
+                                    << (w.extra_count == 0 ? "both weights are" : "every weight is")
+                                    << " 0, so nothing would be trained");
     const std::string label = weights_label(w);
     TANDEM_CHECK(seen.insert(label).second,
                  "--weights entry " << n << " ('" << entry << "'): weights " << label
