@@ -87,5 +87,35 @@ TEST(TopkAccuracy, Errors) {
   EXPECT_THROW(topk_accuracy({0, -1}, 1), Error);
 }
 
+// Four predictions by hand: logits 2, -1, 0, 0.5 against labels 1, 0, 0, 0.
+//   log loss: softplus(2) - 2 = log(1 + e^-2); softplus(-1) = log(1 + e^-1);
+//             softplus(0) = log 2; softplus(0.5) = log(1 + e^0.5); mean of the four
+//   accuracy: z >= 0 predicts 1: right, right, wrong (0 -> 1), wrong -> 1/2
+//   AUC: the positive (2) outscores all three negatives -> 1
+//   positive rate 1/4
+TEST(BinaryMetrics, HandComputed) {
+  const BinaryMetrics m = binary_metrics({2.0f, -1.0f, 0.0f, 0.5f}, {1, 0, 0, 0});
+  const double expected = (std::log1p(std::exp(-2.0)) + std::log1p(std::exp(-1.0)) + std::log(2.0) +
+                           std::log1p(std::exp(0.5))) / 4.0;
+  EXPECT_NEAR(m.log_loss, expected, 1e-12);
+  EXPECT_DOUBLE_EQ(m.accuracy, 0.5);
+  EXPECT_DOUBLE_EQ(m.auc, 1.0);
+  EXPECT_DOUBLE_EQ(m.positive_rate, 0.25);
+  EXPECT_EQ(m.count, 4);
+  // A tie between a positive and a negative counts one half: AUC (1 + 0.5) / 2.
+  const BinaryMetrics t = binary_metrics({1.0f, 1.0f, 0.0f}, {1, 0, 0});
+  EXPECT_DOUBLE_EQ(t.auc, 0.75);
+  // One class only: no AUC; large logits stay finite.
+  const BinaryMetrics one = binary_metrics({100.0f, -100.0f}, {1, 1});
+  EXPECT_TRUE(std::isnan(one.auc));
+  EXPECT_NEAR(one.log_loss, 50.0, 1e-9);
+}
+
+TEST(BinaryMetrics, Errors) {
+  EXPECT_THROW(binary_metrics({}, {}), Error);
+  EXPECT_THROW(binary_metrics({1.0f}, {1, 0}), Error);
+  EXPECT_THROW(binary_metrics({1.0f}, {2}), Error);
+}
+
 }  // namespace
 }  // namespace tandem

@@ -54,9 +54,15 @@ TEST(ResourceGuard, EstimateAddsThePartsByHand) {
                                  + 8                                // one worker's loss sum
                                  + (10 * 4 * 4 + 100 * 4 + 10 * 4)  // users' sparse gradient
                                  + (10 * 4 * 4 + 50 * 4 + 10 * 4)   // items'
-                                 + (100 + 4 * 10) * 4 + (50 + 4 * 10) * 4  // their batch indexes
                                  + (10 + 11) * 4 + 10 * 8);         // the ranking loss's workspace
-  EXPECT_EQ(e.parts[5].bytes, 10 * 10 * 2 * 4);            // a 10-row block of a 10-batch
+  // The retrieval softmax for a 10-batch: index arrays (by query, offsets,
+  // copy ring, example ids, column items), one worker's 10-row score block
+  // and its per-column exps, dlogits, kept and order, its loss sum, the
+  // users', items' and examples' batch indexes, the distinct rows and their
+  // gradients, per column a log-weight and correction, and the item -> column map.
+  EXPECT_EQ(e.parts[5].bytes, (10 + 11 + 10 + 10 + 10) * 4 + (10 * 10 + 3 * 10) * 4 + 10 * 4 + 8 +
+                                  (100 + 4 * 10) * 4 + (50 + 4 * 10) * 4 + (10 + 4 * 10) * 4 +
+                                  (2 * 10 * 4 + 2 * 10 * 4 + 2 * 10) * 4 + 50 * 4);
   EXPECT_EQ(e.parts[6].bytes, (int64_t{4} << 20) * 4);
   int64_t sum = 0;
   for (const auto& p : e.parts) sum += p.bytes;

@@ -41,6 +41,21 @@ TEST(SweepWeights, ParsesRankingFirstPairs) {
   EXPECT_FLOAT_EQ(s[1].ranking, 0.2f);
 }
 
+// With extra tasks each pair may carry their weights, in task order.
+TEST(SweepWeights, ExtraTaskWeightsFollowThePair) {
+  const auto w = parse_weight_pairs("1:1:0.5,1:1:2,0:0:1");
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(w[0].extra_count, 1);
+  EXPECT_FLOAT_EQ(w[0].extra[0], 0.5f);
+  EXPECT_EQ(weights_label(w[1]), "1:1:2");
+  EXPECT_EQ(sweep_model_file_name(w[1]), "ranking1_retrieval1_extra2.tandem");
+  // Without extra weights, labels and file names are as they always were.
+  const auto plain = parse_weight_pairs("1:0.3");
+  EXPECT_EQ(plain[0].extra_count, 0);
+  EXPECT_EQ(weights_label(plain[0]), "1:0.3");
+  EXPECT_EQ(sweep_model_file_name(plain[0]), "ranking1_retrieval0.3.tandem");
+}
+
 TEST(SweepWeights, ErrorsNameTheBadEntry) {
   auto expect_error = [](const std::string& spec, std::vector<std::string> parts) {
     const std::string e = error_of(spec);
@@ -49,8 +64,10 @@ TEST(SweepWeights, ErrorsNameTheBadEntry) {
   expect_error("1:1,x:1", {"--weights entry 2", "'x:1'", "ranking weight 'x' is not a number"});
   expect_error("1:1,0.3:1,1:y", {"entry 3", "retrieval weight 'y' is not a number"});
   expect_error("1-1", {"entry 1", "'1-1'", "expected RANKING:RETRIEVAL"});
-  expect_error("1:1:1", {"entry 1", "expected RANKING:RETRIEVAL"});
+  expect_error("1:1:1:1:1:1:1:1:1:1:1", {"entry 1", "expected RANKING:RETRIEVAL[:EXTRA...]"});
   expect_error("0:1,0:0", {"entry 2", "'0:0'", "both weights are 0"});
+  expect_error("0:0:0", {"entry 1", "every weight is 0"});
+  expect_error("1:1:z", {"entry 1", "extra task weight 'z' is not a number"});
   expect_error("1:-1", {"entry 1", "retrieval weight -1 must be finite and >= 0"});
   expect_error("inf:1", {"entry 1", "ranking weight inf must be finite"});
   expect_error("1:", {"entry 1", "retrieval weight '' is not a number"});

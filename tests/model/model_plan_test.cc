@@ -109,6 +109,16 @@ std::vector<Case> cases() {
   c.workers = 2;
   c.sampled_items = 3;
   out.push_back({"mmoe over towers", c});
+  c = base;
+  ExtraTaskSpec liked;
+  liked.name = "liked";
+  c.shape.extra_tasks = {liked, liked};
+  c.shape.extra_tasks[1].name = "loved";
+  out.push_back({"two extra tasks", c});
+  c.shape.multitask.arch = MultitaskArch::kPle;
+  c.shape.multitask.weighting = TaskWeighting::kUncertainty;
+  c.workers = 2;
+  out.push_back({"ple over four tasks, learned weights", c});
   return out;
 }
 
@@ -120,11 +130,11 @@ TEST(ModelPlan, PlanEqualsWhatTheModelAllocates) {
     EXPECT_EQ(plan.user_table, model.user_table().allocated()) << name;
     EXPECT_EQ(plan.item_table, model.item_table().allocated()) << name;
     // Every trainable value the model lists is a planned parameter, less the
-    // learned task weights' two (held by a loss-side object, not planned).
+    // learned task weights (one per task, held by a loss-side object, not planned).
     int64_t params = 0;
     for (const auto& p : model.dense_parameter_values()) params += static_cast<int64_t>(p.size);
     for (const auto& t : model.sparse_parameter_values()) params += static_cast<int64_t>(t.table->weights.size());
-    const int64_t learned = in.shape.multitask.weighting == TaskWeighting::kUncertainty ? 2 : 0;
+    const int64_t learned = in.shape.multitask.weighting == TaskWeighting::kUncertainty ? in.shape.task_count() : 0;
     EXPECT_EQ(plan.model().parameters, static_cast<int64_t>(sizeof(float)) * (params - learned)) << name;
     EXPECT_EQ(plan.model().parameters, static_cast<int64_t>(sizeof(float)) * (parameter_count(in.shape) - learned))
         << name;
@@ -174,12 +184,23 @@ TEST(ModelPlan, FootprintsAddAndSaturate) {
   EXPECT_EQ(optimizer_state_bytes(Footprint{8, 0, 0}, 2), 16);
 }
 
-TEST(ModelPlan, RetrievalSoftmaxWorkspace) {
-  // Two floats per score of a 256-row block (per worker), or of the whole
-  // matrix without distinct rows.
-  EXPECT_EQ(retrieval_softmax_workspace_bytes(1000, 2, true), 256 * 1000 * 2 * 2 * 4);
-  EXPECT_EQ(retrieval_softmax_workspace_bytes(100, 1, true), 100 * 100 * 2 * 4);
-  EXPECT_EQ(retrieval_softmax_workspace_bytes(1000, 1, false), 1000 * 1000 * 2 * 4);
+TEST(ModelPlan, TasksAndTheRetrievalLossAllocateTheirFootprint) {
+  for (int workers : {1, 3}) {
+    for (const int64_t block : {4, 256}) {
+      RetrievalSoftmaxLoss loss(10, 13, 11, block, workers);
+      loss.prepare_batches(40, 30, 6);
+      EXPECT_EQ(RetrievalSoftmaxLoss::footprint(10, 13, 11, block, workers, 40, 30, 6), loss.allocated())
+          << workers << " " << block;
+    }
+  }
+  // Growth: a private dC per worker after the first, and the item map.
+  EXPECT_EQ(RetrievalSoftmaxLoss::growth_bytes(13, 6, 3, 30), (2 * 13 * 6 + 30) * 4);
+  for (const auto kind : {HeadTask::Kind::kRating, HeadTask::Kind::kBinary}) {
+    const HeadTask head("t", kind, 8, {5, 3}, 7, 2);
+    EXPECT_EQ(HeadTask::footprint(kind, 8, {5, 3}, 7, 2), head.allocated());
+  }
+  const RetrievalTask retrieval(40, 30, 9, 6, 2, false);
+  EXPECT_EQ(RetrievalTask::footprint(40, 30, 9, 6, 2), retrieval.allocated());
 }
 
 TEST(ModelPlan, RejectsImpossibleInputs) {

@@ -75,7 +75,8 @@ void check_model_gradients(const ModelShape& shape, ThreadPool* pool) {
   const int32_t items[] = {5, 2, 3, 2, 0};
   const float labels[] = {0.5f, 1.0f, 0.0f, 0.75f, 0.25f};
   const Batch batch{users, items, labels, n};
-  const TaskWeights w{0.7f, 1.3f};
+  // Extra tasks (if the shape has any) with their configured weights.
+  const TaskWeights w = model.with_extra_weights({0.7f, 1.3f});
 
   auto total_loss = [&] { return model.compute_gradients(batch, w, pool).total; };
   model.compute_gradients(batch, w, pool);
@@ -115,6 +116,36 @@ TEST(MultiTaskModelExperts, LearnedWeightsGradientsMatchFiniteDifferences) {
   check_model_gradients(expert_shape(MultitaskArch::kMmoe, TaskWeighting::kUncertainty), nullptr);
   check_model_gradients(expert_shape(MultitaskArch::kSharedBottom, TaskWeighting::kUncertainty),
                         nullptr);
+}
+
+// A third task (binary "liked", weight 0.9): its own gate in each expert
+// layer, its own head, its own learned weight.
+ModelShape with_liked(ModelShape shape) {
+  ExtraTaskSpec liked;
+  liked.name = "liked";
+  liked.weight = 0.9f;
+  liked.label_threshold = 0.5f;
+  shape.extra_tasks.push_back(liked);
+  return shape;
+}
+
+TEST(MultiTaskModelExperts, ExtraTaskGradientsMatchFiniteDifferences) {
+  for (auto arch : {MultitaskArch::kMmoe, MultitaskArch::kPle}) {
+    for (auto weighting : {TaskWeighting::kFixed, TaskWeighting::kUncertainty}) {
+      SCOPED_TRACE(to_string(arch) + " " + to_string(weighting));
+      check_model_gradients(with_liked(expert_shape(arch, weighting)), nullptr);
+    }
+  }
+  ThreadPool pool(2);
+  check_model_gradients(with_liked(expert_shape(MultitaskArch::kPle, TaskWeighting::kUncertainty)), &pool);
+  // Every parameter is counted, and there is one learned weight per task.
+  const ModelShape shape = with_liked(expert_shape(MultitaskArch::kPle, TaskWeighting::kUncertainty));
+  MultiTaskModel m(shape, 2);
+  int64_t count = static_cast<int64_t>(m.user_table().weights.size() + m.item_table().weights.size());
+  for (const auto& p : m.dense_parameter_values()) count += p.size;
+  EXPECT_EQ(parameter_count(shape), count);
+  m.init(1);
+  EXPECT_EQ(m.learned_task_weights().size(), 3u);
 }
 
 TEST(MultiTaskModelExperts, GradientsMatchWithWorkerThreads) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -10,7 +11,6 @@
 #include <vector>
 
 #include "gradient_check.h"
-#include "tandem/model/in_batch_softmax_loss.h"
 #include "tandem/model/mse_loss.h"
 
 namespace tandem {
@@ -218,6 +218,122 @@ TEST(MultiTaskModel, InitIsKerasLikeAndSeeded) {
     EXPECT_GE(v, -0.05f);
     EXPECT_LT(v, 0.05f);
   }
+}
+
+
+// A third task: a binary head (BCE on label >= 0.5) beside retrieval and
+// rating; the whole model's gradients, and with only the new task on.
+ModelShape with_liked(ModelShape shape) {
+  ExtraTaskSpec liked;
+  liked.name = "liked";
+  liked.label_threshold = 0.5f;
+  shape.extra_tasks.push_back(liked);
+  return shape;
+}
+
+TEST(MultiTaskModel, ExtraBinaryTaskGradientsMatchFiniteDifferences) {
+  const int64_t n = 6;
+  const int32_t users[] = {1, 4, 1, 0, 2, 1};
+  const int32_t items[] = {5, 2, 3, 2, 0, 5};
+  const float labels[] = {0.5f, 1.0f, 0.0f, 0.75f, 0.25f, 0.25f};
+  for (float ranking : {0.7f, 0.0f}) {
+    SCOPED_TRACE(ranking == 0.0f ? "liked and retrieval" : "three tasks");
+    MultiTaskModel model(with_liked(kCheckedShape), n);
+    init_checked_model(model);
+    TaskWeights w{ranking, 1.3f};
+    w.extra_count = 1;
+    w.extra[0] = 0.9f;
+    check_whole_model_gradients(model, {users, items, labels, n}, w);
+    const StepLosses l = model.compute_gradients({users, items, labels, n}, w);
+    EXPECT_GT(l.extra[0], 0.0);
+    EXPECT_NEAR(l.total, (ranking != 0.0f ? 0.7 * l.ranking : 0.0) + 1.3 * l.retrieval +
+                             static_cast<double>(0.9f) * l.extra[0],
+                1e-4 * l.total);
+  }
+}
+
+// A model with an extra task initialises and trains its first two tasks
+// exactly as the model without it when the extra task's weight is 0: the
+// new head draws from its own RNG stream and adds nothing.
+TEST(MultiTaskModel, ExtraTaskWithWeightZeroLeavesTheOtherTasksBitIdentical) {
+  const int64_t n = 5;
+  const int32_t users[] = {1, 4, 1, 0, 2};
+  const int32_t items[] = {5, 2, 3, 2, 0};
+  const float labels[] = {0.5f, 1.0f, 0.0f, 0.75f, 0.25f};
+  MultiTaskModel two(kCheckedShape, n), three(with_liked(kCheckedShape), n);
+  two.init(5);
+  three.init(5);
+  EXPECT_EQ(two.user_table().weights, three.user_table().weights);
+  const auto a = two.dense_parameter_values(), b = three.dense_parameter_values();
+  ASSERT_EQ(b.size(), a.size() + 4);  // the liked head's two layers' kernels and biases, last
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].name, b[i].name);
+    EXPECT_TRUE(std::equal(a[i].value, a[i].value + a[i].size, b[i].value)) << a[i].name;
+  }
+  EXPECT_EQ(b[a.size()].name.rfind("liked_head.", 0), 0u) << b[a.size()].name;
+  TaskWeights w3{0.7f, 1.3f};
+  w3.extra_count = 1;  // weight 0
+  const StepLosses l2 = two.compute_gradients({users, items, labels, n}, {0.7f, 1.3f});
+  const StepLosses l3 = three.compute_gradients({users, items, labels, n}, w3);
+  EXPECT_EQ(l2.total, l3.total);
+  EXPECT_EQ(l2.ranking, l3.ranking);
+  EXPECT_EQ(l2.retrieval, l3.retrieval);
+  for (int64_t s = 0; s < two.user_grad().count(); ++s)
+    EXPECT_TRUE(std::equal(two.user_grad().grad(s), two.user_grad().grad(s) + 3, three.user_grad().grad(s)));
+  // Only trained heads are updated: the liked head's parameters are not.
+  const std::vector<bool> trained = three.trained_dense_parameters(w3);
+  ASSERT_EQ(trained.size(), b.size());
+  for (size_t i = 0; i < b.size(); ++i) EXPECT_EQ(trained[i], i < a.size()) << b[i].name;
+  TaskWeights retrieval_and_liked{0.0f, 1.0f};
+  retrieval_and_liked.extra_count = 1;
+  retrieval_and_liked.extra[0] = 1.0f;
+  const std::vector<bool> t2 = three.trained_dense_parameters(retrieval_and_liked);
+  for (size_t i = 0; i < b.size(); ++i) EXPECT_EQ(t2[i], i >= a.size()) << b[i].name;
+}
+
+// The binary head's prediction is the logit the training forward computes.
+TEST(MultiTaskModel, ExtraTaskPredictionIsTheTrainingLogit) {
+  const int64_t n = 4;
+  const int32_t users[] = {1, 4, 1, 0};
+  const int32_t items[] = {5, 2, 3, 2};
+  MultiTaskModel model(with_liked(kCheckedShape), n);
+  init_checked_model(model);
+  std::vector<float> logits(n), scratch;
+  model.predict_extra(0, users, items, n, logits.data(), scratch);
+  // BCE of the logits against labels >= 0.5, as the step computes it.
+  const float labels[] = {1.0f, 0.0f, 0.5f, 0.25f};
+  double expected = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double z = logits[i], y = labels[i] >= 0.5f ? 1.0 : 0.0;
+    expected += std::log1p(std::exp(z)) - y * z;
+  }
+  TaskWeights w{0.0f, 0.0f};
+  w.extra_count = 1;
+  w.extra[0] = 1.0f;
+  const StepLosses l = model.compute_gradients({users, items, labels, n}, w);
+  EXPECT_NEAR(l.extra[0], expected / n, 1e-6);
+  EXPECT_NEAR(l.total, l.extra[0], 1e-12);
+}
+
+TEST(BceSlice, GradientMatchesFiniteDifferences) {
+  std::vector<float> z = {-3.0f, -0.2f, 0.0f, 0.7f, 2.5f, 40.0f};
+  const std::vector<float> labels = {0.0f, 1.0f, 0.5f, 0.25f, 1.0f, 0.0f};
+  const std::vector<float> weights = {1.0f, 2.0f, 0.5f, 1.0f, 1.5f, 1.0f};
+  const int64_t n = static_cast<int64_t>(z.size());
+  std::vector<float> grad(z.size());
+  for (const float* w : {static_cast<const float*>(nullptr), weights.data()}) {
+    bce_slice_sum_and_backward(z.data(), labels.data(), w, n, 10, 0.5f, 0.8f, grad.data());
+    std::vector<float> scratch(z.size());
+    auto loss = [&] {
+      return 0.8 * bce_slice_sum_and_backward(z.data(), labels.data(), w, n, 10, 0.5f, 1.0f, scratch.data()) / 10.0;
+    };
+    testing::expect_gradient_matches(loss, z.data(), grad.data(), n, "logits", 1e-2f, 1e-5, 1e-3);
+  }
+  // Hand-computed: z = 0, y = 1: log 2, gradient (1/2 - 1) / n.
+  const float zero = 0.0f, one = 1.0f;
+  float g = 0.0f;
+  EXPECT_NEAR(bce_slice_sum_and_backward(&zero, &one, nullptr, 1, 2, 0.5f, 1.0f, &g), std::log(2.0), 1e-12);
+  EXPECT_FLOAT_EQ(g, -0.25f);
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 #include "tandem/core/error.h"
 #include "tandem/core/random.h"
 #include "tandem/core/thread_pool.h"
-#include "tandem/model/in_batch_softmax_loss.h"
+#include "reference_softmax.h"
 #include "tandem/model/multitask_model.h"
 
 namespace tandem {
@@ -21,15 +21,15 @@ std::vector<float> random_vector(size_t n, uint64_t seed, float scale = 1.0f) {
   return v;
 }
 
-TEST(InBatchSoftmaxLoss, BlockedAndParallelMatchReference) {
+TEST(RetrievalSoftmaxPlain, BlockedAndParallelMatchReference) {
   const int64_t n = 301, d = 16;
   const auto q = random_vector(n * d, 1, 2.0f), c = random_vector(n * d, 2, 2.0f);
   std::vector<float> rq(n * d, 0.0f), rc(n * d, 0.0f);
-  const double ref = reference_in_batch_softmax(q.data(), c.data(), n, d, 0.5f, rq.data(), rc.data());
+  const double ref = testing::reference_in_batch_softmax(q.data(), c.data(), n, d, 0.5f, rq.data(), rc.data());
   for (int workers : {1, 2, 3}) {
     for (int64_t block : {int64_t{7}, int64_t{64}, int64_t{512}}) {
       ThreadPool pool(workers);
-      InBatchSoftmaxLoss loss(n, block, workers);
+      testing::PlainSoftmax loss(n, block, workers);
       std::vector<float> dq(n * d, 0.0f), dc(n * d, 0.0f);
       const double l = loss.forward_backward(q.data(), c.data(), n, d, 0.5f, dq.data(), dc.data(), &pool);
       EXPECT_NEAR(l, ref, 1e-5 * std::fabs(ref)) << workers << " workers, block " << block;
@@ -41,10 +41,10 @@ TEST(InBatchSoftmaxLoss, BlockedAndParallelMatchReference) {
   }
 }
 
-TEST(InBatchSoftmaxLoss, AddsToExistingGradients) {
+TEST(RetrievalSoftmaxPlain, AddsToExistingGradients) {
   const int64_t n = 10, d = 4;
   const auto q = random_vector(n * d, 3), c = random_vector(n * d, 4);
-  InBatchSoftmaxLoss loss(n);
+  testing::PlainSoftmax loss(n);
   std::vector<float> dq0(n * d, 0.0f), dc0(n * d, 0.0f), dq1(n * d, 1.0f), dc1(n * d, 1.0f);
   loss.forward_backward(q.data(), c.data(), n, d, 1.0f, dq0.data(), dc0.data());
   loss.forward_backward(q.data(), c.data(), n, d, 1.0f, dq1.data(), dc1.data());
@@ -56,7 +56,7 @@ TEST(InBatchSoftmaxLoss, AddsToExistingGradients) {
 
 // The distinct-rows path against the full-matrix reference: same loss, same
 // gradient sums per embedding row (duplicates in both queries and candidates).
-TEST(InBatchSoftmaxLoss, DistinctRowsPathMatchesReference) {
+TEST(RetrievalSoftmaxPlain, DistinctRowsPathMatchesReference) {
   const int64_t n = 211, d = 8, user_rows = 30, item_rows = 45;
   const auto users_table = random_vector(user_rows * d, 7, 1.5f);
   const auto items_table = random_vector(item_rows * d, 8, 1.5f);
@@ -72,7 +72,7 @@ TEST(InBatchSoftmaxLoss, DistinctRowsPathMatchesReference) {
     std::copy_n(items_table.data() + iid[i] * d, d, c.data() + i * d);
   }
   std::vector<float> rq(n * d, 0.0f), rc(n * d, 0.0f);
-  const double ref = reference_in_batch_softmax(q.data(), c.data(), n, d, 0.7f, rq.data(), rc.data());
+  const double ref = testing::reference_in_batch_softmax(q.data(), c.data(), n, d, 0.7f, rq.data(), rc.data());
   auto row_sums = [&](const std::vector<float>& g, const std::vector<int32_t>& ids, int64_t rows) {
     std::vector<double> out(static_cast<size_t>(rows * d), 0.0);
     for (int64_t i = 0; i < n; ++i)
@@ -82,7 +82,7 @@ TEST(InBatchSoftmaxLoss, DistinctRowsPathMatchesReference) {
   const auto ref_u = row_sums(rq, uid, user_rows), ref_i = row_sums(rc, iid, item_rows);
   for (int workers : {1, 2, 3}) {
     ThreadPool pool(workers);
-    InBatchSoftmaxLoss loss(n, 16, workers);
+    testing::PlainSoftmax loss(n, 16, workers, std::max(user_rows, item_rows), d);
     RowDedup du(user_rows, n), di(item_rows, n);
     du.assign(uid.data(), n);
     di.assign(iid.data(), n);
@@ -90,7 +90,9 @@ TEST(InBatchSoftmaxLoss, DistinctRowsPathMatchesReference) {
     ASSERT_LT(di.distinct(), n);
     std::vector<float> dq(n * d, 0.0f), dc(n * d, 0.0f);
     const double l = loss.forward_backward_distinct(q.data(), c.data(), n, d, 0.7f, dq.data(),
-                                                    dc.data(), du, di, &pool);
+                                                    dc.data(), uid.data(), iid.data(), &pool);
+    EXPECT_EQ(loss.score_rows(), du.distinct());
+    EXPECT_EQ(loss.score_cols(), di.distinct());
     EXPECT_NEAR(l, ref, 1e-5 * std::fabs(ref)) << workers;
     const auto got_u = row_sums(dq, uid, user_rows), got_i = row_sums(dc, iid, item_rows);
     for (size_t k = 0; k < got_u.size(); ++k)

@@ -9,7 +9,7 @@
 #include "tandem/core/error.h"
 #include "tandem/core/random.h"
 #include "tandem/core/thread_pool.h"
-#include "tandem/model/in_batch_softmax_loss.h"
+#include "reference_softmax.h"
 #include "tandem/model/multitask_model.h"
 #include "tandem/model/retrieval_softmax_loss.h"
 
@@ -182,7 +182,7 @@ TEST(RetrievalSoftmaxLoss, WithoutOptionsEqualsTheInBatchSoftmax) {
     std::copy_n(urow.data() + users[i] * d, d, q.data() + i * d);
     std::copy_n(irow.data() + items[i] * d, d, c.data() + i * d);
   }
-  const double expected = reference_in_batch_softmax(q.data(), c.data(), n, d, 1.0f, dq.data(), dc.data());
+  const double expected = testing::reference_in_batch_softmax(q.data(), c.data(), n, d, 1.0f, dq.data(), dc.data());
 
   RowDedup du(5, n), di(10, n);
   du.assign(users.data(), n);

@@ -53,7 +53,8 @@ Action add_sweep(CLI::App& app) {
   opts->add_to(app, /*with_weights=*/false);
   app.add_option("--weights", *weights,
                  "Comma-separated weight pairs RANKING:RETRIEVAL (ranking weight first), one model "
-                 "each")
+                 "each; with extra tasks (--task) each pair may be followed by their weights, "
+                 "RANKING:RETRIEVAL:EXTRA...")
       ->capture_default_str();
   app.add_option("--out", *out, "Run directory to create: run.json and models/*.tandem")->required();
   return [opts, weights, out] {

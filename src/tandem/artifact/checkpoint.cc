@@ -59,6 +59,7 @@ nlohmann::json stats_json(const EpochStats& e) {
           {"score_entries", e.score_entries},
           {"learning_rate", e.learning_rate}};
   if (!e.learned_task_weights.empty()) j["learned_task_weights"] = e.learned_task_weights;
+  if (!e.extra_losses.empty()) j["extra_losses"] = e.extra_losses;
   return j;
 }
 
@@ -74,6 +75,7 @@ EpochStats stats_from(const nlohmann::json& j) {
   e.score_entries = j.at("score_entries").get<double>();
   if (j.contains("learned_task_weights"))
     e.learned_task_weights = j.at("learned_task_weights").get<std::vector<double>>();
+  if (j.contains("extra_losses")) e.extra_losses = j.at("extra_losses").get<std::vector<double>>();
   e.learning_rate = j.value("learning_rate", 0.0);  // absent in older checkpoints
   return e;
 }

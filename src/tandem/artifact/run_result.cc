@@ -15,9 +15,15 @@ nlohmann::json epochs_to_json(const std::vector<EpochStats>& h) {
                  {"score_entries", e.score_entries},
                  {"learning_rate", e.learning_rate},
                  {"seconds", e.seconds}});
-    if (e.learned_task_weights.size() == 2)
+    if (e.learned_task_weights.size() >= 2) {
       a.back()["learned_task_weights"] = {{"retrieval", e.learned_task_weights[0]},
                                           {"ranking", e.learned_task_weights[1]}};
+      // Extra tasks' in task order (with them only).
+      if (e.learned_task_weights.size() > 2)
+        a.back()["learned_task_weights"]["extra"] =
+            std::vector<double>(e.learned_task_weights.begin() + 2, e.learned_task_weights.end());
+    }
+    if (!e.extra_losses.empty()) a.back()["extra_losses"] = e.extra_losses;
   }
   return a;
 }
@@ -39,7 +45,10 @@ std::vector<EpochStats> epochs_from_json(const nlohmann::json& a) {
       if (e.contains("learned_task_weights")) {
         const auto& lw = e.at("learned_task_weights");
         s.learned_task_weights = {lw.at("retrieval").get<double>(), lw.at("ranking").get<double>()};
+        if (lw.contains("extra"))
+          for (const auto& x : lw.at("extra")) s.learned_task_weights.push_back(x.get<double>());
       }
+      if (e.contains("extra_losses")) s.extra_losses = e.at("extra_losses").get<std::vector<double>>();
       h.push_back(s);
     }
   } catch (const nlohmann::json::exception& ex) {

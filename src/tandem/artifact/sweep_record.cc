@@ -53,7 +53,12 @@ float parse_weight(const std::string& text, const char* task, size_t n, const st
 }  // namespace
 
 std::string sweep_model_file_name(const TaskWeights& w) {
-  return "ranking" + shortest(w.ranking) + "_retrieval" + shortest(w.retrieval) + ".tandem";
+  std::string name = "ranking" + shortest(w.ranking) + "_retrieval" + shortest(w.retrieval);
+  for (int e = 0; e < w.extra_count; ++e) {
+    name += "_extra";
+    name += shortest(w.extra[static_cast<size_t>(e)]);
+  }
+  return name + ".tandem";
 }
 
 namespace {
@@ -101,16 +106,29 @@ std::vector<TaskWeights> parse_weight_pairs(const std::string& spec) {
   while (std::getline(in, raw, ',')) {
     ++n;
     const std::string entry = trim(raw);
-    const auto colon = entry.find(':');
-    TANDEM_CHECK(colon != std::string::npos && entry.find(':', colon + 1) == std::string::npos,
+    // RANKING:RETRIEVAL, then one weight per extra task in task order.
+    std::vector<std::string> parts;
+    size_t from = 0;
+    for (size_t colon; (colon = entry.find(':', from)) != std::string::npos; from = colon + 1)
+      parts.push_back(entry.substr(from, colon - from));
+    parts.push_back(entry.substr(from));
+    TANDEM_CHECK(parts.size() >= 2 && parts.size() <= 2 + static_cast<size_t>(kMaxExtraTasks),
                  "--weights entry " << n << " ('" << entry
-                                    << "'): expected RANKING:RETRIEVAL, e.g. 1:0.3");
+                                    << "'): expected RANKING:RETRIEVAL[:EXTRA...], e.g. 1:0.3");
     TaskWeights w;
-    w.ranking = parse_weight(trim(entry.substr(0, colon)), "ranking", n, entry);
-    w.retrieval = parse_weight(trim(entry.substr(colon + 1)), "retrieval", n, entry);
-    TANDEM_CHECK(w.ranking > 0.0f || w.retrieval > 0.0f,
-                 "--weights entry " << n << " ('" << entry
-                                    << "'): both weights are 0, so nothing would be trained");
+    w.ranking = parse_weight(trim(parts[0]), "ranking", n, entry);
+    w.retrieval = parse_weight(trim(parts[1]), "retrieval", n, entry);
+    w.extra_count = static_cast<int>(parts.size()) - 2;
+    bool any_extra = false;
+    for (int e = 0; e < w.extra_count; ++e) {
+      w.extra[static_cast<size_t>(e)] =
+          parse_weight(trim(parts[static_cast<size_t>(e) + 2]), "extra task", n, entry);
+      any_extra = any_extra || w.extra[static_cast<size_t>(e)] > 0.0f;
+    }
+    TANDEM_CHECK(w.ranking > 0.0f || w.retrieval > 0.0f || any_extra,
+                 "--weights entry " << n << " ('" << entry << "'): "
+                                    << (w.extra_count == 0 ? "both weights are" : "every weight is")
+                                    << " 0, so nothing would be trained");
     const std::string label = weights_label(w);
     TANDEM_CHECK(seen.insert(label).second,
                  "--weights entry " << n << " ('" << entry << "'): weights " << label
@@ -126,7 +144,12 @@ std::vector<TaskWeights> parse_weight_pairs(const std::string& spec) {
 }
 
 std::string weights_label(const TaskWeights& w) {
-  return shortest(w.ranking) + ":" + shortest(w.retrieval);
+  std::string label = shortest(w.ranking) + ":" + shortest(w.retrieval);
+  for (int e = 0; e < w.extra_count; ++e) {
+    label += ':';
+    label += shortest(w.extra[static_cast<size_t>(e)]);
+  }
+  return label;
 }
 
 nlohmann::json SweepVariant::to_json() const {
@@ -134,6 +157,8 @@ nlohmann::json SweepVariant::to_json() const {
   j["label"] = label;
   j["ranking_weight"] = weights.ranking;
   j["retrieval_weight"] = weights.retrieval;
+  if (weights.extra_count > 0)  // the extra tasks', in task order
+    j["extra_weights"] = std::vector<float>(weights.extra.begin(), weights.extra.begin() + weights.extra_count);
   j["model_file"] = model_file;
   j["pareto"] = pareto;
   j["train_seconds"] = train_seconds;
@@ -146,6 +171,12 @@ SweepVariant SweepVariant::from_json(const nlohmann::json& j) {
   try {
     v.weights.ranking = j.at("ranking_weight").get<float>();
     v.weights.retrieval = j.at("retrieval_weight").get<float>();
+    if (j.contains("extra_weights")) {
+      const auto extra = j.at("extra_weights").get<std::vector<float>>();
+      TANDEM_CHECK(extra.size() <= static_cast<size_t>(kMaxExtraTasks), "too many extra_weights");
+      v.weights.extra_count = static_cast<int>(extra.size());
+      std::copy(extra.begin(), extra.end(), v.weights.extra.begin());
+    }
     v.label = j.value("label", weights_label(v.weights));
     v.model_file = j.value("model_file", std::string());
     v.pareto = j.value("pareto", false);

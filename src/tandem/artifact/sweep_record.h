@@ -28,9 +28,10 @@ namespace tandem {
 // The weight pairs `tandem sweep` trains when none are given.
 inline constexpr const char* kDefaultSweepWeights = "0:1,0.1:1,0.3:1,1:1,1:0.3,1:0.1,1:0";
 
-// Parses "R:Q,R:Q,..." (ranking:retrieval). Every entry needs two finite,
-// non-negative numbers and at least one positive; an entry may not appear
-// twice. Errors name the entry by position and text.
+// Parses "R:Q,R:Q,..." (ranking:retrieval), each entry optionally followed by
+// one weight per extra task (R:Q:E1:E2...). Every weight must be finite and
+// non-negative and one positive; an entry may not appear twice. Errors name
+// the entry by position and text.
 std::vector<TaskWeights> parse_weight_pairs(const std::string& spec);
 
 // "ranking:retrieval" with the shortest decimal form of each weight

@@ -16,7 +16,7 @@
 #include "tandem/data/synthetic.h"
 #include "tandem/evaluate/ranking_metrics.h"
 #include "tandem/evaluate/topk.h"
-#include "tandem/model/in_batch_softmax_loss.h"
+#include "tandem/model/retrieval_softmax_loss.h"
 #include "tandem/model/row_dedup.h"
 #include "tandem/train/trainer.h"
 
@@ -141,12 +141,24 @@ void bench_softmax_memory(const BenchOptions& o, const BenchSink& sink) {
       blas::set_threads(kernel == "reference" ? threads : 1);
       const auto t0 = std::chrono::steady_clock::now();
       double loss = 0.0;
+      // The full n x n softmax, materialised whole (one block of all n rows,
+      // the BLAS threaded) or a block of 256 rows per worker at a time.
+      RetrievalBatch b;
+      b.queries = q.data();
+      b.items = c.data();
+      b.dq = dq.data();
+      b.dc = dc.data();
+      b.n = n;
+      b.d = d;
       if (kernel == "reference") {
-        loss = reference_in_batch_softmax(q.data(), c.data(), n, d, 1.0f, dq.data(), dc.data());
+        RetrievalSoftmaxLoss l(n, n, n, n, 1);
+        l.prepare_batches(0, 0, d);
+        loss = l.forward_backward(b, RetrievalLossOptions{}, 1.0f, false);
       } else if (kernel == "blocked") {
         ThreadPool pool(threads);
-        InBatchSoftmaxLoss l(n, 256, threads);
-        loss = l.forward_backward(q.data(), c.data(), n, d, 1.0f, dq.data(), dc.data(), &pool);
+        RetrievalSoftmaxLoss l(n, n, n, 256, threads);
+        l.prepare_batches(0, 0, d);
+        loss = l.forward_backward(b, RetrievalLossOptions{}, 1.0f, false, &pool);
       }
       return nlohmann::json{{"loss", loss}, {"seconds", seconds_since(t0)}};
     });

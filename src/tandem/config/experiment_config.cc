@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "tandem/config/data_config.h"
+#include "tandem/config/task_config.h"
 #include "tandem/core/error.h"
 #include "tandem/config/settings.h"
 #include "tandem/data/dataset_layout.h"
@@ -64,11 +65,14 @@ void ExperimentConfig::validate() const {
   TANDEM_CHECK(weights.ranking >= 0, "ranking weight must be finite and >= 0, got " << weights.ranking);
   TANDEM_CHECK(weights.retrieval >= 0,
                "retrieval weight must be finite and >= 0, got " << weights.retrieval);
-  TANDEM_CHECK(weights.ranking > 0 || weights.retrieval > 0,
+  TANDEM_CHECK(weights.ranking > 0 || weights.retrieval > 0 ||
+                   std::any_of(extra_tasks.begin(), extra_tasks.end(),
+                               [](const ExtraTaskSpec& t) { return t.weight > 0; }),
                "at least one task weight must be positive");
   TANDEM_CHECK(retrieval.temperature > 0,
                "retrieval temperature must be positive, got " << retrieval.temperature);
   multitask.validate();
+  validate_extra_tasks(extra_tasks);
   optimizer.validate();
   TANDEM_CHECK(ranking_margin >= 0, "ranking margin must be finite and >= 0, got " << ranking_margin);
   // Unknown names first: a misspelt feature is the likelier mistake than the
@@ -84,6 +88,10 @@ ModelShape model_shape(const ExperimentConfig& config, int64_t user_rows, int64_
   shape.dim = config.embedding_dim;
   shape.hidden = config.layer_sizes;
   shape.multitask = config.multitask;
+  shape.extra_tasks = config.extra_tasks;
+  // The heads train on transformed labels: the threshold on that scale.
+  for (ExtraTaskSpec& t : shape.extra_tasks)
+    t.label_threshold = transform_label(config.label_transform, t.positive_threshold);
   return shape;
 }
 

@@ -76,6 +76,8 @@ struct ExperimentConfig {
   // Shared bottom (default) or mmoe/ple towers, and fixed (default) or
   // learned task weights (see model/multitask_architecture.h).
   MultitaskSpec multitask;
+  // Tasks beyond retrieval and rating (config/task_config.h); none by default.
+  std::vector<ExtraTaskSpec> extra_tasks;
 
   // Training.
   OptimizerConfig optimizer;  // Adagrad at 0.1 unless configured (optimizer_config.h)

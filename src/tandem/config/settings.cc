@@ -1,5 +1,7 @@
 #include "tandem/config/settings.h"
 
+#include "tandem/config/task_config.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -251,23 +253,24 @@ std::vector<Setting> make_settings() {
        TANDEM_ENUM(multitask.weighting, parse_task_weighting), .choices = {"fixed", "uncertainty"},
        .aliases = {"model.task_weighting"},
        .shown = [](const C& c) { return c.multitask.weighting != TaskWeighting::kFixed; }},
-      // Extra tasks (config/task_config.h) plug in here: uncomment, point the
-      // callbacks at task_config's functions (set() validates and throws
-      // tandem::Error), and regenerate docs/config.md. The TOML reader hands
-      // set() the [[tasks.extra]] array as JSON; the model file keeps it at
-      // tasks.extra and still reads a top-level "extra_tasks"; the flag is
-      // repeatable; resume compares get(). (Tried with a scratch field: the
-      // TOML round trip, the repeated flag and the docs row work.)
-      // {.table = "tasks", .key = "extra", .flag = "--task", .kind = K::kTableArray,
-      //  .help = "Extra binary task NAME:binary:WEIGHT[:THRESHOLD] (repeatable)",
-      //  .get = [](const C& c) -> json { return extra_tasks_to_json(c.extra_tasks); },
-      //  .set = [](C& c, const json& v) { c.extra_tasks = extra_tasks_from_json(v); },
-      //  .aliases = {"extra_tasks"},
-      //  .shown = [](const C& c) { return !c.extra_tasks.empty(); },
-      //  .from_flag_values = [](C& c, const std::vector<std::string>& v) {
-      //    c.extra_tasks = parse_task_flags(v); },
-      //  .to_toml = [](const C& c) { return extra_tasks_to_toml(c.extra_tasks); },
-      //  .toml_type = "array of tables: name, kind, weight, threshold"},
+      // Tasks beyond retrieval and rating (config/task_config.h): the
+      // config file's [[tasks.extra]] tables and the model file's
+      // tasks.extra both reach set() as a JSON array.
+      {.table = "tasks", .key = "extra", .flag = "--task", .kind = K::kTableArray,
+       .help = "An extra task NAME:binary:WEIGHT[:THRESHOLD] (repeatable; replaces the config's), "
+               "e.g. liked:binary:1 learns P(rating >= 4 stars)",
+       .get = [](const C& c) -> json { return extra_tasks_to_json(c.extra_tasks); },
+       .set = [](C& c, const json& v) { c.extra_tasks = extra_tasks_from_json(v); },
+       .shown = [](const C& c) { return !c.extra_tasks.empty(); },
+       .from_flag_values = [](C& c, const std::vector<std::string>& v) {
+         c.extra_tasks = parse_extra_task_specs(v);
+       },
+       .to_toml = [](const C& c) { return extra_tasks_to_toml(c.extra_tasks); },
+       .toml_type = "array of tables: name, kind, weight, positive_threshold",
+       .details = "`kind = \"binary\"`: a BCE head on the label rating >= `positive_threshold` "
+                  "(stars, default 4), weighted into the total loss; at most 8. Evaluation reports "
+                  "its AUC, log loss, accuracy and positive rate under `tasks`, `/v1/recommend` "
+                  "each item's probability. See `examples/three-tasks.toml`"},
       // [retrieval]
       {.table = "retrieval", .key = "temperature", .flag = "--temperature", .kind = K::kFloat,
        .help = "Retrieval softmax temperature: logits are scores / T",

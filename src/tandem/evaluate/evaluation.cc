@@ -86,6 +86,17 @@ nlohmann::json EvalResult::to_json() const {
                       {"auc_negatives", auc_negatives}};
   j["mrr"] = std::isnan(mrr) ? nlohmann::json(nullptr) : nlohmann::json(mrr);
   j["auc"] = std::isnan(auc) ? nlohmann::json(nullptr) : nlohmann::json(auc);
+  if (!tasks.empty()) {
+    nlohmann::json t = nlohmann::json::object();
+    const auto num = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+    for (const auto& [name, m] : tasks)
+      t[name] = {{"auc", num(m.auc)},
+                 {"log_loss", num(m.log_loss)},
+                 {"accuracy", m.accuracy},
+                 {"positive_rate", m.positive_rate},
+                 {"pairs", m.count}};
+    j["tasks"] = t;
+  }
   return j;
 }
 
@@ -158,6 +169,17 @@ EvalResult EvalResult::from_json(const nlohmann::json& j) {
     r.mrr = number_or_nan(j, "mrr");
     r.ranking_users = j.value("ranking_users", int64_t{0});
     r.auc = number_or_nan(j, "auc");
+    if (j.contains("tasks")) {
+      for (const auto& [name, t] : j.at("tasks").items()) {
+        BinaryMetrics m;
+        m.auc = number_or_nan(t, "auc");
+        m.log_loss = number_or_nan(t, "log_loss");
+        m.accuracy = t.at("accuracy").get<double>();
+        m.positive_rate = t.at("positive_rate").get<double>();
+        m.count = t.value("pairs", int64_t{0});
+        r.tasks.emplace_back(name, m);
+      }
+    }
     r.auc_threshold = j.value("auc_threshold", 0.0);
     r.auc_positives = j.value("auc_positives", int64_t{0});
     r.auc_negatives = j.value("auc_negatives", int64_t{0});
@@ -245,6 +267,16 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
   // whatever label scale or loss the head was trained with; the label is
   // always the raw rating against the threshold.
   fill_auc(r, pred, test_ratings, config.positive_threshold);
+  // Each extra task against its own label (raw rating >= its threshold).
+  for (int e = 0; e < model.extra_task_count(); ++e) {
+    const ExtraTaskSpec& spec = model.shape().extra_tasks[static_cast<size_t>(e)];
+    model.predict_extra(e, test.users.data(), test.items.data(), n, pred.data(), scratch,
+                        timed ? test.timestamps.data() : nullptr);
+    std::vector<int> labels(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i)
+      labels[static_cast<size_t>(i)] = test_ratings[static_cast<size_t>(i)] >= spec.positive_threshold ? 1 : 0;
+    if (n > 0) r.tasks.emplace_back(spec.name, binary_metrics(pred, labels));
+  }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

@@ -16,6 +16,7 @@
 #include "tandem/config/experiment_config.h"
 #include "tandem/prepare/prepared_data.h"
 #include "tandem/evaluate/user_ranking.h"
+#include "tandem/evaluate/metrics.h"
 #include "tandem/evaluate/topk.h"
 #include "tandem/model/multitask_model.h"
 
@@ -52,6 +53,10 @@ struct EvalResult {
   double auc = std::numeric_limits<double>::quiet_NaN();
   double auc_threshold = 0.0;
   int64_t auc_positives = 0, auc_negatives = 0;
+  // Each extra task's metrics on the test pairs, in task order (JSON
+  // "tasks": {name: {auc, log_loss, accuracy, positive_rate}}; absent
+  // without extra tasks).
+  std::vector<std::pair<std::string, BinaryMetrics>> tasks;
 
   nlohmann::json to_json() const;
   // Reads the fields to_json writes (extra keys are ignored, so a RunResult's

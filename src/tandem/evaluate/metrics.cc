@@ -1,8 +1,10 @@
 #include "tandem/evaluate/metrics.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "tandem/core/error.h"
+#include "tandem/evaluate/ranking_metrics.h"
 
 namespace tandem {
 
@@ -64,6 +66,31 @@ double topk_accuracy(const std::vector<int64_t>& ranks, int64_t k,
     if (ranks[i] < k) hits += w;
   }
   return total > 0.0 ? hits / total : 0.0;
+}
+
+BinaryMetrics binary_metrics(const std::vector<float>& logits, const std::vector<int>& labels) {
+  TANDEM_CHECK(logits.size() == labels.size(),
+               "binary_metrics: " << logits.size() << " predictions for " << labels.size() << " labels");
+  TANDEM_CHECK(!logits.empty(), "binary_metrics: no predictions");
+  BinaryMetrics m;
+  m.count = static_cast<int64_t>(logits.size());
+  double loss = 0.0, correct = 0.0, positives = 0.0;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    TANDEM_CHECK(labels[i] == 0 || labels[i] == 1,
+                 "binary_metrics: label " << labels[i] << " at " << i << " is not 0 or 1");
+    const double z = logits[i], y = labels[i];
+    loss += std::max(z, 0.0) + std::log1p(std::exp(-std::abs(z))) - y * z;
+    correct += ((z >= 0.0) == (labels[i] == 1)) ? 1.0 : 0.0;
+    positives += y;
+  }
+  const double n = static_cast<double>(logits.size());
+  m.log_loss = loss / n;
+  m.accuracy = correct / n;
+  m.positive_rate = positives / n;
+  // A NaN prediction (a diverged model) leaves AUC NaN; log loss shows it too.
+  const bool nan = std::any_of(logits.begin(), logits.end(), [](float z) { return std::isnan(z); });
+  m.auc = nan || positives == 0.0 || positives == n ? std::nan("") : auc(logits, labels);
+  return m;
 }
 
 }  // namespace tandem

@@ -20,4 +20,17 @@ double rmse(const std::vector<float>& predictions, const std::vector<float>& lab
 double topk_accuracy(const std::vector<int64_t>& ranks, int64_t k,
                      const std::vector<float>* weights = nullptr);
 
+// A binary task's predictions (logits z_i; P = sigmoid(z_i)) against 0/1
+// labels y_i:
+//   log_loss      mean_i ( softplus(z_i) - y_i z_i )  (natural log)
+//   accuracy      fraction with (z_i >= 0) == y_i     (P >= 0.5 predicts 1)
+//   positive_rate mean_i y_i
+//   auc           the ROC AUC of z (ties count 1/2); NaN without both classes
+// Errors: size mismatch, empty input, a label other than 0 or 1.
+struct BinaryMetrics {
+  double auc = 0.0, log_loss = 0.0, accuracy = 0.0, positive_rate = 0.0;
+  int64_t count = 0;
+};
+BinaryMetrics binary_metrics(const std::vector<float>& logits, const std::vector<int>& labels);
+
 }  // namespace tandem

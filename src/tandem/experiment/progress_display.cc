@@ -107,9 +107,18 @@ void ProgressDisplay::epoch(const std::string& model, int epochs, const EpochSta
                  rate_text(static_cast<double>(e.examples), e.seconds).c_str(), e.ranking_loss,
                  e.retrieval_loss, e.total_loss, e.learning_rate);
   }
-  if (e.learned_task_weights.size() == 2)
-    std::fprintf(out_, "[%s] learned task weights: retrieval %.4g, ranking %.4g\n", model.c_str(),
+  if (!e.extra_losses.empty()) {
+    std::fprintf(out_, "[%s] extra task losses:", model.c_str());
+    for (double l : e.extra_losses) std::fprintf(out_, " %.4f", l);
+    std::fprintf(out_, "\n");
+  }
+  if (e.learned_task_weights.size() >= 2) {
+    std::fprintf(out_, "[%s] learned task weights: retrieval %.4g, ranking %.4g", model.c_str(),
                  e.learned_task_weights[0], e.learned_task_weights[1]);
+    for (size_t t = 2; t < e.learned_task_weights.size(); ++t)
+      std::fprintf(out_, ", extra %.4g", e.learned_task_weights[t]);
+    std::fprintf(out_, "\n");
+  }
   // The next epoch's first step may draw at once; evaluation starts afresh.
   last_draw_ = -1e300;
   eval_steps_ = 0;

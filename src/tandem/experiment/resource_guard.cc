@@ -81,12 +81,15 @@ MemoryEstimate estimate(const ExperimentConfig& c, int64_t user_rows, int64_t it
   e.parts.push_back({"training-interaction index (seen items, popularity)",
                      add(add(mul(add(user_rows, 1), 8), mul(train_examples, 4)), mul(item_rows, 8))});
   // Weights, optimizer slots, gradients, and one packed gradient per worker.
-  e.parts.push_back({"rating head (weights, " + state + ", per-worker gradients)",
-                     add(with_state(plan.rating_head), plan.rating_head.gradients)});
-  // Gathered task vectors and their gradients, the head's activations and
-  // their gradients, the tables' sparse gradients and batch indexes.
+  const std::string heads = c.extra_tasks.empty()
+                                ? std::string("rating head")
+                                : "task heads (rating + " + std::to_string(c.extra_tasks.size()) + " extra)";
+  e.parts.push_back({heads + " (weights, " + state + ", per-worker gradients)",
+                     add(with_state(plan.heads), plan.heads.gradients)});
+  // Gathered task vectors and their gradients, the heads' activations and
+  // their gradients, the tables' sparse gradients.
   e.parts.push_back({"step workspace (batch " + std::to_string(in.max_batch) + ")",
-                     add(plan.rating_head.workspace, plan.step.bytes())});
+                     add(plan.heads.workspace, plan.step.bytes())});
   if (c.multitask.has_experts()) {
     // Per tower: weights, optimizer state and gradients, and the layer's step
     // workspace (expert activations, gates, per-task outputs and gradients);
@@ -94,8 +97,10 @@ MemoryEstimate estimate(const ExperimentConfig& c, int64_t user_rows, int64_t it
     e.parts.push_back({"expert layers of both towers (" + to_string(c.multitask.arch) + ")",
                        add(with_state(plan.experts), add(plan.experts.gradients, plan.experts.workspace))});
   }
-  e.parts.push_back({c.distinct_rows ? "softmax score blocks (per worker)" : "full softmax score matrix",
-                     retrieval_softmax_workspace_bytes(in.max_batch, in.workers, c.distinct_rows)});
+  // Score blocks per worker, the batch's distinct rows and their gradients,
+  // and what its first steps add (per-worker dC, the item -> column map).
+  e.parts.push_back({"retrieval softmax (score blocks per worker, distinct rows)",
+                     add(plan.retrieval.bytes(), plan.retrieval_growth_bytes)});
   e.parts.push_back({"evaluation scratch", mul(kEvalScratchFloats, kFloat)});
   if (towers_known && c.side_features.enabled()) {
     // Feature tables (weights, optimizer state, sparse gradients), tower MLPs

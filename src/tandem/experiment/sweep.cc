@@ -10,6 +10,18 @@ namespace tandem {
 
 namespace fs = std::filesystem;
 
+namespace {
+// `base` trained with weights `w`: the extra tasks' weights, when given,
+// go to the extra tasks (which is what the model file stores).
+ExperimentConfig with_weights(const ExperimentConfig& base, const TaskWeights& w) {
+  ExperimentConfig c = base;
+  c.weights = w;
+  for (int e = 0; e < w.extra_count && e < static_cast<int>(c.extra_tasks.size()); ++e)
+    c.extra_tasks[static_cast<size_t>(e)].weight = w.extra[static_cast<size_t>(e)];
+  return c;
+}
+}  // namespace
+
 SweepRecord run_sweep(const ExperimentConfig& base, const std::vector<TaskWeights>& weights,
                       const std::string& run_dir, const SweepCallbacks& callbacks) {
   TANDEM_CHECK(!weights.empty(), "a sweep needs at least one weight pair");
@@ -22,9 +34,11 @@ SweepRecord run_sweep(const ExperimentConfig& base, const std::vector<TaskWeight
                    << " ranking loss predicts no rating (no RMSE): sweep with the mse loss, or "
                       "train each weight pair with `tandem train`");
   for (const auto& w : weights) {
-    ExperimentConfig c = base;
-    c.weights = w;
-    c.validate();  // before any training: a bad pair late in the list fails now
+    TANDEM_CHECK(w.extra_count == 0 || w.extra_count == static_cast<int>(base.extra_tasks.size()),
+                 "weights " << weights_label(w) << " give " << w.extra_count
+                            << " extra-task weights; the config has " << base.extra_tasks.size()
+                            << " extra tasks");
+    with_weights(base, w).validate();  // before any training: a bad pair late in the list fails now
   }
   const fs::path dir(run_dir);
   const std::string record_path = sweep_record_path(run_dir);
@@ -45,8 +59,7 @@ SweepRecord run_sweep(const ExperimentConfig& base, const std::vector<TaskWeight
               {"catalogue_items", data.catalogue.size()},
               {"test", data.coverage.to_json()}};
   for (const auto& w : weights) {
-    ExperimentConfig c = base;
-    c.weights = w;
+    const ExperimentConfig c = with_weights(base, w);
     SweepVariant v;
     v.weights = w;
     v.label = weights_label(w);

@@ -23,22 +23,26 @@ struct ModelPlanInput {
 
 struct ModelPlan {
   Footprint user_table, item_table;  // the id embedding tables
-  Footprint rating_head;  // the head's Mlp, plus one packed gradient per worker
+  // The head tasks (rating, then the extra ones): each an Mlp, a packed
+  // gradient per worker, its loss's workspace.
+  Footprint heads;
+  // The retrieval task's softmax as built (dedups, compacted rows, score
+  // blocks); its first steps add retrieval_growth_bytes.
+  Footprint retrieval;
+  int64_t retrieval_growth_bytes = 0;
   Footprint experts;      // both towers' expert layers (zero with a shared bottom)
   Footprint towers;       // both side-feature towers (zero without)
   // The model's own step buffers: gathered task vectors and their gradients
   // (the item side also over the sampled negatives), the id tables'
-  // RowGradients and RowDedups, per-worker loss sums, the ranking loss's
-  // workspace, the per-example query index of a timestamp feature.
+  // RowGradients.
   Footprint step;
 
-  // Everything above: what MultiTaskModel::allocated() reports. Not in it:
-  // the retrieval softmax's workspace (retrieval_softmax_workspace_bytes
-  // below), the optimizer's state (optimizer_state_bytes), the learned task
-  // weights' two floats, and the buffers the optioned softmax sizes when it
-  // is configured and on its first step.
+  // Everything above but the growth: what MultiTaskModel::allocated()
+  // reports. Not in it: the optimizer's state (optimizer_state_bytes), the
+  // learned task weights' few floats, and what configure_retrieval resizes
+  // for mixed negatives.
   Footprint model() const {
-    return user_table + item_table + rating_head + experts + towers + step;
+    return user_table + item_table + heads + retrieval + experts + towers + step;
   }
 };
 
@@ -50,16 +54,5 @@ inline int64_t optimizer_state_bytes(const Footprint& part, int64_t slots) {
   return footprint_mul(part.parameters, slots);
 }
 
-// ---------------------------------------------------------------------------
-// TO MOVE: the retrieval softmax's footprint belongs in its loss class
-// (InBatchSoftmaxLoss / RetrievalSoftmaxLoss), which is being rewritten on
-// another branch; after that merge, make this a static footprint() there and
-// delete it here. Bytes of the in-batch softmax's score workspace for a step
-// of max_batch examples: per worker, a block of min(256, max_batch) score rows
-// (all max_batch rows with distinct_rows off, the full score matrix) by
-// max_batch columns, counted twice (an allowance for the per-worker partial
-// gradients the loss sizes on its first step).
-int64_t retrieval_softmax_workspace_bytes(int64_t max_batch, int workers, bool distinct_rows);
-// ---------------------------------------------------------------------------
 
 }  // namespace tandem

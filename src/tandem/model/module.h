@@ -57,11 +57,9 @@
 //   MultiTaskModel     compute_gradients (fprop + bprop of a step)  / predict_ratings,
 //                      user_vectors, item_vectors
 //
-// The losses (in_batch_softmax_loss.h, retrieval_softmax_loss.h,
-// ranking_loss.h, mse_loss.h) follow rules 1 and 3 with a fused
-// forward_backward; the retrieval softmax's footprint is still computed in
-// model_plan.cc (retrieval_softmax_workspace_bytes) until it moves into its
-// class.
+// The losses (retrieval_softmax_loss.h, ranking_loss.h, mse_loss.h) and the
+// tasks over them (task.h) follow rules 1 and 3 with a fused
+// forward_backward, and declare their footprint like the layers.
 #pragma once
 
 #include <concepts>

@@ -16,7 +16,8 @@ namespace {
 // under experts take 6 and 7.
 constexpr uint64_t kUserStream = 1, kItemStream = 2, kHeadStream = 3, kUserMoeStream = 4,
                    kItemMoeStream = 5, kUserTowerStream = 4, kItemTowerStream = 5,
-                   kUserTowerUnderExpertsStream = 6, kItemTowerUnderExpertsStream = 7;
+                   kUserTowerUnderExpertsStream = 6, kItemTowerUnderExpertsStream = 7,
+                   kFirstExtraHeadStream = 8;
 
 // a * b + c, or INT64_MAX when that overflows (sizes are never negative).
 int64_t saturating_mul_add(int64_t a, int64_t b, int64_t c) {
@@ -35,6 +36,26 @@ int64_t task_dim_of(const ModelShape& shape) {
   if (shape.multitask.has_experts()) return shape.multitask.expert_dim;
   return output_dim(shape);
 }
+
+}  // namespace
+
+MoeLayout moe_layout_of(const ModelShape& shape) {
+  MoeLayout layout = shape.multitask.moe_layout();
+  layout.tasks = shape.task_count();
+  return layout;
+}
+
+namespace {
+
+void predict_head_from_vectors(const HeadTask& head, int64_t d, const float* users,
+                               const float* items, int64_t n, float* out,
+                               std::vector<float>& scratch);
+
+bool per_example_queries(const ModelShape& shape) {
+  return shape.has_towers() &&
+         std::any_of(shape.user_tower.features.begin(), shape.user_tower.features.end(),
+                     [](const TowerFeature& f) { return f.per_example; });
+}
 }  // namespace
 
 int64_t output_dim(const ModelShape& shape) {
@@ -50,17 +71,21 @@ int64_t parameter_count(const ModelShape& shape) {
   }
   // The head as Mlp lays it out: per layer a [width, units] kernel and a
   // [units] bias, from the concatenated task vectors to one output.
-  int64_t width = 2 * task_dim_of(shape);
-  for (size_t i = 0; i <= shape.hidden.size(); ++i) {
-    const int64_t units = i == shape.hidden.size() ? 1 : shape.hidden[i];
-    n = saturating_mul_add(width, units, saturating_mul_add(units, 1, n));
-    width = units;
+  // The rating head and each extra task's, alike.
+  for (int h = 0; h < shape.task_count() - 1; ++h) {
+    int64_t width = 2 * task_dim_of(shape);
+    for (size_t i = 0; i <= shape.hidden.size(); ++i) {
+      const int64_t units = i == shape.hidden.size() ? 1 : shape.hidden[i];
+      n = saturating_mul_add(width, units, saturating_mul_add(units, 1, n));
+      width = units;
+    }
   }
   if (shape.multitask.has_experts()) {
-    const int64_t tower = moe_parameter_count(output_dim(shape), shape.multitask.moe_layout());
+    const int64_t tower = moe_parameter_count(output_dim(shape), moe_layout_of(shape));
     n = saturating_mul_add(tower, 2, n);
   }
-  if (shape.multitask.weighting == TaskWeighting::kUncertainty) n = saturating_mul_add(1, 2, n);
+  if (shape.multitask.weighting == TaskWeighting::kUncertainty)
+    n = saturating_mul_add(1, shape.task_count(), n);
   return n;
 }
 
@@ -73,23 +98,26 @@ MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int w
       sampled_items_(sampled_items),
       users_(shape.user_rows, shape.dim),
       items_(shape.item_rows, shape.dim),
-      head_(2 * task_dim_of(shape), shape.hidden, 1, max_batch),
-      retrieval_loss_(max_batch, 256, workers),
+      retrieval_(shape.user_rows, shape.item_rows, max_batch,
+                 std::max(shape.dim, task_dim_of(shape)), workers, per_example_queries(shape)),
       user_emb_(static_cast<size_t>(max_batch * std::max(shape.dim, out_dim_))),
       item_emb_(static_cast<size_t>((max_batch + sampled_items) * std::max(shape.dim, out_dim_))),
       user_dgrad_(user_emb_.size()),
       item_dgrad_(item_emb_.size()),
-      head_grads_(static_cast<size_t>(workers)),
-      worker_mse_(static_cast<size_t>(workers), 0.0),
       user_grad_(shape.user_rows, shape.dim, max_batch),
-      item_grad_(shape.item_rows, shape.dim, max_batch),
-      user_dedup_(shape.user_rows, max_batch),
-      item_dedup_(shape.item_rows, max_batch),
-      ranking_loss_(max_batch) {
+      item_grad_(shape.item_rows, shape.dim, max_batch) {
   TANDEM_CHECK(workers >= 1, "worker count must be positive, got " << workers);
   TANDEM_CHECK(sampled_items >= 0 && sampled_items <= (int64_t{1} << 24),
                "sampled items must be in 0..16777216, got " << sampled_items);
-  for (auto& g : head_grads_) g.assign(static_cast<size_t>(head_.parameter_count()), 0.0f);
+  TANDEM_CHECK(static_cast<int>(shape.extra_tasks.size()) <= kMaxExtraTasks,
+               "a model has at most " << kMaxExtraTasks << " extra tasks, got "
+                                      << shape.extra_tasks.size());
+  const int64_t head_in = 2 * task_dim_of(shape);
+  heads_.push_back(std::make_unique<HeadTask>("rating", HeadTask::Kind::kRating, head_in,
+                                              shape.hidden, max_batch, workers));
+  for (const ExtraTaskSpec& t : shape.extra_tasks)
+    heads_.push_back(std::make_unique<HeadTask>(t.name, HeadTask::Kind::kBinary, head_in, shape.hidden,
+                                                max_batch, workers, t.label_threshold));
   if (shape.has_towers()) {
     const int64_t item_out = tower_output_dim(shape.item_tower, shape.dim);
     TANDEM_CHECK(out_dim_ == item_out,
@@ -100,21 +128,16 @@ MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int w
     user_tower_ = std::make_unique<FeatureTower>("user", shape.user_tower, &users_, &user_grad_, max_batch);
     item_tower_ = std::make_unique<FeatureTower>("item", shape.item_tower, &items_, &item_grad_,
                                                  max_batch + sampled_items);
-    if (has_per_example_feature()) {
-      example_dedup_ = RowDedup(max_batch, max_batch);
-      example_ids_.resize(static_cast<size_t>(max_batch));
-      for (int64_t i = 0; i < max_batch; ++i) example_ids_[static_cast<size_t>(i)] = static_cast<int32_t>(i);
-    }
   }
   if (shape.multitask.has_experts()) {
     shape.multitask.validate();
-    const MoeLayout layout = shape.multitask.moe_layout();
+    const MoeLayout layout = moe_layout_of(shape);
     // Over the towers' outputs when there are towers, else the embedding rows.
     user_moe_ = std::make_unique<MixtureOfExperts>(out_dim_, layout, max_batch);
     item_moe_ = std::make_unique<MixtureOfExperts>(out_dim_, layout, max_batch + sampled_items);
   }
   if (shape.multitask.weighting == TaskWeighting::kUncertainty)
-    uncertainty_ = std::make_unique<UncertaintyWeighting>();
+    uncertainty_ = std::make_unique<UncertaintyWeighting>(shape.task_count());
 }
 
 void MultiTaskModel::init(uint64_t seed) {
@@ -123,7 +146,7 @@ void MultiTaskModel::init(uint64_t seed) {
   Rng item_rng(derive_seed(seed, kItemStream));
   items_.init_uniform(item_rng);
   Rng head_rng(derive_seed(seed, kHeadStream));
-  head_.init_glorot(head_rng);
+  heads_[0]->init(head_rng);
   if (user_moe_) {
     Rng user_moe_rng(derive_seed(seed, kUserMoeStream));
     user_moe_->init_glorot(user_moe_rng);
@@ -137,236 +160,200 @@ void MultiTaskModel::init(uint64_t seed) {
     Rng item_tower_rng(derive_seed(seed, under_experts ? kItemTowerUnderExpertsStream : kItemTowerStream));
     item_tower_->init(item_tower_rng);
   }
+  // Extra heads from streams of their own, after every stream above, so that
+  // adding a task leaves the other parts' initialisation as it was.
+  for (size_t h = 1; h < heads_.size(); ++h) {
+    Rng rng(derive_seed(seed, kFirstExtraHeadStream + (h - 1)));
+    heads_[h]->init(rng);
+  }
   if (uncertainty_) uncertainty_->init();
 }
 
+// One training step, as a pipeline over the whole batch:
+// gather -> towers -> experts -> each task's forward/backward -> task
+// weighting -> experts' backward -> towers' backward / scatter into the
+// tables' row gradients.
 StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeights& fixed,
                                              ThreadPool* pool) {
-  const int64_t n = batch.size;
-  // Width of the rows gathered (or of the towers' outputs).
-  const int64_t d = out_dim_;
-  TANDEM_CHECK(n > 0 && n <= max_batch_,
-               "batch of " << n << " examples; this model was built for 1.." << max_batch_);
-  const int workers = pool ? pool->size() : 1;
-  TANDEM_CHECK(workers <= workers_,
-               "model built for " << workers_ << " workers, run with " << workers);
+  const StepPlan plan = plan_step(batch, fixed, pool);
   // Which tasks run is the fixed weights' decision; how much each one's
   // gradient counts may be learned (w_t exp(-s_t)).
-  const bool ranking = fixed.ranking != 0.0f;
   const TaskWeights w = uncertainty_ ? uncertainty_->effective_weights(fixed) : fixed;
-  const bool experts = user_moe_ != nullptr;
-  const bool towers = user_tower_ != nullptr;
-  // Examples with weights, or any retrieval option, take the optioned
-  // softmax; the plain one stays the tutorials' fast path.
-  const bool optioned =
-      fixed.retrieval != 0.0f && (retrieval_options_.any() || batch.weights != nullptr);
-  // Mixed negatives are item rows like the batch's: they pass through the
-  // item side's towers and experts too, after the batch's rows (rows n..n+m
-  // of item_emb_ and of its gradient), and only retrieval reads them.
-  const int64_t sampled = optioned ? retrieval_options_.mixed_negatives : 0;
-  if (sampled > 0) sample_negatives(batch, sampled);
-  const int64_t item_n = n + sampled;
-  const int32_t* item_rows = sampled > 0 ? grad_items_.data() : batch.items;
-  // The towers run over the whole batch (one GEMM per MLP layer); their
-  // outputs are then the task vectors (or the experts' inputs), as the
-  // embedding rows are without.
-  if (towers) {
-    user_tower_->forward(batch.users, batch.timestamps, n, user_emb_.data());
-    item_tower_->forward(item_rows, nullptr, item_n, item_emb_.data());
-  } else if (sampled > 0) {
-    items_.gather(item_rows + n, sampled, item_emb_.data() + n * d);
-  }
-  auto run = [&](const auto& f) {
-    if (pool) {
-      pool->run(f);
-    } else {
-      f(0);
-    }
-  };
-
-  // MSE's gradient needs only the global n, not other rows: each worker runs
-  // its slice's head forward, loss and backward in one pass. The other
-  // ranking losses couple examples of one user wherever they lie in the
-  // batch: every slice's forward first, the loss once over the whole batch,
-  // then every slice's backward.
-  const bool batch_loss = ranking && ranking_spec_.kind != RankingLossKind::kMse;
-  // The head's backward on rows r, writing dL/du, dL/dm ([n, td]) there.
-  auto head_backward = [&](int worker, const Range& r, float* du, float* dm, int64_t td) {
-    const auto row_bytes = static_cast<size_t>(td) * sizeof(float);
-    head_.bprop_rows(r.begin, r.end, head_grads_[static_cast<size_t>(worker)].data());
-    const float* dx = head_.input_grad();
-    for (int64_t i = r.begin; i < r.end; ++i) {
-      std::memcpy(du + i * td, dx + i * 2 * td, row_bytes);
-      std::memcpy(dm + i * td, dx + i * 2 * td + td, row_bytes);
-    }
-  };
-  // The rating head on one worker's rows of the ranking vectors u, m
-  // ([n, td]): forward, and under MSE the loss and the backward.
-  auto rank_slice = [&](int worker, const float* u, const float* m, float* du, float* dm,
-                        int64_t td) {
-    const Range r = split_range(n, workers, worker);
-    if (r.size() == 0) {
-      std::fill(head_grads_[static_cast<size_t>(worker)].begin(),
-                head_grads_[static_cast<size_t>(worker)].end(), 0.0f);
-      worker_mse_[static_cast<size_t>(worker)] = 0.0;
-      return;
-    }
-    const auto row_bytes = static_cast<size_t>(td) * sizeof(float);
-    float* x = head_.input();
-    for (int64_t i = r.begin; i < r.end; ++i) {
-      std::memcpy(x + i * 2 * td, u + i * td, row_bytes);
-      std::memcpy(x + i * 2 * td + td, m + i * td, row_bytes);
-    }
-    head_.fprop_rows(r.begin, r.end);
-    if (batch_loss) return;
-    worker_mse_[static_cast<size_t>(worker)] =
-        batch.weights ? MseLoss::weighted_slice_sum_and_backward(
-                            head_.output() + r.begin, batch.labels + r.begin,
-                            batch.weights + r.begin, r.size(), n, w.ranking,
-                            head_.output_grad() + r.begin)
-                      : MseLoss::slice_sum_and_backward(head_.output() + r.begin,
-                                                        batch.labels + r.begin, r.size(), n,
-                                                        w.ranking, head_.output_grad() + r.begin);
-    head_backward(worker, r, du, dm, td);
-  };
-
-  // Per worker, on its own rows: gather the tower inputs; with a shared
-  // bottom they are the task vectors, so the rating head runs right away.
-  run([&](int worker) {
-    const Range r = split_range(n, workers, worker);
-    if (r.size() > 0 && !towers) {
-      users_.gather(batch.users + r.begin, r.size(), user_emb_.data() + r.begin * d);
-      items_.gather(batch.items + r.begin, r.size(), item_emb_.data() + r.begin * d);
-    }
-    if (experts) return;  // the towers' expert layers run over the whole batch below
-    if (ranking) {
-      rank_slice(worker, user_emb_.data(), item_emb_.data(), user_dgrad_.data(),
-                 item_dgrad_.data(), d);
-    } else {
-      worker_mse_[static_cast<size_t>(worker)] = 0.0;
-      std::fill_n(user_dgrad_.data() + r.begin * d, r.size() * d, 0.0f);
-      std::fill_n(item_dgrad_.data() + r.begin * d, r.size() * d, 0.0f);
-    }
-  });
-
-  // Retrieval's vectors and where their gradients go: the embedding rows with
-  // a shared bottom (adding onto the ranking gradients), else each tower's
-  // retrieval output.
-  const float* ret_u = user_emb_.data();
-  const float* ret_m = item_emb_.data();
-  float* ret_du = user_dgrad_.data();
-  float* ret_dm = item_dgrad_.data();
-  int64_t td = d;
-  if (experts) {
-    // One GEMM per part over the whole batch (the BLAS): deterministic for
-    // any worker count.
-    td = shape_.multitask.expert_dim;
-    user_moe_->forward(user_emb_.data(), n);
-    item_moe_->forward(item_emb_.data(), item_n);
-    const int rank = static_cast<int>(Task::kRanking), ret = static_cast<int>(Task::kRetrieval);
-    if (ranking) {
-      run([&](int worker) {
-        rank_slice(worker, user_moe_->output(rank), item_moe_->output(rank),
-                   user_moe_->output_grad(rank), item_moe_->output_grad(rank), td);
-      });
-    } else {
-      std::fill_n(user_moe_->output_grad(rank), n * td, 0.0f);
-      std::fill_n(item_moe_->output_grad(rank), n * td, 0.0f);
-    }
-    // The sampled negatives get no ranking gradient.
-    std::fill_n(item_moe_->output_grad(rank) + n * td, sampled * td, 0.0f);
-    ret_u = user_moe_->output(ret);
-    ret_m = item_moe_->output(ret);
-    ret_du = user_moe_->output_grad(ret);
-    ret_dm = item_moe_->output_grad(ret);
-    std::fill_n(ret_du, n * td, 0.0f);
-    std::fill_n(ret_dm, item_n * td, 0.0f);
-  }
-
-  double batch_ranking_loss = 0.0;
-  if (batch_loss) {
-    const int rank = static_cast<int>(Task::kRanking);
-    float* du = experts ? user_moe_->output_grad(rank) : user_dgrad_.data();
-    float* dm = experts ? item_moe_->output_grad(rank) : item_dgrad_.data();
-    const int64_t rank_dim = experts ? td : d;
-    batch_ranking_loss = ranking_loss_.forward_backward(ranking_spec_, head_.output(), batch.labels,
-                                                        batch.users, batch.weights, n, w.ranking,
-                                                        head_.output_grad());
-    run([&](int worker) {
-      const Range r = split_range(n, workers, worker);
-      // An empty slice zeroed its gradients in rank_slice.
-      if (r.size() > 0) head_backward(worker, r, du, dm, rank_dim);
-    });
-  }
-
+  gather_and_towers_forward(batch, plan, pool);
+  experts_forward(plan);
   StepLosses losses;
-  if (ranking) {
-    if (batch_loss) {
-      losses.ranking = batch_ranking_loss;
-    } else {
-      double sq = 0.0;
-      for (int k = 0; k < workers; ++k) sq += worker_mse_[static_cast<size_t>(k)];
-      losses.ranking = sq / static_cast<double>(n);
-    }
-    head_.sum_gradients(head_grads_, workers);
-  } else if (towers) {
-    // The tower MLPs make the trainer step dense parameters even without
-    // ranking (it skips the head then): zeros, not stale values, in the
-    // head's gradients keep dense_parameters() a true gradient.
-    for (auto& p : head_.parameters()) std::fill_n(p.grad, p.size, 0.0f);
-  }
-  // A per-example feature (timestamp) makes a user's vector differ between
-  // examples: then the plain softmax needs the full n x n score matrix and
-  // the optioned one takes every example as its own query.
-  const bool per_example = towers && has_per_example_feature();
-  if (optioned) {
-    losses.retrieval =
-        optioned_retrieval(batch, w.retrieval, pool, losses, ret_u, ret_m, ret_du, ret_dm, td);
-  } else if (fixed.retrieval != 0.0f) {
-    if (distinct_rows_ && !per_example) {
-      user_dedup_.assign(batch.users, n);
-      item_dedup_.assign(batch.items, n);
-      losses.retrieval = retrieval_loss_.forward_backward_distinct(
-          ret_u, ret_m, n, td, w.retrieval, ret_du, ret_dm, user_dedup_, item_dedup_, pool);
-      losses.score_rows = user_dedup_.distinct();
-      losses.score_cols = item_dedup_.distinct();
-    } else {
-      losses.retrieval =
-          retrieval_loss_.forward_backward(ret_u, ret_m, n, td, w.retrieval, ret_du, ret_dm, pool);
-      losses.score_rows = losses.score_cols = n;
-    }
-  }
-  if (experts) {
-    user_moe_->backward(user_emb_.data(), n, user_dgrad_.data());
-    item_moe_->backward(item_emb_.data(), item_n, item_dgrad_.data());
-  }
-  if (uncertainty_) {
-    losses.total = uncertainty_->finish(fixed, losses.retrieval, losses.ranking);
-  } else {
-    losses.total = static_cast<double>(w.retrieval) * losses.retrieval +
-                   static_cast<double>(w.ranking) * losses.ranking;
-  }
-  if (towers) {
-    // Through the towers' MLPs into the id and every feature table, for the
-    // batch's items and the sampled ones alike.
-    user_tower_->backward(user_dgrad_.data(), n);
-    item_tower_->backward(item_dgrad_.data(), item_n);
-    return losses;
-  }
-  user_grad_.assign(batch.users, user_dgrad_.data(), n);
-  // The sampled negatives' rows follow the batch's, as in item_dgrad_.
-  item_grad_.assign(item_rows, item_dgrad_.data(), item_n);
+  tasks_forward_backward(batch, plan, fixed, w, pool, losses);
+  experts_backward(plan);
+  losses.total = weigh_losses(fixed, w, losses);
+  towers_backward_and_scatter(batch, plan);
   return losses;
 }
 
+MultiTaskModel::StepPlan MultiTaskModel::plan_step(const Batch& batch, const TaskWeights& fixed,
+                                                   ThreadPool* pool) {
+  StepPlan plan;
+  plan.n = batch.size;
+  TANDEM_CHECK(plan.n > 0 && plan.n <= max_batch_,
+               "batch of " << plan.n << " examples; this model was built for 1.." << max_batch_);
+  plan.workers = pool ? pool->size() : 1;
+  TANDEM_CHECK(plan.workers <= workers_,
+               "model built for " << workers_ << " workers, run with " << plan.workers);
+  TANDEM_CHECK(fixed.extra_count == 0 || fixed.extra_count == extra_task_count(),
+               "weights for " << fixed.extra_count << " extra tasks; the model has "
+                              << extra_task_count());
+  // Mixed negatives are item rows like the batch's: they pass through the
+  // item side's towers and experts too, after the batch's rows (rows n..n+m
+  // of item_emb_ and of its gradient), and only retrieval reads them.
+  const bool optioned = fixed.retrieval != 0.0f && retrieval_.optioned(batch);
+  plan.sampled = optioned ? retrieval_.options().mixed_negatives : 0;
+  if (plan.sampled > 0) sample_negatives(batch, plan.sampled);
+  plan.item_n = plan.n + plan.sampled;
+  plan.item_rows = plan.sampled > 0 ? grad_items_.data() : batch.items;
+  return plan;
+}
+
+void MultiTaskModel::gather_and_towers_forward(const Batch& batch, const StepPlan& plan,
+                                               ThreadPool* pool) {
+  const int64_t n = plan.n, d = out_dim_;
+  // The towers run over the whole batch (one GEMM per MLP layer); their
+  // outputs are then the task vectors (or the experts' inputs), as the
+  // embedding rows are without.
+  if (user_tower_) {
+    user_tower_->forward(batch.users, batch.timestamps, n, user_emb_.data());
+    item_tower_->forward(plan.item_rows, nullptr, plan.item_n, item_emb_.data());
+    return;
+  }
+  if (plan.sampled > 0) items_.gather(plan.item_rows + n, plan.sampled, item_emb_.data() + n * d);
+  // Each worker gathers its own rows.
+  run_workers(pool, [&](int worker) {
+    const Range r = split_range(n, plan.workers, worker);
+    if (r.size() == 0) return;
+    users_.gather(batch.users + r.begin, r.size(), user_emb_.data() + r.begin * d);
+    items_.gather(batch.items + r.begin, r.size(), item_emb_.data() + r.begin * d);
+  });
+}
+
+void MultiTaskModel::experts_forward(const StepPlan& plan) {
+  if (!user_moe_) return;
+  // One GEMM per part over the whole batch (the BLAS): deterministic for
+  // any worker count.
+  user_moe_->forward(user_emb_.data(), plan.n);
+  item_moe_->forward(item_emb_.data(), plan.item_n);
+}
+
+TaskVectors MultiTaskModel::task_vectors(int t, bool overwrite) {
+  if (!user_moe_) {
+    // A shared bottom or towers: every task reads the same vectors, and their
+    // gradients accumulate in one buffer.
+    return {user_emb_.data(), item_emb_.data(), user_dgrad_.data(), item_dgrad_.data(), out_dim_,
+            overwrite};
+  }
+  return {user_moe_->output(t), item_moe_->output(t), user_moe_->output_grad(t),
+          item_moe_->output_grad(t), shape_.multitask.expert_dim, true};
+}
+
+void MultiTaskModel::tasks_forward_backward(const Batch& batch, const StepPlan& plan,
+                                            const TaskWeights& fixed, const TaskWeights& w,
+                                            ThreadPool* pool, StepLosses& losses) {
+  const int64_t n = plan.n;
+  const bool experts = user_moe_ != nullptr;
+  // The heads first: the first one on a shared buffer overwrites it, the
+  // others (and retrieval, last) add to it.
+  bool written = false;
+  for (size_t h = 0; h < heads_.size(); ++h) {
+    const int t = static_cast<int>(h) + 1;
+    HeadTask& head = *heads_[h];
+    const bool extra = h > 0;
+    if (extra && fixed.extra_count == 0) continue;  // weights without extra tasks: all off
+    TaskVectors v = task_vectors(t, !written);
+    if (fixed.of(t) == 0.0f) {
+      // Off: no gradient. Zeros, not stale values, in its parameters'
+      // gradients keep dense_parameters() a true gradient, and in its own
+      // expert mixture's (or, first on the shared buffer, in that).
+      head.zero_gradients();
+      if (experts) {
+        std::fill_n(v.du, n * v.dim, 0.0f);
+        std::fill_n(v.dm, n * v.dim, 0.0f);
+      } else if (!written) {
+        std::fill_n(v.du, n * v.dim, 0.0f);
+        std::fill_n(v.dm, n * v.dim, 0.0f);
+        written = true;
+      }
+    } else {
+      const double loss = head.forward_backward(batch, v, w.of(t), pool);
+      if (extra) {
+        losses.extra[h - 1] = loss;
+      } else {
+        losses.ranking = loss;
+      }
+      written = true;
+    }
+    // The sampled negatives get no gradient from a head.
+    if (experts) std::fill_n(v.dm + n * v.dim, plan.sampled * v.dim, 0.0f);
+  }
+  // Extra tasks' expert mixtures get zero gradients when the weights leave
+  // them out.
+  if (experts && fixed.extra_count == 0) {
+    for (int e = 0; e < extra_task_count(); ++e) {
+      heads_[static_cast<size_t>(e) + 1]->zero_gradients();
+      const TaskVectors v = task_vectors(2 + e, true);
+      std::fill_n(v.du, n * v.dim, 0.0f);
+      std::fill_n(v.dm, plan.item_n * v.dim, 0.0f);
+    }
+  }
+  // Retrieval adds onto the heads' gradients with a shared bottom; with
+  // experts it has its own mixture, zeroed first.
+  const int ret = static_cast<int>(Task::kRetrieval);
+  const TaskVectors v = task_vectors(ret, false);
+  if (experts) {
+    std::fill_n(v.du, n * v.dim, 0.0f);
+    std::fill_n(v.dm, plan.item_n * v.dim, 0.0f);
+  }
+  if (fixed.retrieval != 0.0f) {
+    losses.retrieval = retrieval_.forward_backward(batch, v, plan.item_rows, plan.sampled, w.retrieval,
+                                                   pool, losses.score_rows, losses.score_cols);
+  }
+}
+
+double MultiTaskModel::weigh_losses(const TaskWeights& fixed, const TaskWeights& w,
+                                    const StepLosses& losses) {
+  if (uncertainty_) return uncertainty_->finish(fixed, losses);
+  double total = static_cast<double>(w.retrieval) * losses.retrieval +
+                 static_cast<double>(w.ranking) * losses.ranking;
+  for (int e = 0; e < fixed.extra_count; ++e)
+    total += static_cast<double>(w.extra[static_cast<size_t>(e)]) * losses.extra[static_cast<size_t>(e)];
+  return total;
+}
+
+void MultiTaskModel::experts_backward(const StepPlan& plan) {
+  if (!user_moe_) return;
+  user_moe_->backward(user_emb_.data(), plan.n, user_dgrad_.data());
+  item_moe_->backward(item_emb_.data(), plan.item_n, item_dgrad_.data());
+}
+
+void MultiTaskModel::towers_backward_and_scatter(const Batch& batch, const StepPlan& plan) {
+  if (user_tower_) {
+    // Through the towers' MLPs into the id and every feature table, for the
+    // batch's items and the sampled ones alike.
+    user_tower_->backward(user_dgrad_.data(), plan.n);
+    item_tower_->backward(item_dgrad_.data(), plan.item_n);
+    return;
+  }
+  user_grad_.assign(batch.users, user_dgrad_.data(), plan.n);
+  // The sampled negatives' rows follow the batch's, as in item_dgrad_.
+  item_grad_.assign(plan.item_rows, item_dgrad_.data(), plan.item_n);
+}
+
 void MultiTaskModel::sample_negatives(const Batch& batch, int64_t m) {
-  if (!optioned_loss_) configure_retrieval(retrieval_options_, item_log_probability_, negative_pool_);
+  if (!retrieval_.configured())
+    configure_retrieval(retrieval_.options(), retrieval_.item_log_probability(), retrieval_.negative_pool());
   const int64_t n = batch.size;
   std::copy_n(batch.items, n, grad_items_.data());
   Rng rng(batch.sample_seed);
-  const uint64_t pool_size = negative_pool_.size();
+  const std::vector<int32_t>& pool = retrieval_.negative_pool();
+  const uint64_t pool_size = pool.size();
   for (int64_t t = 0; t < m; ++t)
-    grad_items_[static_cast<size_t>(n + t)] = negative_pool_[static_cast<size_t>(rng.below(pool_size))];
+    grad_items_[static_cast<size_t>(n + t)] = pool[static_cast<size_t>(rng.below(pool_size))];
 }
 
 void MultiTaskModel::configure_retrieval(const RetrievalLossOptions& options,
@@ -389,26 +376,14 @@ void MultiTaskModel::configure_retrieval(const RetrievalLossOptions& options,
                  "negative pool holds row " << r << " outside the item table (" << shape_.item_rows
                                             << " rows)");
   }
-  retrieval_options_ = options;
-  item_log_probability_ = std::move(item_log_probability);
-  negative_pool_ = std::move(negative_pool);
   // The towers' and experts' workspace was sized at construction.
   TANDEM_CHECK(options.mixed_negatives <= sampled_items_ || (user_moe_ == nullptr && item_tower_ == nullptr),
                "mixed_negatives " << options.mixed_negatives << " exceeds the "
                                   << sampled_items_
                                   << " sampled items this model's item towers and experts were "
                                      "built for (MultiTaskModel's sampled_items)");
-  const int64_t d = std::max(shape_.dim, task_dim());
-  const int64_t m = options.mixed_negatives;
-  const int64_t cols = max_batch_ + m;
-  optioned_loss_ = std::make_unique<RetrievalSoftmaxLoss>(max_batch_, cols, max_batch_, 256, workers_);
-  columns_.assign(static_cast<size_t>(cols * d), 0.0f);
-  dc_columns_.assign(columns_.size(), 0.0f);
-  dq_distinct_.assign(static_cast<size_t>(max_batch_ * d), 0.0f);
-  queries_.assign(dq_distinct_.size(), 0.0f);
-  column_log_weight_.assign(static_cast<size_t>(cols), 0.0f);
-  column_correction_.assign(static_cast<size_t>(cols), 0.0f);
-  column_item_.assign(static_cast<size_t>(cols), 0);
+  retrieval_.configure(options, std::move(item_log_probability), std::move(negative_pool));
+  const int64_t cols = max_batch_ + options.mixed_negatives;
   grad_items_.assign(static_cast<size_t>(cols), 0);
   const auto item_floats = static_cast<size_t>(cols * std::max(shape_.dim, out_dim_));
   if (item_emb_.size() < item_floats) item_emb_.resize(item_floats);  // a shared bottom's gather
@@ -416,81 +391,9 @@ void MultiTaskModel::configure_retrieval(const RetrievalLossOptions& options,
   item_grad_ = RowGradient(shape_.item_rows, shape_.dim, cols);
 }
 
-double MultiTaskModel::optioned_retrieval(const Batch& batch, float scale, ThreadPool* pool,
-                                          StepLosses& losses, const float* ret_u,
-                                          const float* ret_m, float* ret_du, float* ret_dm,
-                                          int64_t d) {
-  if (!optioned_loss_) configure_retrieval(retrieval_options_, item_log_probability_, negative_pool_);
-  const int64_t n = batch.size;
-  const RetrievalLossOptions& opt = retrieval_options_;
-  // Queries are the distinct users, unless a per-example feature makes each
-  // example's user vector its own.
-  RowDedup& queries = example_ids_.empty() ? user_dedup_ : example_dedup_;
-  queries.assign(example_ids_.empty() ? batch.users : example_ids_.data(), n);
-  item_dedup_.assign(batch.items, n);
-  const int64_t nq = queries.distinct(), nv = item_dedup_.distinct();
-  const int64_t m = opt.mixed_negatives;
-  // Distinct queries and the batch's distinct items as columns, then the
-  // sampled negatives (sample_negatives drew them, uniform over the pool with
-  // replacement; their retrieval vectors follow the batch's in ret_m).
-  for (int64_t u = 0; u < nq; ++u)
-    std::copy_n(ret_u + static_cast<int64_t>(queries.first()[u]) * d, d, queries_.data() + u * d);
-  for (int64_t v = 0; v < nv; ++v) {
-    const int32_t first = item_dedup_.first()[v];
-    std::copy_n(ret_m + static_cast<int64_t>(first) * d, d, columns_.data() + v * d);
-    column_item_[static_cast<size_t>(v)] = batch.items[first];
-    column_log_weight_[static_cast<size_t>(v)] = std::log(item_dedup_.counts()[static_cast<size_t>(v)]);
-  }
-  const uint64_t pool_size = negative_pool_.size();
-  for (int64_t t = 0; t < m; ++t) {
-    std::copy_n(ret_m + (n + t) * d, d, columns_.data() + (nv + t) * d);
-    column_item_[static_cast<size_t>(nv + t)] = grad_items_[static_cast<size_t>(n + t)];
-    column_log_weight_[static_cast<size_t>(nv + t)] = 0.0f;
-  }
-  const int64_t nc = nv + m;
-  if (opt.logq_correction) {
-    // log of the expected count of the item among the columns under the
-    // sampler that put it there: n p(item) for the batch's, m / |pool| for
-    // the uniformly sampled ones.
-    const double log_n = std::log(static_cast<double>(n));
-    for (int64_t v = 0; v < nv; ++v) {
-      column_correction_[static_cast<size_t>(v)] = static_cast<float>(
-          log_n + item_log_probability_[static_cast<size_t>(column_item_[static_cast<size_t>(v)])]);
-    }
-    const float uniform = m > 0 ? static_cast<float>(std::log(static_cast<double>(m) /
-                                                             static_cast<double>(pool_size)))
-                                : 0.0f;
-    for (int64_t t = 0; t < m; ++t) column_correction_[static_cast<size_t>(nv + t)] = uniform;
-  }
-  RetrievalProblem prob;
-  prob.queries = queries_.data();
-  prob.columns = columns_.data();
-  prob.num_queries = nq;
-  prob.num_columns = nc;
-  prob.d = d;
-  prob.num_examples = n;
-  prob.example_query = queries.index().data();
-  prob.example_positive = item_dedup_.index().data();
-  prob.example_weight = batch.weights;
-  prob.column_log_weight = column_log_weight_.data();
-  prob.column_correction = opt.logq_correction ? column_correction_.data() : nullptr;
-  prob.column_item = column_item_.data();
-  const double loss =
-      optioned_loss_->forward_backward(prob, opt, scale, dq_distinct_.data(), dc_columns_.data(), pool);
-  // Gradients onto the first example of each distinct row, and the sampled
-  // negatives' after the examples'.
-  add_to_first_examples(queries, dq_distinct_.data(), d, ret_du);
-  add_to_first_examples(item_dedup_, dc_columns_.data(), d, ret_dm);
-  std::copy_n(dc_columns_.data() + nv * d, m * d, ret_dm + n * d);
-  losses.score_rows = nq;
-  losses.score_cols = nc;
-  return loss;
-}
-
-
 // Names are part of the model and checkpoint files: never rename one.
 std::vector<ParameterRef> MultiTaskModel::dense_parameters() {
-  std::vector<ParameterRef> p = head_.parameters();
+  std::vector<ParameterRef> p = heads_[0]->parameters();
   if (user_moe_) {
     for (auto& r : user_moe_->parameters("user_moe")) p.push_back(r);
     for (auto& r : item_moe_->parameters("item_moe")) p.push_back(r);
@@ -498,11 +401,14 @@ std::vector<ParameterRef> MultiTaskModel::dense_parameters() {
   for (FeatureTower* t : {user_tower_.get(), item_tower_.get()})
     if (t) for (auto& r : t->dense_parameters()) p.push_back(r);
   if (uncertainty_) p.push_back(uncertainty_->parameter());
+  // Extra tasks' heads last, so that the other parameters keep their places.
+  for (size_t h = 1; h < heads_.size(); ++h)
+    for (auto& r : heads_[h]->parameters()) p.push_back(r);
   return p;
 }
 
 std::vector<ParameterView> MultiTaskModel::dense_parameter_values() const {
-  std::vector<ParameterView> p = head_.parameter_values();
+  std::vector<ParameterView> p = heads_[0]->parameter_values();
   if (user_moe_) {
     for (auto& v : user_moe_->parameter_values("user_moe")) p.push_back(v);
     for (auto& v : item_moe_->parameter_values("item_moe")) p.push_back(v);
@@ -510,7 +416,38 @@ std::vector<ParameterView> MultiTaskModel::dense_parameter_values() const {
   for (const FeatureTower* t : {user_tower_.get(), item_tower_.get()})
     if (t) for (auto& v : t->dense_parameter_values()) p.push_back(v);
   if (uncertainty_) p.push_back(uncertainty_->parameter_value());
+  for (size_t h = 1; h < heads_.size(); ++h)
+    for (auto& v : heads_[h]->parameter_values()) p.push_back(v);
   return p;
+}
+
+std::vector<bool> MultiTaskModel::trained_dense_parameters(const TaskWeights& weights) const {
+  // A head's parameters get gradients only from its own task; everything
+  // else (experts, tower MLPs, learned task weights) from any task.
+  const auto head_on = [&](size_t h) {
+    const int t = static_cast<int>(h) + 1;
+    return h == 0 ? weights.ranking != 0.0f
+                  : weights.extra_count > 0 && weights.of(t) != 0.0f;
+  };
+  std::vector<bool> out;
+  out.insert(out.end(), heads_[0]->parameter_values().size(), head_on(0));
+  const size_t shared = dense_parameter_values().size() - out.size() -
+                        [&] {
+                          size_t c = 0;
+                          for (size_t h = 1; h < heads_.size(); ++h) c += heads_[h]->parameter_values().size();
+                          return c;
+                        }();
+  out.insert(out.end(), shared, true);
+  for (size_t h = 1; h < heads_.size(); ++h)
+    out.insert(out.end(), heads_[h]->parameter_values().size(), head_on(h));
+  return out;
+}
+
+TaskWeights MultiTaskModel::with_extra_weights(TaskWeights w) const {
+  w.extra_count = extra_task_count();
+  for (int e = 0; e < w.extra_count; ++e)
+    w.extra[static_cast<size_t>(e)] = shape_.extra_tasks[static_cast<size_t>(e)].weight;
+  return w;
 }
 
 bool MultiTaskModel::retrieval_trains_dense() const {
@@ -520,15 +457,11 @@ bool MultiTaskModel::retrieval_trains_dense() const {
   return false;
 }
 
-bool MultiTaskModel::has_per_example_feature() const {
-  return std::any_of(shape_.user_tower.features.begin(), shape_.user_tower.features.end(),
-                     [](const TowerFeature& f) { return f.per_example; });
-}
-
 std::vector<double> MultiTaskModel::learned_task_weights() const {
   if (!uncertainty_) return {};
-  return {uncertainty_->learned_weight(UncertaintyWeighting::kRetrieval),
-          uncertainty_->learned_weight(UncertaintyWeighting::kRanking)};
+  std::vector<double> out;
+  for (int t = 0; t < shape_.task_count(); ++t) out.push_back(uncertainty_->learned_weight(t));
+  return out;
 }
 
 int64_t MultiTaskModel::task_dim() const { return task_dim_of(shape_); }
@@ -593,7 +526,37 @@ void MultiTaskModel::item_vectors(Task t, const int32_t* rows, int64_t n, float*
 
 void MultiTaskModel::predict_from_vectors(const float* users, const float* items, int64_t n,
                                           float* out, std::vector<float>& scratch) const {
+  predict_head_from_vectors(*heads_[0], task_dim(), users, items, n, out, scratch);
+}
+
+void MultiTaskModel::predict_extra_from_vectors(int e, const float* users, const float* items,
+                                                int64_t n, float* out,
+                                                std::vector<float>& scratch) const {
+  TANDEM_CHECK(e >= 0 && e < extra_task_count(), "no extra task " << e);
+  predict_head_from_vectors(*heads_[static_cast<size_t>(e) + 1], task_dim(), users, items, n, out,
+                            scratch);
+}
+
+void MultiTaskModel::predict_extra(int e, const int32_t* users, const int32_t* items, int64_t n,
+                                   float* out, std::vector<float>& scratch,
+                                   const int64_t* timestamps) const {
+  TANDEM_CHECK(e >= 0 && e < extra_task_count(), "no extra task " << e);
   const int64_t d = task_dim();
+  constexpr int64_t kChunk = 1024;
+  std::vector<float> u(static_cast<size_t>(std::min(n, kChunk) * d)), v(u.size()), tower;
+  for (int64_t s = 0; s < n; s += kChunk) {
+    const int64_t m = std::min(kChunk, n - s);
+    user_vectors(extra_task(e), users + s, m, u.data(), tower, timestamps ? timestamps + s : nullptr);
+    item_vectors(extra_task(e), items + s, m, v.data(), tower);
+    predict_extra_from_vectors(e, u.data(), v.data(), m, out + s, scratch);
+  }
+}
+
+namespace {
+// A head's outputs for n pairs of task vectors ([n, d] each), a chunk at a time.
+void predict_head_from_vectors(const HeadTask& head, int64_t d, const float* users,
+                               const float* items, int64_t n, float* out,
+                               std::vector<float>& scratch) {
   constexpr int64_t kChunk = 1024;
   std::vector<float> x(static_cast<size_t>(std::min(n, kChunk) * 2 * d));
   for (int64_t s = 0; s < n; s += kChunk) {
@@ -602,9 +565,10 @@ void MultiTaskModel::predict_from_vectors(const float* users, const float* items
       std::memcpy(x.data() + i * 2 * d, users + (s + i) * d, static_cast<size_t>(d) * 4);
       std::memcpy(x.data() + i * 2 * d + d, items + (s + i) * d, static_cast<size_t>(d) * 4);
     }
-    head_.predict(x.data(), m, out + s, scratch);
+    head.predict(x.data(), m, out + s, scratch);
   }
 }
+}  // namespace
 
 std::vector<SparseParameterRef> MultiTaskModel::sparse_parameters() {
   std::vector<SparseParameterRef> out = {{"user_embedding", &users_, &user_grad_},
@@ -639,7 +603,7 @@ void MultiTaskModel::predict_ratings(const int32_t* users, const int32_t* items,
         std::memcpy(x.data() + i * 2 * d, u.data() + i * d, static_cast<size_t>(d) * 4);
         std::memcpy(x.data() + i * 2 * d + d, v.data() + i * d, static_cast<size_t>(d) * 4);
       }
-      head_.predict(x.data(), m, out + s, scratch);
+      heads_[0]->predict(x.data(), m, out + s, scratch);
     }
     return;
   }
@@ -649,7 +613,7 @@ void MultiTaskModel::predict_ratings(const int32_t* users, const int32_t* items,
       std::memcpy(x.data() + i * 2 * d, users_.row(users[s + i]), static_cast<size_t>(d) * 4);
       std::memcpy(x.data() + i * 2 * d + d, items_.row(items[s + i]), static_cast<size_t>(d) * 4);
     }
-    head_.predict(x.data(), m, out + s, scratch);
+    heads_[0]->predict(x.data(), m, out + s, scratch);
   }
 }
 

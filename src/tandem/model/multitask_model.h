@@ -1,10 +1,11 @@
 // The tutorials' model: shared user and item embedding tables feeding two
-// tasks at once.
-//  - retrieval: in-batch softmax over user . item scores (InBatchSoftmaxLoss)
+// tasks at once (and optionally more; see task.h).
+//  - retrieval: in-batch softmax over user . item scores (RetrievalTask)
 //  - ranking:   an MLP over concat(user, item) predicting the rating (MseLoss),
 //               or trained with another ranking loss (ranking_loss.h)
-// total = w_retrieval * L_retrieval + w_ranking * L_ranking; a task whose
-// weight is 0 is not computed at all.
+//  - extra tasks: further heads over concat(user, item), e.g. a binary
+//               "liked" head (HeadTask)
+// total = sum_t w_t L_t; a task whose weight is 0 is not computed at all.
 // Optionally (ModelShape::multitask) each tower's embedding row passes
 // through a mixture-of-experts layer (mmoe/ple) that gives each task its own
 // user and item vectors, and the task weights can be learned
@@ -12,6 +13,7 @@
 // bit.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -19,11 +21,11 @@
 #include "tandem/core/thread_pool.h"
 #include "tandem/model/embedding_table.h"
 #include "tandem/model/feature_tower.h"
-#include "tandem/model/in_batch_softmax_loss.h"
 #include "tandem/model/mlp.h"
 #include "tandem/model/retrieval_softmax_loss.h"
 #include "tandem/model/ranking_loss.h"
 #include "tandem/model/multitask_architecture.h"
+#include "tandem/model/task.h"
 #include "tandem/model/uncertainty_weighting.h"
 
 namespace tandem {
@@ -40,49 +42,53 @@ struct ModelShape {
   // the id embeddings alone, exactly as without towers. With experts
   // (mmoe/ple) the towers' outputs are the expert layers' inputs.
   TowerSpec user_tower{}, item_tower{};
+  // Tasks beyond retrieval and rating, in order (task 2, 3, ...).
+  std::vector<ExtraTaskSpec> extra_tasks = {};
+  int task_count() const { return 2 + static_cast<int>(extra_tasks.size()); }
   bool has_towers() const {
     return !user_tower.features.empty() || !item_tower.features.empty() ||
            !user_tower.layers.empty() || !item_tower.layers.empty();
   }
 };
 
-// The two tasks, as indices into per-task vectors.
+// The two built-in tasks, as indices into per-task vectors; extra task e is
+// extra_task(e) (index 2 + e).
 enum class Task { kRetrieval = 0, kRanking = 1 };
+inline Task extra_task(int e) { return static_cast<Task>(2 + e); }
 
 // Width of the towers' output (the expert layers' input, or with a shared
 // bottom what both tasks read), else dim.
 int64_t output_dim(const ModelShape& shape);
+// The per-tower expert layer of this shape: one gate per task.
+MoeLayout moe_layout_of(const ModelShape& shape);
 
 // Trainable values of a model of this shape (both embedding tables and the
 // rating head), computed without building it, so that a loader can compare it
 // with what a file stores before allocating anything; saturates at INT64_MAX.
 int64_t parameter_count(const ModelShape& shape);
 
+// Per-task loss weights: retrieval, ranking, then each extra task's.
 struct TaskWeights {
   float ranking = 1.0f;
   float retrieval = 1.0f;
-};
+  std::array<float, kMaxExtraTasks> extra{};  // extra task e's weight
+  int extra_count = 0;
 
-// One batch of (user row, item row, label) triples; pointers into the caller's
-// arrays, valid for the call.
-struct Batch {
-  const int32_t* users = nullptr;
-  const int32_t* items = nullptr;
-  const float* labels = nullptr;
-  int64_t size = 0;
-  // Per-example weights for both tasks' losses; null = all 1.
-  const float* weights = nullptr;
-  // Seeds whatever the step samples (mixed negatives): a function of the step,
-  // not a stream, so a resumed run samples what the uninterrupted one did.
-  uint64_t sample_seed = 0;
-  // Interaction timestamps, read only by a tower with a timestamp feature
-  // (may be null otherwise).
-  const int64_t* timestamps = nullptr;
+  int task_count() const { return 2 + extra_count; }
+  // Task t's weight (t as in Task: 0 retrieval, 1 ranking, 2 + e extra e).
+  float of(int t) const {
+    return t == 0 ? retrieval : t == 1 ? ranking : extra[static_cast<size_t>(t - 2)];
+  }
+  float& of(int t) {
+    return t == 0 ? retrieval : t == 1 ? ranking : extra[static_cast<size_t>(t - 2)];
+  }
 };
 
 struct StepLosses {
   double ranking = 0.0;    // the batch's ranking loss, MSE by default (0 if not computed)
   double retrieval = 0.0;  // summed in-batch softmax cross-entropy (0 if not computed)
+  // Each extra task's loss (BCE for a binary task; 0 if not computed).
+  std::array<double, kMaxExtraTasks> extra{};
   double total = 0.0;      // weighted sum
   // Score-matrix size the retrieval task actually computed (distinct queries
   // x distinct candidates, or n x n): what its GEMM FLOPs scale with.
@@ -126,10 +132,10 @@ class MultiTaskModel {
 
   // Retrieval over the batch's distinct users and items (exact; default) or
   // over the full n x n score matrix.
-  void set_distinct_rows(bool on) { distinct_rows_ = on; }
+  void set_distinct_rows(bool on) { retrieval_.set_distinct_rows(on); }
   // The ranking task's loss (default: MSE, computed per worker slice).
-  void set_ranking_loss(const RankingLossSpec& spec) { ranking_spec_ = spec; }
-  const RankingLossSpec& ranking_loss() const { return ranking_spec_; }
+  void set_ranking_loss(const RankingLossSpec& spec) { heads_[0]->set_ranking_loss(spec); }
+  const RankingLossSpec& ranking_loss() const { return heads_[0]->ranking_loss(); }
 
   // Options of the retrieval softmax (temperature, hit removal, logQ, hard and
   // mixed negatives; see RetrievalSoftmaxLoss). `item_log_probability` (one
@@ -139,7 +145,7 @@ class MultiTaskModel {
   void configure_retrieval(const RetrievalLossOptions& options,
                            std::vector<float> item_log_probability,
                            std::vector<int32_t> negative_pool);
-  const RetrievalLossOptions& retrieval_options() const { return retrieval_options_; }
+  const RetrievalLossOptions& retrieval_options() const { return retrieval_.options(); }
 
   // Task t's vectors for n user (item) rows into out [n, task_dim()]: the
   // embedding rows with a shared bottom, the side-feature towers' output
@@ -168,6 +174,20 @@ class MultiTaskModel {
   // (experts, learned task weights, tower MLPs), so the optimizer must update
   // them then.
   bool retrieval_trains_dense() const;
+  // Per dense_parameters() entry: whether a step under these weights
+  // computes its gradient (so that the optimizer must update it). A head
+  // whose task is off gets none: it and its optimizer state must not move.
+  std::vector<bool> trained_dense_parameters(const TaskWeights& weights) const;
+  // Extra task e's outputs (binary: logits; sigmoid gives P(positive)) for n
+  // (user row, item row) pairs, like predict_ratings; and from vectors
+  // ([n, task_dim()] each, from user_vectors/item_vectors(extra_task(e))).
+  void predict_extra(int e, const int32_t* users, const int32_t* items, int64_t n, float* out,
+                     std::vector<float>& scratch, const int64_t* timestamps = nullptr) const;
+  void predict_extra_from_vectors(int e, const float* users, const float* items, int64_t n,
+                                  float* out, std::vector<float>& scratch) const;
+  int extra_task_count() const { return static_cast<int>(shape_.extra_tasks.size()); }
+  // The weights configured for the extra tasks (TaskWeights::extra).
+  TaskWeights with_extra_weights(TaskWeights w) const;
   // exp(-s_t) per task with learned task weights; empty otherwise.
   std::vector<double> learned_task_weights() const;
 
@@ -177,8 +197,10 @@ class MultiTaskModel {
   EmbeddingTable& item_table() { return items_; }
   const EmbeddingTable& user_table() const { return users_; }
   const EmbeddingTable& item_table() const { return items_; }
-  Mlp& rating_head() { return head_; }
-  const Mlp& rating_head() const { return head_; }
+  Mlp& rating_head() { return heads_[0]->mlp(); }
+  const Mlp& rating_head() const { return heads_[0]->mlp(); }
+  // Head task h: 0 the rating head, 1 + e extra task e.
+  const HeadTask& head_task(int h) const { return *heads_[static_cast<size_t>(h)]; }
   const RowGradient& user_grad() const { return user_grad_; }
   const RowGradient& item_grad() const { return item_grad_; }
   FeatureTower* user_tower() { return user_tower_.get(); }
@@ -197,54 +219,52 @@ class MultiTaskModel {
   Footprint allocated() const;
 
  private:
+  // The step, phase by phase (compute_gradients reads them in order).
+  struct StepPlan {
+    int64_t n = 0, item_n = 0, sampled = 0;
+    const int32_t* item_rows = nullptr;  // the batch's items, then the sampled negatives
+    int workers = 1;
+  };
+  StepPlan plan_step(const Batch& batch, const TaskWeights& fixed, ThreadPool* pool);
+  void gather_and_towers_forward(const Batch& batch, const StepPlan& plan, ThreadPool* pool);
+  void experts_forward(const StepPlan& plan);
+  // Task t's vectors and gradient buffers this step (the embedding rows or
+  // the towers' outputs, or with experts the task's mixture).
+  TaskVectors task_vectors(int t, bool overwrite);
+  // Head tasks (rating, then extras) on their vectors, then retrieval: every
+  // task's loss into `losses`, gradients into the task vectors' buffers.
+  void tasks_forward_backward(const Batch& batch, const StepPlan& plan, const TaskWeights& fixed,
+                              const TaskWeights& w, ThreadPool* pool, StepLosses& losses);
+  double weigh_losses(const TaskWeights& fixed, const TaskWeights& w, const StepLosses& losses);
+  void experts_backward(const StepPlan& plan);
+  void towers_backward_and_scatter(const Batch& batch, const StepPlan& plan);
+
   ModelShape shape_;
   int64_t out_dim_;
   int64_t max_batch_;
   int workers_;
   int64_t sampled_items_;  // capacity for mixed negatives on the item side
   EmbeddingTable users_, items_;
-  Mlp head_;
   // With mmoe/ple: one layer per tower (null with a shared bottom).
   std::unique_ptr<MixtureOfExperts> user_moe_, item_moe_;
   // With learned task weights (null with fixed ones).
   std::unique_ptr<UncertaintyWeighting> uncertainty_;
-  InBatchSoftmaxLoss retrieval_loss_;
+  // The tasks: retrieval (task 0), and the heads: rating (task 1), then the
+  // extra tasks (2, 3, ...).
+  RetrievalTask retrieval_;
+  std::vector<std::unique_ptr<HeadTask>> heads_;
   // Step workspace, sized for max_batch at construction.
   // Per example [max_batch, width] (the item side also holds the step's
   // sampled negatives after the batch's items: [max_batch + sampled, width]).
   std::vector<float> user_emb_, item_emb_;
   std::vector<float> user_dgrad_, item_dgrad_;  // their gradients
-  std::vector<std::vector<float>> head_grads_;  // per worker, packed head gradients
-  std::vector<double> worker_mse_;
   RowGradient user_grad_, item_grad_;
-  RowDedup user_dedup_, item_dedup_;
-  // With a per-example feature every example is its own retrieval query:
-  // example_dedup_ over example_ids_ (0, 1, ..., max_batch - 1).
-  RowDedup example_dedup_;
-  std::vector<int32_t> example_ids_;
   std::unique_ptr<FeatureTower> user_tower_, item_tower_;  // null without towers
-  bool distinct_rows_ = true;
-
-  // The optioned retrieval softmax (used when options are set or examples
-  // carry weights), and its step workspace.
-  // Reads the retrieval vectors ret_u ([n, d]) and ret_m ([n + sampled, d]:
-  // the sampled negatives' after the batch's, see sample_negatives) and adds
-  // the loss's gradients to ret_du, ret_dm.
-  double optioned_retrieval(const Batch& batch, float scale, ThreadPool* pool, StepLosses& losses,
-                            const float* ret_u, const float* ret_m, float* ret_du, float* ret_dm,
-                            int64_t d);
-  RetrievalLossOptions retrieval_options_;
-  std::unique_ptr<RetrievalSoftmaxLoss> optioned_loss_;
-  std::vector<float> item_log_probability_;
-  std::vector<int32_t> negative_pool_;
-  std::vector<float> queries_, columns_, column_log_weight_, column_correction_, dq_distinct_, dc_columns_;
   // The item rows of the step: the batch's, then the sampled negatives'.
-  std::vector<int32_t> column_item_, grad_items_;
+  std::vector<int32_t> grad_items_;
   // Draws this step's m mixed negatives into grad_items_[n, n + m) (after a
   // copy of the batch's items) from the batch's sample seed.
   void sample_negatives(const Batch& batch, int64_t m);
-  RankingLossSpec ranking_spec_;
-  RankingLoss ranking_loss_;  // the losses other than MSE, over the whole batch
   bool has_per_example_feature() const;  // the user tower has a timestamp feature
 };
 

@@ -5,6 +5,7 @@
 
 #include "tandem/core/blas.h"
 #include "tandem/core/error.h"
+#include "tandem/core/vector_math.h"
 #include "tandem/model/worker_results.h"
 
 namespace tandem {
@@ -45,6 +46,47 @@ int64_t RetrievalSoftmaxLoss::scratch_bytes() const {
                               s.order.size() * sizeof(int32_t));
   }
   return b;
+}
+
+Footprint RetrievalSoftmaxLoss::footprint(int64_t max_queries, int64_t max_columns,
+                                          int64_t max_examples, int64_t block_rows, int workers,
+                                          int64_t query_rows, int64_t item_rows, int64_t max_dim) {
+  const int64_t block = std::max<int64_t>(1, std::min(block_rows, max_queries));
+  Footprint f;
+  // by_query_, query_offsets_, next_copy_; per worker the score block, exps,
+  // dlogit, kept (floats) and order (ints); the per-worker losses.
+  int64_t ints = footprint_add(footprint_add(max_examples, max_queries + 1), max_columns);
+  const int64_t per_worker_floats = footprint_add(footprint_mul(block, max_columns), footprint_mul(max_columns, 3));
+  f.workspace = footprint_add(bytes_of<float>(footprint_mul(per_worker_floats, workers)),
+                              bytes_of<int32_t>(footprint_mul(max_columns, workers)));
+  f.workspace = footprint_add(f.workspace, bytes_of<double>(workers));
+  // prepare_batches: the dedups, example ids, compacted rows and their
+  // gradients, per column its log-weight, correction and item.
+  f += RowDedup::footprint(query_rows, max_examples) + RowDedup::footprint(item_rows, max_examples) +
+       RowDedup::footprint(max_examples, max_examples);
+  ints = footprint_add(footprint_add(ints, max_examples), max_columns);
+  const int64_t floats = footprint_add(footprint_mul(footprint_add(max_queries, max_columns), footprint_mul(max_dim, 2)),
+                                       footprint_mul(max_columns, 2));
+  f.workspace = footprint_add(f.workspace, footprint_add(bytes_of<int32_t>(ints), bytes_of<float>(floats)));
+  return f;
+}
+
+Footprint RetrievalSoftmaxLoss::allocated() const {
+  Footprint f = query_dedup_.allocated() + item_dedup_.allocated() + example_dedup_.allocated();
+  f.workspace += bytes_held(by_query_) + bytes_held(query_offsets_) + bytes_held(next_copy_) +
+                 bytes_held(worker_losses_) + bytes_held(example_ids_) + bytes_held(queries_) +
+                 bytes_held(columns_) + bytes_held(column_log_weight_) + bytes_held(column_correction_) +
+                 bytes_held(dq_distinct_) + bytes_held(dc_columns_) + bytes_held(column_item_);
+  for (const auto& s : scratch_)
+    f.workspace += bytes_held(s.scores) + bytes_held(s.exps) + bytes_held(s.dlogit) +
+                   bytes_held(s.order) + bytes_held(s.kept);
+  return f;
+}
+
+int64_t RetrievalSoftmaxLoss::growth_bytes(int64_t max_columns, int64_t max_dim, int workers,
+                                           int64_t item_rows) {
+  return footprint_add(bytes_of<float>(footprint_mul(footprint_mul(max_columns, max_dim), std::max(0, workers - 1))),
+                       bytes_of<int32_t>(item_rows));
 }
 
 double RetrievalSoftmaxLoss::forward_backward(const RetrievalProblem& p,
@@ -261,6 +303,235 @@ double RetrievalSoftmaxLoss::run_queries(const RetrievalProblem& p, const Retrie
     }
     blas::gemm(false, false, rows, d, nc, 1.0f, block, nc, p.columns, d, 0.0f, dq + r0 * d, d);
     blas::gemm(true, false, nc, d, rows, 1.0f, block, nc, p.queries + r0 * d, d, 1.0f, dc, d);
+  }
+  return loss;
+}
+
+// ---- Training batches: the builder and the plain kernels --------------------
+
+void RetrievalSoftmaxLoss::prepare_batches(int64_t query_rows, int64_t item_rows, int64_t max_dim,
+                                           std::vector<float> item_log_probability,
+                                           int64_t negative_pool_size) {
+  TANDEM_CHECK(query_rows >= 0 && item_rows >= 0 && max_dim > 0,
+               "retrieval loss: bad batch capacities (" << query_rows << " query rows, " << item_rows
+                                                        << " item rows, width " << max_dim << ")");
+  query_dedup_ = RowDedup(query_rows, max_examples_);
+  item_dedup_ = RowDedup(item_rows, max_examples_);
+  example_dedup_ = RowDedup(max_examples_, max_examples_);
+  example_ids_.resize(static_cast<size_t>(max_examples_));
+  for (int64_t i = 0; i < max_examples_; ++i) example_ids_[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+  item_log_probability_ = std::move(item_log_probability);
+  negative_pool_size_ = negative_pool_size;
+  queries_.assign(static_cast<size_t>(max_queries_ * max_dim), 0.0f);
+  dq_distinct_.assign(queries_.size(), 0.0f);
+  columns_.assign(static_cast<size_t>(max_columns_ * max_dim), 0.0f);
+  dc_columns_.assign(columns_.size(), 0.0f);
+  column_log_weight_.assign(static_cast<size_t>(max_columns_), 0.0f);
+  column_correction_.assign(static_cast<size_t>(max_columns_), 0.0f);
+  column_item_.assign(static_cast<size_t>(max_columns_), 0);
+}
+
+float* RetrievalSoftmaxLoss::worker_dc(int w, size_t floats) {
+  auto& p = scratch_[static_cast<size_t>(w)].dc;
+  if (p.size() < floats) p.resize(floats);
+  return p.data();
+}
+
+void RetrievalSoftmaxLoss::compact(const RetrievalBatch& b, RowDedup& queries) {
+  const int64_t n = b.n, d = b.d;
+  queries.assign(b.query_ids ? b.query_ids : example_ids_.data(), n);
+  item_dedup_.assign(b.item_ids, n);
+  const int64_t nq = queries.distinct(), nv = item_dedup_.distinct();
+  for (int64_t u = 0; u < nq; ++u)
+    std::copy_n(b.queries + static_cast<int64_t>(queries.first()[u]) * d, d, queries_.data() + u * d);
+  for (int64_t v = 0; v < nv; ++v) {
+    const int32_t first = item_dedup_.first()[v];
+    std::copy_n(b.items + static_cast<int64_t>(first) * d, d, columns_.data() + v * d);
+    column_item_[static_cast<size_t>(v)] = b.item_ids[first];
+    column_log_weight_[static_cast<size_t>(v)] = std::log(item_dedup_.counts()[static_cast<size_t>(v)]);
+  }
+  // The sampled negatives after the batch's columns, each its own (weight 1).
+  for (int64_t t = 0; t < b.sampled; ++t) {
+    std::copy_n(b.items + (n + t) * d, d, columns_.data() + (nv + t) * d);
+    column_item_[static_cast<size_t>(nv + t)] = b.item_ids[n + t];
+    column_log_weight_[static_cast<size_t>(nv + t)] = 0.0f;
+  }
+}
+
+double RetrievalSoftmaxLoss::forward_backward(const RetrievalBatch& b, const RetrievalLossOptions& opt,
+                                              float scale, bool distinct_rows, ThreadPool* pool) {
+  const int64_t n = b.n, d = b.d, m = b.sampled;
+  TANDEM_CHECK(!queries_.empty(), "retrieval loss: prepare_batches was not called");
+  TANDEM_CHECK(n > 0 && n <= max_examples_ && n <= max_queries_ && n + m <= max_columns_ && d > 0 &&
+                   static_cast<size_t>(max_columns_ * d) <= columns_.size(),
+               "retrieval loss: a batch of " << n << " examples, " << m << " sampled, width " << d
+                                             << " exceeds its capacity (" << max_examples_ << ", "
+                                             << max_columns_ << " columns)");
+  const bool plain = !opt.any() && b.weights == nullptr;
+  TANDEM_CHECK(!plain || m == 0, "retrieval loss: sampled negatives need mixed_negatives set");
+  if (plain && (!distinct_rows || b.query_ids == nullptr)) {
+    score_rows_ = score_cols_ = n;
+    return full_matrix(b.queries, b.items, n, d, scale, b.dq, b.dc, pool);
+  }
+  RowDedup& queries = b.query_ids ? query_dedup_ : example_dedup_;
+  compact(b, queries);
+  const int64_t nq = queries.distinct(), nv = item_dedup_.distinct(), nc = nv + m;
+  score_rows_ = nq;
+  score_cols_ = nc;
+  if (plain) return plain_distinct(b, queries, scale, pool);
+  if (opt.logq_correction) {
+    TANDEM_CHECK(!item_log_probability_.empty(), "the logQ correction needs item log-probabilities");
+    // log of the expected count of the item among the columns under the
+    // sampler that put it there: n p(item) for the batch's, m / |pool| for
+    // the uniformly sampled ones.
+    const double log_n = std::log(static_cast<double>(n));
+    for (int64_t v = 0; v < nv; ++v) {
+      column_correction_[static_cast<size_t>(v)] = static_cast<float>(
+          log_n + item_log_probability_[static_cast<size_t>(column_item_[static_cast<size_t>(v)])]);
+    }
+    const float uniform = m > 0 ? static_cast<float>(std::log(static_cast<double>(m) /
+                                                             static_cast<double>(negative_pool_size_)))
+                                : 0.0f;
+    for (int64_t t = 0; t < m; ++t) column_correction_[static_cast<size_t>(nv + t)] = uniform;
+  }
+  RetrievalProblem prob;
+  prob.queries = queries_.data();
+  prob.columns = columns_.data();
+  prob.num_queries = nq;
+  prob.num_columns = nc;
+  prob.d = d;
+  prob.num_examples = n;
+  prob.example_query = queries.index().data();
+  prob.example_positive = item_dedup_.index().data();
+  prob.example_weight = b.weights;
+  prob.column_log_weight = column_log_weight_.data();
+  prob.column_correction = opt.logq_correction ? column_correction_.data() : nullptr;
+  prob.column_item = column_item_.data();
+  const double loss = forward_backward(prob, opt, scale, dq_distinct_.data(), dc_columns_.data(), pool);
+  // Gradients onto the first example of each distinct row, and the sampled
+  // negatives' after the examples'.
+  add_to_first_examples(queries, dq_distinct_.data(), d, b.dq);
+  add_to_first_examples(item_dedup_, dc_columns_.data(), d, b.dc);
+  std::copy_n(dc_columns_.data() + nv * d, m * d, b.dc + n * d);
+  return loss;
+}
+
+// The plain softmax over distinct rows: a candidate that occurs w times is
+// one column with weight w (w e^s in the softmax), a query that occurs k
+// times one row whose loss counts k times; the positive terms stay per
+// example. The gradient for a distinct query (candidate) is added to the
+// slot of its first example, where per-row sums are all that is used (see
+// RowGradient). Cost O(U x V x d) instead of O(n^2 d).
+double RetrievalSoftmaxLoss::plain_distinct(const RetrievalBatch& b, const RowDedup& queries,
+                                            float scale, ThreadPool* pool) {
+  const int64_t n = b.n, d = b.d;
+  const int workers = pool ? pool->size() : 1;
+  TANDEM_CHECK(workers <= workers_, "retrieval loss built for " << workers_ << " workers");
+  const int64_t nu = queries.distinct(), nv = item_dedup_.distinct();
+  const size_t cap = static_cast<size_t>(max_examples_ * d);
+  const float* uq = queries_.data();
+  const float* uc = columns_.data();
+  const float* log_weight = column_log_weight_.data();
+  float* dqu = dq_distinct_.data();
+  float* dcv = dc_columns_.data();
+  const float* counts = queries.counts().data();
+  auto work = [&](int w) {
+    const Range r = split_range(nu, workers, w);
+    float* my_dc = w == 0 ? dcv : worker_dc(w, cap);
+    std::fill_n(my_dc, nv * d, 0.0f);
+    float* s = scratch_[static_cast<size_t>(w)].scores.data();
+    double loss = 0.0;
+    for (int64_t r0 = r.begin; r0 < r.end; r0 += block_rows_) {
+      const int64_t rows = std::min(block_rows_, r.end - r0);
+      blas::gemm(false, true, rows, nv, d, 1.0f, uq + r0 * d, d, uc, d, 0.0f, s, nv);
+      for (int64_t i = 0; i < rows; ++i) {
+        float* row = s + i * nv;
+        for (int64_t j = 0; j < nv; ++j) row[j] += log_weight[j];
+        const float mx = max_value(row, nv);
+        const double sum = exp_shifted_sum(row, nv, mx);
+        const float k = counts[r0 + i];
+        loss += static_cast<double>(k) * (static_cast<double>(mx) + std::log(sum));
+        const float g = static_cast<float>(scale * k / sum);
+        for (int64_t j = 0; j < nv; ++j) row[j] *= g;
+      }
+      blas::gemm(false, false, rows, d, nv, 1.0f, s, nv, uc, d, 0.0f, dqu + r0 * d, d);
+      blas::gemm(true, false, nv, d, rows, 1.0f, s, nv, uq + r0 * d, d, 1.0f, my_dc, d);
+    }
+    worker_losses_[static_cast<size_t>(w)] = loss;
+  };
+  if (pool && workers > 1) {
+    pool->run(work);
+  } else {
+    work(0);
+  }
+  double loss = sum_worker_results(
+      worker_losses_, workers, [&](int w) { return scratch_[static_cast<size_t>(w)].dc.data(); }, dcv,
+      static_cast<size_t>(nv * d));
+  // Positive terms, per example: L -= q_i . c_i.
+  for (int64_t i = 0; i < n; ++i) {
+    const float* qi = b.queries + i * d;
+    const float* ci = b.items + i * d;
+    float* dqi = b.dq + i * d;
+    float* dci = b.dc + i * d;
+    double dot = 0.0;
+    for (int64_t j = 0; j < d; ++j) {
+      dot += static_cast<double>(qi[j]) * ci[j];
+      dqi[j] -= scale * ci[j];
+      dci[j] -= scale * qi[j];
+    }
+    loss -= dot;
+  }
+  add_to_first_examples(queries, dqu, d, b.dq);
+  add_to_first_examples(item_dedup_, dcv, d, b.dc);
+  return loss;
+}
+
+double RetrievalSoftmaxLoss::full_matrix(const float* q, const float* c, int64_t n, int64_t d,
+                                         float scale, float* dq, float* dc, ThreadPool* pool) {
+  const int workers = pool ? pool->size() : 1;
+  TANDEM_CHECK(workers <= workers_, "retrieval loss built for " << workers_ << " workers, run with "
+                                                                << workers);
+  if (workers == 1) return full_matrix_rows(q, c, n, d, scale, dq, dc, 0, n, scratch_[0].scores.data());
+  for (int w = 1; w < workers; ++w) worker_dc(w, static_cast<size_t>(n * d));
+  pool->run([&](int w) {
+    const Range r = split_range(n, workers, w);
+    // Worker 0 adds straight into dc; the others into private buffers.
+    float* my_dc = dc;
+    if (w > 0) {
+      my_dc = scratch_[static_cast<size_t>(w)].dc.data();
+      std::fill_n(my_dc, n * d, 0.0f);
+    }
+    worker_losses_[static_cast<size_t>(w)] = full_matrix_rows(
+        q, c, n, d, scale, dq, my_dc, r.begin, r.end, scratch_[static_cast<size_t>(w)].scores.data());
+  });
+  return sum_worker_results(
+      worker_losses_, workers, [&](int w) { return scratch_[static_cast<size_t>(w)].dc.data(); }, dc,
+      static_cast<size_t>(n * d));
+}
+
+// Rows [r_begin, r_end) of the n x n softmax, a block at a time:
+//   G = softmax_rows(S) - I,  dQ = G C,  dC = G^T Q.
+double RetrievalSoftmaxLoss::full_matrix_rows(const float* q, const float* c, int64_t n, int64_t d,
+                                              float scale, float* dq, float* dc, int64_t r_begin,
+                                              int64_t r_end, float* s) {
+  double loss = 0.0;
+  for (int64_t r0 = r_begin; r0 < r_end; r0 += block_rows_) {
+    const int64_t rows = std::min(block_rows_, r_end - r0);
+    blas::gemm(false, true, rows, n, d, 1.0f, q + r0 * d, d, c, d, 0.0f, s, n);
+    for (int64_t i = 0; i < rows; ++i) {
+      float* row = s + i * n;
+      const int64_t diag = r0 + i;
+      const float positive = row[diag];
+      const float mx = max_value(row, n);
+      const double sum = exp_shifted_sum(row, n, mx);
+      loss += static_cast<double>(mx) + std::log(sum) - static_cast<double>(positive);
+      const float inv = static_cast<float>(scale / sum);
+      for (int64_t j = 0; j < n; ++j) row[j] *= inv;
+      row[diag] -= scale;
+    }
+    // dQ[block] += G C ; dC += G^T Q[block].
+    blas::gemm(false, false, rows, d, n, 1.0f, s, n, c, d, 1.0f, dq + r0 * d, d);
+    blas::gemm(true, false, n, d, rows, 1.0f, s, n, q + r0 * d, d, 1.0f, dc, d);
   }
   return loss;
 }

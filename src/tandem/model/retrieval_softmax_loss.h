@@ -1,5 +1,9 @@
-// The retrieval task's softmax with the options TFRS's Retrieval task and the
-// sampled-softmax literature add to the plain in-batch softmax:
+// The retrieval task's softmax: the in-batch softmax cross-entropy (TFRS
+// Retrieval, Keras CategoricalCrossentropy(from_logits=True,
+// reduction="sum") with eye(batch) labels)
+//   S = Q C^T,  L = sum_i ( logsumexp_j S_ij - S_ii )
+// with the options TFRS's Retrieval task and the sampled-softmax literature
+// add to it:
 //  - temperature T: logits are scores / T;
 //  - removal of accidental hits: a candidate column holding the same item as
 //    an example's positive (another copy of it) is masked out of that
@@ -15,10 +19,12 @@
 // The order is TFRS's (tasks/retrieval.py): scores / T, minus log q, hit
 // removal, then hard-negative selection on those logits.
 //
-// The problem is posed over DISTINCT queries and candidate columns, like
-// InBatchSoftmaxLoss::forward_backward_distinct: a column that occurs w times
-// in the batch enters each softmax with weight w (log w added to its logit),
-// which is exactly the batch x batch softmax with every copy as its own column.
+// The problem is posed over DISTINCT queries and candidate columns: a column
+// that occurs w times in the batch enters each softmax with weight w (log w
+// added to its logit), which is exactly the batch x batch softmax with every
+// copy as its own column, and a query that occurs k times is one row whose
+// loss counts k times. This is exact, not an approximation: duplicate queries
+// give identical score rows and duplicate candidates identical columns.
 // For example i with query u and positive column p:
 //   l_ij   = S_uj / T - corr_j + log w_ij      (S = Q C^T)
 //   w_ij   = column j's multiplicity; for j = p with hit removal 1 (the other
@@ -39,13 +45,27 @@
 // column_log_weight must then be the log of an integer multiplicity.
 //
 // Scores are computed a block of query rows at a time (one GEMM), so memory is
-// O(workers x block x columns).
+// O(workers x block x columns), never n x n. A block holds complete rows, so
+// each row's log-sum-exp is exact in one pass, and the gradient is formed
+// from the same block while it is in cache. With a thread pool the rows are
+// split into one contiguous range per worker, each accumulating its own dC;
+// the parts are summed in worker order, so results are deterministic for a
+// fixed worker count.
+//
+// forward_backward(RetrievalBatch) is the one entry for a training step: it
+// finds the batch's distinct queries and columns (RowDedup), gathers them,
+// sets each column's log-multiplicity and logQ correction, and runs
+//  - without options or example weights, a fast kernel for the plain softmax
+//    over distinct rows (or, asked for, over the full n x n matrix);
+//  - otherwise the general kernel over the RetrievalProblem it built.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "tandem/core/thread_pool.h"
+#include "tandem/model/footprint.h"
+#include "tandem/model/row_dedup.h"
 
 namespace tandem {
 
@@ -79,11 +99,45 @@ struct RetrievalProblem {
   const int32_t* column_item = nullptr;
 };
 
+// One training step's batch as the model holds it: a vector per example (the
+// loss finds the distinct ones itself); pointers are the caller's.
+struct RetrievalBatch {
+  const float* queries = nullptr;  // [n, d] each example's query (user) vector
+  const float* items = nullptr;    // [n + sampled, d] each example's positive, then the sampled negatives
+  // Gradients, scaled: ADDED to dq [n, d] and to dc's first n rows; the
+  // sampled negatives' rows of dc are overwritten.
+  float* dq = nullptr;
+  float* dc = nullptr;
+  int64_t n = 0, d = 0, sampled = 0;
+  // [n] equal ids have equal query vectors (user rows); null: every example
+  // is its own query (a per-example feature makes them differ).
+  const int32_t* query_ids = nullptr;
+  const int32_t* item_ids = nullptr;  // [n + sampled] item rows
+  const float* weights = nullptr;     // [n] per-example weights, or null for all 1
+};
+
 class RetrievalSoftmaxLoss {
  public:
   // Capacities: queries, columns and examples per step; workers as used with a pool.
   RetrievalSoftmaxLoss(int64_t max_queries, int64_t max_columns, int64_t max_examples,
                        int64_t block_rows = 256, int workers = 1);
+
+  // Readies forward_backward(RetrievalBatch): query ids below query_rows,
+  // item ids below item_rows, vectors at most max_dim wide;
+  // `item_log_probability` (one per item row) for the logQ correction,
+  // `negative_pool_size` the number of items the sampled negatives are drawn
+  // from (uniformly). Allocates; call before training.
+  void prepare_batches(int64_t query_rows, int64_t item_rows, int64_t max_dim,
+                       std::vector<float> item_log_probability = {},
+                       int64_t negative_pool_size = 0);
+  // One step: the summed loss; gradients as RetrievalBatch says. The full
+  // n x n matrix instead of distinct rows when !distinct_rows (plain
+  // softmax only) or when every example is its own query.
+  double forward_backward(const RetrievalBatch& b, const RetrievalLossOptions& opt, float scale,
+                          bool distinct_rows = true, ThreadPool* pool = nullptr);
+  // The score matrix the last batch computed (what its GEMM FLOPs scale with).
+  int64_t last_score_rows() const { return score_rows_; }
+  int64_t last_score_cols() const { return score_cols_; }
 
   // Returns sum_i loss_i. Writes (overwrites) scale * dLoss/dQ into dq
   // [num_queries, d] and scale * dLoss/dC into dc [num_columns, d].
@@ -98,9 +152,34 @@ class RetrievalSoftmaxLoss {
 
   int64_t scratch_bytes() const;
 
+  // What one built with these capacities and then readied by
+  // prepare_batches(query_rows, item_rows, max_dim) allocates (footprint.h;
+  // the item log-probabilities it is handed are input, not counted), and
+  // what this one holds of the same buffers.
+  static Footprint footprint(int64_t max_queries, int64_t max_columns, int64_t max_examples,
+                             int64_t block_rows, int workers, int64_t query_rows, int64_t item_rows,
+                             int64_t max_dim);
+  Footprint allocated() const;
+  // What its first steps add: each worker after the first a private dC
+  // [max_columns, max_dim], and the item -> column map of hit removal.
+  static int64_t growth_bytes(int64_t max_columns, int64_t max_dim, int workers, int64_t item_rows);
+
  private:
   double run_queries(const RetrievalProblem& p, const RetrievalLossOptions& opt, float scale,
                      float* dq, float* dc, int64_t q_begin, int64_t q_end, int worker);
+  // The batch's distinct queries and columns (then the sampled ones) into
+  // queries_, columns_, with each column's item and log-multiplicity.
+  void compact(const RetrievalBatch& b, RowDedup& queries);
+  // The plain softmax over the compacted rows (no options, no weights).
+  double plain_distinct(const RetrievalBatch& b, const RowDedup& queries, float scale,
+                        ThreadPool* pool);
+  // The plain softmax over the full n x n matrix of per-example vectors.
+  double full_matrix(const float* q, const float* c, int64_t n, int64_t d, float scale, float* dq,
+                     float* dc, ThreadPool* pool);
+  double full_matrix_rows(const float* q, const float* c, int64_t n, int64_t d, float scale,
+                          float* dq, float* dc, int64_t r_begin, int64_t r_end, float* scores);
+  // Worker w's private dC buffer of at least `floats` (w >= 1).
+  float* worker_dc(int w, size_t floats);
 
   int64_t max_queries_, max_columns_, max_examples_, block_rows_;
   int workers_;
@@ -121,6 +200,22 @@ class RetrievalSoftmaxLoss {
   std::vector<double> worker_losses_;
   bool keep_probabilities_ = false;
   std::vector<float> probabilities_;
+
+  // forward_backward(RetrievalBatch)'s state (prepare_batches sizes it).
+  RowDedup query_dedup_, item_dedup_;
+  // Without query ids every example is its own query: example_dedup_ over
+  // example_ids_ (0, 1, ..., max_examples - 1).
+  RowDedup example_dedup_;
+  std::vector<int32_t> example_ids_;
+  std::vector<float> item_log_probability_;
+  int64_t negative_pool_size_ = 0;
+  // Compacted rows: distinct queries [max_queries, d], columns [max_columns,
+  // d], per column its item, log-multiplicity and correction; the gradients
+  // of both.
+  std::vector<float> queries_, columns_, column_log_weight_, column_correction_, dq_distinct_,
+      dc_columns_;
+  std::vector<int32_t> column_item_;
+  int64_t score_rows_ = 0, score_cols_ = 0;
 };
 
 }  // namespace tandem

@@ -1,5 +1,5 @@
 // Combining what the worker threads of one loss computed, each over its own
-// rows (InBatchSoftmaxLoss, RetrievalSoftmaxLoss).
+// rows (RetrievalSoftmaxLoss's kernels).
 #pragma once
 
 #include <cstddef>

@@ -161,6 +161,12 @@ json encode_recommend_result(const std::string& user_id, const RecommendResult& 
     if (r.ranking_output != RankingOutput::kRating)
       items.back()[ranking_output_key(r.ranking_output)] =
           it.ranking_value ? json(*it.ranking_value) : json(nullptr);
+    // Extra tasks' predictions (models with extra tasks only).
+    if (!it.tasks.empty()) {
+      json tasks = json::object();
+      for (const auto& [name, p] : it.tasks) tasks[name] = p;
+      items.back()["tasks"] = std::move(tasks);
+    }
   }
   return {{"user_id", user_id},
           {"items", std::move(items)},

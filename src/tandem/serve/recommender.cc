@@ -160,6 +160,16 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
                 ranker_->predict_for_vector(ranking.data(), items, n, pred, s);
               },
               out);
+    add_task_predictions(
+        [&](int e, const int32_t* rows, int64_t n, float* logits) {
+          const MultiTaskModel& m = *model_.model;
+          std::vector<float> u(static_cast<size_t>(n * m.task_dim())), v(u.size()), s;
+          m.described_user_vector(extra_task(e), user, u.data(), s);
+          for (int64_t i = 1; i < n; ++i) std::copy_n(u.data(), m.task_dim(), u.data() + i * m.task_dim());
+          m.item_vectors(extra_task(e), rows, n, v.data(), s);
+          m.predict_extra_from_vectors(e, u.data(), v.data(), n, logits, s);
+        },
+        out);
     return out;
   }
   if (!row) {
@@ -201,7 +211,32 @@ RecommendResult Recommender::recommend(const std::string& user_id, int64_t k, in
               ranker_->predict(urow, items, n, pred, s);
             },
             out);
+  add_task_predictions(
+      [&](int e, const int32_t* rows, int64_t n, float* logits) {
+        const std::vector<int32_t> users(static_cast<size_t>(n), urow);
+        std::vector<float> s;
+        model_.model->predict_extra(e, users.data(), rows, n, logits, s);
+      },
+      out);
   return out;
+}
+
+void Recommender::add_task_predictions(
+    const std::function<void(int, const int32_t*, int64_t, float*)>& logits,
+    RecommendResult& out) const {
+  const MultiTaskModel& m = *model_.model;
+  if (m.extra_task_count() == 0 || out.items.empty()) return;
+  const auto n = static_cast<int64_t>(out.items.size());
+  std::vector<int32_t> rows(out.items.size());
+  for (size_t i = 0; i < rows.size(); ++i)
+    rows[i] = model_.catalogue.rows[static_cast<size_t>(catalogue_index(out.items[i].item_id, "item_id"))];
+  std::vector<float> z(rows.size());
+  for (int e = 0; e < m.extra_task_count(); ++e) {
+    logits(e, rows.data(), n, z.data());
+    const std::string& name = m.shape().extra_tasks[static_cast<size_t>(e)].name;
+    for (size_t i = 0; i < rows.size(); ++i)  // a binary task's logit as P(positive)
+      out.items[i].tasks.emplace_back(name, static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(z[i])))));
+  }
 }
 
 void Recommender::rank_into(

@@ -66,6 +66,10 @@ struct RecommendedItem {
   // The head's output as ranking_output.h reads it (stars, the probability
   // of a positive under bce, or a raw score); absent for cold start.
   std::optional<float> ranking_value = std::nullopt;
+  // Each extra task's prediction for the user and this item, in task order
+  // (a binary task's P(positive)); empty for cold start and without extra
+  // tasks.
+  std::vector<std::pair<std::string, float>> tasks = {};
 };
 
 struct RecommendResult {
@@ -152,6 +156,11 @@ class Recommender {
                  const std::function<void(const int32_t*, int64_t, float*, CandidateRanker::Scratch&)>& rank,
                  RecommendResult& out) const;
   void check_range(const char* field, int64_t value, int64_t max) const;
+  // Fills each of out.items' extra-task predictions: `logits(e, rows, n,
+  // out)` gives extra task e's outputs for the user and n item rows.
+  void add_task_predictions(
+      const std::function<void(int, const int32_t*, int64_t, float*)>& logits,
+      RecommendResult& out) const;
 
   TrainedModel model_;
   RecommenderOptions options_;

@@ -30,7 +30,10 @@ Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
       cfg_(config),
       optimizer_(config.optimizer),
       params_(model.dense_parameters()),
-      tables_(model.sparse_parameters()) {
+      tables_(model.sparse_parameters()),
+      weights_(config.weights.extra_count > 0 ? config.weights
+                                               : model.with_extra_weights(config.weights)),
+      trained_(model.trained_dense_parameters(weights_)) {
   TANDEM_CHECK(cfg_.batch_size > 0, "batch size must be positive, got " << cfg_.batch_size);
   TANDEM_CHECK(cfg_.batch_size <= model.max_batch(),
                "batch size " << cfg_.batch_size << " exceeds the model's capacity "
@@ -110,6 +113,7 @@ bool Trainer::step(const Examples& train) {
     }
     stats = EpochStats{};
     stats.epoch = st_.epochs_done + 1;
+    stats.extra_losses.assign(static_cast<size_t>(weights_.extra_count), 0.0);
   }
 
   const int64_t s = st_.step_in_epoch * cfg_.batch_size;
@@ -136,7 +140,7 @@ bool Trainer::step(const Examples& train) {
   }
   batch.sample_seed = derive_seed(cfg_.sample_seed, static_cast<uint64_t>(st_.global_step));
   if (timed) batch.timestamps = batch_timestamps_.data();
-  const StepLosses losses = model_.compute_gradients(batch, cfg_.weights, pool_.get());
+  const StepLosses losses = model_.compute_gradients(batch, weights_, pool_.get());
   // Checked before the update, so the weights (and any checkpoint) stay those
   // of the last finite step.
   TANDEM_CHECK(std::isfinite(losses.total),
@@ -146,20 +150,17 @@ bool Trainer::step(const Examples& train) {
   // The rate of this step: a function of the global step alone, so a resumed
   // run continues the schedule exactly.
   optimizer_.begin_step(st_.global_step, static_cast<int64_t>(cfg_.epochs) * steps_per_epoch);
-  // Without the ranking task the rating head's gradients were not computed:
-  // the head (and its optimizer state) must not move. The head's parameters
-  // come first in dense_parameters(); the rest (experts, learned task
-  // weights, tower MLPs) get gradients from retrieval too.
-  const size_t head_params = cfg_.weights.ranking != 0.0f ? 0 : model_.rating_head().parameters().size();
-  if (cfg_.weights.ranking != 0.0f || model_.retrieval_trains_dense()) {
-    for (size_t p = head_params; p < params_.size(); ++p)
-      optimizer_.update_dense(params_[p], st_.dense_slots[p]);
-  }
+  // The model says which dense parameters this step trained: a head whose
+  // task is off got no gradient, and it (and its optimizer state) must not
+  // move.
+  for (size_t p = 0; p < params_.size(); ++p)
+    if (trained_[p]) optimizer_.update_dense(params_[p], st_.dense_slots[p]);
   for (size_t t = 0; t < tables_.size(); ++t)
     optimizer_.update_rows(*tables_[t].table, *tables_[t].grad, st_.sparse_slots[t]);
   stats.learning_rate = optimizer_.learning_rate();
   stats.ranking_loss += losses.ranking;
   stats.retrieval_loss += losses.retrieval;
+  for (size_t e = 0; e < stats.extra_losses.size(); ++e) stats.extra_losses[e] += losses.extra[e];
   stats.total_loss += losses.total;
   stats.steps += 1;
   stats.score_entries += static_cast<double>(losses.score_rows) * static_cast<double>(losses.score_cols);
@@ -172,6 +173,7 @@ bool Trainer::step(const Examples& train) {
 
   stats.ranking_loss /= static_cast<double>(stats.steps);
   stats.retrieval_loss /= static_cast<double>(stats.steps);
+  for (double& l : stats.extra_losses) l /= static_cast<double>(stats.steps);
   stats.total_loss /= static_cast<double>(stats.steps);
   stats.learned_task_weights = model_.learned_task_weights();
   st_.history.push_back(stats);

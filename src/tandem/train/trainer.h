@@ -37,6 +37,8 @@ ShuffleMode parse_shuffle_mode(const std::string& s);
 
 struct TrainConfig {
   OptimizerConfig optimizer;
+  // Without extra weights (extra_count 0) the model's extra tasks train
+  // with their configured weights.
   TaskWeights weights;
   int64_t batch_size = 1000;
   int epochs = 5;
@@ -55,11 +57,13 @@ struct EpochStats {
   int64_t examples = 0;
   double ranking_loss = 0.0;    // mean over the epoch's batches
   double retrieval_loss = 0.0;  // mean over the epoch's batches
+  // Each extra task's loss, mean over the epoch's batches (empty without).
+  std::vector<double> extra_losses;
   double total_loss = 0.0;
   double seconds = 0.0;         // time spent in the epoch's steps
   double score_entries = 0.0;  // sum over steps of the retrieval score-matrix size
-  // With learned task weights: exp(-s_t) for (retrieval, ranking) at the
-  // epoch's end; empty with fixed weights.
+  // With learned task weights: exp(-s_t) for (retrieval, ranking, extra
+  // tasks...) at the epoch's end; empty with fixed weights.
   std::vector<double> learned_task_weights;
   double learning_rate = 0.0;  // the rate of the epoch's last step (schedules change it)
 };
@@ -122,6 +126,10 @@ class Trainer {
   std::unique_ptr<ThreadPool> pool_;
   std::vector<ParameterRef> params_;         // the model's dense parameters, fetched once
   std::vector<SparseParameterRef> tables_;  // and its embedding tables
+  // The task weights of every step (the extra tasks' from the model when the
+  // config gives none), and which dense parameters they train.
+  TaskWeights weights_;
+  std::vector<bool> trained_;
   TrainerState st_;
   std::vector<int32_t> batch_users_, batch_items_;
   std::vector<float> batch_labels_, batch_weights_;
