@@ -81,5 +81,27 @@ TEST(Pareto, BalancedChoiceIsClosestToTheIdealCorner) {
   EXPECT_EQ(balanced_choice({{0.1, 0.5}, {0.3, 0.5}, {0.2, 0.5}}), 1u);
 }
 
+TEST(Pareto, ExtraTaskMetricsAreFurtherObjectives) {
+  // p1 loses to p0 on accuracy and RMSE, but its extra task's AUC (0.80
+  // against 0.70) keeps it on the front; p2 is worse than p0 on all three.
+  const Points p = {{0.30, 0.25, {0.70}}, {0.20, 0.30, {0.80}}, {0.25, 0.26, {0.65}}};
+  EXPECT_EQ(pareto_front(p), (std::vector<bool>{true, true, false}));
+  EXPECT_TRUE(dominates(p[0], p[2]));
+  EXPECT_FALSE(dominates(p[0], p[1]));
+  // A NaN AUC takes a point off the front, as a NaN RMSE does.
+  const Points q = {{0.30, 0.25, {NAN}}, {0.20, 0.30, {0.80}}};
+  EXPECT_EQ(pareto_front(q), (std::vector<bool>{false, true}));
+  // Balanced over three metrics, ranges acc [0.2, 0.3], RMSE [0.25, 0.30],
+  // AUC [0.65, 0.80]: p0 (0, 0, 0.10/0.15) -> 0.667, p1 (1, 1, 0) -> 1.414.
+  EXPECT_EQ(balanced_choice(p), 0u);
+  // Two extra tasks: p1 best on both AUCs, p0 on the rest; p0 (0, 0, 1, 1)
+  // -> 1.414, p1 (1, 1, 0, 0) -> 1.414: a tie, the earlier; with p1's
+  // accuracy raised to p0's, p1 (0, 1, 0, 0) -> 1 wins.
+  const Points r = {{0.3, 0.2, {0.6, 0.6}}, {0.2, 0.3, {0.8, 0.9}}};
+  EXPECT_EQ(balanced_choice(r), 0u);
+  const Points t = {{0.3, 0.2, {0.6, 0.6}}, {0.3, 0.3, {0.8, 0.9}}};
+  EXPECT_EQ(balanced_choice(t), 1u);
+}
+
 }  // namespace
 }  // namespace tandem

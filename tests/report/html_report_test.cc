@@ -115,6 +115,26 @@ TEST(HtmlReport, RankingMetricsTableWhenRecorded) {
   EXPECT_NE(html.find("rated at least 5.0 stars"), std::string::npos);  // kerasrs: 5-star pairs
 }
 
+TEST(HtmlReport, ExtraTasksAucIsAColumnAndAnObjective) {
+  ReportInput in = hand_made_input();
+  // Without extra tasks 1:0 (lower accuracy and higher RMSE than 1:1) is dominated.
+  EXPECT_FALSE(in.sweep.variants[2].pareto);
+  EXPECT_EQ(render_report(in).find("liked AUC"), std::string::npos);
+  const double auc[] = {0.70, 0.72, 0.75};
+  for (size_t i = 0; i < 3; ++i) {
+    BinaryMetrics m;
+    m.auc = auc[i];
+    in.sweep.variants[i].eval.tasks = {{"liked", m}};
+  }
+  in.sweep.update_pareto();
+  // Its liked AUC is the best: a further objective puts it on the front.
+  EXPECT_TRUE(in.sweep.variants[2].pareto);
+  const std::string html = render_report(in);
+  EXPECT_NE(html.find("liked AUC<br>(higher is better)"), std::string::npos);
+  EXPECT_EQ(count(html, "<td class=\"best\">0.7500</td>"), 1u);
+  EXPECT_NE(html.find("a further objective"), std::string::npos);
+}
+
 TEST(HtmlReport, EscapesTitlesAndShowsColdStart) {
   const std::string html = render_report(hand_made_input());
   EXPECT_NE(html.find("<td class=\"title\">Tom &amp; Jerry &lt;&quot;Movie&quot;&gt;</td>"), std::string::npos);

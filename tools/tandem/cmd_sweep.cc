@@ -15,18 +15,37 @@ namespace {
 
 void print_table(const SweepRecord& rec, const std::string& out) {
   const auto& c = rec.config;
-  std::printf("\nSweep of %zu weight pairs (ranking:retrieval), preset %s on %s\n", rec.variants.size(),
-              c.preset.c_str(), rec.data_source.c_str());
+  std::string order = "ranking:retrieval";
+  for (const auto& t : c.extra_tasks) order += ":" + t.name;
+  std::printf("\nSweep of %zu weight %s (%s), preset %s on %s\n", rec.variants.size(),
+              c.extra_tasks.empty() ? "pairs" : "vectors", order.c_str(), c.preset.c_str(),
+              rec.data_source.c_str());
   // Widths are in columns; the arrows are 3 bytes but 1 column wide.
   const std::string acc = "Top-" + std::to_string(c.k) + " accuracy (↑)";
   const int acc_width = std::max<int>(19, static_cast<int>(acc.size()) - 2);
-  std::printf("| %-21s | %-*s | %-10s | %-9s | %-6s |\n", "Weights (rank:retr)", acc_width + 2,
-              acc.c_str(), "RMSE (↓)", "Train (s)", "Pareto");
-  std::printf("|-----------------------|%s|----------|-----------|--------|\n",
-              std::string(static_cast<size_t>(acc_width) + 2, '-').c_str());
+  // Each extra task's AUC, a further objective of the front.
+  std::string extra_head, extra_rule;
+  for (const auto& task : rec.variants.front().eval.tasks) {
+    const std::string h = task.first + " AUC (↑)";
+    const int w = std::max(8, static_cast<int>(h.size()) - 2);
+    extra_head += " " + h + std::string(static_cast<size_t>(w - static_cast<int>(h.size()) + 2), ' ') + " |";
+    extra_rule += std::string(static_cast<size_t>(w) + 2, '-') + "|";
+  }
+  std::printf("| %-21s | %-*s | %-10s |%s %-9s | %-6s |\n", "Weights (rank:retr)", acc_width + 2,
+              acc.c_str(), "RMSE (↓)", extra_head.c_str(), "Train (s)", "Pareto");
+  std::printf("|-----------------------|%s|----------|%s-----------|--------|\n",
+              std::string(static_cast<size_t>(acc_width) + 2, '-').c_str(), extra_rule.c_str());
   for (const auto& v : rec.variants) {
-    std::printf("| %-21s | %*.4f | %8.4f | %9.2f | %-6s |\n", v.label.c_str(), acc_width,
-                v.eval.topk_accuracy, v.eval.rmse, v.train_seconds, v.pareto ? "yes" : "no");
+    std::string extra;
+    for (const auto& task : v.eval.tasks) {
+      const std::string h = task.first + " AUC (↑)";
+      const int w = std::max(8, static_cast<int>(h.size()) - 2);
+      char cell[64];
+      std::snprintf(cell, sizeof cell, " %*.4f |", w, task.second.auc);
+      extra += cell;
+    }
+    std::printf("| %-21s | %*.4f | %8.4f |%s %9.2f | %-6s |\n", v.label.c_str(), acc_width,
+                v.eval.topk_accuracy, v.eval.rmse, extra.c_str(), v.train_seconds, v.pareto ? "yes" : "no");
   }
   std::vector<std::pair<std::string, EvalResult>> rows;
   for (const auto& v : rec.variants) rows.emplace_back(v.label, v.eval);
@@ -37,7 +56,8 @@ void print_table(const SweepRecord& rec, const std::string& out) {
   const auto points = rec.trade_offs();
   std::string front;
   for (size_t i : front_order(points)) front += (front.empty() ? "" : ", ") + rec.variants[i].label;
-  std::printf("Pareto front (by RMSE): %s.", front.c_str());
+  std::printf("Pareto front%s (by RMSE): %s.",
+              c.extra_tasks.empty() ? "" : " (top-K, RMSE and each extra task's AUC)", front.c_str());
   if (const auto b = rec.balanced()) std::printf(" Balanced: %s.", rec.variants[*b].label.c_str());
   std::printf("\nRMSE %s. Run directory %s: run.json, models/; render it with `tandem report %s`.\n",
               c.label_transform == LabelTransform::kRaw ? "in stars" : "on the (rating-1)/4 scale",

@@ -191,7 +191,11 @@ SweepVariant SweepVariant::from_json(const nlohmann::json& j) {
 
 std::vector<TradeOffPoint> SweepRecord::trade_offs() const {
   std::vector<TradeOffPoint> p;
-  for (const auto& v : variants) p.push_back({v.eval.topk_accuracy, v.eval.rmse});
+  for (const auto& v : variants) {
+    TradeOffPoint t{v.eval.topk_accuracy, v.eval.rmse};
+    for (const auto& task : v.eval.tasks) t.more.push_back(task.second.auc);  // extra tasks
+    p.push_back(t);
+  }
   return p;
 }
 

@@ -7,13 +7,21 @@
 namespace tandem {
 
 namespace {
-bool finite(const TradeOffPoint& p) { return std::isfinite(p.accuracy) && std::isfinite(p.rmse); }
+bool finite(const TradeOffPoint& p) {
+  return std::isfinite(p.accuracy) && std::isfinite(p.rmse) &&
+         std::all_of(p.more.begin(), p.more.end(), [](double v) { return std::isfinite(v); });
+}
 }  // namespace
 
 bool dominates(const TradeOffPoint& a, const TradeOffPoint& b) {
   if (!finite(a) || !finite(b)) return false;
-  const bool no_worse = a.accuracy >= b.accuracy && a.rmse <= b.rmse;
-  const bool better = a.accuracy > b.accuracy || a.rmse < b.rmse;
+  if (a.more.size() != b.more.size()) return false;  // not one trade-off
+  bool no_worse = a.accuracy >= b.accuracy && a.rmse <= b.rmse;
+  bool better = a.accuracy > b.accuracy || a.rmse < b.rmse;
+  for (size_t m = 0; m < a.more.size(); ++m) {
+    no_worse = no_worse && a.more[m] >= b.more[m];
+    better = better || a.more[m] > b.more[m];
+  }
   return no_worse && better;
 }
 
@@ -42,27 +50,39 @@ std::vector<size_t> front_order(const std::vector<TradeOffPoint>& points) {
 }
 
 std::optional<size_t> balanced_choice(const std::vector<TradeOffPoint>& points) {
-  double acc_lo = std::numeric_limits<double>::infinity(), acc_hi = -acc_lo;
-  double rmse_lo = acc_lo, rmse_hi = -acc_lo;
+  // Every metric as "higher is better" (RMSE negated), then its range.
+  const auto metrics = [](const TradeOffPoint& p) {
+    std::vector<double> m = {p.accuracy, -p.rmse};
+    m.insert(m.end(), p.more.begin(), p.more.end());
+    return m;
+  };
+  std::vector<double> lo, hi;
   for (const auto& p : points) {
     if (!finite(p)) continue;
-    acc_lo = std::min(acc_lo, p.accuracy);
-    acc_hi = std::max(acc_hi, p.accuracy);
-    rmse_lo = std::min(rmse_lo, p.rmse);
-    rmse_hi = std::max(rmse_hi, p.rmse);
+    const std::vector<double> m = metrics(p);
+    if (lo.empty()) {
+      lo = hi = m;
+      continue;
+    }
+    for (size_t j = 0; j < m.size() && j < lo.size(); ++j) {
+      lo[j] = std::min(lo[j], m[j]);
+      hi[j] = std::max(hi[j], m[j]);
+    }
   }
-  // A metric that does not vary cannot tell points apart: its distance is 0.
-  auto scaled = [](double v, double best, double worst) {
-    return worst == best ? 0.0 : (v - best) / (worst - best);
-  };
   const std::vector<bool> on = pareto_front(points);
   std::optional<size_t> best;
   double best_distance = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < points.size(); ++i) {
     if (!on[i]) continue;
-    const double da = scaled(points[i].accuracy, acc_hi, acc_lo);
-    const double dr = scaled(points[i].rmse, rmse_lo, rmse_hi);
-    const double distance = std::hypot(da, dr);
+    const std::vector<double> m = metrics(points[i]);
+    // Distance to the best value of each metric, scaled by its range; a
+    // metric that does not vary cannot tell points apart: 0.
+    double sum = 0.0;
+    for (size_t j = 0; j < m.size() && j < lo.size(); ++j) {
+      const double d = hi[j] == lo[j] ? 0.0 : (hi[j] - m[j]) / (hi[j] - lo[j]);
+      sum += d * d;
+    }
+    const double distance = std::sqrt(sum);
     if (distance < best_distance) {
       best_distance = distance;
       best = i;

@@ -129,8 +129,11 @@ void write_pareto(std::ostringstream& o, const ReportInput& in) {
     << "<p class=\"note\">One point per weight pair. A pair is on the <strong>Pareto front</strong> when no "
        "other pair is at least as good on both metrics and better on one (higher "
     << escape_xml(accuracy_name(s.config)) << ", lower RMSE): up and to the left is better. The front "
-       "is connected in order of RMSE; the ring marks the model of the sample recommendations.</p>"
-    ;
+       "is connected in order of RMSE; the ring marks the model of the sample recommendations.";
+  if (!s.variants.front().eval.tasks.empty())
+    o << " With extra tasks each one's AUC is a further objective (higher is better), so a front "
+         "point may sit inside the accuracy/RMSE curve: it wins on an extra task (see the metrics table).";
+  o << "</p>";
   ChartSpec all = pareto_chart(s, in.chosen);
   if (const auto closeup = pareto_closeup(s, in.chosen)) {
     o << "<div class=\"pair\">" << figure(all) << figure(*closeup) << "</div>";
@@ -164,7 +167,16 @@ void write_metrics(std::ostringstream& o, const ReportInput& in) {
     << " of the rating head on all test pairs. The best value of each column is green.</p>"
     << "<table><thead><tr><th class=\"text\" rowspan=\"2\" scope=\"col\">Weights<br>(ranking:retrieval)</th>"
     << "<th class=\"group\" colspan=\"" << ks.size() << "\" scope=\"colgroup\">Top-k accuracy (higher is better)</th>"
-    << "<th rowspan=\"2\" scope=\"col\">RMSE<br>(lower is better)</th><th rowspan=\"2\" scope=\"col\">Train (s)</th>"
+    << "<th rowspan=\"2\" scope=\"col\">RMSE<br>(lower is better)</th>";
+  // Each extra task's AUC, a further objective of the front.
+  const auto& extra = s.variants.front().eval.tasks;
+  std::vector<double> best_auc(extra.size(), -1.0);
+  for (const auto& v : s.variants)
+    for (size_t t = 0; t < v.eval.tasks.size() && t < best_auc.size(); ++t)
+      if (std::isfinite(v.eval.tasks[t].second.auc)) best_auc[t] = std::max(best_auc[t], v.eval.tasks[t].second.auc);
+  for (const auto& task : extra)
+    o << "<th rowspan=\"2\" scope=\"col\">" << escape_xml(task.first) << " AUC<br>(higher is better)</th>";
+  o << "<th rowspan=\"2\" scope=\"col\">Train (s)</th>"
     << "<th class=\"text\" rowspan=\"2\" scope=\"col\">Pareto</th></tr><tr>";
   for (int64_t k : ks) o << "<th scope=\"col\">k = " << k << "</th>";
   o << "</tr></thead><tbody>";
@@ -184,7 +196,12 @@ void write_metrics(std::ostringstream& o, const ReportInput& in) {
       o << "<td" << (cls.empty() ? "" : attr("class", cls)) << ">" << format_accuracy(acc) << "</td>";
     }
     o << "<td" << (v.eval.rmse == best_rmse ? " class=\"best\"" : "") << ">"
-      << format_rmse(s.config, v.eval.rmse) << "</td><td>" << fixed(v.train_seconds, 1) << "</td>"
+      << format_rmse(s.config, v.eval.rmse) << "</td>";
+    for (size_t t = 0; t < best_auc.size(); ++t) {
+      const double auc = t < v.eval.tasks.size() ? v.eval.tasks[t].second.auc : std::nan("");
+      o << "<td" << (auc == best_auc[t] ? " class=\"best\"" : "") << ">" << fixed(auc, 4) << "</td>";
+    }
+    o << "<td>" << fixed(v.train_seconds, 1) << "</td>"
       << "<td class=\"text\">" << (v.pareto ? "<span class=\"badge\">front</span>" : "dominated")
       << "</td></tr>";
   }
