@@ -57,6 +57,17 @@ TEST(ExtraTasksServe, RecommendedItemsCarryEachTasksProbability) {
     EXPECT_LT(it.tasks[0].second, 1.0f);
     EXPECT_FLOAT_EQ(j["items"][i]["tasks"]["liked"].get<float>(), it.tasks[0].second);
   }
+  // /v1/score gives the same probabilities for the same pairs.
+  std::vector<int64_t> ids;
+  for (const auto& it : r.items) ids.push_back(it.item_id);
+  const std::vector<TaskScores> scores = rec.task_scores("3", ids);
+  ASSERT_EQ(scores.size(), 1u);
+  EXPECT_EQ(scores[0].name, "liked");
+  const nlohmann::json sj = encode_scores("3", ids, rec.score("3", ids), rec.ranking_output(), nullptr, scores);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_NEAR(scores[0].values[i], r.items[i].tasks[0].second, 1e-6);
+    EXPECT_FLOAT_EQ(sj["predictions"][i]["tasks"]["liked"].get<float>(), scores[0].values[i]);
+  }
   // Cold start (no user vector): popular items, no predictions.
   const RecommendResult cold = rec.recommend("999999", 3, 20, false);
   ASSERT_TRUE(cold.cold_start);
@@ -68,6 +79,9 @@ TEST(ExtraTasksServe, ModelsWithoutExtraTasksAnswerAsBefore) {
   const nlohmann::json j = encode_recommend_result("3", rec.recommend("3", 3, 20, false), nullptr);
   ASSERT_FALSE(j["items"].empty());
   for (const auto& it : j["items"]) EXPECT_FALSE(it.contains("tasks"));
+  EXPECT_TRUE(rec.task_scores("3", {1, 2}).empty());
+  const nlohmann::json sj = encode_scores("3", {1, 2}, rec.score("3", {1, 2}));
+  for (const auto& p : sj["predictions"]) EXPECT_FALSE(p.contains("tasks"));
 }
 
 }  // namespace

@@ -186,12 +186,18 @@ json encode_similar_items(int64_t item_id, const std::vector<SimilarItem>& items
 
 json encode_scores(const std::string& user_id, const std::vector<int64_t>& item_ids,
                    const std::vector<float>& predicted, RankingOutput output,
-                   const std::vector<std::string>* item_names) {
+                   const std::vector<std::string>* item_names, const std::vector<TaskScores>& tasks) {
   json out = json::array();
   const bool rating = output == RankingOutput::kRating;
   for (size_t i = 0; i < item_ids.size() && i < predicted.size(); ++i) {
     out.push_back({{"item_id", item_id_json(item_ids[i], item_names)}, {"predicted_rating", rating ? json(predicted[i]) : json(nullptr)}});
     if (!rating) out.back()[ranking_output_key(output)] = predicted[i];
+    if (!tasks.empty()) {
+      json t = json::object();
+      for (const TaskScores& task : tasks)
+        if (i < task.values.size()) t[task.name] = task.values[i];
+      out.back()["tasks"] = std::move(t);
+    }
   }
   return {{"user_id", user_id}, {"predictions", std::move(out)}};
 }

@@ -62,11 +62,13 @@ nlohmann::json encode_similar_items(int64_t item_id, const std::vector<SimilarIt
                                     const std::vector<std::string>* item_names = nullptr);
 // `predicted` as Recommender::score gives them: under the mse loss each
 // entry's "predicted_rating"; otherwise "predicted_rating" is null and the
-// value goes under ranking_output_key(output).
+// value goes under ranking_output_key(output). With extra tasks each entry
+// also has "tasks": {name: P}, as /v1/recommend's items.
 nlohmann::json encode_scores(const std::string& user_id, const std::vector<int64_t>& item_ids,
                              const std::vector<float>& predicted,
                              RankingOutput output = RankingOutput::kRating,
-                             const std::vector<std::string>* item_names = nullptr);
+                             const std::vector<std::string>* item_names = nullptr,
+                             const std::vector<TaskScores>& tasks = {});
 // {"error": {"code", "field", "message"}}
 nlohmann::json encode_error(const std::string& code, const std::string& field,
                             const std::string& message);

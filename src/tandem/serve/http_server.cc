@@ -174,7 +174,7 @@ struct HttpServer::Impl {
       const std::vector<int64_t> ids =
           q.item_names.empty() ? q.item_ids : resolve_item_names(q.item_names, rec, "item_ids");
       reply(res, 200, encode_scores(q.user_id, ids, rec.score(q.user_id, ids), rec.ranking_output(),
-                                    rec.model().names.items.get()));
+                                    rec.model().names.items.get(), rec.task_scores(q.user_id, ids)));
     }));
 
     svr.Get("/v1/similar", handler(kSimilar, [this](const httplib::Request& req,

@@ -298,6 +298,31 @@ std::vector<float> Recommender::score(const std::string& user_id,
   return pred;
 }
 
+std::vector<TaskScores> Recommender::task_scores(const std::string& user_id,
+                                                const std::vector<int64_t>& item_ids) const {
+  const MultiTaskModel& m = *model_.model;
+  std::vector<TaskScores> out;
+  if (m.extra_task_count() == 0) return out;
+  const auto row = user_row(user_id);
+  if (!row) {
+    throw RequestError("unknown_user", "user_id",
+                       "user " + user_id.substr(0, 64) + " is not in the model's vocabulary");
+  }
+  std::vector<int32_t> items(item_ids.size());
+  for (size_t i = 0; i < item_ids.size(); ++i)
+    items[i] = model_.catalogue.rows[static_cast<size_t>(catalogue_index(item_ids[i], "item_ids"))];
+  const std::vector<int32_t> users(items.size(), *row);
+  std::vector<float> scratch;
+  for (int e = 0; e < m.extra_task_count(); ++e) {
+    TaskScores t{m.shape().extra_tasks[static_cast<size_t>(e)].name, std::vector<float>(items.size())};
+    m.predict_extra(e, users.data(), items.data(), static_cast<int64_t>(items.size()), t.values.data(), scratch);
+    for (float& z : t.values)  // a binary task's logit as P(positive), as recommend() gives it
+      z = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(z))));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 std::vector<SimilarItem> Recommender::similar(int64_t item_id, int64_t k) const {
   check_range("k", k, options_.limits.max_k);
   const int64_t c = catalogue_index(item_id, "item_id");

@@ -72,6 +72,12 @@ struct RecommendedItem {
   std::vector<std::pair<std::string, float>> tasks = {};
 };
 
+// One extra task's predictions for a list of items (Recommender::task_scores).
+struct TaskScores {
+  std::string name;
+  std::vector<float> values;
+};
+
 struct RecommendResult {
   std::vector<RecommendedItem> items;
   bool cold_start = false;
@@ -120,6 +126,10 @@ class Recommender {
   // given, as ranking_output() reads them (stars under the mse loss).
   // Unknown user or item: RequestError naming the id.
   std::vector<float> score(const std::string& user_id, const std::vector<int64_t>& item_ids) const;
+  // Each extra task's prediction for the same pairs (a binary task's
+  // P(positive)), in task order; empty for a model without extra tasks.
+  std::vector<TaskScores> task_scores(const std::string& user_id,
+                                      const std::vector<int64_t>& item_ids) const;
 
   // The k catalogue items whose embeddings have the largest dot product with
   // this item's (by the same index), the item itself left out.
