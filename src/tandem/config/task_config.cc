@@ -86,7 +86,8 @@ std::string extra_tasks_to_toml(const std::vector<ExtraTaskSpec>& tasks) {
   };
   std::ostringstream o;
   for (const ExtraTaskSpec& t : tasks) {
-    o << "\n[[tasks.extra]]\nname = \"" << t.name << "\"\nkind = \"" << to_string(t.kind)
+    if (&t != &tasks.front()) o << "\n";  // a blank line between blocks
+    o << "[[tasks.extra]]\nname = \"" << t.name << "\"\nkind = \"" << to_string(t.kind)
       << "\"\nweight = " << num(t.weight) << "\npositive_threshold = " << num(t.positive_threshold)
       << "\n";
   }
