@@ -20,6 +20,7 @@ namespace {
 
 struct TrainOptions {
   std::string output, checkpoint_dir, checkpoint_every, resume;
+  bool profile = false;
 };
 
 std::function<void(const CheckpointWritten&)> checkpoint_printer(bool quiet) {
@@ -52,6 +53,11 @@ Action add_train(CLI::App& app) {
                  "except --data/--train/--test (same content), --epochs (to extend) and "
                  "evaluation settings")
       ->excludes(dir);
+  app.add_flag("--profile", o->profile,
+               "Report where the training steps' time went: wall seconds per phase (shuffle, batch "
+               "gather, towers, each task, reduction of the workers' gradients, backward and "
+               "scatter, optimizer updates), the serial fraction and Amdahl's bound (JSON: "
+               "\"profile\")");
   return [opts, o] {
     namespace fs = std::filesystem;
     std::optional<ResumePoint> resume;
@@ -106,6 +112,7 @@ Action add_train(CLI::App& app) {
     if (opts->json) {
       nlohmann::json j = result.to_json();
       j["output"] = output;
+      if (o->profile) j["profile"] = result.profile.to_json();
       if (resume) {
         j["resumed_from"] = resume->path;
         j["resumed_at_step"] = resume->checkpoint.trainer.global_step;
@@ -124,6 +131,7 @@ Action add_train(CLI::App& app) {
       } else {
         std::printf("No --output given: the model was not saved.\n");
       }
+      if (o->profile) std::printf("%s", result.profile.table().c_str());
     }
     return 0;
   };

@@ -19,6 +19,9 @@ struct RunResult {
   ExperimentConfig config;
   std::vector<EpochStats> history;
   double train_seconds = 0.0;
+  // Where the training steps' time went (tandem train --profile prints it;
+  // not part of to_json, so model files and sweep records stay as they were).
+  StepProfile profile;
   EvalResult eval;
   TestCoverage coverage;
   // One flat JSON object: model, k, topk_accuracy, rmse, train_seconds, ...

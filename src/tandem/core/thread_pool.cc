@@ -1,5 +1,7 @@
 #include "tandem/core/thread_pool.h"
 
+#include <chrono>
+
 #include "tandem/core/error.h"
 
 namespace tandem {
@@ -23,6 +25,7 @@ void ThreadPool::run(const std::function<void(int)>& fn) {
     fn(0);
     return;
   }
+  const auto start = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
     job_ = &fn;
@@ -40,6 +43,7 @@ void ThreadPool::run(const std::function<void(int)>& fn) {
   std::unique_lock<std::mutex> lock(mu_);
   done_cv_.wait(lock, [this] { return pending_ == 0; });
   job_ = nullptr;
+  parallel_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (mine) std::rethrow_exception(mine);
   if (error_) std::rethrow_exception(error_);
 }

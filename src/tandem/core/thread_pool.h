@@ -27,6 +27,10 @@ class ThreadPool {
   // Runs fn(worker) for worker = 0..size()-1 concurrently; returns when all
   // are done. An exception thrown by any worker is rethrown here.
   void run(const std::function<void(int worker)>& fn);
+  // Wall seconds spent inside run() since construction (with more than one
+  // worker): the parallel regions, from which a step's serial fraction
+  // follows (StepProfile).
+  double parallel_seconds() const { return parallel_seconds_; }
 
  private:
   void loop(int worker);
@@ -39,6 +43,7 @@ class ThreadPool {
   int pending_ = 0;
   bool stop_ = false;
   std::exception_ptr error_;
+  double parallel_seconds_ = 0.0;
 };
 
 // The contiguous range of [0, n) that part `i` of `parts` covers (the first

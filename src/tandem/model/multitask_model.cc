@@ -1,8 +1,10 @@
 #include "tandem/model/multitask_model.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 #include "tandem/core/error.h"
@@ -179,13 +181,14 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
   // Which tasks run is the fixed weights' decision; how much each one's
   // gradient counts may be learned (w_t exp(-s_t)).
   const TaskWeights w = uncertainty_ ? uncertainty_->effective_weights(fixed) : fixed;
-  gather_and_towers_forward(batch, plan, pool);
-  experts_forward(plan);
+  StepProfile* const p = profile_;
+  { PhaseTimer t(p, StepPhase::kTowersForward); gather_and_towers_forward(batch, plan, pool); }
+  { PhaseTimer t(p, StepPhase::kExpertsForward); experts_forward(plan); }
   StepLosses losses;
   tasks_forward_backward(batch, plan, fixed, w, pool, losses);
-  experts_backward(plan);
-  losses.total = weigh_losses(fixed, w, losses);
-  towers_backward_and_scatter(batch, plan);
+  { PhaseTimer t(p, StepPhase::kExpertsBackward); experts_backward(plan); }
+  { PhaseTimer t(p, StepPhase::kWeighting); losses.total = weigh_losses(fixed, w, losses); }
+  { PhaseTimer t(p, StepPhase::kTowersBackward); towers_backward_and_scatter(batch, plan); }
   return losses;
 }
 
@@ -280,7 +283,7 @@ void MultiTaskModel::tasks_forward_backward(const Batch& batch, const StepPlan& 
         written = true;
       }
     } else {
-      const double loss = head.forward_backward(batch, v, w.of(t), pool);
+      const double loss = timed_task(t, [&] { return head.forward_backward(batch, v, w.of(t), pool); });
       if (extra) {
         losses.extra[h - 1] = loss;
       } else {
@@ -310,9 +313,36 @@ void MultiTaskModel::tasks_forward_backward(const Batch& batch, const StepPlan& 
     std::fill_n(v.dm, plan.item_n * v.dim, 0.0f);
   }
   if (fixed.retrieval != 0.0f) {
-    losses.retrieval = retrieval_.forward_backward(batch, v, plan.item_rows, plan.sampled, w.retrieval,
-                                                   pool, losses.score_rows, losses.score_cols);
+    losses.retrieval = timed_task(ret, [&] {
+      return retrieval_.forward_backward(batch, v, plan.item_rows, plan.sampled, w.retrieval, pool,
+                                         losses.score_rows, losses.score_cols);
+    });
   }
+}
+
+void MultiTaskModel::set_profile(StepProfile* profile) {
+  profile_ = profile;
+  retrieval_.set_profile(profile);
+  for (auto& h : heads_) h->set_profile(profile);
+  if (profile == nullptr) return;
+  // Task t's share at task_seconds[t]: retrieval, rating, then the extras.
+  profile->task_names = {"retrieval", "rating"};
+  for (const ExtraTaskSpec& e : shape_.extra_tasks) profile->task_names.push_back(e.name);
+  profile->task_seconds.assign(profile->task_names.size(), 0.0);
+}
+
+double MultiTaskModel::timed_task(int t, const std::function<double()>& run) {
+  if (profile_ == nullptr) return run();
+  // The task's own time, without the reduction of its workers' gradients
+  // (which the loss adds to the reduce phase meanwhile).
+  const auto start = std::chrono::steady_clock::now();
+  const double reduce_before = (*profile_)[StepPhase::kReduce];
+  const double loss = run();
+  const double own = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() -
+                     ((*profile_)[StepPhase::kReduce] - reduce_before);
+  (*profile_)[StepPhase::kTasks] += own;
+  profile_->task_seconds[static_cast<size_t>(t)] += own;
+  return loss;
 }
 
 double MultiTaskModel::weigh_losses(const TaskWeights& fixed, const TaskWeights& w,

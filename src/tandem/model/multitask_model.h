@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "tandem/model/feature_tower.h"
 #include "tandem/model/mlp.h"
 #include "tandem/model/retrieval_softmax_loss.h"
+#include "tandem/model/step_profile.h"
 #include "tandem/model/ranking_loss.h"
 #include "tandem/model/multitask_architecture.h"
 #include "tandem/model/task.h"
@@ -130,6 +132,11 @@ class MultiTaskModel {
   void predict_from_vectors(const float* users, const float* items, int64_t n, float* out,
                             std::vector<float>& scratch) const;
 
+  // Where the steps' time goes (step_profile.h): each phase of
+  // compute_gradients adds its wall time to `profile` (null: none; the
+  // profile must outlive the steps it records).
+  void set_profile(StepProfile* profile);
+
   // Retrieval over the batch's distinct users and items (exact; default) or
   // over the full n x n score matrix.
   void set_distinct_rows(bool on) { retrieval_.set_distinct_rows(on); }
@@ -236,6 +243,8 @@ class MultiTaskModel {
   void tasks_forward_backward(const Batch& batch, const StepPlan& plan, const TaskWeights& fixed,
                               const TaskWeights& w, ThreadPool* pool, StepLosses& losses);
   double weigh_losses(const TaskWeights& fixed, const TaskWeights& w, const StepLosses& losses);
+  // Runs task t's forward/backward, adding its time to the profile (if any).
+  double timed_task(int t, const std::function<double()>& run);
   void experts_backward(const StepPlan& plan);
   void towers_backward_and_scatter(const Batch& batch, const StepPlan& plan);
 
@@ -266,6 +275,7 @@ class MultiTaskModel {
   // copy of the batch's items) from the batch's sample seed.
   void sample_negatives(const Batch& batch, int64_t m);
   bool has_per_example_feature() const;  // the user tower has a timestamp feature
+  StepProfile* profile_ = nullptr;
 };
 
 }  // namespace tandem

@@ -166,7 +166,7 @@ double RetrievalSoftmaxLoss::forward_backward(const RetrievalProblem& p,
   }
   return sum_worker_results(
       worker_losses_, workers, [&](int w) { return scratch_[static_cast<size_t>(w)].dc.data(); },
-      dc, dc_size);
+      dc, dc_size, pool, profile_);
 }
 
 double RetrievalSoftmaxLoss::run_queries(const RetrievalProblem& p, const RetrievalLossOptions& opt,
@@ -466,7 +466,7 @@ double RetrievalSoftmaxLoss::plain_distinct(const RetrievalBatch& b, const RowDe
   }
   double loss = sum_worker_results(
       worker_losses_, workers, [&](int w) { return scratch_[static_cast<size_t>(w)].dc.data(); }, dcv,
-      static_cast<size_t>(nv * d));
+      static_cast<size_t>(nv * d), pool, profile_);
   // Positive terms, per example: L -= q_i . c_i.
   for (int64_t i = 0; i < n; ++i) {
     const float* qi = b.queries + i * d;
@@ -506,7 +506,7 @@ double RetrievalSoftmaxLoss::full_matrix(const float* q, const float* c, int64_t
   });
   return sum_worker_results(
       worker_losses_, workers, [&](int w) { return scratch_[static_cast<size_t>(w)].dc.data(); }, dc,
-      static_cast<size_t>(n * d));
+      static_cast<size_t>(n * d), pool, profile_);
 }
 
 // Rows [r_begin, r_end) of the n x n softmax, a block at a time:

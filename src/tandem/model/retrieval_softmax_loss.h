@@ -66,6 +66,7 @@
 #include "tandem/core/thread_pool.h"
 #include "tandem/model/footprint.h"
 #include "tandem/model/row_dedup.h"
+#include "tandem/model/step_profile.h"
 
 namespace tandem {
 
@@ -164,6 +165,10 @@ class RetrievalSoftmaxLoss {
   // [max_columns, max_dim], and the item -> column map of hit removal.
   static int64_t growth_bytes(int64_t max_columns, int64_t max_dim, int workers, int64_t item_rows);
 
+  // The reductions of the workers' partial gradients add their time to
+  // `profile`'s reduce phase (null: not recorded).
+  void set_profile(StepProfile* profile) { profile_ = profile; }
+
  private:
   double run_queries(const RetrievalProblem& p, const RetrievalLossOptions& opt, float scale,
                      float* dq, float* dc, int64_t q_begin, int64_t q_end, int worker);
@@ -216,6 +221,7 @@ class RetrievalSoftmaxLoss {
       dc_columns_;
   std::vector<int32_t> column_item_;
   int64_t score_rows_ = 0, score_cols_ = 0;
+  StepProfile* profile_ = nullptr;
 };
 
 }  // namespace tandem

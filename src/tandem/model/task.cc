@@ -140,7 +140,10 @@ double HeadTask::forward_backward(const Batch& batch, const TaskVectors& v, floa
     for (int k = 0; k < workers; ++k) sum += worker_loss_[static_cast<size_t>(k)];
     loss = sum / static_cast<double>(n);
   }
-  head_.sum_gradients(head_grads_, workers);
+  {
+    PhaseTimer timer(profile_, StepPhase::kReduce);
+    head_.sum_gradients(head_grads_, workers);
+  }
   return loss;
 }
 
@@ -194,6 +197,7 @@ void RetrievalTask::configure(const RetrievalLossOptions& options,
   loss_ = std::make_unique<RetrievalSoftmaxLoss>(max_batch_, cols, max_batch_, kBlockRows, workers_);
   loss_->prepare_batches(user_rows_, item_rows_, max_dim_, item_log_probability_,
                          static_cast<int64_t>(negative_pool_.size()));
+  loss_->set_profile(profile_);
   configured_ = true;
 }
 

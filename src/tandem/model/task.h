@@ -22,6 +22,7 @@
 #include "tandem/model/ranking_loss.h"
 #include "tandem/model/retrieval_softmax_loss.h"
 #include "tandem/model/row_dedup.h"
+#include "tandem/model/step_profile.h"
 
 namespace tandem {
 
@@ -107,6 +108,9 @@ class HeadTask {
   Footprint allocated() const;
   // The rating head's loss (default MSE); a binary head keeps BCE.
   void set_ranking_loss(const RankingLossSpec& spec) { spec_ = spec; }
+  // The sum of the workers' partial gradients adds its time to `profile`'s
+  // reduce phase (null: not recorded).
+  void set_profile(StepProfile* profile) { profile_ = profile; }
   const RankingLossSpec& ranking_loss() const { return spec_; }
 
   // Forward and backward over the batch: the loss (mean over examples, as
@@ -136,6 +140,7 @@ class HeadTask {
   Kind kind_;
   float label_threshold_;
   Mlp head_;
+  StepProfile* profile_ = nullptr;
   int workers_;
   RankingLossSpec spec_;
   RankingLoss batch_loss_;                      // the losses coupling examples
@@ -163,6 +168,10 @@ class RetrievalTask {
                 int workers, bool per_example_queries);
 
   void set_distinct_rows(bool on) { distinct_rows_ = on; }
+  void set_profile(StepProfile* profile) {
+    profile_ = profile;
+    loss_->set_profile(profile);
+  }
   // See MultiTaskModel::configure_retrieval (which checks the arguments).
   void configure(const RetrievalLossOptions& options, std::vector<float> item_log_probability,
                  std::vector<int32_t> negative_pool);
@@ -190,6 +199,7 @@ class RetrievalTask {
   int workers_;
   bool per_example_;
   bool distinct_rows_ = true;
+  StepProfile* profile_ = nullptr;
   bool configured_ = false;
   RetrievalLossOptions options_;
   std::vector<float> item_log_probability_;

@@ -16,10 +16,12 @@ void adagrad_update(const AdagradStep& s, float* w, float* acc, const float* g, 
 }
 
 void adagrad_update_rows(const AdagradStep& s, EmbeddingTable& table, std::vector<float>& acc,
-                         const RowGradient& grad) {
+                         const RowGradient& grad, int64_t first,
+                         int64_t last) {
   const int64_t d = table.dim;
   const auto& rows = grad.rows();
-  for (int64_t r = 0; r < grad.count(); ++r) {
+  if (last < 0) last = grad.count();
+  for (int64_t r = first; r < last; ++r) {
     const int64_t row = rows[static_cast<size_t>(r)];
     adagrad_update(s, table.row(row), acc.data() + row * d, grad.grad(r), d);
   }

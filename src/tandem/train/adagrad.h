@@ -26,9 +26,11 @@ struct AdagradStep {
 // The update rule on n contiguous values.
 void adagrad_update(const AdagradStep& s, float* w, float* acc, const float* g, int64_t n);
 
-// Sparse step: the rule applied to the rows in `grad` only. `acc` has the
+// Sparse step: the rule applied to the rows in `grad` only (its slots
+// [first, last), all by default: distinct rows, so threads may take disjoint
+// ranges). `acc` has the
 // table's shape.
 void adagrad_update_rows(const AdagradStep& s, EmbeddingTable& table, std::vector<float>& acc,
-                         const RowGradient& grad);
+                         const RowGradient& grad, int64_t first = 0, int64_t last = -1);
 
 }  // namespace tandem

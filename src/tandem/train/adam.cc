@@ -30,10 +30,12 @@ void adam_update(const AdamStep& s, float* w, float* m, float* v, const float* g
 }
 
 void adam_update_rows(const AdamStep& s, EmbeddingTable& table, std::vector<float>& m,
-                      std::vector<float>& v, const RowGradient& grad) {
+                      std::vector<float>& v, const RowGradient& grad, int64_t first,
+                      int64_t last) {
   const int64_t d = table.dim;
   const auto& rows = grad.rows();
-  for (int64_t r = 0; r < grad.count(); ++r) {
+  if (last < 0) last = grad.count();
+  for (int64_t r = first; r < last; ++r) {
     const int64_t off = rows[static_cast<size_t>(r)] * d;
     adam_update(s, table.weights.data() + off, m.data() + off, v.data() + off, grad.grad(r), d);
   }

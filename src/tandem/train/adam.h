@@ -39,9 +39,11 @@ AdamStep make_adam_step(float learning_rate, float beta1, float beta2, float eps
 // The rule on n contiguous values; m and v are the parameter's moments.
 void adam_update(const AdamStep& s, float* w, float* m, float* v, const float* g, int64_t n);
 
-// Lazy sparse step: the rule on the rows in `grad` only; m and v have the
+// Lazy sparse step: the rule on the rows in `grad` only (slots [first,
+// last), all by default); m and v have the
 // table's shape.
 void adam_update_rows(const AdamStep& s, EmbeddingTable& table, std::vector<float>& m,
-                      std::vector<float>& v, const RowGradient& grad);
+                      std::vector<float>& v, const RowGradient& grad, int64_t first = 0,
+                      int64_t last = -1);
 
 }  // namespace tandem

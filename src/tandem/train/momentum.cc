@@ -22,10 +22,12 @@ void momentum_update(const MomentumStep& s, float* w, float* velocity, const flo
 }
 
 void momentum_update_rows(const MomentumStep& s, EmbeddingTable& table, float* velocity,
-                          const RowGradient& grad) {
+                          const RowGradient& grad, int64_t first,
+                          int64_t last) {
   const int64_t d = table.dim;
   const auto& rows = grad.rows();
-  for (int64_t r = 0; r < grad.count(); ++r) {
+  if (last < 0) last = grad.count();
+  for (int64_t r = first; r < last; ++r) {
     const int64_t off = rows[static_cast<size_t>(r)] * d;
     momentum_update(s, table.weights.data() + off, velocity == nullptr ? nullptr : velocity + off,
                     grad.grad(r), d);

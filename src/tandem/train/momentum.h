@@ -31,9 +31,10 @@ struct MomentumStep {
 // The rule on n contiguous values; `velocity` may be null when momentum is 0.
 void momentum_update(const MomentumStep& s, float* w, float* velocity, const float* g, int64_t n);
 
-// Lazy sparse step on the rows in `grad`; `velocity` has the table's shape,
+// Lazy sparse step on the rows in `grad` (slots [first, last), all by
+// default); `velocity` has the table's shape,
 // or is null when momentum is 0.
 void momentum_update_rows(const MomentumStep& s, EmbeddingTable& table, float* velocity,
-                          const RowGradient& grad);
+                          const RowGradient& grad, int64_t first = 0, int64_t last = -1);
 
 }  // namespace tandem

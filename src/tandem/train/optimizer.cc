@@ -52,40 +52,48 @@ void Optimizer::begin_step(int64_t step, int64_t total_steps) {
     adam_ = make_adam_step(lr_, cfg_.beta1, cfg_.beta2, cfg_.epsilon, 0.0f, step + 1);
 }
 
-void Optimizer::update_dense(const ParameterRef& p, OptimizerSlots& slots) const {
+void Optimizer::update_dense(const ParameterRef& p, OptimizerSlots& slots, int64_t first,
+                             int64_t last) const {
+  if (last < 0) last = p.size;
+  const int64_t n = last - first;
+  if (n <= 0) return;
+  float* const w = p.value + first;
+  const float* const g = p.grad + first;
+  const auto slot = [&](size_t k) { return slots[k].data() + first; };
   const float l2 = cfg_.dense_l2;
   switch (cfg_.kind) {
     case OptimizerKind::kAdagrad:
-      adagrad_update({lr_, cfg_.epsilon, l2}, p.value, slots[0].data(), p.grad, p.size);
+      adagrad_update({lr_, cfg_.epsilon, l2}, w, slot(0), g, n);
       break;
     case OptimizerKind::kAdam: {
       AdamStep s = adam_;
       s.l2 = l2;
-      adam_update(s, p.value, slots[0].data(), slots[1].data(), p.grad, p.size);
+      adam_update(s, w, slot(0), slot(1), g, n);
       break;
     }
     case OptimizerKind::kSgd:
-      momentum_update({lr_, cfg_.momentum, cfg_.nesterov, l2}, p.value,
-                      slots.empty() ? nullptr : slots[0].data(), p.grad, p.size);
+      momentum_update({lr_, cfg_.momentum, cfg_.nesterov, l2}, w,
+                      slots.empty() ? nullptr : slot(0), g, n);
       break;
   }
 }
 
-void Optimizer::update_rows(EmbeddingTable& table, const RowGradient& grad, OptimizerSlots& slots) const {
+void Optimizer::update_rows(EmbeddingTable& table, const RowGradient& grad, OptimizerSlots& slots,
+                            int64_t first, int64_t last) const {
   const float l2 = cfg_.embedding_l2;
   switch (cfg_.kind) {
     case OptimizerKind::kAdagrad:
-      adagrad_update_rows({lr_, cfg_.epsilon, l2}, table, slots[0], grad);
+      adagrad_update_rows({lr_, cfg_.epsilon, l2}, table, slots[0], grad, first, last);
       break;
     case OptimizerKind::kAdam: {
       AdamStep s = adam_;
       s.l2 = l2;
-      adam_update_rows(s, table, slots[0], slots[1], grad);
+      adam_update_rows(s, table, slots[0], slots[1], grad, first, last);
       break;
     }
     case OptimizerKind::kSgd:
       momentum_update_rows({lr_, cfg_.momentum, cfg_.nesterov, l2}, table,
-                           slots.empty() ? nullptr : slots[0].data(), grad);
+                           slots.empty() ? nullptr : slots[0].data(), grad, first, last);
       break;
   }
 }

@@ -49,10 +49,15 @@ class Optimizer {
   void begin_step(int64_t step, int64_t total_steps);
   float learning_rate() const { return lr_; }
 
-  // The rule on a dense parameter with its gradient.
-  void update_dense(const ParameterRef& p, OptimizerSlots& slots) const;
-  // The rule on the rows `grad` holds (lazily for Adam and momentum).
-  void update_rows(EmbeddingTable& table, const RowGradient& grad, OptimizerSlots& slots) const;
+  // The rule on a dense parameter with its gradient: on its elements
+  // [first, last) (all by default). Every rule is elementwise, so threads
+  // may update disjoint ranges of one parameter at once.
+  void update_dense(const ParameterRef& p, OptimizerSlots& slots, int64_t first = 0,
+                    int64_t last = -1) const;
+  // The rule on the rows `grad` holds (lazily for Adam and momentum): its
+  // slots [first, last) (all by default; the rows are distinct).
+  void update_rows(EmbeddingTable& table, const RowGradient& grad, OptimizerSlots& slots,
+                   int64_t first = 0, int64_t last = -1) const;
 
  private:
   OptimizerConfig cfg_;

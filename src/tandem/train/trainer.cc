@@ -51,7 +51,11 @@ Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
   for (const auto& p : params_) st_.dense_slots.push_back(optimizer_.make_slots(static_cast<size_t>(p.size)));
   for (const auto& t : tables_) st_.sparse_slots.push_back(optimizer_.make_slots(t.table->weights.size()));
   st_.history.reserve(static_cast<size_t>(cfg_.epochs));
+  profile_.threads = cfg_.workers;
+  model_.set_profile(&profile_);
 }
+
+Trainer::~Trainer() { model_.set_profile(nullptr); }
 
 void Trainer::restore(TrainerState s) {
   optimizer_.check_state(s.optimizer, s.slot_names);
@@ -104,9 +108,11 @@ bool Trainer::step(const Examples& train) {
                "the training state is at step " << st_.step_in_epoch << " of an epoch of "
                                                 << steps_per_epoch << " steps");
   EpochStats& stats = st_.current;
+  const double parallel_before = pool_ ? pool_->parallel_seconds() : 0.0;
   if (st_.step_in_epoch == 0) {
     if (cfg_.shuffle == ShuffleMode::kEveryEpoch ||
         (cfg_.shuffle == ShuffleMode::kOnce && st_.epochs_done == 0)) {
+      PhaseTimer timer(&profile_, StepPhase::kShuffle);
       Rng rng(st_.shuffle_state);
       shuffle(st_.order, rng);
       st_.shuffle_state = rng.state();
@@ -118,28 +124,15 @@ bool Trainer::step(const Examples& train) {
 
   const int64_t s = st_.step_in_epoch * cfg_.batch_size;
   const int64_t m = std::min(cfg_.batch_size, n - s);
-  for (int64_t i = 0; i < m; ++i) {
-    const uint32_t e = st_.order[static_cast<size_t>(s + i)];
-    batch_users_[static_cast<size_t>(i)] = train.users[e];
-    batch_items_[static_cast<size_t>(i)] = train.items[e];
-    batch_labels_[static_cast<size_t>(i)] = train.labels[e];
-  }
-  // Timestamps travel only when the examples have them (a timestamp feature).
-  const bool timed = train.timestamps.size() == train.size();
-  if (timed)
-    for (int64_t i = 0; i < m; ++i)
-      batch_timestamps_[static_cast<size_t>(i)] = train.timestamps[st_.order[static_cast<size_t>(s + i)]];
+  TANDEM_CHECK(train.weights.empty() || train.weights.size() == train.size(),
+               "the training data has " << train.weights.size() << " weights for " << n
+                                        << " examples");
+  gather_batch(train, s, m);
   Batch batch{batch_users_.data(), batch_items_.data(), batch_labels_.data(), m};
-  if (!train.weights.empty()) {
-    TANDEM_CHECK(train.weights.size() == train.size(),
-                 "the training data has " << train.weights.size() << " weights for " << n
-                                          << " examples");
-    for (int64_t i = 0; i < m; ++i)
-      batch_weights_[static_cast<size_t>(i)] = train.weights[st_.order[static_cast<size_t>(s + i)]];
-    batch.weights = batch_weights_.data();
-  }
+  if (!train.weights.empty()) batch.weights = batch_weights_.data();
   batch.sample_seed = derive_seed(cfg_.sample_seed, static_cast<uint64_t>(st_.global_step));
-  if (timed) batch.timestamps = batch_timestamps_.data();
+  // Timestamps travel only when the examples have them (a timestamp feature).
+  if (train.timestamps.size() == train.size()) batch.timestamps = batch_timestamps_.data();
   const StepLosses losses = model_.compute_gradients(batch, weights_, pool_.get());
   // Checked before the update, so the weights (and any checkpoint) stay those
   // of the last finite step.
@@ -150,13 +143,7 @@ bool Trainer::step(const Examples& train) {
   // The rate of this step: a function of the global step alone, so a resumed
   // run continues the schedule exactly.
   optimizer_.begin_step(st_.global_step, static_cast<int64_t>(cfg_.epochs) * steps_per_epoch);
-  // The model says which dense parameters this step trained: a head whose
-  // task is off got no gradient, and it (and its optimizer state) must not
-  // move.
-  for (size_t p = 0; p < params_.size(); ++p)
-    if (trained_[p]) optimizer_.update_dense(params_[p], st_.dense_slots[p]);
-  for (size_t t = 0; t < tables_.size(); ++t)
-    optimizer_.update_rows(*tables_[t].table, *tables_[t].grad, st_.sparse_slots[t]);
+  update_parameters();
   stats.learning_rate = optimizer_.learning_rate();
   stats.ranking_loss += losses.ranking;
   stats.retrieval_loss += losses.retrieval;
@@ -167,8 +154,11 @@ bool Trainer::step(const Examples& train) {
   stats.examples += m;
   st_.step_in_epoch += 1;
   st_.global_step += 1;
-  stats.seconds +=
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats.seconds += seconds;
+  profile_.step_seconds += seconds;
+  profile_.steps += 1;
+  if (pool_) profile_.parallel_seconds += pool_->parallel_seconds() - parallel_before;
   if (st_.step_in_epoch < steps_per_epoch) return false;
 
   stats.ranking_loss /= static_cast<double>(stats.steps);
@@ -181,6 +171,81 @@ bool Trainer::step(const Examples& train) {
   st_.step_in_epoch = 0;
   stats = EpochStats{};
   return true;
+}
+
+namespace {
+
+// Batches and updates smaller than this stay on the calling thread: waking
+// the pool costs more than the copies.
+constexpr int64_t kParallelGatherRows = 2048;
+constexpr int64_t kParallelUpdateFloats = int64_t{1} << 14;
+
+// fn(worker) on every worker of the pool, or fn(0) alone without one.
+template <typename F>
+void on_workers(ThreadPool* pool, bool parallel, const F& fn) {
+  if (pool != nullptr && parallel) {
+    pool->run(fn);
+  } else {
+    fn(0);
+  }
+}
+
+}  // namespace
+
+void Trainer::gather_batch(const Examples& train, int64_t s, int64_t m) {
+  PhaseTimer timer(&profile_, StepPhase::kBatchGather);
+  const bool timed = train.timestamps.size() == train.size();
+  const bool weighted = !train.weights.empty();
+  const bool parallel = m >= kParallelGatherRows;
+  const int parts = pool_ && parallel ? pool_->size() : 1;
+  on_workers(pool_.get(), parallel, [&](int worker) {
+    const Range r = split_range(m, parts, worker);
+    const uint32_t* order = st_.order.data() + s;
+    for (int64_t i = r.begin; i < r.end; ++i) {
+      const uint32_t e = order[i];
+      batch_users_[static_cast<size_t>(i)] = train.users[e];
+      batch_items_[static_cast<size_t>(i)] = train.items[e];
+      batch_labels_[static_cast<size_t>(i)] = train.labels[e];
+    }
+    if (timed)
+      for (int64_t i = r.begin; i < r.end; ++i) batch_timestamps_[static_cast<size_t>(i)] = train.timestamps[order[i]];
+    if (weighted)
+      for (int64_t i = r.begin; i < r.end; ++i) batch_weights_[static_cast<size_t>(i)] = train.weights[order[i]];
+  });
+}
+
+void Trainer::update_parameters() {
+  // Every rule is elementwise and a row gradient's rows are distinct, so
+  // any split gives the serial result bit for bit.
+  // The model says which dense parameters this step trained: a head whose
+  // task is off got no gradient, and it (and its optimizer state) must not
+  // move.
+  {
+    PhaseTimer timer(&profile_, StepPhase::kOptimizerDense);
+    int64_t floats = 0;
+    for (size_t p = 0; p < params_.size(); ++p)
+      if (trained_[p]) floats += params_[p].size;
+    const bool parallel = floats >= kParallelUpdateFloats;
+    const int parts = pool_ && parallel ? pool_->size() : 1;
+    on_workers(pool_.get(), parallel, [&](int worker) {
+      for (size_t p = 0; p < params_.size(); ++p) {
+        if (!trained_[p]) continue;
+        const Range r = split_range(params_[p].size, parts, worker);
+        optimizer_.update_dense(params_[p], st_.dense_slots[p], r.begin, r.end);
+      }
+    });
+  }
+  PhaseTimer timer(&profile_, StepPhase::kOptimizerSparse);
+  int64_t floats = 0;
+  for (const auto& t : tables_) floats += t.grad->count() * t.grad->dim();
+  const bool parallel = floats >= kParallelUpdateFloats;
+  const int parts = pool_ && parallel ? pool_->size() : 1;
+  on_workers(pool_.get(), parallel, [&](int worker) {
+    for (size_t t = 0; t < tables_.size(); ++t) {
+      const Range r = split_range(tables_[t].grad->count(), parts, worker);
+      optimizer_.update_rows(*tables_[t].table, *tables_[t].grad, st_.sparse_slots[t], r.begin, r.end);
+    }
+  });
 }
 
 EpochStats Trainer::run_epoch(const Examples& train) {

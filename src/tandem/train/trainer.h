@@ -99,6 +99,9 @@ class Trainer {
  public:
   // The model must outlive the trainer; its max_batch must cover batch_size.
   Trainer(MultiTaskModel& model, const TrainConfig& config);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
 
   // Continue from `state`, saved from a trainer with the same model shape and
   // config (the model's weights restored separately). Throws tandem::Error
@@ -106,6 +109,9 @@ class Trainer {
   // next step.
   void restore(TrainerState state);
   const TrainerState& state() const { return st_; }
+  // Where the steps taken so far spent their time, phase by phase
+  // (step_profile.h); the model's phases included.
+  const StepProfile& profile() const { return profile_; }
 
   // Runs the steps left in the current epoch (all of them for a new one).
   EpochStats run_epoch(const Examples& train);
@@ -119,6 +125,11 @@ class Trainer {
  private:
   // One batch; true when it completed an epoch.
   bool step(const Examples& train);
+  // The batch's rows of the examples, at positions [s, s + m) of the order.
+  void gather_batch(const Examples& train, int64_t s, int64_t m);
+  // The optimizer's rule on every trained dense parameter and every touched
+  // embedding row, the elements and rows split between the workers.
+  void update_parameters();
 
   MultiTaskModel& model_;
   TrainConfig cfg_;
@@ -131,6 +142,7 @@ class Trainer {
   TaskWeights weights_;
   std::vector<bool> trained_;
   TrainerState st_;
+  StepProfile profile_;
   std::vector<int32_t> batch_users_, batch_items_;
   std::vector<float> batch_labels_, batch_weights_;
   std::vector<int64_t> batch_timestamps_;
