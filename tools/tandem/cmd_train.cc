@@ -87,7 +87,7 @@ Action add_train(CLI::App& app) {
     } else {
       TANDEM_CHECK(!o->checkpoint_dir.empty() || every.empty(),
                    "--checkpoint-every needs --checkpoint-dir (or --resume)");
-      c = opts->resolve();
+      c = opts->resolve(/*need_data=*/o->prepared.empty());
       ck.dir = o->checkpoint_dir;
       if (every.empty()) every = "epoch";
     }
