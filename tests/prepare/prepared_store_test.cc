@@ -88,12 +88,16 @@ TEST_F(PreparedStoreTest, RoundTripsEveryColumnVocabularyAndTheCatalogue) {
     EXPECT_EQ(s.source, d.source);
     // The store's data settings replace a run's.
     ExperimentConfig other = preset_config(std::string(preset) == "tfrs" ? "kerasrs" : "tfrs");
+    other.memory_budget_bytes = 123456789;  // not in the config JSON: must stay the run's
+    other.threads = 3;
     const ExperimentConfig merged = with_store_data(other, s);
     EXPECT_EQ(merged.id_mode, c.id_mode);
     EXPECT_EQ(merged.label_transform, c.label_transform);
     EXPECT_EQ(merged.train_count, c.train_count);
     EXPECT_EQ(merged.data_dir, c.data_dir);
     EXPECT_EQ(merged.optimizer.kind, other.optimizer.kind);
+    EXPECT_EQ(merged.memory_budget_bytes, 123456789);
+    EXPECT_EQ(merged.threads, 3);
   }
 }
 

@@ -193,7 +193,24 @@ ExperimentConfig with_store_data(const ExperimentConfig& config, const PreparedS
       j[table] = keys;
     }
   }
-  ExperimentConfig out = ExperimentConfig::from_json(j);
+  // Only the data fields come from the merged JSON: settings kept out of
+  // the config JSON (the memory budget, ...) stay the run's.
+  const ExperimentConfig merged = ExperimentConfig::from_json(j);
+  ExperimentConfig out = config;
+  out.data_dir = merged.data_dir;
+  out.data_format = merged.data_format;
+  out.csv = merged.csv;
+  out.split = merged.split;
+  out.time_cut_fraction = merged.time_cut_fraction;
+  out.time_cut_timestamp = merged.time_cut_timestamp;
+  out.train_file = merged.train_file;
+  out.test_file = merged.test_file;
+  out.id_mode = merged.id_mode;
+  out.item_key = merged.item_key;
+  out.label_transform = merged.label_transform;
+  out.seed = merged.seed;
+  out.train_count = merged.train_count;
+  out.test_count = merged.test_count;
   return out;
 }
 
