@@ -516,5 +516,55 @@ TEST_F(Cli, BenchReportsEvaluationThroughputAndSoftmaxMemory) {
   EXPECT_LT(m["loss_difference"].get<double>(), 1e-3);
 }
 
+// `data prepare --output` writes a store; `train --prepared` trains from it
+// without --data (the kerasrs preset, unshuffled, gives the in-memory run's
+// metrics), `--resume` finds the store through the checkpoint and ends
+// where the uninterrupted run did, and a damaged store is refused naming
+// the file.
+TEST_F(Cli, PreparedStoreTrainsResumesAndIsChecked) {
+  TANDEM_REQUIRE_MOVIELENS();
+  const std::string common = " --epochs 1 --threads 1 --json --quiet --train-count 8000 --test-count 2000";
+  const std::string store = path("store"), tfrs_store = path("tfrs-store");
+  auto prep = run_tandem("data prepare --preset kerasrs " + data_flag() + common.substr(common.find(" --train")) +
+                         " --output '" + store + "' --json");
+  ASSERT_EQ(prep.exit_code, 0) << prep.err;
+  EXPECT_EQ(nlohmann::json::parse(prep.out)["store"], store);
+  auto mem = run_tandem("train --preset kerasrs " + data_flag() + common);
+  auto disk = run_tandem("train --preset kerasrs --prepared '" + store + "'" + common);
+  ASSERT_EQ(mem.exit_code, 0) << mem.err;
+  ASSERT_EQ(disk.exit_code, 0) << disk.err;
+  EXPECT_EQ(nlohmann::json::parse(mem.out)["topk_accuracy"], nlohmann::json::parse(disk.out)["topk_accuracy"]);
+  EXPECT_EQ(nlohmann::json::parse(mem.out)["rmse"], nlohmann::json::parse(disk.out)["rmse"]);
+
+  // tfrs (block-shuffled once), 2 epochs of 8 steps, checkpointed every 5; resumed from step 15.
+  prep = run_tandem("data prepare --preset tfrs " + data_flag() + " --train-count 8000 --test-count 2000 --output '" +
+                    tfrs_store + "'");
+  ASSERT_EQ(prep.exit_code, 0) << prep.err;
+  const std::string flags = " --preset tfrs --batch-size 1000 --epochs 2 --threads 1 --json --quiet --stream-block-rows 500 "
+                            "--stream-window-blocks 3 --prepared '" + tfrs_store + "'";
+  const std::string ck = path("ck"), one = path("one");
+  auto full = run_tandem("train" + flags + " --checkpoint-dir '" + ck + "' --checkpoint-every 5");
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  fs::create_directories(one);
+  // The writer keeps the newest two: steps 15 and 16 (the final one).
+  fs::copy_file(ck + "/ckpt-000000015.tandem-ckpt", one + "/ckpt-000000015.tandem-ckpt");
+  auto resumed = run_tandem("train --resume '" + one + "' --json --quiet");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  const auto a = nlohmann::json::parse(full.out), b = nlohmann::json::parse(resumed.out);
+  EXPECT_EQ(b["resumed_at_step"], 15);
+  EXPECT_EQ(a["topk_accuracy"], b["topk_accuracy"]);
+  EXPECT_EQ(a["rmse"], b["rmse"]);
+  EXPECT_EQ(a["epochs"].back()["total_loss"], b["epochs"].back()["total_loss"]);
+
+  {
+    std::fstream f(store + "/train.users.i32", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(3);
+    f.put('\x55');
+  }
+  auto bad = run_tandem("train --preset kerasrs --prepared '" + store + "'" + common);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find(store + "/train.users.i32: checksum mismatch"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace tandem::testing

@@ -6,7 +6,9 @@
 // DIR/test.data, u.data format, rows in the split's order, which is the
 // order the kerasrs preset trains in), so that another implementation (e.g.
 // bench/pytorch_reference.py --split-from) can train on exactly the same data.
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -17,6 +19,7 @@
 #include "cmd_options.h"
 #include "commands.h"
 #include "tandem/prepare/prepared_data.h"
+#include "tandem/prepare/prepared_store.h"
 #include "tandem/prepare/split_ratings.h"
 #include "tandem/core/error.h"
 #include "tandem/data/ratings_writer.h"
@@ -39,6 +42,24 @@ void write_split(const ExperimentConfig& c, const std::string& dir) {
   write_split_file(s.test, dir + "/test.data");
 }
 
+// Bytes of the ratings file(s) the config reads (0 when not found).
+int64_t ratings_input_bytes(const ExperimentConfig& c) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  if (c.explicit_split()) {
+    files = {c.train_file, c.test_file};
+  } else if (!c.csv.ratings_file.empty()) {
+    files = {c.csv.ratings_file};
+  } else {
+    for (const char* name : {"u.data", "ratings.dat", "ratings.csv"}) files.push_back(c.data_dir + "/" + name);
+  }
+  int64_t bytes = 0;
+  std::error_code ec;
+  for (const auto& f : files)
+    if (fs::is_regular_file(f, ec)) bytes += static_cast<int64_t>(fs::file_size(f, ec));
+  return bytes;
+}
+
 }  // namespace
 
 Action add_data_prepare(CLI::App& app) {
@@ -49,13 +70,26 @@ Action add_data_prepare(CLI::App& app) {
                  "Also write the split to DIR/train.data and DIR/test.data (u.data format, in "
                  "the split's order; integer ids only)")
       ->check(CLI::ExistingDirectory);
-  return [o, split_dir] {
+  auto store_dir = std::make_shared<std::string>();
+  app.add_option("--output", *store_dir,
+                 "Also write the prepared examples to the new directory DIR as a binary, checksummed "
+                 "example store for tandem train --prepared DIR (see docs/store.md)");
+  return [o, split_dir, store_dir] {
     const ExperimentConfig c = o->resolve();
     const auto t0 = std::chrono::steady_clock::now();
     const PreparedData d = prepare_data(c);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!split_dir->empty()) write_split(c, *split_dir);
-    const nlohmann::json j = {{"source", d.source},
+    double store_seconds = 0.0;
+    int64_t store_bytes = 0;
+    if (!store_dir->empty()) {
+      const auto t1 = std::chrono::steady_clock::now();
+      write_prepared_store(*store_dir, c, d);
+      store_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      for (const auto& e : std::filesystem::directory_iterator(*store_dir)) store_bytes += e.file_size();
+    }
+    const int64_t input_bytes = ratings_input_bytes(c);
+    nlohmann::json j = {{"source", d.source},
                               {"train", d.train.size()},
                               {"test_pairs", d.coverage.pairs},
                               {"test_evaluated", d.test.size()},
@@ -64,7 +98,14 @@ Action add_data_prepare(CLI::App& app) {
                               {"catalogue", d.catalogue.size()},
                               {"string_ids", d.names.users != nullptr},
                               {"weighted", !d.train.weights.empty()},
-                              {"seconds", seconds}};
+                              {"seconds", seconds},
+                              {"input_bytes", input_bytes},
+                              {"load_mb_per_s", seconds > 0 ? static_cast<double>(input_bytes) / 1e6 / seconds : 0.0}};
+    if (!store_dir->empty()) {
+      j["store"] = *store_dir;
+      j["store_bytes"] = store_bytes;
+      j["store_seconds"] = store_seconds;
+    }
     if (o->json) {
       std::cout << j.dump() << std::endl;
       return 0;
@@ -73,6 +114,13 @@ Action add_data_prepare(CLI::App& app) {
                 d.source.c_str(), d.train.size(), static_cast<long long>(d.coverage.pairs), d.test.size(),
                 static_cast<long long>(d.users.rows()), static_cast<long long>(d.items.rows()),
                 d.catalogue.size(), seconds);
+    if (input_bytes > 0)
+      std::printf("read %.1f MB of ratings at %.1f MB/s (load, split and encode)\n", static_cast<double>(input_bytes) / 1e6,
+                  static_cast<double>(input_bytes) / 1e6 / seconds);
+    if (!store_dir->empty())
+      std::printf("store %s: %.1f MB written in %.2f s (%.1f MB/s)\n", store_dir->c_str(),
+                  static_cast<double>(store_bytes) / 1e6, store_seconds,
+                  static_cast<double>(store_bytes) / 1e6 / std::max(store_seconds, 1e-9));
     return 0;
   };
 }

@@ -29,7 +29,7 @@ void ExperimentOptions::add_to(CLI::App& app, bool with_weights) {
   app.add_flag("--quiet,-q", quiet, "No progress lines on stderr");
 }
 
-ExperimentConfig ExperimentOptions::resolve() const {
+ExperimentConfig ExperimentOptions::resolve(bool need_data) const {
   // Precedence: preset < config file < flags (a --preset flag replaces the
   // file's preset as the base the file's other keys apply to).
   ExperimentConfig c = config_file.empty() ? preset_config(preset)
@@ -41,7 +41,9 @@ ExperimentConfig ExperimentOptions::resolve() const {
   const std::string data_arg = !data.empty() ? data : c.data_dir;
   if (!train_file.empty()) c.train_file = fs::absolute(train_file).string();
   if (!test_file.empty()) c.test_file = fs::absolute(test_file).string();
-  if (!c.train_file.empty() || !c.test_file.empty() || c.data_format == "csv") {
+  if (!need_data) {
+    // Nothing to find.
+  } else if (!c.train_file.empty() || !c.test_file.empty() || c.data_format == "csv") {
     // Titles are optional with explicit files (the csv format names its own
     // files): use a data directory if one is found.
     try {

@@ -25,7 +25,9 @@ struct ExperimentOptions {
   void add_to(CLI::App& app, bool with_weights);
   // The preset (or --config file) with every given flag applied and the data
   // located.
-  ExperimentConfig resolve() const;
+  // need_data false (training from a store): the data location is not
+  // searched for; the store's data settings replace it.
+  ExperimentConfig resolve(bool need_data = true) const;
   // `base` (a checkpoint's config) with only the flags that were given
   // applied; data locations given are resolved as in resolve().
   ExperimentConfig apply_given(ExperimentConfig base) const;

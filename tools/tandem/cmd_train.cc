@@ -13,13 +13,14 @@
 #include "tandem/experiment/progress_display.h"
 #include "tandem/config/resume_config.h"
 #include "tandem/core/error.h"
+#include "tandem/prepare/prepared_store.h"
 
 namespace tandem::cli {
 
 namespace {
 
 struct TrainOptions {
-  std::string output, checkpoint_dir, checkpoint_every, resume;
+  std::string output, checkpoint_dir, checkpoint_every, resume, prepared;
   bool profile = false;
 };
 
@@ -58,6 +59,10 @@ Action add_train(CLI::App& app) {
                "gather, towers, each task, reduction of the workers' gradients, backward and "
                "scatter, optimizer updates), the serial fraction and Amdahl's bound (JSON: "
                "\"profile\")");
+  app.add_option("--prepared", o->prepared,
+                 "Train from the example store in DIR (written by tandem data prepare --output DIR) "
+                 "instead of --data: the examples are streamed from disk in a block-shuffled order, "
+                 "never loaded whole; the store's data settings (split, ids, labels) apply");
   return [opts, o] {
     namespace fs = std::filesystem;
     std::optional<ResumePoint> resume;
@@ -82,19 +87,26 @@ Action add_train(CLI::App& app) {
                      threads_before, effective_threads(c));
       if (output.empty()) output = from.run.settings.value("output", "");
       if (every.empty()) every = from.run.settings.value("checkpoint_every", "epoch");
+      if (o->prepared.empty()) o->prepared = from.run.settings.value("prepared", "");
       ck.dir = o->resume;
       ck.resume = &*resume;
     } else {
       TANDEM_CHECK(!o->checkpoint_dir.empty() || every.empty(),
                    "--checkpoint-every needs --checkpoint-dir (or --resume)");
-      c = opts->resolve();
+      c = opts->resolve(/*need_data=*/o->prepared.empty());
       ck.dir = o->checkpoint_dir;
       if (every.empty()) every = "epoch";
+    }
+    std::optional<PreparedStore> store;
+    if (!o->prepared.empty()) {
+      store = open_prepared_store(o->prepared);
+      c = with_store_data(c, *store);
     }
     ck.schedule = parse_checkpoint_every(every);
     ck.settings = {{"output", output},
                    {"checkpoint_every", ck.schedule.text()},
                    {"threads", effective_threads(c)}};
+    if (store) ck.settings["prepared"] = fs::absolute(o->prepared).string();
     ck.on_write = checkpoint_printer(opts->quiet);
     if (resume && !opts->quiet) {
       const TrainerState& s = resume->checkpoint.trainer;
@@ -103,11 +115,23 @@ Action add_train(CLI::App& app) {
                    static_cast<long long>(s.step_in_epoch), s.epochs_done + 1);
     }
 
-    const PreparedData data = prepare_data(c);
     ProgressDisplay progress(ProgressDisplay::detect(opts->quiet));
     const ProgressHooks hooks = progress.hooks();
-    auto [model, result] = train_and_evaluate(c, data, "custom", progress.on_epoch(c.epochs),
-                                              ck.dir.empty() ? nullptr : &ck, &hooks);
+    std::string source;
+    int64_t train_pairs = 0;
+    auto [model, result] = [&] {
+      if (store) {
+        source = store->source + " (store " + o->prepared + ")";
+        train_pairs = store->train.rows;
+        return train_and_evaluate_store(c, *store, "custom", progress.on_epoch(c.epochs),
+                                        ck.dir.empty() ? nullptr : &ck, &hooks);
+      }
+      const PreparedData data = prepare_data(c);
+      source = data.source;
+      train_pairs = static_cast<int64_t>(data.train.size());
+      return train_and_evaluate(c, data, "custom", progress.on_epoch(c.epochs), ck.dir.empty() ? nullptr : &ck,
+                                &hooks);
+    }();
     if (!output.empty()) save_model(output, model);
     if (opts->json) {
       nlohmann::json j = result.to_json();
@@ -119,8 +143,8 @@ Action add_train(CLI::App& app) {
       }
       std::cout << j.dump() << std::endl;
     } else {
-      std::printf("Trained on %s: %zu train pairs, %lld test pairs evaluated.\n", data.source.c_str(),
-                  data.train.size(), static_cast<long long>(result.eval.evaluated));
+      std::printf("Trained on %s: %lld train pairs, %lld test pairs evaluated.\n", source.c_str(),
+                  static_cast<long long>(train_pairs), static_cast<long long>(result.eval.evaluated));
       std::printf("top-%lld accuracy %.4f, RMSE %s, training %.2f s\n",
                   static_cast<long long>(c.k), result.eval.topk_accuracy,
                   rmse_text(result.eval.rmse, c).c_str(), result.train_seconds);

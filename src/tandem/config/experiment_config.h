@@ -95,6 +95,10 @@ struct ExperimentConfig {
   // Retrieval loss over the batch's distinct users x distinct items (exact,
   // fewer FLOPs when ids repeat) instead of the full batch x batch matrix.
   bool distinct_rows = true;
+  // Training from a store (tandem train --prepared): examples per block and
+  // blocks per shuffle window of the streaming order (train/block_shuffle.h).
+  int64_t stream_block_rows = 65536;
+  int64_t stream_window_blocks = 4;
   // The ranking task's loss (model/ranking_loss.h); mse is the tutorials'.
   // Under any other loss the head's output is no rating (see
   // evaluate/ranking_output.h): RMSE is not reported and serving labels it.
@@ -108,6 +112,9 @@ struct ExperimentConfig {
   // Further k values whose accuracy is reported beside k's (accuracy_at).
   std::vector<int64_t> accuracy_at = {1, 5, 10, 50, 100};
   int64_t eval_batch_size = 1000;
+  // Evaluate on the first this many test pairs only (0: all of them); for
+  // test splits too large to score against the whole catalogue.
+  int64_t eval_max_pairs = 0;
   // Largest memory a training run may plan to allocate (see resource_guard.h);
   // 0: 80% of physical memory.
   int64_t memory_budget_bytes = 0;

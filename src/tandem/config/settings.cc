@@ -403,6 +403,19 @@ std::vector<Setting> make_settings() {
        TANDEM_MEMBER(memory_budget_bytes), .lo = 0,
        .shown = [](const C& c) { return c.memory_budget_bytes > 0; }, .in_model_file = false,
        .fixed_on_resume = false, .default_note = "80% of RAM"},
+      {.table = "training", .key = "stream_block_rows", .flag = "--stream-block-rows", .kind = K::kInt,
+       .help = "Training from a store (--prepared): consecutive examples per block of the streaming "
+               "shuffle",
+       TANDEM_MEMBER(stream_block_rows), .lo = 1, .hi = int64_t{1} << 24,
+       .shown = [](const C& c) { return c.stream_block_rows != 65536; },
+       .details = "see [store.md](store.md#the-streaming-order)"},
+      {.table = "training", .key = "stream_window_blocks", .flag = "--stream-window-blocks",
+       .kind = K::kInt,
+       .help = "Training from a store (--prepared): blocks per shuffle window (the examples of a "
+               "window are shuffled among themselves)",
+       TANDEM_MEMBER(stream_window_blocks), .lo = 1, .hi = 4096,
+       .shown = [](const C& c) { return c.stream_window_blocks != 4; },
+       .details = "see [store.md](store.md#the-streaming-order)"},
       // [evaluation]
       {.table = "evaluation", .key = "k", .flag = "--k", .kind = K::kInt,
        .help = "K of the top-K accuracy", TANDEM_MEMBER(k), .lo = 1, .hi = int64_t{1} << 31,
@@ -414,6 +427,12 @@ std::vector<Setting> make_settings() {
       {.table = "evaluation", .key = "batch_size", .flag = "--eval-batch-size", .kind = K::kInt,
        .help = "Evaluation batch size", TANDEM_MEMBER(eval_batch_size), .lo = 1,
        .hi = int64_t{1} << 24, .aliases = {"evaluate.eval_batch_size"}, .fixed_on_resume = false},
+      {.table = "evaluation", .key = "max_pairs", .flag = "--eval-max-pairs", .kind = K::kInt,
+       .help = "Evaluate on the first N test pairs only (0: all); bounds evaluation on very large "
+               "test splits",
+       TANDEM_MEMBER(eval_max_pairs), .lo = 0, .hi = int64_t{1} << 40,
+       .shown = [](const C& c) { return c.eval_max_pairs > 0; }, .fixed_on_resume = false,
+       .default_note = "all"},
       {.table = "evaluation", .key = "min_rating", .flag = nullptr, .kind = K::kFloat,
        .help = "Only test pairs rated at least this count towards top-K accuracy",
        TANDEM_OPTIONAL(topk_min_rating, float), .optional = true,

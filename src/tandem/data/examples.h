@@ -2,6 +2,7 @@
 // and the label the ranking task learns.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

@@ -1,6 +1,8 @@
 #include "tandem/experiment/experiment.h"
 #include "tandem/evaluate/ranking_output.h"
 #include "tandem/experiment/resource_guard.h"
+#include "tandem/experiment/store_interactions.h"
+#include "tandem/prepare/store_batch_source.h"
 
 #include "tandem/artifact/checkpoint.h"
 #include "tandem/core/blas.h"
@@ -20,16 +22,16 @@ namespace {
 // trained on the same data), writes checkpoints on the schedule and at the
 // end, and names the last good checkpoint in any training error.
 std::vector<EpochStats> fit_with_checkpoints(const Checkpointing& ck, const ExperimentConfig& config,
-                                             const PreparedData& data, MultiTaskModel& model,
-                                             Trainer& trainer,
+                                             uint64_t fingerprint, const std::string& data_source,
+                                             BatchSource& train, MultiTaskModel& model, Trainer& trainer,
                                              const std::function<void(const EpochStats&)>& on_epoch,
                                              const StepHook& on_step) {
-  const CheckpointRun run{config, ck.settings, data_fingerprint(data)};
+  const CheckpointRun run{config, ck.settings, fingerprint};
   if (ck.resume != nullptr) {
     const Checkpoint& c = ck.resume->checkpoint;
     const std::string& source = ck.resume->path;
     TANDEM_CHECK(c.run.data_fingerprint == run.data_fingerprint,
-                 source << ": the checkpoint was trained on other data than " << data.source
+                 source << ": the checkpoint was trained on other data than " << data_source
                         << " gives now (the examples' fingerprints differ)");
     restore_weights(c, model, source);
     try {
@@ -44,7 +46,7 @@ std::vector<EpochStats> fit_with_checkpoints(const Checkpointing& ck, const Expe
     if (ck.on_write) ck.on_write(w);
   };
   try {
-    auto history = trainer.fit(data.train, on_epoch, [&](const TrainerState& s) {
+    auto history = trainer.fit(train, on_epoch, [&](const TrainerState& s) {
       if (ck.schedule.due(s)) save(s);
       if (on_step) on_step(s);
     });
@@ -70,14 +72,33 @@ std::vector<Variant> tutorial_variants() {
 
 void apply_threads(const ExperimentConfig& config) { blas::set_threads(effective_threads(config)); }
 
-std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& config,
-                                                      const PreparedData& data,
-                                                      const std::string& name,
-                                                      const EpochCallback& on_epoch,
-                                                      const Checkpointing* checkpointing,
-                                                      const ProgressHooks* progress) {
-  config.validate();
-  check_training_resources(config, data);
+namespace {
+
+// What training needs of its data, in memory or in a store.
+struct TrainingInput {
+  const Vocabulary& users;
+  const Vocabulary& items;
+  const RetrievalCatalogue& catalogue;
+  const IdNames& names;
+  const TowerSpecs& towers;
+  const TestCoverage& coverage;
+  const std::string& source;
+  BatchSource& train;
+  bool train_weighted;
+  uint64_t fingerprint;
+  // Fills the model's item counts and seen items from the training examples.
+  std::function<void(TrainedModel&)> index_interactions;
+  const Examples& test;
+  const std::vector<float>& test_ratings;
+};
+
+std::pair<TrainedModel, RunResult> train_and_evaluate_input(const ExperimentConfig& config,
+                                                            const TrainingInput& data,
+                                                            const std::string& name,
+                                                            const EpochCallback& on_epoch,
+                                                            const Checkpointing* checkpointing,
+                                                            const ProgressHooks* progress) {
+  const auto train_size = data.train.size();
   const int threads = effective_threads(config);
   const bool split_batches = config.parallelism == Parallelism::kBatch && threads > 1;
   // Batch splitting: each worker calls a single-threaded BLAS. Otherwise the
@@ -93,19 +114,19 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   tm.items = data.items;
   tm.catalogue = data.catalogue;
   tm.names = data.names;
-  tm.set_training_interactions(data.train);
+  data.index_interactions(tm);
   tm.model = std::make_unique<MultiTaskModel>(
-      shape, std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size())),
+      shape, std::min<int64_t>(config.batch_size, train_size),
       split_batches ? threads : 1, config.retrieval.mixed_negatives);
   tm.model->init(derive_seed(config.training_seed(), kInitStream));
   tm.model->set_distinct_rows(config.distinct_rows);
   // Example weights take the optioned softmax too: configured here, so that
   // no training step allocates it.
-  if (config.retrieval.any() || !data.train.weights.empty()) {
+  if (config.retrieval.any() || data.train_weighted) {
     // logQ: each item row's share of the training interactions (rows never
     // trained on cannot be in a batch; they get half a count, to stay finite).
     std::vector<float> log_p(tm.item_train_counts.size());
-    const double total = static_cast<double>(data.train.size());
+    const double total = static_cast<double>(train_size);
     for (size_t r = 0; r < log_p.size(); ++r) {
       log_p[r] = static_cast<float>(
           std::log(std::max(0.5, static_cast<double>(tm.item_train_counts[r])) / total));
@@ -117,7 +138,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   TrainConfig tc;
   tc.optimizer = config.optimizer;
   tc.weights = config.weights;
-  tc.batch_size = std::min<int64_t>(config.batch_size, static_cast<int64_t>(data.train.size()));
+  tc.batch_size = std::min<int64_t>(config.batch_size, train_size);
   tc.epochs = config.epochs;
   tc.shuffle = config.shuffle;
   tc.shuffle_seed = derive_seed(config.training_seed(), kShuffleStream);
@@ -134,7 +155,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   };
   StepHook step_done;
   if (progress != nullptr && progress->on_step) {
-    const int64_t steps = (static_cast<int64_t>(data.train.size()) + tc.batch_size - 1) / tc.batch_size;
+    const int64_t steps = (train_size + tc.batch_size - 1) / tc.batch_size;
     step_done = [&, steps](const TrainerState& s) {
       if (s.step_in_epoch == 0) return;  // the epoch just ended: on_epoch has it
       const EpochStats& e = s.current;
@@ -145,8 +166,8 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   }
   r.history = checkpointing == nullptr
                   ? trainer.fit(data.train, epoch_done, step_done)
-                  : fit_with_checkpoints(*checkpointing, config, data, *tm.model, trainer, epoch_done,
-                                         step_done);
+                  : fit_with_checkpoints(*checkpointing, config, data.fingerprint, data.source, data.train,
+                                         *tm.model, trainer, epoch_done, step_done);
   for (const auto& e : r.history) r.train_seconds += e.seconds;
   r.profile = trainer.profile();
   blas::set_threads(threads);  // evaluation's large GEMMs use the BLAS threads
@@ -154,9 +175,90 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
   if (progress != nullptr && progress->on_eval)
     eval_progress = [&](int64_t done, int64_t total) { progress->on_eval(name, done, total); };
   const SeenItems seen = config.exclude_seen ? SeenItems{tm.seen_offsets, tm.seen_items} : SeenItems{};
-  r.eval = evaluate(*tm.model, config, data.catalogue, data.test, data.test_ratings, eval_progress, &seen);
+  // [evaluation] max_pairs: the first N test pairs only.
+  const auto pairs = static_cast<size_t>(config.eval_max_pairs);
+  if (pairs > 0 && pairs < data.test.size()) {
+    Examples first;
+    first.users.assign(data.test.users.begin(), data.test.users.begin() + pairs);
+    first.items.assign(data.test.items.begin(), data.test.items.begin() + pairs);
+    first.labels.assign(data.test.labels.begin(), data.test.labels.begin() + pairs);
+    if (!data.test.timestamps.empty())
+      first.timestamps.assign(data.test.timestamps.begin(), data.test.timestamps.begin() + pairs);
+    if (!data.test.weights.empty())
+      first.weights.assign(data.test.weights.begin(), data.test.weights.begin() + pairs);
+    const std::vector<float> ratings(data.test_ratings.begin(), data.test_ratings.begin() + pairs);
+    r.eval = evaluate(*tm.model, config, data.catalogue, first, ratings, eval_progress, &seen);
+  } else {
+    r.eval = evaluate(*tm.model, config, data.catalogue, data.test, data.test_ratings, eval_progress, &seen);
+  }
   tm.metrics = r.to_json();
   return {std::move(tm), std::move(r)};
+}
+
+}  // namespace
+
+std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& config,
+                                                      const PreparedData& data,
+                                                      const std::string& name,
+                                                      const EpochCallback& on_epoch,
+                                                      const Checkpointing* checkpointing,
+                                                      const ProgressHooks* progress) {
+  config.validate();
+  check_training_resources(config, data);
+  ExamplesSource train(data.train);
+  const TrainingInput input{data.users,
+                            data.items,
+                            data.catalogue,
+                            data.names,
+                            data.towers,
+                            data.coverage,
+                            data.source,
+                            train,
+                            !data.train.weights.empty(),
+                            checkpointing == nullptr ? 0 : data_fingerprint(data),
+                            [&](TrainedModel& tm) { tm.set_training_interactions(data.train); },
+                            data.test,
+                            data.test_ratings};
+  return train_and_evaluate_input(config, input, name, on_epoch, checkpointing, progress);
+}
+
+std::pair<TrainedModel, RunResult> train_and_evaluate_store(const ExperimentConfig& config,
+                                                            const PreparedStore& store,
+                                                            const std::string& name,
+                                                            const EpochCallback& on_epoch,
+                                                            const Checkpointing* checkpointing,
+                                                            const ProgressHooks* progress) {
+  config.validate();
+  TANDEM_CHECK(!config.side_features.enabled(),
+               "training from a store (--prepared) does not support side features yet");
+  const StreamShape shape{config.stream_block_rows, config.stream_window_blocks};
+  const int64_t eval_pairs =
+      config.eval_max_pairs > 0 ? std::min(config.eval_max_pairs, store.test.rows) : store.test.rows;
+  check_store_training_resources(
+      config, static_cast<int64_t>(store.catalogue.size()),
+      estimate_store_training_memory(config, store.users.rows(), store.items.rows(), store.train.rows,
+                                     stream_buffer_bytes(shape, store.train.timestamps, store.train.weights),
+                                     eval_pairs));
+  Examples test;
+  std::vector<float> test_ratings;
+  read_store_test(store, eval_pairs, test, test_ratings);
+  StoreBatchSource train(store, shape);
+  const IdNames names;
+  const TowerSpecs towers;
+  const TrainingInput input{store.users,
+                            store.items,
+                            store.catalogue,
+                            names,
+                            towers,
+                            store.coverage,
+                            store.source,
+                            train,
+                            store.train.weights,
+                            store.files.fingerprint(),
+                            [&](TrainedModel& tm) { index_store_interactions(store, tm); },
+                            test,
+                            test_ratings};
+  return train_and_evaluate_input(config, input, name, on_epoch, checkpointing, progress);
 }
 
 }  // namespace tandem

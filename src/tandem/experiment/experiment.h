@@ -14,6 +14,7 @@
 #include "tandem/artifact/checkpoint_schedule.h"
 #include "tandem/evaluate/evaluation.h"
 #include "tandem/prepare/prepared_data.h"
+#include "tandem/prepare/prepared_store.h"
 #include "tandem/artifact/trained_model.h"
 #include "tandem/train/trainer.h"
 
@@ -61,6 +62,18 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
                                                       const EpochCallback& on_epoch = {},
                                                       const Checkpointing* checkpointing = nullptr,
                                                       const ProgressHooks* progress = nullptr);
+
+// The same from a store on disk (tandem train --prepared): the training
+// examples are streamed (prepare/store_batch_source.h) in the block-shuffled
+// order, never loaded whole; evaluation reads the first
+// config.eval_max_pairs test pairs (all when 0). `config` must carry the
+// store's data settings (with_store_data). Side features are not supported.
+std::pair<TrainedModel, RunResult> train_and_evaluate_store(const ExperimentConfig& config,
+                                                            const PreparedStore& store,
+                                                            const std::string& name,
+                                                            const EpochCallback& on_epoch = {},
+                                                            const Checkpointing* checkpointing = nullptr,
+                                                            const ProgressHooks* progress = nullptr);
 
 // The tutorials' variants: (name, ranking weight, retrieval weight).
 struct Variant {

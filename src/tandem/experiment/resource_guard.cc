@@ -148,13 +148,16 @@ int64_t default_memory_budget() {
 
 
 
-void check_training_resources(const ExperimentConfig& config, const PreparedData& data) {
-  const auto catalogue = static_cast<int64_t>(data.catalogue.size());
+namespace {
+
+void check_k(const ExperimentConfig& config, int64_t catalogue) {
   TANDEM_CHECK(config.k <= catalogue, "k = " << config.k << " is above the catalogue size ("
                                              << catalogue << " items): top-" << config.k
                                              << " accuracy would be 1 by definition; use --k <= "
                                              << catalogue);
-  const MemoryEstimate e = estimate_training_memory(config, data);
+}
+
+void check_within_budget(const ExperimentConfig& config, const MemoryEstimate& e) {
   const int64_t budget =
       config.memory_budget_bytes > 0 ? config.memory_budget_bytes : default_memory_budget();
   if (e.total() <= budget) return;
@@ -172,6 +175,31 @@ void check_training_resources(const ExperimentConfig& config, const PreparedData
                                                     ? ". With integer ids (kerasrs) a table has max id + 1 "
                                                       "rows: check the data for stray large ids"
                                                     : ""));
+}
+
+}  // namespace
+
+void check_training_resources(const ExperimentConfig& config, const PreparedData& data) {
+  check_k(config, static_cast<int64_t>(data.catalogue.size()));
+  check_within_budget(config, estimate_training_memory(config, data));
+}
+
+MemoryEstimate estimate_store_training_memory(const ExperimentConfig& config, int64_t user_rows,
+                                              int64_t item_rows, int64_t train_examples,
+                                              int64_t buffer_bytes, int64_t eval_pairs) {
+  MemoryEstimate e = estimate_training_memory(config, user_rows, item_rows, train_examples);
+  e.parts.push_back({"streaming buffers (shuffle windows read ahead)", buffer_bytes});
+  // users, items, labels, raw ratings, timestamps, weights; the evaluation's
+  // per-pair scores and ranks.
+  e.parts.push_back({"test pairs evaluated (" + std::to_string(eval_pairs) + ")", mul(eval_pairs, 4 * 4 + 8 + 4 + 16)});
+  e.parts.push_back({"seen-items index build (per-user cursors)", mul(add(user_rows, 1), 8)});
+  return e;
+}
+
+void check_store_training_resources(const ExperimentConfig& config, int64_t catalogue_size,
+                                    const MemoryEstimate& estimate) {
+  check_k(config, catalogue_size);
+  check_within_budget(config, estimate);
 }
 
 }  // namespace tandem

@@ -50,4 +50,15 @@ int64_t default_memory_budget();
 // tandem::Error naming what does not fit.
 void check_training_resources(const ExperimentConfig& config, const PreparedData& data);
 
+// The same for training from a store (tandem train --prepared): the
+// examples stay on disk, so instead of them the estimate counts what is read
+// into memory: the streaming buffers (`buffer_bytes`), the test pairs
+// evaluated (`eval_pairs`, with timestamps/weights as the store has them) and
+// the per-user cursors that build the seen-items index.
+MemoryEstimate estimate_store_training_memory(const ExperimentConfig& config, int64_t user_rows,
+                                              int64_t item_rows, int64_t train_examples,
+                                              int64_t buffer_bytes, int64_t eval_pairs);
+void check_store_training_resources(const ExperimentConfig& config, int64_t catalogue_size,
+                                    const MemoryEstimate& estimate);
+
 }  // namespace tandem

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <numeric>
 
 #include "tandem/core/error.h"
 
@@ -80,8 +79,6 @@ void Trainer::restore(TrainerState s) {
   TANDEM_CHECK(steps == s.global_step && s.current.steps == s.step_in_epoch,
                "training state is inconsistent: step " << s.global_step << " but the epochs add up to "
                                                        << steps);
-  TANDEM_CHECK(s.step_in_epoch == 0 || !s.order.empty(),
-               "training state is inside an epoch but has no example order");
   // A permutation, or a gather through it would read out of bounds.
   std::vector<bool> seen(s.order.size(), false);
   for (uint32_t e : s.order) {
@@ -92,31 +89,22 @@ void Trainer::restore(TrainerState s) {
   st_.history.reserve(static_cast<size_t>(std::max(cfg_.epochs, st_.epochs_done)));
 }
 
-bool Trainer::step(const Examples& train) {
+bool Trainer::step(BatchSource& train) {
   const auto start = std::chrono::steady_clock::now();
-  const int64_t n = static_cast<int64_t>(train.size());
+  const int64_t n = train.size();
   TANDEM_CHECK(n > 0, "no training examples");
   const int64_t steps_per_epoch = (n + cfg_.batch_size - 1) / cfg_.batch_size;
-  if (st_.order.empty()) {
-    st_.order.resize(train.size());
-    std::iota(st_.order.begin(), st_.order.end(), 0u);
-  }
-  TANDEM_CHECK(st_.order.size() == train.size(),
-               "the training state's example order covers " << st_.order.size()
-                                                            << " examples, the data has " << n);
   TANDEM_CHECK(st_.step_in_epoch < steps_per_epoch,
                "the training state is at step " << st_.step_in_epoch << " of an epoch of "
                                                 << steps_per_epoch << " steps");
-  EpochStats& stats = st_.current;
   const double parallel_before = pool_ ? pool_->parallel_seconds() : 0.0;
+  {
+    // The source's order for the step: a new shuffle at an epoch's start.
+    PhaseTimer timer(&profile_, StepPhase::kShuffle);
+    train.start_step(st_, cfg_.shuffle);
+  }
+  EpochStats& stats = st_.current;
   if (st_.step_in_epoch == 0) {
-    if (cfg_.shuffle == ShuffleMode::kEveryEpoch ||
-        (cfg_.shuffle == ShuffleMode::kOnce && st_.epochs_done == 0)) {
-      PhaseTimer timer(&profile_, StepPhase::kShuffle);
-      Rng rng(st_.shuffle_state);
-      shuffle(st_.order, rng);
-      st_.shuffle_state = rng.state();
-    }
     stats = EpochStats{};
     stats.epoch = st_.epochs_done + 1;
     stats.extra_losses.assign(static_cast<size_t>(weights_.extra_count), 0.0);
@@ -124,15 +112,17 @@ bool Trainer::step(const Examples& train) {
 
   const int64_t s = st_.step_in_epoch * cfg_.batch_size;
   const int64_t m = std::min(cfg_.batch_size, n - s);
-  TANDEM_CHECK(train.weights.empty() || train.weights.size() == train.size(),
-               "the training data has " << train.weights.size() << " weights for " << n
-                                        << " examples");
-  gather_batch(train, s, m);
+  {
+    PhaseTimer timer(&profile_, StepPhase::kBatchGather);
+    train.gather(st_, s, m,
+                 {batch_users_.data(), batch_items_.data(), batch_labels_.data(), batch_timestamps_.data(),
+                  batch_weights_.data()});
+  }
   Batch batch{batch_users_.data(), batch_items_.data(), batch_labels_.data(), m};
-  if (!train.weights.empty()) batch.weights = batch_weights_.data();
+  if (train.has_weights()) batch.weights = batch_weights_.data();
   batch.sample_seed = derive_seed(cfg_.sample_seed, static_cast<uint64_t>(st_.global_step));
   // Timestamps travel only when the examples have them (a timestamp feature).
-  if (train.timestamps.size() == train.size()) batch.timestamps = batch_timestamps_.data();
+  if (train.has_timestamps()) batch.timestamps = batch_timestamps_.data();
   const StepLosses losses = model_.compute_gradients(batch, weights_, pool_.get());
   // Checked before the update, so the weights (and any checkpoint) stay those
   // of the last finite step.
@@ -175,9 +165,8 @@ bool Trainer::step(const Examples& train) {
 
 namespace {
 
-// Batches and updates smaller than this stay on the calling thread: waking
-// the pool costs more than the copies.
-constexpr int64_t kParallelGatherRows = 2048;
+// Updates smaller than this stay on the calling thread: waking the pool
+// costs more than the arithmetic.
 constexpr int64_t kParallelUpdateFloats = int64_t{1} << 14;
 
 // fn(worker) on every worker of the pool, or fn(0) alone without one.
@@ -191,28 +180,6 @@ void on_workers(ThreadPool* pool, bool parallel, const F& fn) {
 }
 
 }  // namespace
-
-void Trainer::gather_batch(const Examples& train, int64_t s, int64_t m) {
-  PhaseTimer timer(&profile_, StepPhase::kBatchGather);
-  const bool timed = train.timestamps.size() == train.size();
-  const bool weighted = !train.weights.empty();
-  const bool parallel = m >= kParallelGatherRows;
-  const int parts = pool_ && parallel ? pool_->size() : 1;
-  on_workers(pool_.get(), parallel, [&](int worker) {
-    const Range r = split_range(m, parts, worker);
-    const uint32_t* order = st_.order.data() + s;
-    for (int64_t i = r.begin; i < r.end; ++i) {
-      const uint32_t e = order[i];
-      batch_users_[static_cast<size_t>(i)] = train.users[e];
-      batch_items_[static_cast<size_t>(i)] = train.items[e];
-      batch_labels_[static_cast<size_t>(i)] = train.labels[e];
-    }
-    if (timed)
-      for (int64_t i = r.begin; i < r.end; ++i) batch_timestamps_[static_cast<size_t>(i)] = train.timestamps[order[i]];
-    if (weighted)
-      for (int64_t i = r.begin; i < r.end; ++i) batch_weights_[static_cast<size_t>(i)] = train.weights[order[i]];
-  });
-}
 
 void Trainer::update_parameters() {
   // Every rule is elementwise and a row gradient's rows are distinct, so
@@ -249,12 +216,24 @@ void Trainer::update_parameters() {
 }
 
 EpochStats Trainer::run_epoch(const Examples& train) {
+  ExamplesSource source(train);
+  return run_epoch(source);
+}
+
+EpochStats Trainer::run_epoch(BatchSource& train) {
   while (!step(train)) {
   }
   return st_.history.back();
 }
 
 std::vector<EpochStats> Trainer::fit(const Examples& train,
+                                     const std::function<void(const EpochStats&)>& on_epoch,
+                                     const StepHook& after_step) {
+  ExamplesSource source(train);
+  return fit(source, on_epoch, after_step);
+}
+
+std::vector<EpochStats> Trainer::fit(BatchSource& train,
                                      const std::function<void(const EpochStats&)>& on_epoch,
                                      const StepHook& after_step) {
   while (st_.epochs_done < cfg_.epochs) {

@@ -20,6 +20,7 @@
 #include "tandem/core/thread_pool.h"
 #include "tandem/data/examples.h"
 #include "tandem/model/multitask_model.h"
+#include "tandem/train/batch_source.h"
 #include "tandem/train/optimizer.h"
 
 namespace tandem {
@@ -115,18 +116,22 @@ class Trainer {
 
   // Runs the steps left in the current epoch (all of them for a new one).
   EpochStats run_epoch(const Examples& train);
+  EpochStats run_epoch(BatchSource& train);
   // Runs until config.epochs epochs are done. `on_epoch` (may be empty) sees
   // each epoch's stats as it ends, then `after_step` (may be empty) runs.
   // Returns every epoch's stats, those of a restored state included.
   std::vector<EpochStats> fit(const Examples& train,
                               const std::function<void(const EpochStats&)>& on_epoch = {},
                               const StepHook& after_step = {});
+  // The same over any batch source (the examples in memory are an
+  // ExamplesSource; a store on disk a StoreBatchSource).
+  std::vector<EpochStats> fit(BatchSource& train,
+                              const std::function<void(const EpochStats&)>& on_epoch = {},
+                              const StepHook& after_step = {});
 
  private:
   // One batch; true when it completed an epoch.
-  bool step(const Examples& train);
-  // The batch's rows of the examples, at positions [s, s + m) of the order.
-  void gather_batch(const Examples& train, int64_t s, int64_t m);
+  bool step(BatchSource& train);
   // The optimizer's rule on every trained dense parameter and every touched
   // embedding row, the elements and rows split between the workers.
   void update_parameters();

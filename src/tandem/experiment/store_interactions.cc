@@ -1,0 +1,66 @@
+#include "tandem/experiment/store_interactions.h"
+
+#include <algorithm>
+
+#include "tandem/core/error.h"
+
+namespace tandem {
+
+namespace {
+
+constexpr int64_t kBlockRows = int64_t{1} << 18;
+
+// Calls fn(users, items, n) for consecutive blocks of the train columns.
+template <typename Fn>
+void for_each_block(const PreparedStore& store, Fn fn) {
+  const StoreSplit& s = store.train;
+  std::vector<int32_t> users(static_cast<size_t>(std::min(kBlockRows, s.rows)));
+  std::vector<int32_t> items(users.size());
+  for (int64_t first = 0; first < s.rows; first += kBlockRows) {
+    const int64_t n = std::min(kBlockRows, s.rows - first);
+    store.files.read(s.column("users.i32"), first * 4, users.data(), n * 4);
+    store.files.read(s.column("items.i32"), first * 4, items.data(), n * 4);
+    fn(users.data(), items.data(), n);
+  }
+}
+
+}  // namespace
+
+void index_store_interactions(const PreparedStore& store, TrainedModel& m) {
+  const int64_t user_rows = m.users.rows(), item_rows = m.items.rows();
+  m.item_train_counts.assign(static_cast<size_t>(item_rows), 0);
+  m.seen_offsets.assign(static_cast<size_t>(user_rows) + 1, 0);
+  // Pass 1: counts per item and per user (the user's range in seen_items).
+  for_each_block(store, [&](const int32_t* users, const int32_t* items, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+      TANDEM_CHECK(users[i] >= 0 && users[i] < user_rows && items[i] >= 0 && items[i] < item_rows,
+                   store.files.dir() << "/train.*: an example has rows (" << users[i] << ", " << items[i]
+                                     << ") outside the tables");
+      m.item_train_counts[static_cast<size_t>(items[i])] += 1;
+      m.seen_offsets[static_cast<size_t>(users[i]) + 1] += 1;
+    }
+  });
+  for (size_t u = 0; u < static_cast<size_t>(user_rows); ++u) m.seen_offsets[u + 1] += m.seen_offsets[u];
+  // Pass 2: every user's items into its range (duplicates included) ...
+  m.seen_items.assign(static_cast<size_t>(store.train.rows), 0);
+  std::vector<int64_t> cursor(m.seen_offsets.begin(), m.seen_offsets.end() - 1);
+  for_each_block(store, [&](const int32_t* users, const int32_t* items, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) m.seen_items[static_cast<size_t>(cursor[static_cast<size_t>(users[i])]++)] = items[i];
+  });
+  cursor = {};
+  // ... then sorted, de-duplicated and packed to the front, in user order.
+  int64_t out = 0;
+  for (size_t u = 0; u < static_cast<size_t>(user_rows); ++u) {
+    const auto b = m.seen_items.begin() + m.seen_offsets[u];
+    const auto e = m.seen_items.begin() + m.seen_offsets[u + 1];
+    std::sort(b, e);
+    const auto last = std::unique(b, e);
+    m.seen_offsets[u] = out;
+    out = std::copy(b, last, m.seen_items.begin() + out) - m.seen_items.begin();
+  }
+  m.seen_offsets[static_cast<size_t>(user_rows)] = out;
+  m.seen_items.resize(static_cast<size_t>(out));
+  m.seen_items.shrink_to_fit();
+}
+
+}  // namespace tandem

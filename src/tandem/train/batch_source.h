@@ -1,0 +1,60 @@
+// Where the trainer's batches come from: the examples in memory, gathered
+// through a permutation of all of them (ExamplesSource), or a columnar store
+// on disk read window by window (train/store_batch_source.h). The trainer
+// asks a source for the examples at positions [first, first + count) of the
+// epoch's order; how that order is made is the source's business, and so is
+// the part of TrainerState that records it (the permutation `order` in
+// memory; nothing beyond the epoch and step for the store, whose order is a
+// function of the seed, the epoch and the position).
+#pragma once
+
+#include <cstdint>
+
+#include "tandem/data/examples.h"
+
+namespace tandem {
+
+struct TrainerState;
+enum class ShuffleMode;
+
+// The trainer's batch arrays, each of the batch's capacity.
+struct BatchBuffers {
+  int32_t* users = nullptr;
+  int32_t* items = nullptr;
+  float* labels = nullptr;
+  int64_t* timestamps = nullptr;  // filled only when has_timestamps()
+  float* weights = nullptr;       // filled only when has_weights()
+};
+
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual int64_t size() const = 0;
+  virtual bool has_timestamps() const = 0;
+  virtual bool has_weights() const = 0;
+  // Called before every step: checks that `state` belongs to this source and
+  // data, and at the first step of an epoch (state.step_in_epoch == 0) sets
+  // up that epoch's order (which may change state.order and shuffle_state).
+  virtual void start_step(TrainerState& state, ShuffleMode mode) = 0;
+  // Copies the examples at positions [first, first + count) of the epoch's
+  // order into `out`.
+  virtual void gather(const TrainerState& state, int64_t first, int64_t count, const BatchBuffers& out) = 0;
+};
+
+// Examples in memory, visited through TrainerState::order: the identity
+// until the first shuffle, then shuffled once or every epoch (each epoch's
+// order the previous one reshuffled).
+class ExamplesSource final : public BatchSource {
+ public:
+  explicit ExamplesSource(const Examples& examples);
+  int64_t size() const override { return static_cast<int64_t>(ex_.size()); }
+  bool has_timestamps() const override { return ex_.timestamps.size() == ex_.size(); }
+  bool has_weights() const override { return !ex_.weights.empty(); }
+  void start_step(TrainerState& state, ShuffleMode mode) override;
+  void gather(const TrainerState& state, int64_t first, int64_t count, const BatchBuffers& out) override;
+
+ private:
+  const Examples& ex_;
+};
+
+}  // namespace tandem

@@ -1,0 +1,180 @@
+// The example store: round trip of every column, the vocabularies and the
+// catalogue; refusal (naming the file) of corrupt, truncated, missing and
+// mismatched files; nothing left that looks like a store when writing fails.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/tiny_movielens.h"
+#include "tandem/core/error.h"
+#include "tandem/prepare/prepared_store.h"
+
+namespace tandem {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+class PreparedStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tandem_store_" + std::to_string(::getpid()));
+    testing::write_tiny_movielens(dir_ / "data");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string store(const char* name = "s") const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+TEST_F(PreparedStoreTest, RoundTripsEveryColumnVocabularyAndTheCatalogue) {
+  for (const char* preset : {"kerasrs", "tfrs"}) {
+    SCOPED_TRACE(preset);
+    const ExperimentConfig c = testing::tiny_config(preset, dir_ / "data");
+    const PreparedData d = prepare_data(c);
+    const std::string path = store(preset);
+    write_prepared_store(path, c, d);
+    const PreparedStore s = open_prepared_store(path);
+    ASSERT_EQ(s.train.rows, static_cast<int64_t>(d.train.size()));
+    ASSERT_EQ(s.test.rows, static_cast<int64_t>(d.test.size()));
+    EXPECT_TRUE(s.train.timestamps);
+    EXPECT_FALSE(s.train.weights);
+    Examples train;
+    train.users.resize(d.train.size());
+    train.items.resize(d.train.size());
+    train.labels.resize(d.train.size());
+    train.timestamps.resize(d.train.size());
+    read_store_rows(s, s.train, 0, s.train.rows, train.users.data(), train.items.data(), train.labels.data(),
+                    train.timestamps.data(), nullptr);
+    EXPECT_EQ(train.users, d.train.users);
+    EXPECT_EQ(train.items, d.train.items);
+    EXPECT_EQ(train.labels, d.train.labels);
+    EXPECT_EQ(train.timestamps, d.train.timestamps);
+    // A range from the middle.
+    std::vector<int32_t> u(5), it(5);
+    std::vector<float> l(5);
+    read_store_rows(s, s.train, 100, 5, u.data(), it.data(), l.data(), nullptr, nullptr);
+    EXPECT_EQ(u, std::vector<int32_t>(d.train.users.begin() + 100, d.train.users.begin() + 105));
+    Examples test;
+    std::vector<float> ratings;
+    read_store_test(s, 0, test, ratings);
+    EXPECT_EQ(test.users, d.test.users);
+    EXPECT_EQ(test.items, d.test.items);
+    EXPECT_EQ(test.labels, d.test.labels);
+    EXPECT_EQ(ratings, d.test_ratings);
+    read_store_test(s, 7, test, ratings);
+    EXPECT_EQ(test.users, std::vector<int32_t>(d.test.users.begin(), d.test.users.begin() + 7));
+    EXPECT_EQ(ratings.size(), 7u);
+    EXPECT_EQ(s.users.kind(), d.users.kind());
+    EXPECT_EQ(s.users.rows(), d.users.rows());
+    EXPECT_EQ(s.users.defining_ids(), d.users.defining_ids());
+    EXPECT_EQ(s.items.kind(), d.items.kind());
+    EXPECT_EQ(s.items.defining_ids(), d.items.defining_ids());
+    EXPECT_EQ(s.items.defining_rows(), d.items.defining_rows());
+    EXPECT_EQ(s.catalogue.items.item_ids, d.catalogue.items.item_ids);
+    EXPECT_EQ(s.catalogue.items.titles, d.catalogue.items.titles);
+    EXPECT_EQ(s.catalogue.rows, d.catalogue.rows);
+    EXPECT_EQ(s.catalogue.candidate_rows, d.catalogue.candidate_rows);
+    EXPECT_EQ(s.coverage.to_json(), d.coverage.to_json());
+    EXPECT_EQ(s.source, d.source);
+    // The store's data settings replace a run's.
+    ExperimentConfig other = preset_config(std::string(preset) == "tfrs" ? "kerasrs" : "tfrs");
+    other.memory_budget_bytes = 123456789;  // not in the config JSON: must stay the run's
+    other.threads = 3;
+    const ExperimentConfig merged = with_store_data(other, s);
+    EXPECT_EQ(merged.id_mode, c.id_mode);
+    EXPECT_EQ(merged.label_transform, c.label_transform);
+    EXPECT_EQ(merged.train_count, c.train_count);
+    EXPECT_EQ(merged.data_dir, c.data_dir);
+    EXPECT_EQ(merged.optimizer.kind, other.optimizer.kind);
+    EXPECT_EQ(merged.memory_budget_bytes, 123456789);
+    EXPECT_EQ(merged.threads, 3);
+  }
+}
+
+TEST_F(PreparedStoreTest, RefusesAnExistingDirectoryAndLeavesNoHalfStore) {
+  const ExperimentConfig c = testing::tiny_config("kerasrs", dir_ / "data");
+  const PreparedData d = prepare_data(c);
+  write_prepared_store(store(), c, d);
+  EXPECT_NE(error_of([&] { write_prepared_store(store(), c, d); }).find("already exists"), std::string::npos);
+  // A writer that never commits (a killed prepare) leaves no directory at
+  // the target and removes its temporary.
+  {
+    ColumnStoreWriter w(store("half"));
+    w.append("train.users.i32", "abcd", 4);
+  }
+  EXPECT_FALSE(fs::exists(store("half")));
+  for (const auto& e : fs::directory_iterator(dir_))
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+  // A directory without a manifest (say, a copy interrupted) is not a store.
+  fs::create_directories(store("bare"));
+  EXPECT_NE(error_of([&] { open_prepared_store(store("bare")); }).find("manifest.json: missing"), std::string::npos);
+  EXPECT_NE(error_of([&] { open_prepared_store(store("nowhere")); }).find("no such store"), std::string::npos);
+}
+
+TEST_F(PreparedStoreTest, CorruptTruncatedMissingAndMismatchedFilesAreRefusedByName) {
+  const ExperimentConfig c = testing::tiny_config("kerasrs", dir_ / "data");
+  const PreparedData d = prepare_data(c);
+  const auto fresh = [&](const char* name) {
+    const std::string p = store(name);
+    write_prepared_store(p, c, d);
+    return p;
+  };
+  {  // one flipped bit
+    const std::string p = fresh("flip");
+    std::fstream f(p + "/train.items.i32", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(17);
+    f.put('\x7f');
+    f.close();
+    const std::string e = error_of([&] { open_prepared_store(p); });
+    EXPECT_NE(e.find("train.items.i32: checksum mismatch"), std::string::npos) << e;
+  }
+  {  // truncated
+    const std::string p = fresh("trunc");
+    fs::resize_file(p + "/train.labels.f32", 100);
+    const std::string e = error_of([&] { open_prepared_store(p); });
+    EXPECT_NE(e.find("train.labels.f32: 100 bytes, the manifest says"), std::string::npos) << e;
+  }
+  {  // missing
+    const std::string p = fresh("missing");
+    fs::remove(p + "/test.users.i32");
+    const std::string e = error_of([&] { open_prepared_store(p); });
+    EXPECT_NE(e.find("test.users.i32: cannot open"), std::string::npos) << e;
+  }
+  {  // the manifest's row count disagrees with the columns
+    const std::string p = fresh("rows");
+    std::ifstream in(p + "/manifest.json");
+    auto m = nlohmann::json::parse(in);
+    in.close();
+    m["meta"]["train"]["rows"] = m["meta"]["train"]["rows"].get<int64_t>() - 1;
+    std::ofstream(p + "/manifest.json", std::ios::trunc) << m.dump();
+    const std::string e = error_of([&] { open_prepared_store(p); });
+    EXPECT_NE(e.find("train.users.i32: "), std::string::npos) << e;
+    EXPECT_NE(e.find("row counts"), std::string::npos) << e;
+  }
+  {  // another format version, and a truncated manifest
+    const std::string p = fresh("version");
+    std::ifstream in(p + "/manifest.json");
+    auto m = nlohmann::json::parse(in);
+    in.close();
+    m["version"] = 99;
+    std::ofstream(p + "/manifest.json", std::ios::trunc) << m.dump();
+    std::string e = error_of([&] { open_prepared_store(p); });
+    EXPECT_NE(e.find("manifest.json: format version 99"), std::string::npos) << e;
+    fs::resize_file(p + "/manifest.json", 40);
+    e = error_of([&] { open_prepared_store(p); });
+    EXPECT_NE(e.find("manifest.json: unreadable store manifest"), std::string::npos) << e;
+  }
+}
+
+}  // namespace
+}  // namespace tandem
