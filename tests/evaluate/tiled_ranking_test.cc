@@ -143,6 +143,31 @@ TEST(TiledRanking, HandComputedTiesAndNaN) {
   EXPECT_EQ(rank_targets(qn.data(), {c.data(), 5, 2}, one, nullptr, o), (std::vector<int64_t>{5, 5}));
 }
 
+TEST(TiledRanking, ManyExactTiesFallBackToTwoSweeps) {
+  // 3000 copies of one candidate and one better one: every score of a query
+  // equal but one, more near-ties than the one-sweep path keeps (it hands
+  // such queries to the two-sweep path); ranks stay exact.
+  std::vector<float> c(3001 * 2, 1.0f);
+  c[2 * 1234] = 2.0f;  // candidate 1234 = (2, 1)
+  const std::vector<float> q{1, 1, 1, 0};
+  PerQueryLists t, ex;
+  const std::vector<int64_t> t0{7, 1234}, t1{5}, e1{1234, 9};
+  t.add(t0.data(), t0.data() + 2);
+  t.add(t1.data(), t1.data() + 1);
+  ex.add(nullptr, nullptr);
+  ex.add(e1.data(), e1.data() + 2);
+  for (const ScoreTiles& tiles : {ScoreTiles{1, 4096}, ScoreTiles{2, 1000}, ScoreTiles{256, 2048}})
+    for (int threads : {1, 2, 3}) {
+      TargetRankOptions o;
+      o.tiles = tiles;
+      o.threads = threads;
+      // q0: candidate 7 (score 2) is behind 1234 (3); q1: candidate 5 (1)
+      // is behind 1234 (2), unless 1234 is excluded.
+      EXPECT_EQ(rank_targets(q.data(), {c.data(), 3001, 2}, t, nullptr, o), (std::vector<int64_t>{1, 0, 1}));
+      EXPECT_EQ(rank_targets(q.data(), {c.data(), 3001, 2}, t, &ex, o), (std::vector<int64_t>{1, 0, 0}));
+    }
+}
+
 TEST(TiledRanking, EmptyCases) {
   TargetRankOptions o;
   const std::vector<float> c{1, 2};

@@ -245,15 +245,17 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
   // The tutorials' protocol (seen items kept) ranks each test pair with its
   // own query against the top-K accuracy's candidate set. The per-user
   // ranking gives the same ranks, so one scoring pass serves both, when
-  //  - no pair has its own timestamp: a pair's query is then its user's
-  //    query (user_vectors of the user row, as the per-user gather below);
+  //  - the user tower has no timestamp feature (or the pairs no
+  //    timestamps): a pair's query is then its user's query (user_vectors
+  //    reads only the user row, as the per-user gather below);
   //  - the candidate set repeats no row: candidate_set() is then the
   //    catalogue itself, in the same order, with the same index;
   //  - nothing is excluded (exclude_seen off);
   // and both count the candidates scoring strictly higher than the pair's
   // item (NaN: never a hit; an item outside the catalogue: rank = count).
   // With exclude_seen the per-user ranks are the protocol's ranks anyway.
-  const bool one_pass = config.exclude_seen || (!timed && catalogue.candidate_rows.empty());
+  const bool one_pass =
+      config.exclude_seen || (!(timed && model.has_per_example_feature()) && catalogue.candidate_rows.empty());
 
   // One ranking per test user: the ranking metrics, and each pair's rank.
   const QueryGather gather = [&](const int32_t* rows, int64_t m, float* out) {
