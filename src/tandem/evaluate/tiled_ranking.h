@@ -10,15 +10,19 @@
 // own score must come from the same GEMM output as the scores it is compared
 // with (OpenBLAS rounds an element differently depending on where it falls
 // in the blocking, so a separate dot product could disagree by an ulp and
-// turn a tie into a loss). Hence two sweeps:
-//  1. for each query block, only the item tiles holding one of its targets
-//     are scored, and the targets' scores are read from them;
-//  2. every (block, tile) pair is scored again, identically (same call, same
-//     shapes), and each candidate's score is placed among the query's sorted
-//     target scores (one comparison when there is one target, a branch-free
-//     binary search otherwise); excluded candidates are then taken back out.
-// Ordering the queries by target keeps a block's targets in few tiles, so
-// sweep 1 costs a few percent of sweep 2 on a large catalogue.
+// turn a tie into a loss). Done in one sweep: before it, each target's score
+// is bounded by an interval [lo, hi] (its dot product in double +- the
+// error bound of any float summation, gamma_dim * sum |x_k y_k|); during it,
+// a candidate above hi is counted as above the target, one below lo is not,
+// and the rare one inside the interval (a near or exact tie) is kept with
+// its score; the target's own score is read from its tile, and the kept
+// candidates are settled against it at the end. Queries whose scores cannot
+// be bounded (non-finite values, dimension 0) or whose kept candidates grow
+// too many (scores bunched within rounding error) take two sweeps instead:
+// the item tiles holding the targets first (their scores read), then every
+// tile again, scored by the identical call.
+// Ordering the queries by their lowest target keeps a block's targets in few
+// tiles (which bounds the two-sweep path's extra tiles).
 //
 // Work is split into contiguous parts by worker index (sweep 1 by query
 // block, sweep 2 by (block, tile) pair); every worker counts into its own
@@ -49,9 +53,10 @@ struct PerQueryLists {
 };
 
 // Tile shape: queries x catalogue items scored by one sgemm. The defaults
-// were chosen by measurement (docs/performance.md): 256 x 2048 floats
-// (2 MiB) per thread ran fastest on the 2-core EPYC development machine with
-// dimension 32.
+// were chosen by measurement (docs/performance.md): of 128-1024 x
+// 1024-4096, 256 x 2048 floats (2 MiB per thread) and larger ran fastest on
+// the 2-core EPYC development machine with dimension 32; smaller tiles lose
+// to the sgemm's per-call packing.
 struct ScoreTiles {
   int64_t queries = 256;
   int64_t items = 2048;
