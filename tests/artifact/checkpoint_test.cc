@@ -46,6 +46,7 @@ std::string error_of(const std::function<void()>& f) {
 nlohmann::json without_timings(nlohmann::json m) {
   m.erase("train_seconds");
   m.erase("eval_seconds");
+  m.erase("eval_phase_seconds");
   for (auto& e : m["epochs"]) e.erase("seconds");
   return m;
 }

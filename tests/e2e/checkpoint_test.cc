@@ -48,6 +48,7 @@ void expect_same_model_file(const std::string& a_path, const std::string& b_path
   auto metrics = [](nlohmann::json m) {
     m.erase("train_seconds");
     m.erase("eval_seconds");
+    m.erase("eval_phase_seconds");
     for (auto& e : m["epochs"]) e.erase("seconds");
     return m;
   };

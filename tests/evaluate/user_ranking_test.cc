@@ -152,6 +152,28 @@ TEST_F(HandModel, PerUserPairRanksEqualThePerPairPath) {
   EXPECT_EQ(u.pair_ranks, (std::vector<int64_t>{2, 4, 4, 1, 0}));
 }
 
+// The one-pass evaluation (seen items kept, no timestamps, no repeated
+// candidates) reports the top-K accuracy the per-pair path gives, ties
+// included (items 0 and 1, 2 and 3 share a score).
+TEST_F(HandModel, OnePassAccuracyEqualsThePerPairPath) {
+  model_.item_table().weights = {2, 2, 1, 1, 0, 0};
+  for (int64_t k : {1, 2, 3, 4}) {
+    ExperimentConfig c = config_;
+    c.k = k;
+    c.topk_min_rating.reset();
+    const EvalResult r = evaluate(model_, c, catalogue_of_rows(6), test_, ratings_);
+    std::vector<float> q(test_.size());
+    model_.user_table().gather(test_.users.data(), static_cast<int64_t>(q.size()), q.data());
+    std::vector<int64_t> positives(test_.items.begin(), test_.items.end());
+    const CandidateMatrix cm{model_.item_table().weights.data(), 6, 1};
+    EvalResult per_pair;
+    fill_accuracy(per_pair, positive_ranks(q.data(), static_cast<int64_t>(q.size()), cm, positives.data()), c,
+                  ratings_);
+    EXPECT_EQ(r.accuracy_at, per_pair.accuracy_at) << "k " << k;
+    EXPECT_DOUBLE_EQ(r.topk_accuracy, per_pair.topk_accuracy);
+  }
+}
+
 // A relevant item outside the catalogue (row 5 left out) is never retrieved
 // but still counts as relevant: user 0's item 4 is still rank 4 of 5.
 TEST_F(HandModel, ItemsOutsideTheCatalogueAreNeverRetrieved) {

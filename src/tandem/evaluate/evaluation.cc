@@ -7,9 +7,11 @@
 #include <string>
 
 #include "tandem/evaluate/ranking_output.h"
+#include "tandem/core/blas.h"
 #include "tandem/core/error.h"
 #include "tandem/evaluate/metrics.h"
 #include "tandem/evaluate/ranking_metrics.h"
+#include "tandem/evaluate/tiled_ranking.h"
 #include "tandem/evaluate/topk.h"
 
 namespace tandem {
@@ -33,6 +35,10 @@ std::map<int64_t, double> read_keyed_by_k(const nlohmann::json& j, const char* k
     }
   }
   return m;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
 // NaN is written as null (JSON has no NaN) and read back as NaN.
@@ -84,6 +90,10 @@ nlohmann::json EvalResult::to_json() const {
                       {"auc_threshold", auc_threshold},
                       {"auc_positives", auc_positives},
                       {"auc_negatives", auc_negatives}};
+  j["eval_phase_seconds"] = {{"towers", phase_seconds.towers},
+                             {"scoring", phase_seconds.scoring},
+                             {"ranking", phase_seconds.ranking},
+                             {"metrics", phase_seconds.metrics}};
   j["mrr"] = std::isnan(mrr) ? nlohmann::json(nullptr) : nlohmann::json(mrr);
   j["auc"] = std::isnan(auc) ? nlohmann::json(nullptr) : nlohmann::json(auc);
   if (!tasks.empty()) {
@@ -162,6 +172,11 @@ EvalResult EvalResult::from_json(const nlohmann::json& j) {
     r.catalogue_items = j.value("catalogue_items", int64_t{0});
     r.candidates = j.value("candidates", int64_t{0});
     r.seconds = j.value("eval_seconds", 0.0);
+    if (j.contains("eval_phase_seconds")) {
+      const auto& p = j.at("eval_phase_seconds");
+      r.phase_seconds = {p.value("towers", 0.0), p.value("scoring", 0.0), p.value("ranking", 0.0),
+                         p.value("metrics", 0.0)};
+    }
     r.exclude_seen = j.value("exclude_seen", false);
     r.recall_at = read_keyed_by_k(j, "recall_at");
     r.ndcg_at = read_keyed_by_k(j, "ndcg_at");
@@ -204,21 +219,43 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
   TANDEM_CHECK(test_ratings.size() == test.size(),
                "evaluation: " << test_ratings.size() << " test ratings for " << n << " test pairs");
   const int64_t d = model.task_dim();
+  // The evaluation's threads: what the caller gave the BLAS (apply_threads,
+  // train_and_evaluate). The ranking kernel splits the tiles between them
+  // and runs the BLAS single-threaded inside.
+  const int threads = std::max(blas::threads(), 1);
   EvalResult r;
   r.k = config.k;
   r.evaluated = n;
   r.catalogue_items = static_cast<int64_t>(catalogue.size());
   r.candidates = static_cast<int64_t>(catalogue.candidates().size());
+  EvalPhaseTimes& times = r.phase_seconds;
 
   // Each test pair's own timestamp, for a model with a timestamp feature
   // (the per-user rankings take each user's most recent bucket).
   const bool timed = test.timestamps.size() == test.size();
   // Candidates: the catalogue's item vectors; each test item's index in it.
+  auto phase_start = std::chrono::steady_clock::now();
   std::vector<float> cand(catalogue.size() * static_cast<size_t>(d)), tower_scratch;
   model.item_vectors(Task::kRetrieval, catalogue.rows.data(), static_cast<int64_t>(catalogue.size()),
                      cand.data(), tower_scratch);
   const std::vector<int64_t> index = catalogue.index_of_rows(model.shape().item_rows);
   const CandidateMatrix cm{cand.data(), static_cast<int64_t>(catalogue.size()), d};
+  times.towers += seconds_since(phase_start);
+
+  // The tutorials' protocol (seen items kept) ranks each test pair with its
+  // own query against the top-K accuracy's candidate set. The per-user
+  // ranking gives the same ranks, so one scoring pass serves both, when
+  //  - the user tower has no timestamp feature (or the pairs no
+  //    timestamps): a pair's query is then its user's query (user_vectors
+  //    reads only the user row, as the per-user gather below);
+  //  - the candidate set repeats no row: candidate_set() is then the
+  //    catalogue itself, in the same order, with the same index;
+  //  - nothing is excluded (exclude_seen off);
+  // and both count the candidates scoring strictly higher than the pair's
+  // item (NaN: never a hit; an item outside the catalogue: rank = count).
+  // With exclude_seen the per-user ranks are the protocol's ranks anyway.
+  const bool one_pass =
+      config.exclude_seen || (!(timed && model.has_per_example_feature()) && catalogue.candidate_rows.empty());
 
   // One ranking per test user: the ranking metrics, and each pair's rank.
   const QueryGather gather = [&](const int32_t* rows, int64_t m, float* out) {
@@ -226,36 +263,53 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
     model.user_vectors(Task::kRetrieval, rows, m, out, scratch);
   };
   const UserRanking ranking =
-      rank_test_users(gather, cm, index, test, test_ratings, config,
-                      config.exclude_seen ? seen : nullptr,
-                      config.exclude_seen ? on_progress : std::function<void(int64_t, int64_t)>{});
+      rank_test_users(gather, cm, index, test, test_ratings, config, config.exclude_seen ? seen : nullptr,
+                      one_pass ? on_progress : std::function<void(int64_t, int64_t)>{}, threads, &times);
   fill_ranking_metrics(r, ranking, config);
 
-  if (config.exclude_seen) {
+  if (one_pass) {
     fill_accuracy(r, ranking.pair_ranks, config, test_ratings);
   } else {
-    // The tutorials' protocol, computed as it always was (one query per test
-    // pair, in chunks of the evaluation batch), so that its figures stay
-    // bit for bit what they were.
-    // Its candidate set has a row twice where two items share it (TFRS keys
-    // movies by title): a copy of the catalogue's vectors with those repeats.
+    // One query per test pair (its own timestamp), against the candidate
+    // set, which has a row twice where two items share it (TFRS keys movies
+    // by title): a copy of the catalogue's vectors with those repeats.
+    phase_start = std::chrono::steady_clock::now();
     const CandidateSet all = candidate_set(catalogue, cand, d, model.shape().item_rows);
-    std::vector<int64_t> ranks(static_cast<size_t>(n));
     const int64_t chunk = config.eval_batch_size;
-    std::vector<float> queries(static_cast<size_t>(std::min(chunk, n) * d));
-    std::vector<int64_t> positives(static_cast<size_t>(std::min(chunk, n)));
+    std::vector<float> queries(static_cast<size_t>(n * d));
     for (int64_t s = 0; s < n; s += chunk) {
       const int64_t m = std::min(chunk, n - s);
-      model.user_vectors(Task::kRetrieval, test.users.data() + s, m, queries.data(), tower_scratch,
+      model.user_vectors(Task::kRetrieval, test.users.data() + s, m, queries.data() + s * d, tower_scratch,
                          timed ? test.timestamps.data() + s : nullptr);
-      for (int64_t i = 0; i < m; ++i) positives[i] = all.index[static_cast<size_t>(test.items[s + i])];
-      const auto rk = positive_ranks(queries.data(), m, all.matrix, positives.data());
-      std::copy(rk.begin(), rk.end(), ranks.begin() + s);
-      if (on_progress) on_progress(s + m, n);
     }
+    PerQueryLists positives;
+    positives.offsets.reserve(static_cast<size_t>(n) + 1);
+    positives.items.reserve(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t p = all.index[static_cast<size_t>(test.items[static_cast<size_t>(i)])];
+      positives.add(&p, &p + (p >= 0 ? 1 : 0));  // none: rank = count, never a hit
+    }
+    times.towers += seconds_since(phase_start);
+    phase_start = std::chrono::steady_clock::now();
+    TargetRankOptions options;
+    options.threads = threads;
+    if (on_progress)
+      options.on_progress = [&](int64_t done, int64_t total) {
+        on_progress(std::min(n, n * done / std::max<int64_t>(total, 1)), n);
+      };
+    TargetRankTimes kernel_times;
+    const std::vector<int64_t> ranked = rank_targets(queries.data(), all.matrix, positives, nullptr, options,
+                                                     &kernel_times);
+    times.add_kernel(kernel_times, seconds_since(phase_start));
+    std::vector<int64_t> ranks(static_cast<size_t>(n), all.matrix.count);
+    for (int64_t i = 0; i < n; ++i)
+      if (positives.offsets[static_cast<size_t>(i) + 1] > positives.offsets[static_cast<size_t>(i)])
+        ranks[static_cast<size_t>(i)] = ranked[static_cast<size_t>(positives.offsets[static_cast<size_t>(i)])];
+    if (on_progress) on_progress(n, n);
     fill_accuracy(r, ranks, config, test_ratings);
   }
 
+  phase_start = std::chrono::steady_clock::now();
   std::vector<float> pred(static_cast<size_t>(n)), scratch;
   model.predict_ratings(test.users.data(), test.items.data(), n, pred.data(), scratch,
                         timed ? test.timestamps.data() : nullptr);
@@ -277,6 +331,7 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
       labels[static_cast<size_t>(i)] = test_ratings[static_cast<size_t>(i)] >= spec.positive_threshold ? 1 : 0;
     if (n > 0) r.tasks.emplace_back(spec.name, binary_metrics(pred, labels));
   }
+  times.metrics += seconds_since(phase_start);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

@@ -31,7 +31,10 @@ struct EvalResult {
   double rmse = 0.0;
   double topk_weight = 0.0;   // number of test pairs counted by the top-K metric
   int64_t evaluated = 0;
-  double seconds = 0.0;
+  double seconds = 0.0;  // the whole evaluation (JSON eval_seconds)
+  // Its phases (JSON eval_phase_seconds; zeros in results written before):
+  // towers, scoring, ranking, metrics (see EvalPhaseTimes).
+  EvalPhaseTimes phase_seconds;
   // The retrieval catalogue: distinct item rows scored, and entries in the
   // top-K accuracy's candidate set (more when items share a row: TFRS's
   // titles). 0 in results written before they were reported.
@@ -92,8 +95,10 @@ void fill_ranking_metrics(EvalResult& r, const UserRanking& ranking, const Exper
 void fill_auc(EvalResult& r, const std::vector<float>& scores, const std::vector<float>& test_ratings,
               float threshold);
 
-// `on_progress` (may be empty) sees (pairs ranked, total) after each chunk of
-// config.eval_batch_size test pairs (users, with config.exclude_seen).
+// `on_progress` (may be empty) sees (pairs ranked, total) as the ranking
+// advances. The ranking runs on blas::threads() workers (rank_targets), in
+// one scoring pass where the per-user ranking also gives the top-K
+// accuracy's ranks (see evaluation.cc), two otherwise.
 // With config.exclude_seen, `seen` must hold the training items of every
 // test user (an error otherwise); it is not read when exclude_seen is off.
 EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,

@@ -6,27 +6,9 @@
 
 #include "tandem/core/blas.h"
 #include "tandem/core/error.h"
+#include "tandem/evaluate/tiled_ranking.h"
 
 namespace tandem {
-
-namespace {
-
-// How many entries of the ascending `sorted` (non-empty) are < v: a binary
-// search without data-dependent branches (the comparisons become conditional
-// moves), 2-3x faster here than std::lower_bound on random scores,
-// whose every step is a coin-flip branch.
-size_t count_below(const std::vector<float>& sorted, float v) {
-  const float* a = sorted.data();
-  size_t lo = 0, len = sorted.size();
-  while (len > 1) {
-    const size_t half = len / 2;
-    lo += a[lo + half - 1] < v ? half : 0;
-    len -= half;
-  }
-  return lo + (a[lo] < v ? 1 : 0);
-}
-
-}  // namespace
 
 RankingMetrics ranking_metrics_from_ranks(const std::vector<std::vector<int64_t>>& relevant_ranks,
                                           int64_t k) {
@@ -94,60 +76,30 @@ std::vector<std::vector<int64_t>> relevant_ranks(const float* queries, int64_t n
     if (excluded) check_list((*excluded)[static_cast<size_t>(q)], q, "excluded");
   }
 
-  std::vector<std::vector<int64_t>> out(static_cast<size_t>(n_queries));
-  if (c.count == 0) return out;
-  // Same scratch bound as top_k: at most ~4M floats of scores at a time.
-  const int64_t block = std::clamp<int64_t>((int64_t{4} << 20) / c.count, 1, 1024);
-  std::vector<float> scores(static_cast<size_t>(std::min(block, std::max<int64_t>(n_queries, 1)) * c.count));
-  std::vector<unsigned char> skip(static_cast<size_t>(c.count), 0);
-  // Per query, one pass over the candidates instead of one per relevant item:
-  // each candidate's score is placed among the relevant items' sorted scores
-  // (binary search), and a suffix sum turns those counts into ranks. Cost
-  // O(count log |relevant|) per query.
-  std::vector<float> sorted;
-  // Candidates scoring above exactly p of the relevant scores, then (suffix
-  // sums) above at least p of them.
-  std::vector<int64_t> beaten;
-  for (int64_t q0 = 0; q0 < n_queries; q0 += block) {
-    const int64_t rows = std::min(block, n_queries - q0);
-    blas::gemm(false, true, rows, c.count, c.dim, 1.0f, queries + q0 * c.dim, c.dim, c.data, c.dim,
-               0.0f, scores.data(), c.count);
-    for (int64_t r = 0; r < rows; ++r) {
-      const auto q = static_cast<size_t>(q0 + r);
-      const float* s = scores.data() + r * c.count;
-      if (excluded)
-        for (int64_t j : (*excluded)[q]) skip[static_cast<size_t>(j)] = 1;
-      sorted.clear();
-      for (int64_t t : relevant[q])
-        if (!skip[static_cast<size_t>(t)] && !std::isnan(s[t])) sorted.push_back(s[t]);
-      std::sort(sorted.begin(), sorted.end());
-      beaten.assign(sorted.size() + 1, 0);
-      if (!sorted.empty()) {
-        const float lowest = sorted.front();
-        for (int64_t j = 0; j < c.count; ++j) {
-          const float v = s[j];
-          // NaN fails the test too: a NaN candidate never counts as higher.
-          if (!(v > lowest) || skip[static_cast<size_t>(j)]) continue;
-          beaten[count_below(sorted, v)] += 1;
-        }
-        for (size_t p = beaten.size() - 1; p > 0; --p) beaten[p - 1] += beaten[p];
-      }
-      for (int64_t target_index : relevant[q]) {
-        if (skip[static_cast<size_t>(target_index)]) continue;
-        const float target = s[target_index];
-        if (std::isnan(target)) {
-          out[q].push_back(c.count);  // never a hit
-          continue;
-        }
-        // Candidates above `target` = those above sorted[i], i = the first
-        // index holding target's value: beaten[i + 1].
-        const auto i = std::lower_bound(sorted.begin(), sorted.end(), target) - sorted.begin();
-        out[q].push_back(beaten[static_cast<size_t>(i) + 1]);
-      }
-      if (excluded)
-        for (int64_t j : (*excluded)[q]) skip[static_cast<size_t>(j)] = 0;
-    }
+  // Relevant items that are also excluded are dropped; the rest are ranked
+  // by the tiled kernel.
+  PerQueryLists targets;
+  std::vector<int64_t> list, ex;
+  for (int64_t q = 0; q < n_queries; ++q) {
+    list.clear();
+    ex.clear();
+    if (excluded) ex = (*excluded)[static_cast<size_t>(q)];
+    std::sort(ex.begin(), ex.end());
+    for (int64_t t : relevant[static_cast<size_t>(q)])
+      if (!std::binary_search(ex.begin(), ex.end(), t)) list.push_back(t);
+    targets.add(list.data(), list.data() + list.size());
   }
+  PerQueryLists excluded_lists;
+  if (excluded)
+    for (const auto& e : *excluded) excluded_lists.add(e.data(), e.data() + e.size());
+  TargetRankOptions options;
+  options.threads = std::max(blas::threads(), 1);
+  const std::vector<int64_t> ranks =
+      rank_targets(queries, c, targets, excluded ? &excluded_lists : nullptr, options);
+  std::vector<std::vector<int64_t>> out(static_cast<size_t>(n_queries));
+  for (int64_t q = 0; q < n_queries; ++q)
+    out[static_cast<size_t>(q)].assign(ranks.begin() + targets.offsets[static_cast<size_t>(q)],
+                                       ranks.begin() + targets.offsets[static_cast<size_t>(q) + 1]);
   return out;
 }
 

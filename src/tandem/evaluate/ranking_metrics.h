@@ -37,7 +37,8 @@ RankingMetrics ranking_metrics_from_ranks(const std::vector<std::vector<int64_t>
 // The ranks themselves: for query q ([n_queries, dim]), the rank of each
 // candidate index in relevant[q] among the candidates not in excluded[q]
 // (excluded may be null; lists need not be sorted; a relevant item that is
-// also excluded is dropped). One blocked GEMM pass, as positive_ranks.
+// also excluded is dropped). Computed by rank_targets (tiled_ranking.h) on
+// blas::threads() workers.
 // Errors: size mismatches, indices outside [0, count).
 std::vector<std::vector<int64_t>> relevant_ranks(
     const float* queries, int64_t n_queries, const CandidateMatrix& candidates,

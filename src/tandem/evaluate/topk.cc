@@ -5,6 +5,7 @@
 
 #include "tandem/core/blas.h"
 #include "tandem/core/error.h"
+#include "tandem/evaluate/tiled_ranking.h"
 
 namespace tandem {
 
@@ -134,36 +135,21 @@ std::vector<int64_t> positive_ranks(const float* queries, int64_t n_queries,
   TANDEM_CHECK(n_queries == 0 || positives != nullptr,
                "positive_ranks: positives is null but n_queries is " << n_queries);
   const int64_t count = candidates.count;
-  // Validate everything before the (expensive) scoring pass.
+  PerQueryLists targets;
+  targets.offsets.reserve(static_cast<size_t>(n_queries) + 1);
   for (int64_t q = 0; q < n_queries; ++q) {
     const int64_t p = positives[q];
     TANDEM_CHECK(p >= -1 && p < count, "positive_ranks: query " << q << " has positive " << p
                                                                 << ", outside [-1, " << count
                                                                 << ")");
+    targets.add(&positives[q], &positives[q] + (p >= 0 ? 1 : 0));
   }
-
-  std::vector<int64_t> ranks(static_cast<size_t>(n_queries), count);
-  if (count == 0 || n_queries == 0) return ranks;
-
-  const int64_t block = block_rows(n_queries, count);
-  std::vector<float> scratch(static_cast<size_t>(block * count));
-  for (int64_t row0 = 0; row0 < n_queries; row0 += block) {
-    const int64_t rows = std::min(block, n_queries - row0);
-    score_block(queries, row0, rows, candidates, scratch.data());
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t q = row0 + r;
-      const int64_t p = positives[q];
-      if (p < 0) continue;
-      const float* s = scratch.data() + r * count;
-      const float target = s[p];
-      // A NaN positive can never be shown to beat anything: not a hit.
-      if (std::isnan(target)) continue;
-      // NaN candidates compare false, so they never push the positive down.
-      int64_t above = 0;
-      for (int64_t j = 0; j < count; ++j) above += s[j] > target ? 1 : 0;
-      ranks[static_cast<size_t>(q)] = above;
-    }
-  }
+  TargetRankOptions options;
+  options.threads = std::max(blas::threads(), 1);
+  const std::vector<int64_t> ranked = rank_targets(queries, candidates, targets, nullptr, options);
+  std::vector<int64_t> ranks(static_cast<size_t>(n_queries), count);  // -1: never a hit
+  for (int64_t q = 0; q < n_queries; ++q)
+    if (positives[q] >= 0) ranks[static_cast<size_t>(q)] = ranked[static_cast<size_t>(targets.offsets[static_cast<size_t>(q)])];
   return ranks;
 }
 

@@ -43,6 +43,7 @@ std::vector<std::vector<ScoredItem>> top_k(
 // Any other value outside [-1, count) is a tandem::Error naming the query and
 // the value. NaN: a positive scoring NaN gets rank `count` (never a hit); NaN
 // candidates never count as scoring higher than the positive.
+// Computed by rank_targets (tiled_ranking.h) on blas::threads() workers.
 std::vector<int64_t> positive_ranks(const float* queries, int64_t n_queries,
                                     const CandidateMatrix& candidates,
                                     const int64_t* positives);

@@ -1,13 +1,19 @@
 #include "tandem/evaluate/user_ranking.h"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 
 #include "tandem/core/error.h"
+#include "tandem/evaluate/tiled_ranking.h"
 
 namespace tandem {
 
 namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
 
 // Rank given to a relevant item that is not in the catalogue, for the
 // ranking metrics: beyond any K, with a negligible 1 / (rank + 1) for MRR.
@@ -76,7 +82,8 @@ UserRanking rank_test_users(const QueryGather& gather_queries, const CandidateMa
                             const std::vector<int64_t>& catalogue_index, const Examples& test,
                             const std::vector<float>& test_ratings, const ExperimentConfig& config,
                             const SeenItems* seen,
-                            const std::function<void(int64_t done, int64_t total)>& on_progress) {
+                            const std::function<void(int64_t done, int64_t total)>& on_progress,
+                            int threads, EvalPhaseTimes* times) {
   const auto n = static_cast<int64_t>(test.size());
   TANDEM_CHECK(test.items.size() == test.users.size(),
                "evaluation: " << test.users.size() << " test users but " << test.items.size() << " items");
@@ -109,70 +116,88 @@ UserRanking rank_test_users(const QueryGather& gather_queries, const CandidateMa
   metric_ranks.reserve(groups.rows.size());
 
   const auto n_users = static_cast<int64_t>(groups.rows.size());
+  // Every test user's query vector (users x dim: the size of the test set,
+  // not of the scores), gathered in chunks of the evaluation batch.
+  const auto towers_start = std::chrono::steady_clock::now();
   const int64_t chunk = std::max<int64_t>(config.eval_batch_size, 1);
-  std::vector<float> queries(static_cast<size_t>(std::min(chunk, std::max<int64_t>(n_users, 1)) * cm.dim));
-  std::vector<std::vector<int64_t>> targets, excluded;
-  std::vector<std::vector<unsigned char>> is_relevant;
-  std::vector<int32_t> missing;  // a user's relevant item rows outside the catalogue
-  for (int64_t g0 = 0; g0 < n_users; g0 += chunk) {
-    const int64_t m = std::min(chunk, n_users - g0);
-    gather_queries(groups.rows.data() + g0, m, queries.data());
-    targets.assign(static_cast<size_t>(m), {});
-    is_relevant.assign(static_cast<size_t>(m), {});
-    if (seen != nullptr) excluded.assign(static_cast<size_t>(m), {});
-    for (int64_t g = 0; g < m; ++g) {
-      const auto G = static_cast<size_t>(g0 + g);
-      auto& t = targets[static_cast<size_t>(g)];
-      for (int64_t p = groups.offsets[G]; p < groups.offsets[G + 1]; ++p) {
-        const int64_t idx = catalogue_index[static_cast<size_t>(test.items[static_cast<size_t>(groups.pairs[static_cast<size_t>(p)])])];
-        if (idx >= 0) t.push_back(idx);
-      }
-      std::sort(t.begin(), t.end());
-      t.erase(std::unique(t.begin(), t.end()), t.end());
-      auto& rel = is_relevant[static_cast<size_t>(g)];
-      rel.assign(t.size(), 0);
-      for (int64_t p = groups.offsets[G]; p < groups.offsets[G + 1]; ++p) {
-        const auto pair = groups.pairs[static_cast<size_t>(p)];
-        const int64_t idx = catalogue_index[static_cast<size_t>(test.items[static_cast<size_t>(pair)])];
-        if (idx >= 0 && relevant_pair(pair))
-          rel[static_cast<size_t>(std::lower_bound(t.begin(), t.end(), idx) - t.begin())] = 1;
-      }
-      if (seen != nullptr) {
-        const auto u = static_cast<size_t>(groups.rows[G]);
-        auto& ex = excluded[static_cast<size_t>(g)];
-        for (int64_t s = seen->offsets[u]; s < seen->offsets[u + 1]; ++s) {
-          const int64_t idx = catalogue_index[static_cast<size_t>(seen->items[static_cast<size_t>(s)])];
-          if (idx >= 0 && !std::binary_search(t.begin(), t.end(), idx)) ex.push_back(idx);
-        }
-      }
+  std::vector<float> queries(static_cast<size_t>(n_users * cm.dim));
+  for (int64_t g0 = 0; g0 < n_users; g0 += chunk)
+    gather_queries(groups.rows.data() + g0, std::min(chunk, n_users - g0), queries.data() + g0 * cm.dim);
+  if (times) times->towers += seconds_since(towers_start);
+
+  // Per user: its distinct test items in the catalogue (targets, ascending),
+  // which of them are relevant, and its excluded (seen, not tested) items.
+  PerQueryLists targets, excluded;
+  std::vector<unsigned char> is_relevant;  // parallel to targets.items
+  std::vector<int64_t> t, ex;
+  for (int64_t g = 0; g < n_users; ++g) {
+    const auto G = static_cast<size_t>(g);
+    t.clear();
+    for (int64_t p = groups.offsets[G]; p < groups.offsets[G + 1]; ++p) {
+      const int64_t idx = catalogue_index[static_cast<size_t>(test.items[static_cast<size_t>(groups.pairs[static_cast<size_t>(p)])])];
+      if (idx >= 0) t.push_back(idx);
     }
-    const auto ranks = relevant_ranks(queries.data(), m, cm, targets, seen != nullptr ? &excluded : nullptr);
-    for (int64_t g = 0; g < m; ++g) {
-      const auto G = static_cast<size_t>(g0 + g);
-      const auto& t = targets[static_cast<size_t>(g)];
-      const auto& r = ranks[static_cast<size_t>(g)];  // nothing of t is excluded: one rank each
-      missing.clear();
-      for (int64_t p = groups.offsets[G]; p < groups.offsets[G + 1]; ++p) {
-        const auto pair = groups.pairs[static_cast<size_t>(p)];
-        const int32_t item = test.items[static_cast<size_t>(pair)];
-        const int64_t idx = catalogue_index[static_cast<size_t>(item)];
-        if (idx >= 0) {
-          out.pair_ranks[static_cast<size_t>(pair)] =
-              r[static_cast<size_t>(std::lower_bound(t.begin(), t.end(), idx) - t.begin())];
-        } else if (relevant_pair(pair)) {
-          missing.push_back(item);
-        }
-      }
-      std::sort(missing.begin(), missing.end());
-      missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
-      std::vector<int64_t> user_ranks(missing.size(), kNeverRetrieved);
-      const auto& rel = is_relevant[static_cast<size_t>(g)];
-      for (size_t i = 0; i < t.size(); ++i)
-        if (rel[i]) user_ranks.push_back(r[i]);
-      if (!user_ranks.empty()) metric_ranks.push_back(std::move(user_ranks));
+    std::sort(t.begin(), t.end());
+    t.erase(std::unique(t.begin(), t.end()), t.end());
+    const auto rel0 = is_relevant.size();
+    is_relevant.resize(rel0 + t.size(), 0);
+    for (int64_t p = groups.offsets[G]; p < groups.offsets[G + 1]; ++p) {
+      const auto pair = groups.pairs[static_cast<size_t>(p)];
+      const int64_t idx = catalogue_index[static_cast<size_t>(test.items[static_cast<size_t>(pair)])];
+      if (idx >= 0 && relevant_pair(pair))
+        is_relevant[rel0 + static_cast<size_t>(std::lower_bound(t.begin(), t.end(), idx) - t.begin())] = 1;
     }
-    if (on_progress) on_progress(groups.offsets[static_cast<size_t>(g0 + m)], n);
+    targets.add(t.data(), t.data() + t.size());
+    if (seen != nullptr) {
+      const auto u = static_cast<size_t>(groups.rows[G]);
+      ex.clear();
+      for (int64_t s = seen->offsets[u]; s < seen->offsets[u + 1]; ++s) {
+        const int64_t idx = catalogue_index[static_cast<size_t>(seen->items[static_cast<size_t>(s)])];
+        if (idx >= 0 && !std::binary_search(t.begin(), t.end(), idx)) ex.push_back(idx);
+      }
+      excluded.add(ex.data(), ex.data() + ex.size());
+    }
   }
+
+  // One fused pass over the catalogue for every user.
+  const auto rank_start = std::chrono::steady_clock::now();
+  TargetRankOptions options;
+  options.threads = std::max(threads, 1);
+  if (on_progress) {
+    // Progress in test pairs, from the kernel's share of tiles done.
+    options.on_progress = [&](int64_t done, int64_t total) {
+      on_progress(std::min(n, n * done / std::max<int64_t>(total, 1)), n);
+    };
+  }
+  TargetRankTimes kernel_times;
+  const std::vector<int64_t> ranks = rank_targets(queries.data(), cm, targets, seen != nullptr ? &excluded : nullptr,
+                                                  options, &kernel_times);
+  if (times) times->add_kernel(kernel_times, seconds_since(rank_start));
+
+  std::vector<int32_t> missing;  // a user's relevant item rows outside the catalogue
+  for (int64_t g = 0; g < n_users; ++g) {
+    const auto G = static_cast<size_t>(g);
+    const auto t0 = targets.items.begin() + targets.offsets[G], t1 = targets.items.begin() + targets.offsets[G + 1];
+    const int64_t* r = ranks.data() + targets.offsets[G];  // nothing of t is excluded: one rank each
+    missing.clear();
+    for (int64_t p = groups.offsets[G]; p < groups.offsets[G + 1]; ++p) {
+      const auto pair = groups.pairs[static_cast<size_t>(p)];
+      const int32_t item = test.items[static_cast<size_t>(pair)];
+      const int64_t idx = catalogue_index[static_cast<size_t>(item)];
+      if (idx >= 0) {
+        out.pair_ranks[static_cast<size_t>(pair)] = r[std::lower_bound(t0, t1, idx) - t0];
+      } else if (relevant_pair(pair)) {
+        missing.push_back(item);
+      }
+    }
+    std::sort(missing.begin(), missing.end());
+    missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+    std::vector<int64_t> user_ranks(missing.size(), kNeverRetrieved);
+    for (int64_t i = 0; i < t1 - t0; ++i)
+      if (is_relevant[static_cast<size_t>(targets.offsets[G] + i)]) user_ranks.push_back(r[i]);
+    if (!user_ranks.empty()) metric_ranks.push_back(std::move(user_ranks));
+  }
+  if (on_progress) on_progress(n, n);
 
   std::vector<int64_t> ks = config.metrics_at;
   std::sort(ks.begin(), ks.end());

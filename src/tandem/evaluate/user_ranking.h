@@ -12,6 +12,7 @@
 #include "tandem/config/experiment_config.h"
 #include "tandem/data/examples.h"
 #include "tandem/evaluate/ranking_metrics.h"
+#include "tandem/evaluate/tiled_ranking.h"
 #include "tandem/evaluate/topk.h"
 
 namespace tandem {
@@ -41,6 +42,21 @@ struct UserRanking {
   std::vector<RankingMetrics> at;
 };
 
+// Wall seconds of an evaluation's phases: the towers (user and item vectors),
+// scoring (the GEMMs), ranking (rank counting) and metrics (RMSE, AUC, the
+// tasks). Scoring and ranking are interleaved tile by tile in the fused
+// kernel: its wall time is split between them in the proportion of its
+// threads' time in sgemm and in counting.
+struct EvalPhaseTimes {
+  double towers = 0.0, scoring = 0.0, ranking = 0.0, metrics = 0.0;
+  void add_kernel(const TargetRankTimes& t, double wall) {
+    const double busy = t.scoring + t.ranking;
+    const double share = busy > 0.0 ? t.scoring / busy : 0.0;
+    scoring += wall * share;
+    ranking += wall * (1.0 - share);
+  }
+};
+
 // Ranks every test user's catalogue. `candidates` are the catalogue's
 // vectors; catalogue_index[item row] is the row's catalogue index or -1.
 // A user's relevant items: the distinct items of their test pairs (only
@@ -49,14 +65,18 @@ struct UserRanking {
 // With `seen` (non-null), each user's training items are removed from the
 // candidates, except items that are also among that user's test items (a
 // pair in both splits stays rankable). Users are processed in chunks of
-// config.eval_batch_size; `on_progress` (may be empty) sees (test pairs
-// ranked, total) after each chunk.
+// config.eval_batch_size for the query tower, then the whole catalogue is
+// ranked for all of them in one pass of rank_targets (tiled_ranking.h) on
+// `threads` workers; `on_progress` (may be empty) sees (test pairs ranked,
+// total) as it advances; `times` (may be null) gets the phases' seconds
+// added.
 // Errors: sizes that disagree (test, ratings, seen lists, catalogue_index),
 // rows outside the tables.
 UserRanking rank_test_users(const QueryGather& gather_queries, const CandidateMatrix& candidates,
                             const std::vector<int64_t>& catalogue_index, const Examples& test,
                             const std::vector<float>& test_ratings, const ExperimentConfig& config,
                             const SeenItems* seen,
-                            const std::function<void(int64_t done, int64_t total)>& on_progress = {});
+                            const std::function<void(int64_t done, int64_t total)>& on_progress = {},
+                            int threads = 1, EvalPhaseTimes* times = nullptr);
 
 }  // namespace tandem

@@ -530,6 +530,12 @@ void tower_vectors(const EmbeddingTable& table, const FeatureTower* tower,
 }
 }  // namespace
 
+bool MultiTaskModel::has_per_example_feature() const {
+  if (!user_tower_) return false;
+  const auto& f = user_tower_->spec().features;
+  return std::any_of(f.begin(), f.end(), [](const TowerFeature& t) { return t.per_example; });
+}
+
 void MultiTaskModel::user_vectors(Task t, const int32_t* rows, int64_t n, float* out,
                                   std::vector<float>& scratch, const int64_t* timestamps) const {
   tower_vectors(users_, user_tower_.get(), user_moe_.get(), t, rows, timestamps, n, out, scratch);

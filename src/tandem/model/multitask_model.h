@@ -164,6 +164,9 @@ class MultiTaskModel {
   // recent bucket.
   void user_vectors(Task t, const int32_t* rows, int64_t n, float* out,
                     std::vector<float>& scratch, const int64_t* timestamps = nullptr) const;
+  // Whether the user tower has a per-example (timestamp) feature, so that
+  // user_vectors depends on `timestamps`.
+  bool has_per_example_feature() const;
   void item_vectors(Task t, const int32_t* rows, int64_t n, float* out,
                     std::vector<float>& scratch) const;
   // Task t's vector [task_dim()] of a user given by its inputs (a user the
@@ -274,7 +277,6 @@ class MultiTaskModel {
   // Draws this step's m mixed negatives into grad_items_[n, n + m) (after a
   // copy of the batch's items) from the batch's sample seed.
   void sample_negatives(const Batch& batch, int64_t m);
-  bool has_per_example_feature() const;  // the user tower has a timestamp feature
   StepProfile* profile_ = nullptr;
 };
 
