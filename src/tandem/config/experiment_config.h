@@ -95,6 +95,9 @@ struct ExperimentConfig {
   // Retrieval loss over the batch's distinct users x distinct items (exact,
   // fewer FLOPs when ids repeat) instead of the full batch x batch matrix.
   bool distinct_rows = true;
+  // Precision of the retrieval softmax's score GEMMs (forward and
+  // gradients); bfloat16 needs an OpenBLAS with cblas_sbgemm.
+  blas::GemmPrecision softmax_precision = blas::GemmPrecision::kFloat32;
   // The ranking task's loss (model/ranking_loss.h); mse is the tutorials'.
   // Under any other loss the head's output is no rating (see
   // evaluate/ranking_output.h): RMSE is not reported and serving labels it.

@@ -1,8 +1,72 @@
 #include "tandem/core/blas.h"
 
 #include <cblas.h>
+#include <dlfcn.h>
+
+#include "tandem/core/error.h"
 
 namespace tandem::blas {
+
+namespace {
+
+// The bfloat16 routines, found in whichever OpenBLAS the process loaded.
+// cblas.h declares them whatever the build; only the types are taken from it
+// here, so nothing links against them.
+struct Bf16Routines {
+  decltype(&cblas_sbgemm) sbgemm = nullptr;
+  decltype(&cblas_sbstobf16) sbstobf16 = nullptr;
+};
+
+const Bf16Routines& bf16_routines() {
+  static const Bf16Routines r = [] {
+    Bf16Routines f;
+    f.sbgemm = reinterpret_cast<decltype(&cblas_sbgemm)>(dlsym(RTLD_DEFAULT, "cblas_sbgemm"));
+    f.sbstobf16 =
+        reinterpret_cast<decltype(&cblas_sbstobf16)>(dlsym(RTLD_DEFAULT, "cblas_sbstobf16"));
+    if (!f.sbgemm || !f.sbstobf16) f = {};
+    return f;
+  }();
+  return r;
+}
+
+const Bf16Routines& require_bf16(const char* what) {
+  const Bf16Routines& r = bf16_routines();
+  TANDEM_CHECK(r.sbgemm != nullptr,
+               what << ": bfloat16 GEMMs need an OpenBLAS built with BUILD_BFLOAT16=1 (cblas_sbgemm, "
+                       "cblas_sbstobf16); the loaded OpenBLAS ("
+                    << core_name() << " kernels) lacks them: use float32");
+  return r;
+}
+
+}  // namespace
+
+std::string to_string(GemmPrecision p) {
+  return p == GemmPrecision::kBfloat16 ? "bfloat16" : "float32";
+}
+
+GemmPrecision parse_gemm_precision(const std::string& s) {
+  if (s == "float32") return GemmPrecision::kFloat32;
+  if (s == "bfloat16") return GemmPrecision::kBfloat16;
+  TANDEM_THROW("unknown GEMM precision '" << s << "' (float32 or bfloat16)");
+}
+
+bool bf16_available() { return bf16_routines().sbgemm != nullptr; }
+
+void to_bfloat16(const float* x, int64_t n, bfloat16* out) {
+  if (n == 0) return;
+  require_bf16("to_bfloat16").sbstobf16(static_cast<blasint>(n), x, 1, out, 1);
+}
+
+void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const bfloat16* a, int64_t lda, const bfloat16* b, int64_t ldb, float beta, float* c,
+               int64_t ldc) {
+  const Bf16Routines& r = require_bf16("gemm_bf16");
+  if (m == 0 || n == 0) return;
+  r.sbgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+           static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
+           static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c,
+           static_cast<blasint>(ldc));
+}
 
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,

@@ -99,6 +99,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
       split_batches ? threads : 1, config.retrieval.mixed_negatives);
   tm.model->init(derive_seed(config.training_seed(), kInitStream));
   tm.model->set_distinct_rows(config.distinct_rows);
+  tm.model->set_softmax_precision(config.softmax_precision);
   // Example weights take the optioned softmax too: configured here, so that
   // no training step allocates it.
   if (config.retrieval.any() || !data.train.weights.empty()) {

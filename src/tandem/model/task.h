@@ -163,6 +163,8 @@ class RetrievalTask {
                 int workers, bool per_example_queries);
 
   void set_distinct_rows(bool on) { distinct_rows_ = on; }
+  // Precision of the softmax's score GEMMs (RetrievalSoftmaxLoss::set_precision).
+  void set_precision(blas::GemmPrecision p);
   // See MultiTaskModel::configure_retrieval (which checks the arguments).
   void configure(const RetrievalLossOptions& options, std::vector<float> item_log_probability,
                  std::vector<int32_t> negative_pool);
@@ -190,6 +192,7 @@ class RetrievalTask {
   int workers_;
   bool per_example_;
   bool distinct_rows_ = true;
+  blas::GemmPrecision precision_ = blas::GemmPrecision::kFloat32;
   bool configured_ = false;
   RetrievalLossOptions options_;
   std::vector<float> item_log_probability_;
