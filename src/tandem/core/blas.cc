@@ -3,6 +3,8 @@
 #include <cblas.h>
 #include <dlfcn.h>
 
+#include <cstring>
+
 #include "tandem/core/error.h"
 
 namespace tandem::blas {
@@ -14,16 +16,12 @@ namespace {
 // here, so nothing links against them.
 struct Bf16Routines {
   decltype(&cblas_sbgemm) sbgemm = nullptr;
-  decltype(&cblas_sbstobf16) sbstobf16 = nullptr;
 };
 
 const Bf16Routines& bf16_routines() {
   static const Bf16Routines r = [] {
     Bf16Routines f;
     f.sbgemm = reinterpret_cast<decltype(&cblas_sbgemm)>(dlsym(RTLD_DEFAULT, "cblas_sbgemm"));
-    f.sbstobf16 =
-        reinterpret_cast<decltype(&cblas_sbstobf16)>(dlsym(RTLD_DEFAULT, "cblas_sbstobf16"));
-    if (!f.sbgemm || !f.sbstobf16) f = {};
     return f;
   }();
   return r;
@@ -32,8 +30,8 @@ const Bf16Routines& bf16_routines() {
 const Bf16Routines& require_bf16(const char* what) {
   const Bf16Routines& r = bf16_routines();
   TANDEM_CHECK(r.sbgemm != nullptr,
-               what << ": bfloat16 GEMMs need an OpenBLAS built with BUILD_BFLOAT16=1 (cblas_sbgemm, "
-                       "cblas_sbstobf16); the loaded OpenBLAS ("
+               what << ": bfloat16 GEMMs need an OpenBLAS built with BUILD_BFLOAT16=1 (cblas_sbgemm); "
+                       "the loaded OpenBLAS ("
                     << core_name() << " kernels) lacks them: use float32");
   return r;
 }
@@ -53,8 +51,19 @@ GemmPrecision parse_gemm_precision(const std::string& s) {
 bool bf16_available() { return bf16_routines().sbgemm != nullptr; }
 
 void to_bfloat16(const float* x, int64_t n, bfloat16* out) {
-  if (n == 0) return;
-  require_bf16("to_bfloat16").sbstobf16(static_cast<blasint>(n), x, 1, out, 1);
+  // Our own loop, not cblas_sbstobf16: OpenBLAS 0.3.21's splits any array
+  // over 100,000 values between 4 or 16 threads whatever
+  // openblas_set_num_threads said, and with the BLAS set to one thread (as
+  // training sets it) it spun in exec_blas_async and never returned. Adding
+  // 0x7FFF plus the lowest kept bit rounds to nearest even; the loop
+  // compiles to vector code.
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t b;
+    std::memcpy(&b, &x[i], sizeof b);
+    const bool nan = (b & 0x7FFFFFFFu) > 0x7F800000u;
+    const uint32_t rounded = (b + 0x7FFFu + ((b >> 16) & 1u)) >> 16;
+    out[i] = static_cast<bfloat16>(nan ? (b >> 16) | 0x40u : rounded);  // NaN stays a (quiet) NaN
+  }
 }
 
 void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,

@@ -31,13 +31,13 @@ GemmPrecision parse_gemm_precision(const std::string& s);
 // A bfloat16 value's bits (OpenBLAS's `bfloat16`).
 using bfloat16 = uint16_t;
 
-// Whether the loaded OpenBLAS has the bfloat16 routines (cblas_sbgemm,
-// cblas_sbstobf16): only builds made with BUILD_BFLOAT16=1 do (Debian's
-// 0.3.21 does not). Looked up at run time, so Tandem builds and runs with
-// either; gemm_bf16 and to_bfloat16 throw without them.
+// Whether the loaded OpenBLAS has cblas_sbgemm: only builds made with
+// BUILD_BFLOAT16=1 do (Debian's 0.3.21 does not). Looked up at run time, so
+// Tandem builds and runs with either; gemm_bf16 throws without it.
 bool bf16_available();
 
-// out[i] = x[i] rounded to the nearest bfloat16 (ties to even), n values.
+// out[i] = x[i] rounded to the nearest bfloat16 (ties to even; NaN stays
+// NaN), n values. Needs no library support.
 void to_bfloat16(const float* x, int64_t n, bfloat16* out);
 
 // gemm with bfloat16 operands and float32 C (alpha, beta and the sums in
