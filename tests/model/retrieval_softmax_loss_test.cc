@@ -549,3 +549,88 @@ TEST(MultiTaskModelRetrievalOptions, RejectsBadConfiguration) {
 
 }  // namespace
 }  // namespace tandem
+
+namespace tandem {
+namespace {
+
+// ---- bfloat16 score GEMMs ----------------------------------------------------
+
+TEST(RetrievalSoftmaxLossBf16, RefusedWhereTheLibraryLacksSbgemm) {
+  if (blas::bf16_available()) GTEST_SKIP() << "the loaded OpenBLAS has cblas_sbgemm";
+  RetrievalSoftmaxLoss loss(4, 4, 4);
+  try {
+    loss.set_precision(blas::GemmPrecision::kBfloat16);
+    FAIL() << "bfloat16 accepted without cblas_sbgemm";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cblas_sbgemm"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(loss.precision(), blas::GemmPrecision::kFloat32);
+}
+
+// A training step under bfloat16 GEMMs against float32's, in each kernel:
+// the plain one over distinct rows, the full n x n matrix, and the general
+// one (options), serial and with two workers.
+TEST(RetrievalSoftmaxLossBf16, LossAndGradientsCloseToFloat32InEveryKernel) {
+  if (!blas::bf16_available())
+    GTEST_SKIP() << "the loaded OpenBLAS has no cblas_sbgemm (built without BUILD_BFLOAT16)";
+  const int64_t n = 300, d = 32;
+  Rng rng(21);
+  std::vector<int32_t> users(n), items(n);
+  for (auto& u : users) u = static_cast<int32_t>(rng.below(100));
+  for (auto& v : items) v = static_cast<int32_t>(rng.below(150));
+  std::vector<float> urow(100 * d), irow(150 * d);
+  for (auto& v : urow) v = rng.uniform(-0.5f, 0.5f);
+  for (auto& v : irow) v = rng.uniform(-0.5f, 0.5f);
+  std::vector<float> q(n * d), c(n * d);
+  for (int64_t i = 0; i < n; ++i) {
+    std::copy_n(urow.data() + users[i] * d, d, q.data() + i * d);
+    std::copy_n(irow.data() + items[i] * d, d, c.data() + i * d);
+  }
+  RetrievalLossOptions optioned;
+  optioned.temperature = 0.5f;
+  optioned.remove_accidental_hits = true;
+  struct Case {
+    const char* name;
+    RetrievalLossOptions opt;
+    bool distinct_rows;
+  };
+  for (const Case& k : {Case{"plain distinct rows", {}, true}, Case{"full matrix", {}, false},
+                        Case{"general", optioned, true}}) {
+    for (int workers : {1, 2}) {
+      ThreadPool pool(workers);
+      auto step = [&](blas::GemmPrecision precision, std::vector<float>& dq, std::vector<float>& dc) {
+        RetrievalSoftmaxLoss loss(n, n, n, 64, workers);  // 64-row blocks: several per worker
+        loss.prepare_batches(100, 150, d);
+        loss.set_precision(precision);
+        RetrievalBatch b;
+        b.queries = q.data();
+        b.items = c.data();
+        dq.assign(q.size(), 0.0f);
+        dc.assign(c.size(), 0.0f);
+        b.dq = dq.data();
+        b.dc = dc.data();
+        b.n = n;
+        b.d = d;
+        b.query_ids = users.data();
+        b.item_ids = items.data();
+        return loss.forward_backward(b, k.opt, 0.5f, k.distinct_rows, workers > 1 ? &pool : nullptr);
+      };
+      std::vector<float> dq32, dc32, dq16, dc16;
+      const double l32 = step(blas::GemmPrecision::kFloat32, dq32, dc32);
+      const double l16 = step(blas::GemmPrecision::kBfloat16, dq16, dc16);
+      SCOPED_TRACE(std::string(k.name) + ", workers " + std::to_string(workers));
+      EXPECT_NE(l16, l32);  // the bfloat16 GEMMs ran
+      EXPECT_NEAR(l16, l32, 2e-3 * std::fabs(l32));
+      for (const auto& [g16, g32] : {std::pair{&dq16, &dq32}, std::pair{&dc16, &dc32}}) {
+        float largest = 0.0f;
+        for (float g : *g32) largest = std::max(largest, std::fabs(g));
+        ASSERT_GT(largest, 0.0f);
+        for (size_t i = 0; i < g32->size(); ++i)
+          ASSERT_NEAR((*g16)[i], (*g32)[i], 2e-2f * largest) << "entry " << i;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tandem

@@ -39,6 +39,21 @@ std::map<std::string, double> load_reference(const std::string& path) {
 
 void print_row(const nlohmann::json& j, const std::map<std::string, double>& ref) {
   const std::string kind = j["kind"];
+  if (kind == "softmax_precision") {
+    std::printf("Softmax step, batch %lld, d %lld, %d threads: %.1f GFLOP of GEMMs; float32 %.3f s "
+                "(%.1f GFLOP/s; sgemm at these shapes %.1f)",
+                static_cast<long long>(j["batch"].get<int64_t>()), static_cast<long long>(j["dim"].get<int64_t>()),
+                j["threads"].get<int>(), j["gemm_gflop_per_step"].get<double>(), j["float32_seconds"].get<double>(),
+                j["float32_gemm_gflops_achieved"].get<double>(), j["sgemm_gflops_at_shapes"].get<double>());
+    if (j["bf16_available"].get<bool>()) {
+      std::printf("; bfloat16 %.3f s (%.1f GFLOP/s; sbgemm %.1f): %.2fx\n", j["bfloat16_seconds"].get<double>(),
+                  j["bfloat16_gemm_gflops_achieved"].get<double>(), j["sbgemm_gflops_at_shapes"].get<double>(),
+                  j["speedup"].get<double>());
+    } else {
+      std::printf("; bfloat16: the loaded OpenBLAS has no cblas_sbgemm\n");
+    }
+    return;
+  }
   if (kind == "machine") {
     std::printf("Machine: OpenBLAS kernels %s, %d threads; sgemm 2048^3: %.1f GFLOP/s (all threads), "
                 "%.1f GFLOP/s (one thread)\n\n",
@@ -120,7 +135,8 @@ Action add_bench(CLI::App& app) {
       ->capture_default_str();
   auto full = std::make_shared<bool>(false);
   app.add_flag("--full-score-matrix", *full, "Time the full batch x batch retrieval kernel");
-  app.add_option("--only", *only, "Run only these parts: train, softmax, eval, scaling");
+  app.add_option("--only", *only, "Run only these parts: train, softmax, eval, scaling, precision (float32 vs "
+                 "bfloat16 softmax GEMMs; run only when named)");
   app.add_option("--scaling", o->scaling,
                  "Synthetic scaling runs as interactions:users:items, e.g. 1000000:100000:100000");
   app.add_option("--scaling-batch", o->scaling_batch, "Batch size of the scaling runs")
@@ -136,6 +152,7 @@ Action add_bench(CLI::App& app) {
     };
     o->training = wants("train");
     o->softmax_memory = wants("softmax");
+    o->softmax_precision = std::find(only->begin(), only->end(), "precision") != only->end();
     o->evaluation = wants("eval");
     if (!wants("scaling")) o->scaling.clear();
     if (o->training) o->data_dir = std::filesystem::absolute(resolve_data_dir(*data)).string();

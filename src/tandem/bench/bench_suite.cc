@@ -177,6 +177,78 @@ void bench_softmax_memory(const BenchOptions& o, const BenchSink& sink) {
         {"loss_difference", std::fabs(ref["loss"].get<double>() - blocked["loss"].get<double>())}});
 }
 
+// The retrieval softmax's step (the full n x n plain softmax, 256-row blocks
+// split between the threads as training does) with float32 and bfloat16
+// score GEMMs, alternated so that load on the machine hits both alike; and
+// the rates of the step's three GEMM shapes in each precision alone.
+void bench_softmax_precision(const BenchOptions& o, const BenchSink& sink) {
+  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const bool bf16 = blas::bf16_available();
+  const int64_t block = 256;
+  for (const auto& [n, d] : {std::pair<int64_t, int64_t>{4096, 32}, {4096, 64}, {8192, 32}, {8192, 64}}) {
+    std::vector<float> q(static_cast<size_t>(n * d)), c(q.size()), dq(q.size()), dc(q.size());
+    Rng rng(static_cast<uint64_t>(n + d));
+    for (auto& x : q) x = rng.uniform(-0.5f, 0.5f);
+    for (auto& x : c) x = rng.uniform(-0.5f, 0.5f);
+    blas::set_threads(1);
+    ThreadPool pool(threads);
+    RetrievalSoftmaxLoss f32(n, n, n, block, threads), b16(n, n, n, block, threads);
+    f32.prepare_batches(0, 0, d);
+    b16.prepare_batches(0, 0, d);
+    if (bf16) b16.set_precision(blas::GemmPrecision::kBfloat16);
+    auto step = [&](RetrievalSoftmaxLoss& l, double& loss) {
+      RetrievalBatch b;
+      b.queries = q.data();
+      b.items = c.data();
+      b.dq = dq.data();
+      b.dc = dc.data();
+      b.n = n;
+      b.d = d;
+      const auto t0 = std::chrono::steady_clock::now();
+      loss = l.forward_backward(b, RetrievalLossOptions{}, 1.0f / static_cast<float>(n), false,
+                                threads > 1 ? &pool : nullptr);
+      return seconds_since(t0);
+    };
+    double loss32 = 0.0, loss16 = 0.0;
+    std::vector<double> t32, t16;
+    step(f32, loss32);  // warm-up
+    if (bf16) step(b16, loss16);
+    for (int r = 0; r < std::max(3, o.repeats); ++r) {
+      t32.push_back(step(f32, loss32));
+      if (bf16) t16.push_back(step(b16, loss16));
+    }
+    // The step's GEMMs per block of rows, one block per worker at a time.
+    std::vector<GemmCall> per_block = {{block, n, d, false, true},
+                                       {block, d, n, false, false},
+                                       {n, d, block, true, false}};
+    std::vector<std::vector<GemmCall>> calls(static_cast<size_t>(threads), per_block);
+    const double gemm_flops = 6.0 * static_cast<double>(n) * n * d;
+    const double s32 = median(t32);
+    const double sgemm_rate = measure_gemm_rate(calls, 3);
+    nlohmann::json row = {{"kind", "softmax_precision"},
+                          {"batch", n},
+                          {"dim", d},
+                          {"threads", threads},
+                          {"repeats", t32.size()},
+                          {"gemm_gflop_per_step", gemm_flops / 1e9},
+                          {"float32_seconds", s32},
+                          {"float32_gemm_gflops_achieved", gemm_flops / s32 / 1e9},
+                          {"sgemm_gflops_at_shapes", sgemm_rate},
+                          {"float32_loss", loss32},
+                          {"bf16_available", bf16}};
+    if (bf16) {
+      const double s16 = median(t16);
+      const double sbgemm_rate = measure_gemm_rate(calls, 3, blas::GemmPrecision::kBfloat16);
+      row["bfloat16_seconds"] = s16;
+      row["bfloat16_gemm_gflops_achieved"] = gemm_flops / s16 / 1e9;
+      row["sbgemm_gflops_at_shapes"] = sbgemm_rate;
+      row["bfloat16_loss"] = loss16;
+      row["speedup"] = s32 / s16;
+    }
+    sink(row);
+  }
+}
+
 void bench_evaluation(const BenchOptions& o, const BenchSink& sink) {
   const int64_t items = 1682, queries = 20000, d = 32;
   Rng rng(3);
@@ -303,6 +375,7 @@ void run_bench(const BenchOptions& o, const BenchSink& sink) {
   if (o.training)
     for (const auto& p : o.presets) bench_training(o, p, sink);
   if (o.softmax_memory) bench_softmax_memory(o, sink);
+  if (o.softmax_precision) bench_softmax_precision(o, sink);
   if (o.evaluation) bench_evaluation(o, sink);
   for (const auto& s : o.scaling) bench_scaling(o, s, sink);
 }

@@ -21,6 +21,7 @@ struct BenchOptions {
   bool distinct_rows = true;
   bool training = true;
   bool softmax_memory = true;
+  bool softmax_precision = false;  // float32 vs bfloat16 score GEMMs (asked for by name)
   bool evaluation = true;
   // Synthetic scaling runs, "interactions:users:items" each; empty = none.
   std::vector<std::string> scaling;
@@ -31,7 +32,7 @@ using BenchSink = std::function<void(const nlohmann::json&)>;
 
 // Runs what `options` asks for, handing each result row to `sink` as soon as
 // it is measured. Row kinds: "machine", "train", "softmax_memory",
-// "evaluation", "scaling".
+// "softmax_precision", "evaluation", "scaling".
 void run_bench(const BenchOptions& options, const BenchSink& sink);
 
 }  // namespace tandem

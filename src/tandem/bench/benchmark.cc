@@ -74,7 +74,8 @@ double step_flops(const ModelShape& shape, int64_t batch, const TaskWeights& wei
   return flops;
 }
 
-double measure_gemm_rate(const std::vector<std::vector<GemmCall>>& calls, int repeats) {
+double measure_gemm_rate(const std::vector<std::vector<GemmCall>>& calls, int repeats,
+                         blas::GemmPrecision precision) {
   const int workers = static_cast<int>(calls.size());
   double flops = 0.0;
   std::vector<std::vector<float>> a(calls.size()), b(calls.size()), c(calls.size());
@@ -91,11 +92,24 @@ double measure_gemm_rate(const std::vector<std::vector<GemmCall>>& calls, int re
     c[w].assign(sc, 0.0f);
   }
   if (flops == 0.0) return 0.0;
+  const bool bf16 = precision == blas::GemmPrecision::kBfloat16;
+  std::vector<std::vector<blas::bfloat16>> ah(calls.size()), bh(calls.size());
+  for (size_t w = 0; bf16 && w < calls.size(); ++w) {
+    ah[w].resize(a[w].size());
+    bh[w].resize(b[w].size());
+    blas::to_bfloat16(a[w].data(), static_cast<int64_t>(a[w].size()), ah[w].data());
+    blas::to_bfloat16(b[w].data(), static_cast<int64_t>(b[w].size()), bh[w].data());
+  }
   const int saved = blas::threads();
   blas::set_threads(1);
   ThreadPool pool(workers);
   auto one_round = [&](int w) {
     for (const auto& g : calls[static_cast<size_t>(w)]) {
+      if (bf16) {
+        blas::gemm_bf16(g.trans_a, g.trans_b, g.m, g.n, g.k, 1.0f, ah[w].data(), g.trans_a ? g.m : g.k,
+                        bh[w].data(), g.trans_b ? g.k : g.n, 0.0f, c[w].data(), g.n);
+        continue;
+      }
       blas::gemm(g.trans_a, g.trans_b, g.m, g.n, g.k, 1.0f, a[w].data(), g.trans_a ? g.m : g.k,
                  b[w].data(), g.trans_b ? g.k : g.n, 0.0f, c[w].data(), g.n);
     }

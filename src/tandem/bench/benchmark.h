@@ -3,6 +3,8 @@
 // peak memory, evaluation throughput and scaling on synthetic data.
 #pragma once
 
+#include "tandem/core/blas.h"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -49,7 +51,9 @@ double step_flops(const ModelShape& shape, int64_t batch, const TaskWeights& wei
 
 // Runs each worker's GEMM list concurrently on `workers` threads with a
 // single-threaded BLAS, `repeats` times; returns the median GFLOP/s.
-double measure_gemm_rate(const std::vector<std::vector<GemmCall>>& calls, int repeats);
+// Under bfloat16 the operands are bfloat16 (blas::gemm_bf16).
+double measure_gemm_rate(const std::vector<std::vector<GemmCall>>& calls, int repeats,
+                         blas::GemmPrecision precision = blas::GemmPrecision::kFloat32);
 // sgemm GFLOP/s on one n x n x n product using `threads` BLAS threads (median).
 double measure_square_sgemm(int64_t n, int threads, int repeats);
 

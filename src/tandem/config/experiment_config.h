@@ -99,6 +99,9 @@ struct ExperimentConfig {
   // blocks per shuffle window of the streaming order (train/block_shuffle.h).
   int64_t stream_block_rows = 65536;
   int64_t stream_window_blocks = 4;
+  // Precision of the retrieval softmax's score GEMMs (forward and
+  // gradients); bfloat16 needs an OpenBLAS with cblas_sbgemm.
+  blas::GemmPrecision softmax_precision = blas::GemmPrecision::kFloat32;
   // The ranking task's loss (model/ranking_loss.h); mse is the tutorials'.
   // Under any other loss the head's output is no rating (see
   // evaluate/ranking_output.h): RMSE is not reported and serving labels it.

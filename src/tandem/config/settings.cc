@@ -383,6 +383,13 @@ std::vector<Setting> make_settings() {
        .set = [](C& c, const json& v) { c.distinct_rows = !v.get<bool>(); },
        .aliases = {"train.distinct_rows"},
        .from_alias = [](const json& v) -> json { return v.is_boolean() ? json(!v.get<bool>()) : v; }},
+      {.table = "training", .key = "softmax_precision", .flag = "--softmax-precision",
+       .kind = K::kChoice,
+       .help = "Precision of the retrieval softmax's score GEMMs (the forward user . item scores "
+               "and both gradient GEMMs): float32, or bfloat16 (operands rounded to bfloat16, "
+               "float32 sums; needs an OpenBLAS built with BUILD_BFLOAT16=1)",
+       TANDEM_ENUM(softmax_precision, blas::parse_gemm_precision), .choices = {"float32", "bfloat16"},
+       .fixed_on_resume = false},
       {.table = "training", .key = "ranking_loss", .flag = "--ranking-loss", .kind = K::kChoice,
        .help = "Ranking task's loss: mse (predicts the rating), bce (on rating >= "
                "--ranking-positive-threshold; predicts its probability), pairwise-logistic, "

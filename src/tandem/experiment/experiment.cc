@@ -120,6 +120,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_input(const ExperimentConf
       split_batches ? threads : 1, config.retrieval.mixed_negatives);
   tm.model->init(derive_seed(config.training_seed(), kInitStream));
   tm.model->set_distinct_rows(config.distinct_rows);
+  tm.model->set_softmax_precision(config.softmax_precision);
   // Example weights take the optioned softmax too: configured here, so that
   // no training step allocates it.
   if (config.retrieval.any() || data.train_weighted) {

@@ -140,6 +140,8 @@ class MultiTaskModel {
   // Retrieval over the batch's distinct users and items (exact; default) or
   // over the full n x n score matrix.
   void set_distinct_rows(bool on) { retrieval_.set_distinct_rows(on); }
+  // Precision of the retrieval softmax's score GEMMs (default float32).
+  void set_softmax_precision(blas::GemmPrecision p) { retrieval_.set_precision(p); }
   // The ranking task's loss (default: MSE, computed per worker slice).
   void set_ranking_loss(const RankingLossSpec& spec) { heads_[0]->set_ranking_loss(spec); }
   const RankingLossSpec& ranking_loss() const { return heads_[0]->ranking_loss(); }

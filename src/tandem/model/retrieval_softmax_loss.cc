@@ -50,7 +50,8 @@ int64_t RetrievalSoftmaxLoss::scratch_bytes() const {
 
 Footprint RetrievalSoftmaxLoss::footprint(int64_t max_queries, int64_t max_columns,
                                           int64_t max_examples, int64_t block_rows, int workers,
-                                          int64_t query_rows, int64_t item_rows, int64_t max_dim) {
+                                          int64_t query_rows, int64_t item_rows, int64_t max_dim,
+                                          blas::GemmPrecision precision) {
   const int64_t block = std::max<int64_t>(1, std::min(block_rows, max_queries));
   Footprint f;
   // by_query_, query_offsets_, next_copy_; per worker the score block, exps,
@@ -68,6 +69,13 @@ Footprint RetrievalSoftmaxLoss::footprint(int64_t max_queries, int64_t max_colum
   const int64_t floats = footprint_add(footprint_mul(footprint_add(max_queries, max_columns), footprint_mul(max_dim, 2)),
                                        footprint_mul(max_columns, 2));
   f.workspace = footprint_add(f.workspace, footprint_add(bytes_of<int32_t>(ints), bytes_of<float>(floats)));
+  if (precision == blas::GemmPrecision::kBfloat16) {
+    // The bfloat16 queries, columns and, per worker, score block.
+    const int64_t halves = footprint_add(
+        footprint_mul(footprint_add(std::max(max_queries, max_examples), max_columns), max_dim),
+        footprint_mul(footprint_mul(block, max_columns), workers));
+    f.workspace = footprint_add(f.workspace, bytes_of<blas::bfloat16>(halves));
+  }
   return f;
 }
 
@@ -76,10 +84,11 @@ Footprint RetrievalSoftmaxLoss::allocated() const {
   f.workspace += bytes_held(by_query_) + bytes_held(query_offsets_) + bytes_held(next_copy_) +
                  bytes_held(worker_losses_) + bytes_held(example_ids_) + bytes_held(queries_) +
                  bytes_held(columns_) + bytes_held(column_log_weight_) + bytes_held(column_correction_) +
-                 bytes_held(dq_distinct_) + bytes_held(dc_columns_) + bytes_held(column_item_);
+                 bytes_held(dq_distinct_) + bytes_held(dc_columns_) + bytes_held(column_item_) +
+                 bytes_held(queries_bf16_) + bytes_held(columns_bf16_);
   for (const auto& s : scratch_)
     f.workspace += bytes_held(s.scores) + bytes_held(s.exps) + bytes_held(s.dlogit) +
-                   bytes_held(s.order) + bytes_held(s.kept);
+                   bytes_held(s.order) + bytes_held(s.kept) + bytes_held(s.scores_bf16);
   return f;
 }
 
@@ -87,6 +96,57 @@ int64_t RetrievalSoftmaxLoss::growth_bytes(int64_t max_columns, int64_t max_dim,
                                            int64_t item_rows) {
   return footprint_add(bytes_of<float>(footprint_mul(footprint_mul(max_columns, max_dim), std::max(0, workers - 1))),
                        bytes_of<int32_t>(item_rows));
+}
+
+void RetrievalSoftmaxLoss::set_precision(blas::GemmPrecision precision) {
+  const bool bf16 = precision == blas::GemmPrecision::kBfloat16;
+  TANDEM_CHECK(!bf16 || blas::bf16_available(),
+               "retrieval softmax precision bfloat16 needs an OpenBLAS with cblas_sbgemm (built with "
+               "BUILD_BFLOAT16=1); the loaded one ("
+                   << blas::core_name() << " kernels) lacks it: use float32");
+  precision_ = precision;
+  const int64_t rows = bf16 ? std::max(max_queries_, max_examples_) : 0;
+  queries_bf16_.assign(static_cast<size_t>(rows * max_dim_), 0);
+  columns_bf16_.assign(static_cast<size_t>(bf16 ? max_columns_ * max_dim_ : 0), 0);
+  for (auto& s : scratch_) s.scores_bf16.assign(static_cast<size_t>(bf16 ? block_rows_ * max_columns_ : 0), 0);
+}
+
+RetrievalSoftmaxLoss::GemmOperands RetrievalSoftmaxLoss::gemm_operands(const float* q, int64_t nq,
+                                                                       const float* c, int64_t nc,
+                                                                       int64_t d) {
+  GemmOperands o{q, c, nullptr, nullptr, nc, d};
+  if (precision_ == blas::GemmPrecision::kFloat32) return o;
+  if (queries_bf16_.size() < static_cast<size_t>(nq * d)) queries_bf16_.resize(static_cast<size_t>(nq * d));
+  if (columns_bf16_.size() < static_cast<size_t>(nc * d)) columns_bf16_.resize(static_cast<size_t>(nc * d));
+  blas::to_bfloat16(q, nq * d, queries_bf16_.data());
+  blas::to_bfloat16(c, nc * d, columns_bf16_.data());
+  o.qb = queries_bf16_.data();
+  o.cb = columns_bf16_.data();
+  return o;
+}
+
+void RetrievalSoftmaxLoss::score_gemm(const GemmOperands& o, int64_t r0, int64_t rows, float* s) const {
+  if (o.qb) {
+    blas::gemm_bf16(false, true, rows, o.nc, o.d, 1.0f, o.qb + r0 * o.d, o.d, o.cb, o.d, 0.0f, s, o.nc);
+  } else {
+    blas::gemm(false, true, rows, o.nc, o.d, 1.0f, o.q + r0 * o.d, o.d, o.c, o.d, 0.0f, s, o.nc);
+  }
+}
+
+void RetrievalSoftmaxLoss::gradient_gemms(const GemmOperands& o, int64_t r0, int64_t rows,
+                                          const float* s, float* dq, float dq_beta, float* dc,
+                                          int worker) {
+  const int64_t nc = o.nc, d = o.d;
+  if (o.qb) {
+    auto& sb = scratch_[static_cast<size_t>(worker)].scores_bf16;
+    if (sb.size() < static_cast<size_t>(rows * nc)) sb.resize(static_cast<size_t>(rows * nc));
+    blas::to_bfloat16(s, rows * nc, sb.data());
+    blas::gemm_bf16(false, false, rows, d, nc, 1.0f, sb.data(), nc, o.cb, d, dq_beta, dq + r0 * d, d);
+    blas::gemm_bf16(true, false, nc, d, rows, 1.0f, sb.data(), nc, o.qb + r0 * d, d, 1.0f, dc, d);
+  } else {
+    blas::gemm(false, false, rows, d, nc, 1.0f, s, nc, o.c, d, dq_beta, dq + r0 * d, d);
+    blas::gemm(true, false, nc, d, rows, 1.0f, s, nc, o.q + r0 * d, d, 1.0f, dc, d);
+  }
 }
 
 double RetrievalSoftmaxLoss::forward_backward(const RetrievalProblem& p,
@@ -150,10 +210,11 @@ double RetrievalSoftmaxLoss::forward_backward(const RetrievalProblem& p,
     probabilities_.assign(static_cast<size_t>(p.num_examples * p.num_columns), 0.0f);
   }
   const size_t dc_size = static_cast<size_t>(p.num_columns * p.d);
+  const GemmOperands operands = gemm_operands(p.queries, p.num_queries, p.columns, p.num_columns, p.d);
   auto work = [&](int w) {
     const Range r = split_range(p.num_queries, workers, w);
     worker_losses_[static_cast<size_t>(w)] =
-        run_queries(p, opt, scale, dq, dc, r.begin, r.end, w);
+        run_queries(p, operands, opt, scale, dq, dc, r.begin, r.end, w);
   };
   for (int w = 1; w < workers; ++w) {
     auto& s = scratch_[static_cast<size_t>(w)].dc;
@@ -169,7 +230,8 @@ double RetrievalSoftmaxLoss::forward_backward(const RetrievalProblem& p,
       dc, dc_size, pool, profile_);
 }
 
-double RetrievalSoftmaxLoss::run_queries(const RetrievalProblem& p, const RetrievalLossOptions& opt,
+double RetrievalSoftmaxLoss::run_queries(const RetrievalProblem& p, const GemmOperands& operands,
+                                         const RetrievalLossOptions& opt,
                                          float scale, float* dq, float* dc_out, int64_t q_begin,
                                          int64_t q_end, int worker) {
   WorkerScratch& s = scratch_[static_cast<size_t>(worker)];
@@ -195,8 +257,7 @@ double RetrievalSoftmaxLoss::run_queries(const RetrievalProblem& p, const Retrie
   for (int64_t r0 = q_begin; r0 < q_end; r0 += block_rows_) {
     const int64_t rows = std::min(block_rows_, q_end - r0);
     float* block = s.scores.data();
-    blas::gemm(false, true, rows, nc, d, 1.0f, p.queries + r0 * d, d, p.columns, d, 0.0f, block,
-               nc);
+    score_gemm(operands, r0, rows, block);
     for (int64_t ui = 0; ui < rows; ++ui) {
       const int64_t u = r0 + ui;
       float* row = block + ui * nc;
@@ -301,8 +362,7 @@ double RetrievalSoftmaxLoss::run_queries(const RetrievalProblem& p, const Retrie
       const float sh = static_cast<float>(shared);
       for (int64_t j = 0; j < nc; ++j) row[j] = f * (sh * e[j] + dl[j]);
     }
-    blas::gemm(false, false, rows, d, nc, 1.0f, block, nc, p.columns, d, 0.0f, dq + r0 * d, d);
-    blas::gemm(true, false, nc, d, rows, 1.0f, block, nc, p.queries + r0 * d, d, 1.0f, dc, d);
+    gradient_gemms(operands, r0, rows, block, dq, 0.0f, dc, worker);
   }
   return loss;
 }
@@ -329,6 +389,8 @@ void RetrievalSoftmaxLoss::prepare_batches(int64_t query_rows, int64_t item_rows
   column_log_weight_.assign(static_cast<size_t>(max_columns_), 0.0f);
   column_correction_.assign(static_cast<size_t>(max_columns_), 0.0f);
   column_item_.assign(static_cast<size_t>(max_columns_), 0);
+  max_dim_ = max_dim;
+  set_precision(precision_);
 }
 
 float* RetrievalSoftmaxLoss::worker_dc(int w, size_t floats) {
@@ -435,6 +497,7 @@ double RetrievalSoftmaxLoss::plain_distinct(const RetrievalBatch& b, const RowDe
   float* dqu = dq_distinct_.data();
   float* dcv = dc_columns_.data();
   const float* counts = queries.counts().data();
+  const GemmOperands operands = gemm_operands(uq, nu, uc, nv, d);
   auto work = [&](int w) {
     const Range r = split_range(nu, workers, w);
     float* my_dc = w == 0 ? dcv : worker_dc(w, cap);
@@ -443,7 +506,7 @@ double RetrievalSoftmaxLoss::plain_distinct(const RetrievalBatch& b, const RowDe
     double loss = 0.0;
     for (int64_t r0 = r.begin; r0 < r.end; r0 += block_rows_) {
       const int64_t rows = std::min(block_rows_, r.end - r0);
-      blas::gemm(false, true, rows, nv, d, 1.0f, uq + r0 * d, d, uc, d, 0.0f, s, nv);
+      score_gemm(operands, r0, rows, s);
       for (int64_t i = 0; i < rows; ++i) {
         float* row = s + i * nv;
         for (int64_t j = 0; j < nv; ++j) row[j] += log_weight[j];
@@ -454,8 +517,7 @@ double RetrievalSoftmaxLoss::plain_distinct(const RetrievalBatch& b, const RowDe
         const float g = static_cast<float>(scale * k / sum);
         for (int64_t j = 0; j < nv; ++j) row[j] *= g;
       }
-      blas::gemm(false, false, rows, d, nv, 1.0f, s, nv, uc, d, 0.0f, dqu + r0 * d, d);
-      blas::gemm(true, false, nv, d, rows, 1.0f, s, nv, uq + r0 * d, d, 1.0f, my_dc, d);
+      gradient_gemms(operands, r0, rows, s, dqu, 0.0f, my_dc, w);
     }
     worker_losses_[static_cast<size_t>(w)] = loss;
   };
@@ -491,7 +553,8 @@ double RetrievalSoftmaxLoss::full_matrix(const float* q, const float* c, int64_t
   const int workers = pool ? pool->size() : 1;
   TANDEM_CHECK(workers <= workers_, "retrieval loss built for " << workers_ << " workers, run with "
                                                                 << workers);
-  if (workers == 1) return full_matrix_rows(q, c, n, d, scale, dq, dc, 0, n, scratch_[0].scores.data());
+  const GemmOperands operands = gemm_operands(q, n, c, n, d);
+  if (workers == 1) return full_matrix_rows(operands, scale, dq, dc, 0, n, 0);
   for (int w = 1; w < workers; ++w) worker_dc(w, static_cast<size_t>(n * d));
   pool->run([&](int w) {
     const Range r = split_range(n, workers, w);
@@ -501,8 +564,8 @@ double RetrievalSoftmaxLoss::full_matrix(const float* q, const float* c, int64_t
       my_dc = scratch_[static_cast<size_t>(w)].dc.data();
       std::fill_n(my_dc, n * d, 0.0f);
     }
-    worker_losses_[static_cast<size_t>(w)] = full_matrix_rows(
-        q, c, n, d, scale, dq, my_dc, r.begin, r.end, scratch_[static_cast<size_t>(w)].scores.data());
+    worker_losses_[static_cast<size_t>(w)] =
+        full_matrix_rows(operands, scale, dq, my_dc, r.begin, r.end, w);
   });
   return sum_worker_results(
       worker_losses_, workers, [&](int w) { return scratch_[static_cast<size_t>(w)].dc.data(); }, dc,
@@ -511,13 +574,14 @@ double RetrievalSoftmaxLoss::full_matrix(const float* q, const float* c, int64_t
 
 // Rows [r_begin, r_end) of the n x n softmax, a block at a time:
 //   G = softmax_rows(S) - I,  dQ = G C,  dC = G^T Q.
-double RetrievalSoftmaxLoss::full_matrix_rows(const float* q, const float* c, int64_t n, int64_t d,
-                                              float scale, float* dq, float* dc, int64_t r_begin,
-                                              int64_t r_end, float* s) {
+double RetrievalSoftmaxLoss::full_matrix_rows(const GemmOperands& operands, float scale, float* dq,
+                                              float* dc, int64_t r_begin, int64_t r_end, int worker) {
+  const int64_t n = operands.nc;
+  float* s = scratch_[static_cast<size_t>(worker)].scores.data();
   double loss = 0.0;
   for (int64_t r0 = r_begin; r0 < r_end; r0 += block_rows_) {
     const int64_t rows = std::min(block_rows_, r_end - r0);
-    blas::gemm(false, true, rows, n, d, 1.0f, q + r0 * d, d, c, d, 0.0f, s, n);
+    score_gemm(operands, r0, rows, s);
     for (int64_t i = 0; i < rows; ++i) {
       float* row = s + i * n;
       const int64_t diag = r0 + i;
@@ -530,8 +594,7 @@ double RetrievalSoftmaxLoss::full_matrix_rows(const float* q, const float* c, in
       row[diag] -= scale;
     }
     // dQ[block] += G C ; dC += G^T Q[block].
-    blas::gemm(false, false, rows, d, n, 1.0f, s, n, c, d, 1.0f, dq + r0 * d, d);
-    blas::gemm(true, false, n, d, rows, 1.0f, s, n, q + r0 * d, d, 1.0f, dc, d);
+    gradient_gemms(operands, r0, rows, s, dq, 1.0f, dc, worker);
   }
   return loss;
 }

@@ -63,6 +63,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "tandem/core/blas.h"
 #include "tandem/core/thread_pool.h"
 #include "tandem/model/footprint.h"
 #include "tandem/model/row_dedup.h"
@@ -136,6 +137,14 @@ class RetrievalSoftmaxLoss {
   // softmax only) or when every example is its own query.
   double forward_backward(const RetrievalBatch& b, const RetrievalLossOptions& opt, float scale,
                           bool distinct_rows = true, ThreadPool* pool = nullptr);
+  // Precision of the score GEMMs: the forward S = Q C^T and both gradient
+  // GEMMs (dQ = G C, dC = G^T Q); the softmax itself stays in float32/double.
+  // bfloat16 rounds Q, C and G to bfloat16 (float32 sums) and needs
+  // blas::bf16_available(). Allocates the bfloat16 copies (sized by
+  // prepare_batches' max_dim when it was called first); call before training.
+  void set_precision(blas::GemmPrecision precision);
+  blas::GemmPrecision precision() const { return precision_; }
+
   // The score matrix the last batch computed (what its GEMM FLOPs scale with).
   int64_t last_score_rows() const { return score_rows_; }
   int64_t last_score_cols() const { return score_cols_; }
@@ -159,7 +168,8 @@ class RetrievalSoftmaxLoss {
   // what this one holds of the same buffers.
   static Footprint footprint(int64_t max_queries, int64_t max_columns, int64_t max_examples,
                              int64_t block_rows, int workers, int64_t query_rows, int64_t item_rows,
-                             int64_t max_dim);
+                             int64_t max_dim,
+                             blas::GemmPrecision precision = blas::GemmPrecision::kFloat32);
   Footprint allocated() const;
   // What its first steps add: each worker after the first a private dC
   // [max_columns, max_dim], and the item -> column map of hit removal.
@@ -170,8 +180,10 @@ class RetrievalSoftmaxLoss {
   void set_profile(StepProfile* profile) { profile_ = profile; }
 
  private:
-  double run_queries(const RetrievalProblem& p, const RetrievalLossOptions& opt, float scale,
-                     float* dq, float* dc, int64_t q_begin, int64_t q_end, int worker);
+  struct GemmOperands;
+  double run_queries(const RetrievalProblem& p, const GemmOperands& operands,
+                     const RetrievalLossOptions& opt, float scale, float* dq, float* dc,
+                     int64_t q_begin, int64_t q_end, int worker);
   // The batch's distinct queries and columns (then the sampled ones) into
   // queries_, columns_, with each column's item and log-multiplicity.
   void compact(const RetrievalBatch& b, RowDedup& queries);
@@ -181,10 +193,31 @@ class RetrievalSoftmaxLoss {
   // The plain softmax over the full n x n matrix of per-example vectors.
   double full_matrix(const float* q, const float* c, int64_t n, int64_t d, float scale, float* dq,
                      float* dc, ThreadPool* pool);
-  double full_matrix_rows(const float* q, const float* c, int64_t n, int64_t d, float scale,
-                          float* dq, float* dc, int64_t r_begin, int64_t r_end, float* scores);
+  // Its rows [r_begin, r_end) with worker `worker`'s scratch.
+  double full_matrix_rows(const GemmOperands& operands, float scale, float* dq, float* dc,
+                          int64_t r_begin, int64_t r_end, int worker);
   // Worker w's private dC buffer of at least `floats` (w >= 1).
   float* worker_dc(int w, size_t floats);
+
+  // One step's GEMM operands: the queries [nq, d] and columns [nc, d], and
+  // under bfloat16 their bfloat16 copies.
+  struct GemmOperands {
+    const float* q = nullptr;
+    const float* c = nullptr;
+    const blas::bfloat16* qb = nullptr;
+    const blas::bfloat16* cb = nullptr;
+    int64_t nc = 0, d = 0;
+  };
+  // Converts the operands under bfloat16 (once per step, before the workers
+  // start; grows the copies only past set_precision's capacity).
+  GemmOperands gemm_operands(const float* q, int64_t nq, const float* c, int64_t nc, int64_t d);
+  // s[rows, nc] = Q[r0 .. r0 + rows) C^T.
+  void score_gemm(const GemmOperands& o, int64_t r0, int64_t rows, float* s) const;
+  // From the block's dS in s: dq[r0 .. r0 + rows) = dS C + dq_beta * dq, and
+  // dc += dS^T Q[r0 .. r0 + rows). `worker`'s bfloat16 block holds dS
+  // under bfloat16.
+  void gradient_gemms(const GemmOperands& o, int64_t r0, int64_t rows, const float* s, float* dq,
+                      float dq_beta, float* dc, int worker);
 
   int64_t max_queries_, max_columns_, max_examples_, block_rows_;
   int workers_;
@@ -200,6 +233,7 @@ class RetrievalSoftmaxLoss {
     std::vector<int32_t> order;  // [max_columns] for hard-negative selection
     std::vector<float> kept;     // [max_columns] copies kept of each selected column
     std::vector<float> dc;      // [max_columns, d] (worker 0 writes the caller's dc)
+    std::vector<blas::bfloat16> scores_bf16;  // [block_rows, max_columns] under bfloat16
   };
   std::vector<WorkerScratch> scratch_;
   std::vector<double> worker_losses_;
@@ -222,6 +256,11 @@ class RetrievalSoftmaxLoss {
   std::vector<int32_t> column_item_;
   int64_t score_rows_ = 0, score_cols_ = 0;
   StepProfile* profile_ = nullptr;
+  // The score GEMMs' precision and, under bfloat16, the step's queries and
+  // columns as bfloat16.
+  blas::GemmPrecision precision_ = blas::GemmPrecision::kFloat32;
+  int64_t max_dim_ = 0;  // prepare_batches' width (0: not called)
+  std::vector<blas::bfloat16> queries_bf16_, columns_bf16_;
 };
 
 }  // namespace tandem

@@ -186,6 +186,11 @@ Footprint RetrievalTask::footprint(int64_t user_rows, int64_t item_rows, int64_t
                                          item_rows, max_dim);
 }
 
+void RetrievalTask::set_precision(blas::GemmPrecision p) {
+  loss_->set_precision(p);
+  precision_ = p;
+}
+
 void RetrievalTask::configure(const RetrievalLossOptions& options,
                               std::vector<float> item_log_probability,
                               std::vector<int32_t> negative_pool) {
@@ -198,6 +203,7 @@ void RetrievalTask::configure(const RetrievalLossOptions& options,
   loss_->prepare_batches(user_rows_, item_rows_, max_dim_, item_log_probability_,
                          static_cast<int64_t>(negative_pool_.size()));
   loss_->set_profile(profile_);
+  loss_->set_precision(precision_);
   configured_ = true;
 }
 

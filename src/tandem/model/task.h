@@ -172,6 +172,8 @@ class RetrievalTask {
     profile_ = profile;
     loss_->set_profile(profile);
   }
+  // Precision of the softmax's score GEMMs (RetrievalSoftmaxLoss::set_precision).
+  void set_precision(blas::GemmPrecision p);
   // See MultiTaskModel::configure_retrieval (which checks the arguments).
   void configure(const RetrievalLossOptions& options, std::vector<float> item_log_probability,
                  std::vector<int32_t> negative_pool);
@@ -200,6 +202,7 @@ class RetrievalTask {
   bool per_example_;
   bool distinct_rows_ = true;
   StepProfile* profile_ = nullptr;
+  blas::GemmPrecision precision_ = blas::GemmPrecision::kFloat32;
   bool configured_ = false;
   RetrievalLossOptions options_;
   std::vector<float> item_log_probability_;
