@@ -26,6 +26,7 @@ namespace fs = std::filesystem;
 nlohmann::json without_timings(nlohmann::json m) {
   m.erase("train_seconds");
   m.erase("eval_seconds");
+  m.erase("eval_phase_seconds");
   for (auto& e : m["epochs"]) e.erase("seconds");
   return m;
 }
