@@ -185,7 +185,10 @@ void bench_softmax_precision(const BenchOptions& o, const BenchSink& sink) {
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const bool bf16 = blas::bf16_available();
   const int64_t block = 256;
-  for (const auto& [n, d] : {std::pair<int64_t, int64_t>{4096, 32}, {4096, 64}, {8192, 32}, {8192, 64}}) {
+  for (const auto& shape : {std::pair<int64_t, int64_t>{4096, 32}, {4096, 64}, {8192, 32}, {8192, 64}}) {
+    // Named copies, not structured bindings: lambdas below capture them
+    // (which clang 14 refuses for bindings).
+    const int64_t n = shape.first, d = shape.second;
     std::vector<float> q(static_cast<size_t>(n * d)), c(q.size()), dq(q.size()), dc(q.size());
     Rng rng(static_cast<uint64_t>(n + d));
     for (auto& x : q) x = rng.uniform(-0.5f, 0.5f);
