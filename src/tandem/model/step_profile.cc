@@ -1,5 +1,6 @@
 #include "tandem/model/step_profile.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -31,14 +32,13 @@ double StepProfile::serial_fraction() const {
 }
 
 double StepProfile::amdahl_speedup(int n) const {
-  if (step_seconds <= 0.0 || n < 1) return std::numeric_limits<double>::quiet_NaN();
   // One thread's time: the serial part as measured, the parallel part as if
   // it had run on one thread (this run's parallel time x its threads).
-  const double serial = threads <= 1 ? step_seconds : std::max(0.0, step_seconds - parallel_seconds);
-  const double parallel = threads <= 1 ? 0.0 : parallel_seconds * threads;
-  const double one = serial + parallel;
-  if (threads <= 1) return std::numeric_limits<double>::quiet_NaN();
-  return one / (serial + parallel / n);
+  // Undefined without a parallel run to measure.
+  if (step_seconds <= 0.0 || n < 1 || threads <= 1) return std::numeric_limits<double>::quiet_NaN();
+  const double serial = std::max(0.0, step_seconds - parallel_seconds);
+  const double parallel = parallel_seconds * threads;
+  return (serial + parallel) / (serial + parallel / n);
 }
 
 void StepProfile::clear() {

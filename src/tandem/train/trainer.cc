@@ -169,16 +169,6 @@ namespace {
 // costs more than the arithmetic.
 constexpr int64_t kParallelUpdateFloats = int64_t{1} << 14;
 
-// fn(worker) on every worker of the pool, or fn(0) alone without one.
-template <typename F>
-void on_workers(ThreadPool* pool, bool parallel, const F& fn) {
-  if (pool != nullptr && parallel) {
-    pool->run(fn);
-  } else {
-    fn(0);
-  }
-}
-
 }  // namespace
 
 void Trainer::update_parameters() {
@@ -194,7 +184,7 @@ void Trainer::update_parameters() {
       if (trained_[p]) floats += params_[p].size;
     const bool parallel = floats >= kParallelUpdateFloats;
     const int parts = pool_ && parallel ? pool_->size() : 1;
-    on_workers(pool_.get(), parallel, [&](int worker) {
+    run_workers(parallel ? pool_.get() : nullptr, [&](int worker) {
       for (size_t p = 0; p < params_.size(); ++p) {
         if (!trained_[p]) continue;
         const Range r = split_range(params_[p].size, parts, worker);
@@ -207,7 +197,7 @@ void Trainer::update_parameters() {
   for (const auto& t : tables_) floats += t.grad->count() * t.grad->dim();
   const bool parallel = floats >= kParallelUpdateFloats;
   const int parts = pool_ && parallel ? pool_->size() : 1;
-  on_workers(pool_.get(), parallel, [&](int worker) {
+  run_workers(parallel ? pool_.get() : nullptr, [&](int worker) {
     for (size_t t = 0; t < tables_.size(); ++t) {
       const Range r = split_range(tables_[t].grad->count(), parts, worker);
       optimizer_.update_rows(*tables_[t].table, *tables_[t].grad, st_.sparse_slots[t], r.begin, r.end);
