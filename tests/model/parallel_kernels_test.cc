@@ -201,5 +201,47 @@ TEST(MultiTaskModel, ParallelStepMatchesSerialAndIsDeterministic) {
   EXPECT_EQ(par.total, again.total);
 }
 
+// The pooled scatter splits the sums by distinct row; each row still adds
+// its examples in batch order, so it equals the serial one bit for bit,
+// -0 first values included, and a second assign forgets the first.
+TEST(RowGradient, PooledScatterEqualsSerialBitForBit) {
+  const int64_t rows = 300, d = 16, n = 4096;
+  Rng rng(11);
+  std::vector<int32_t> ids(static_cast<size_t>(n));
+  for (auto& id : ids) id = static_cast<int32_t>(rng.uniform(0.0f, 1.0f) * 0.999f * rows);
+  std::vector<float> g(static_cast<size_t>(n * d));
+  for (auto& x : g) x = rng.uniform(-1.0f, 1.0f);
+  g[0] = -0.0f;  // the first example of its row: the sum must keep the sign
+  for (int threads : {2, 3, 7}) {
+    ThreadPool pool(threads);
+    RowGradient serial(rows, d, n), pooled(rows, d, n);
+    for (int round = 0; round < 2; ++round) {
+      const int64_t m = round == 0 ? n : n / 2;  // the second, smaller batch resets the first
+      serial.assign(ids.data() + round, g.data(), m, 0.5f);
+      pooled.assign(ids.data() + round, g.data(), m, 0.5f, &pool);
+      ASSERT_EQ(serial.rows(), pooled.rows());
+      for (int64_t s = 0; s < serial.count(); ++s)
+        for (int64_t j = 0; j < d; ++j) {
+          const float a = serial.grad(s)[j], b = pooled.grad(s)[j];
+          ASSERT_EQ(std::signbit(a), std::signbit(b)) << "slot " << s << " dim " << j;
+          ASSERT_EQ(a, b) << "slot " << s << " dim " << j << ", " << threads << " threads";
+        }
+    }
+  }
+}
+
+// A hand-checked case: rows in first-appearance order, sums per row.
+TEST(RowGradient, SumsPerRowInFirstAppearanceOrder) {
+  RowGradient grad(5, 2, 4);
+  const int32_t ids[] = {3, 1, 3, 0};
+  const float g[] = {1, 2, 10, 20, 100, 200, 5, 6};
+  grad.assign(ids, g, 4, 2.0f);
+  ASSERT_EQ(grad.rows(), (std::vector<int32_t>{3, 1, 0}));
+  EXPECT_EQ(grad.grad(0)[0], 202.0f);
+  EXPECT_EQ(grad.grad(0)[1], 404.0f);
+  EXPECT_EQ(grad.grad(1)[0], 20.0f);
+  EXPECT_EQ(grad.grad(2)[1], 12.0f);
+}
+
 }  // namespace
 }  // namespace tandem

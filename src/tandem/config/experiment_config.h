@@ -92,6 +92,9 @@ struct ExperimentConfig {
   // How training uses the threads: split each batch between worker threads
   // (each calling a single-threaded BLAS), or hand them to the BLAS.
   Parallelism parallelism = Parallelism::kBatch;
+  // Pin the training threads (workers 1..) to their own cores when the
+  // process may use at least as many CPUs as it runs threads.
+  bool pin_threads = true;
   // Retrieval loss over the batch's distinct users x distinct items (exact,
   // fewer FLOPs when ids repeat) instead of the full batch x batch matrix.
   bool distinct_rows = true;

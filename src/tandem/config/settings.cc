@@ -375,6 +375,14 @@ std::vector<Setting> make_settings() {
                "(multi-threaded BLAS)",
        TANDEM_ENUM(parallelism, parse_parallelism), .choices = {"batch", "blas"},
        .aliases = {"train.parallelism"}},
+      {.table = "training", .key = "pin_threads", .flag = "--no-pin-threads", .kind = K::kBool,
+       .help = "Pin the training threads to their own cores when the process may use at least as "
+               "many CPUs as threads (never changes results; the flag: leave them unpinned)",
+       TANDEM_MEMBER(pin_threads), .in_model_file = false, .fixed_on_resume = false,
+       .flag_value = false,
+       .details = "worker w runs on the w-th CPU of the process's affinity mask (taskset, mpirun's "
+                  "binding); the calling thread stays unpinned. Turn it off when several processes "
+                  "share the cores"},
       {.table = "training", .key = "full_score_matrix", .flag = "--full-score-matrix",
        .kind = K::kBool,
        .help = "Retrieval loss over the full batch x batch score matrix instead of the batch's "

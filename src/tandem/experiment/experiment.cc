@@ -145,6 +145,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_input(const ExperimentConf
   tc.shuffle_seed = derive_seed(config.training_seed(), kShuffleStream);
   tc.sample_seed = derive_seed(config.training_seed(), kSampleStream);
   tc.workers = split_batches ? threads : 1;
+  tc.pin_threads = config.pin_threads;
   Trainer trainer(*tm.model, tc);
 
   RunResult r;

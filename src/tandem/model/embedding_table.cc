@@ -29,31 +29,55 @@ void EmbeddingTable::gather(const int32_t* ids, int64_t n, float* out) const {
 RowGradient::RowGradient(int64_t table_rows, int64_t dim, int64_t max_batch)
     : dim_(dim),
       grads_(static_cast<size_t>(max_batch * dim)),
-      slot_of_row_(static_cast<size_t>(table_rows), -1) {
+      slot_of_row_(static_cast<size_t>(table_rows), -1),
+      example_slot_(static_cast<size_t>(max_batch)),
+      first_example_(static_cast<size_t>(max_batch)) {
   rows_.reserve(static_cast<size_t>(max_batch));
 }
 
-void RowGradient::assign(const int32_t* ids, const float* grads, int64_t n, float scale) {
+void RowGradient::assign(const int32_t* ids, const float* grads, int64_t n, float scale, ThreadPool* pool) {
   for (int32_t r : rows_) slot_of_row_[static_cast<size_t>(r)] = -1;
   rows_.clear();
   TANDEM_CHECK(n * dim_ <= static_cast<int64_t>(grads_.size()),
                "batch of " << n << " exceeds the gradient buffer");
+  // Slots in order of first appearance: the order every later pass keeps.
   for (int64_t i = 0; i < n; ++i) {
     const int32_t r = ids[i];
     int32_t slot = slot_of_row_[static_cast<size_t>(r)];
-    float* dst;
-    const float* src = grads + i * dim_;
     if (slot < 0) {
       slot = static_cast<int32_t>(rows_.size());
       slot_of_row_[static_cast<size_t>(r)] = slot;
       rows_.push_back(r);
-      dst = grads_.data() + static_cast<int64_t>(slot) * dim_;
-      for (int64_t j = 0; j < dim_; ++j) dst[j] = scale * src[j];
-    } else {
-      dst = grads_.data() + static_cast<int64_t>(slot) * dim_;
-      for (int64_t j = 0; j < dim_; ++j) dst[j] += scale * src[j];
+      first_example_[static_cast<size_t>(slot)] = static_cast<int32_t>(i);
     }
+    example_slot_[static_cast<size_t>(i)] = slot;
   }
+  // A slot's first example writes its row (scale * g: no 0 + x, which would
+  // turn a -0 into +0), the later ones add, in batch order.
+  const int64_t slots = count(), d = dim_;
+  const auto sum_slots = [&](int64_t lo, int64_t hi) {
+    for (int64_t i = 0; i < n; ++i) {
+      const int32_t slot = example_slot_[static_cast<size_t>(i)];
+      if (slot < lo || slot >= hi) continue;
+      float* dst = grads_.data() + static_cast<int64_t>(slot) * d;
+      const float* src = grads + i * d;
+      if (first_example_[static_cast<size_t>(slot)] == i) {
+        for (int64_t j = 0; j < d; ++j) dst[j] = scale * src[j];
+      } else {
+        for (int64_t j = 0; j < d; ++j) dst[j] += scale * src[j];
+      }
+    }
+  };
+  // Below a few thousand values a region's hand-over costs more than it saves.
+  if (pool == nullptr || pool->size() == 1 || n * d < 16384) {
+    sum_slots(0, slots);
+    return;
+  }
+  const int workers = pool->size();
+  pool->run([&](int w) {
+    const Range r = split_range(slots, workers, w);
+    if (r.size() > 0) sum_slots(r.begin, r.end);
+  });
 }
 
 Footprint EmbeddingTable::footprint(int64_t rows, int64_t dim) {
@@ -64,11 +88,12 @@ Footprint EmbeddingTable::allocated() const { return {bytes_held(weights), 0, 0}
 
 Footprint RowGradient::footprint(int64_t table_rows, int64_t dim, int64_t max_batch) {
   return {0, bytes_of<float>(footprint_mul(max_batch, dim)),
-          footprint_add(bytes_of<int32_t>(table_rows), bytes_of<int32_t>(max_batch))};
+          footprint_add(bytes_of<int32_t>(table_rows), bytes_of<int32_t>(footprint_mul(max_batch, 3)))};
 }
 
 Footprint RowGradient::allocated() const {
-  return {0, bytes_held(grads_), bytes_held(slot_of_row_) + bytes_held(rows_)};
+  return {0, bytes_held(grads_), bytes_held(slot_of_row_) + bytes_held(rows_) + bytes_held(example_slot_) +
+                 bytes_held(first_example_)};
 }
 
 }  // namespace tandem

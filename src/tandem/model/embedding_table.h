@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "tandem/core/thread_pool.h"
+
 #include "tandem/core/random.h"
 #include "tandem/model/footprint.h"
 
@@ -42,8 +44,12 @@ class RowGradient {
   RowGradient(int64_t table_rows, int64_t dim, int64_t max_batch);
 
   // Replaces the contents with the rows of `ids` and per-example gradients
-  // `grads` [n, dim] scaled by `scale`.
-  void assign(const int32_t* ids, const float* grads, int64_t n, float scale = 1.0f);
+  // `grads` [n, dim] scaled by `scale`. With a pool, the dedup (one lookup
+  // per example) stays serial and the sums are split between the workers by
+  // distinct row: each row's sum still adds its examples in batch order, so
+  // the result is the serial one bit for bit.
+  void assign(const int32_t* ids, const float* grads, int64_t n, float scale = 1.0f,
+              ThreadPool* pool = nullptr);
 
   int64_t dim() const { return dim_; }
   int64_t count() const { return static_cast<int64_t>(rows_.size()); }
@@ -61,6 +67,8 @@ class RowGradient {
   std::vector<int32_t> rows_;
   std::vector<float> grads_;          // [max_batch, dim]
   std::vector<int32_t> slot_of_row_;  // table-sized, -1 when not in the batch
+  std::vector<int32_t> example_slot_;  // [max_batch]: each example's row slot
+  std::vector<int32_t> first_example_;  // [max_batch]: each slot's first example
 };
 
 // One embedding table of a model and its last batch's sparse gradient, so that

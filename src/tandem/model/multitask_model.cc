@@ -188,7 +188,7 @@ StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeigh
   tasks_forward_backward(batch, plan, fixed, w, pool, losses);
   { PhaseTimer t(p, StepPhase::kExpertsBackward); experts_backward(plan); }
   { PhaseTimer t(p, StepPhase::kWeighting); losses.total = weigh_losses(fixed, w, losses); }
-  { PhaseTimer t(p, StepPhase::kTowersBackward); towers_backward_and_scatter(batch, plan); }
+  { PhaseTimer t(p, StepPhase::kTowersBackward); towers_backward_and_scatter(batch, plan, pool); }
   return losses;
 }
 
@@ -361,7 +361,7 @@ void MultiTaskModel::experts_backward(const StepPlan& plan) {
   item_moe_->backward(item_emb_.data(), plan.item_n, item_dgrad_.data());
 }
 
-void MultiTaskModel::towers_backward_and_scatter(const Batch& batch, const StepPlan& plan) {
+void MultiTaskModel::towers_backward_and_scatter(const Batch& batch, const StepPlan& plan, ThreadPool* pool) {
   if (user_tower_) {
     // Through the towers' MLPs into the id and every feature table, for the
     // batch's items and the sampled ones alike.
@@ -369,9 +369,9 @@ void MultiTaskModel::towers_backward_and_scatter(const Batch& batch, const StepP
     item_tower_->backward(item_dgrad_.data(), plan.item_n);
     return;
   }
-  user_grad_.assign(batch.users, user_dgrad_.data(), plan.n);
+  user_grad_.assign(batch.users, user_dgrad_.data(), plan.n, 1.0f, pool);
   // The sampled negatives' rows follow the batch's, as in item_dgrad_.
-  item_grad_.assign(plan.item_rows, item_dgrad_.data(), plan.item_n);
+  item_grad_.assign(plan.item_rows, item_dgrad_.data(), plan.item_n, 1.0f, pool);
 }
 
 void MultiTaskModel::sample_negatives(const Batch& batch, int64_t m) {

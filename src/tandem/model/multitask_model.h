@@ -251,7 +251,7 @@ class MultiTaskModel {
   // Runs task t's forward/backward, adding its time to the profile (if any).
   double timed_task(int t, const std::function<double()>& run);
   void experts_backward(const StepPlan& plan);
-  void towers_backward_and_scatter(const Batch& batch, const StepPlan& plan);
+  void towers_backward_and_scatter(const Batch& batch, const StepPlan& plan, ThreadPool* pool);
 
   ModelShape shape_;
   int64_t out_dim_;

@@ -39,6 +39,10 @@ class BatchSource {
   // Copies the examples at positions [first, first + count) of the epoch's
   // order into `out`.
   virtual void gather(const TrainerState& state, int64_t first, int64_t count, const BatchBuffers& out) = 0;
+  // Whether gather() may be called for disjoint ranges of one batch from
+  // several threads at once (a source that only reads, unlike one that may
+  // load its next window in the middle of a batch).
+  virtual bool gathers_concurrently() const { return false; }
 };
 
 // Examples in memory, visited through TrainerState::order: the identity
@@ -52,6 +56,7 @@ class ExamplesSource final : public BatchSource {
   bool has_weights() const override { return !ex_.weights.empty(); }
   void start_step(TrainerState& state, ShuffleMode mode) override;
   void gather(const TrainerState& state, int64_t first, int64_t count, const BatchBuffers& out) override;
+  bool gathers_concurrently() const override { return true; }
 
  private:
   const Examples& ex_;

@@ -8,6 +8,16 @@
 
 namespace tandem {
 
+namespace {
+
+// Updates smaller than this stay on the calling thread: waking the pool
+// costs more than the arithmetic.
+constexpr int64_t kParallelUpdateFloats = int64_t{1} << 14;
+// Likewise batches smaller than this are gathered by the calling thread.
+constexpr int64_t kParallelGatherExamples = 2048;
+
+}  // namespace
+
 std::string to_string(ShuffleMode m) {
   switch (m) {
     case ShuffleMode::kNone: return "none";
@@ -38,7 +48,7 @@ Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
                "batch size " << cfg_.batch_size << " exceeds the model's capacity "
                              << model.max_batch());
   TANDEM_CHECK(cfg_.epochs >= 0, "epochs must be >= 0, got " << cfg_.epochs);
-  if (cfg_.workers > 1) pool_ = std::make_unique<ThreadPool>(cfg_.workers);
+  if (cfg_.workers > 1) pool_ = std::make_unique<ThreadPool>(cfg_.workers, cfg_.pin_threads);
   batch_users_.resize(static_cast<size_t>(cfg_.batch_size));
   batch_items_.resize(batch_users_.size());
   batch_labels_.resize(batch_users_.size());
@@ -114,9 +124,19 @@ bool Trainer::step(BatchSource& train) {
   const int64_t m = std::min(cfg_.batch_size, n - s);
   {
     PhaseTimer timer(&profile_, StepPhase::kBatchGather);
-    train.gather(st_, s, m,
-                 {batch_users_.data(), batch_items_.data(), batch_labels_.data(), batch_timestamps_.data(),
-                  batch_weights_.data()});
+    // Each worker copies its slice of the batch (random reads from the
+    // examples) where the source allows it; a copy is a copy, so the batch
+    // is the same for any split.
+    const bool parallel = pool_ && m >= kParallelGatherExamples && train.gathers_concurrently();
+    const int parts = parallel ? pool_->size() : 1;
+    run_workers(parallel ? pool_.get() : nullptr, [&](int worker) {
+      const Range r = split_range(m, parts, worker);
+      if (r.size() == 0) return;
+      const auto at = static_cast<size_t>(r.begin);
+      train.gather(st_, s + r.begin, r.size(),
+                   {batch_users_.data() + at, batch_items_.data() + at, batch_labels_.data() + at,
+                    batch_timestamps_.data() + at, batch_weights_.data() + at});
+    });
   }
   Batch batch{batch_users_.data(), batch_items_.data(), batch_labels_.data(), m};
   if (train.has_weights()) batch.weights = batch_weights_.data();
@@ -163,13 +183,6 @@ bool Trainer::step(BatchSource& train) {
   return true;
 }
 
-namespace {
-
-// Updates smaller than this stay on the calling thread: waking the pool
-// costs more than the arithmetic.
-constexpr int64_t kParallelUpdateFloats = int64_t{1} << 14;
-
-}  // namespace
 
 void Trainer::update_parameters() {
   // Every rule is elementwise and a row gradient's rows are distinct, so

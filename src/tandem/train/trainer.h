@@ -50,6 +50,8 @@ struct TrainConfig {
   // Threads that split each batch between them (the model must have been
   // built for this many workers). 1 = the calling thread only.
   int workers = 1;
+  // Pin workers 1.. to their own cores (ThreadPool's pin_to_cores).
+  bool pin_threads = false;
 };
 
 struct EpochStats {
