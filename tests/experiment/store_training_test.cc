@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "support/tiny_movielens.h"
 #include "tandem/artifact/checkpoint_dir.h"
@@ -16,7 +18,9 @@
 #include "tandem/experiment/experiment.h"
 #include "tandem/experiment/resource_guard.h"
 #include "tandem/experiment/store_interactions.h"
+#include "tandem/io/model_file.h"
 #include "tandem/prepare/store_batch_source.h"
+#include "tandem/serve/recommender.h"
 
 namespace tandem {
 namespace {
@@ -29,6 +33,30 @@ nlohmann::json without_timings(nlohmann::json m) {
   m.erase("eval_phase_seconds");
   for (auto& e : m["epochs"]) e.erase("seconds");
   return m;
+}
+
+// Every seen item of a model, wherever it holds them.
+std::vector<int32_t> all_seen(const TrainedModel& m) {
+  std::vector<int32_t> out;
+  m.for_each_seen_chunk([&](const int32_t* p, size_t n) { out.insert(out.end(), p, p + n); });
+  return out;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A store as written before it held the training-interaction index.
+void drop_seen_index(const std::string& store) {
+  std::ifstream in(store + "/manifest.json");
+  auto m = nlohmann::json::parse(in);
+  in.close();
+  nlohmann::json kept = nlohmann::json::array();
+  for (const auto& f : m["files"])
+    if (f["name"].get<std::string>().find("train.seen_") != 0 && f["name"] != kStoreItemCounts) kept.push_back(f);
+  m["files"] = kept;
+  std::ofstream(store + "/manifest.json", std::ios::trunc) << m.dump();
 }
 
 class StoreTrainingTest : public ::testing::Test {
@@ -112,7 +140,10 @@ TEST_F(StoreTrainingTest, UnshuffledStoreTrainingEqualsInMemoryTraining) {
   EXPECT_EQ(without_timings(mem.metrics), without_timings(disk.metrics));
   EXPECT_EQ(mem.item_train_counts, disk.item_train_counts);
   EXPECT_EQ(mem.seen_offsets, disk.seen_offsets);
-  EXPECT_EQ(mem.seen_items, disk.seen_items);
+  // The store's seen items stay in its file.
+  EXPECT_TRUE(disk.seen_items.empty());
+  ASSERT_NE(disk.seen_reader, nullptr);
+  EXPECT_EQ(mem.seen_items, all_seen(disk));
 }
 
 TEST_F(StoreTrainingTest, ShuffledStoreTrainingVisitsEveryExampleAndIsDeterministic) {
@@ -196,6 +227,67 @@ TEST_F(StoreTrainingTest, ResumedStoreTrainingEqualsUninterruptedTraining) {
   EXPECT_THROW(train_and_evaluate_store(sc, s, "joint", {}, &resume), Error);
 }
 
+TEST_F(StoreTrainingTest, AStoreTrainedModelSavesTheSameBytesWithoutHoldingItsSeenItems) {
+  ExperimentConfig c = config("kerasrs");
+  c.exclude_seen = true;
+  const PreparedData d = prepare_data(c);
+  const PreparedStore s = store_for(c, d, "s");
+  const ExperimentConfig sc = with_store_data(c, s);
+  auto [disk, disk_result] = train_and_evaluate_store(sc, s, "joint");
+  ASSERT_NE(disk.seen_reader, nullptr);
+  EXPECT_TRUE(disk.seen_items.empty());
+  // A store written before the index: built in memory, the same training
+  // and evaluation.
+  const std::string old_path = (dir_ / "old").string();
+  fs::copy(dir_ / "s", old_path);
+  drop_seen_index(old_path);
+  const PreparedStore old_store = open_prepared_store(old_path);
+  ASSERT_FALSE(old_store.has_seen_index);
+  auto [old, old_result] = train_and_evaluate_store(sc, old_store, "joint");
+  EXPECT_EQ(old.seen_reader, nullptr);
+  EXPECT_EQ(without_timings(old.metrics), without_timings(disk.metrics));
+  // exclude_seen evaluation equals in-memory training's.
+  const auto [mem, mem_result] = train_and_evaluate(c, d, "joint");
+  EXPECT_EQ(without_timings(mem.metrics), without_timings(disk.metrics));
+  EXPECT_EQ(mem_result.eval.topk_accuracy, disk_result.eval.topk_accuracy);
+
+  // Streamed from the store == the in-memory bundle encoded == the same
+  // model holding its seen items in memory, byte for byte.
+  const fs::path streamed = dir_ / "streamed.tandem", held = dir_ / "held.tandem";
+  save_model(streamed.string(), disk);
+  const std::string bytes = slurp(streamed);
+  EXPECT_EQ(bytes, encode_model(model_bundle(disk)));
+  old.metrics = disk.metrics;  // the timings differ
+  save_model(held.string(), old);
+  EXPECT_EQ(slurp(held), bytes);
+
+  // The saved file holds the index; evaluating and recommending from it
+  // with exclude_seen equals doing so from the store-backed model.
+  TrainedModel loaded = load_model(streamed.string());
+  EXPECT_EQ(loaded.seen_items, all_seen(disk));
+  EXPECT_EQ(loaded.seen_offsets, disk.seen_offsets);
+  EXPECT_EQ(loaded.item_train_counts, disk.item_train_counts);
+  const SeenItems seen{loaded.seen_offsets, loaded.seen_items};
+  const EvalResult again = evaluate(*loaded.model, loaded.config, loaded.catalogue, d.test, d.test_ratings, {}, &seen);
+  EXPECT_EQ(again.topk_accuracy, disk_result.eval.topk_accuracy);
+  EXPECT_EQ(again.rmse, disk_result.eval.rmse);
+  const Recommender from_store(std::move(disk));
+  const Recommender from_file(std::move(loaded));
+  int with_seen = 0;
+  const TrainedModel& held_model = from_file.model();
+  for (int64_t user = 1; user <= 20; ++user) {
+    const auto row = held_model.users.find(user);
+    if (!row) continue;
+    const auto a = from_store.recommend(std::to_string(user), 5, 20, true);
+    const auto b = from_file.recommend(std::to_string(user), 5, 20, true);
+    ASSERT_EQ(a.items.size(), b.items.size());
+    for (size_t i = 0; i < a.items.size(); ++i) EXPECT_EQ(a.items[i].item_id, b.items[i].item_id);
+    const auto r = static_cast<size_t>(*row);
+    with_seen += held_model.seen_offsets[r + 1] > held_model.seen_offsets[r] ? 1 : 0;
+  }
+  EXPECT_GT(with_seen, 0);
+}
+
 TEST_F(StoreTrainingTest, TheMemoryEstimateCountsBuffersNotExamples) {
   ExperimentConfig c = config("kerasrs");
   const StreamShape shape{65536, 4};
@@ -212,6 +304,24 @@ TEST_F(StoreTrainingTest, TheMemoryEstimateCountsBuffersNotExamples) {
   EXPECT_THROW(check_store_training_resources(c, 100, small), Error);
   c.memory_budget_bytes = small.total();
   EXPECT_NO_THROW(check_store_training_resources(c, 100, small));
+}
+
+TEST_F(StoreTrainingTest, WithTheIndexInTheStoreTheEstimateCountsOnlyTheEvaluatedUsersSeenItems) {
+  ExperimentConfig c = config("kerasrs");
+  const int64_t buffers = stream_buffer_bytes({65536, 4}, true, false);
+  // User row u saw u items: the 100 longest lists hold 900 + ... + 999.
+  std::vector<int64_t> offsets(1001, 0);
+  for (size_t u = 0; u < 1000; ++u) offsets[u + 1] = offsets[u] + static_cast<int64_t>(u);
+  c.exclude_seen = true;
+  const auto small = estimate_store_training_memory(c, 1000, 1000, 1000, buffers, 100, &offsets);
+  const auto large = estimate_store_training_memory(c, 1000, 1000, 100000000, buffers, 100, &offsets);
+  EXPECT_EQ(large.total(), small.total());  // the examples stay on disk
+  c.exclude_seen = false;
+  const auto plain = estimate_store_training_memory(c, 1000, 1000, 1000, buffers, 100, &offsets);
+  EXPECT_EQ(small.total() - plain.total(), (900 + 999) * 100 / 2 * 4);
+  // Without the stored index: the built index and its cursors.
+  const auto built = estimate_store_training_memory(c, 1000, 1000, 1000, buffers, 100);
+  EXPECT_EQ(built.total() - plain.total(), 1001 * 8 + 1000 * 4 + 1000 * 8 + 1001 * 8 - 1001 * 16 - 1000 * 16);
 }
 
 }  // namespace

@@ -1,15 +1,20 @@
-// The example store: round trip of every column, the vocabularies and the
-// catalogue; refusal (naming the file) of corrupt, truncated, missing and
-// mismatched files; nothing left that looks like a store when writing fails.
+// The example store: round trip of every column, the vocabularies, the
+// catalogue and the training-interaction index; refusal (naming the file) of
+// corrupt, truncated, missing and mismatched files, and of an index whose
+// checksums match but whose content is inconsistent; nothing left that looks
+// like a store when writing fails.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 
 #include "support/tiny_movielens.h"
 #include "tandem/core/error.h"
+#include "tandem/io/checksum.h"
 #include "tandem/prepare/prepared_store.h"
+#include "tandem/prepare/training_interactions.h"
 
 namespace tandem {
 namespace {
@@ -174,6 +179,144 @@ TEST_F(PreparedStoreTest, CorruptTruncatedMissingAndMismatchedFilesAreRefusedByN
     e = error_of([&] { open_prepared_store(p); });
     EXPECT_NE(e.find("manifest.json: unreadable store manifest"), std::string::npos) << e;
   }
+}
+
+// Replaces a store file's bytes and updates the manifest's size and
+// checksum, so that what is tested is the check behind the checksum.
+template <typename T>
+void rewrite_column(const std::string& store, const std::string& name, const std::vector<T>& values) {
+  const std::string bytes(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+  std::ofstream(store + "/" + name, std::ios::binary | std::ios::trunc) << bytes;
+  std::ifstream in(store + "/manifest.json");
+  auto m = nlohmann::json::parse(in);
+  in.close();
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(xxh64(bytes.data(), bytes.size())));
+  for (auto& f : m["files"])
+    if (f["name"] == name) {
+      f["bytes"] = bytes.size();
+      f["xxh64"] = hex;
+    }
+  std::ofstream(store + "/manifest.json", std::ios::trunc) << m.dump();
+}
+
+// Removes files from the store and its manifest (a store written before
+// they existed).
+void drop_files(const std::string& store, const std::vector<std::string>& names) {
+  std::ifstream in(store + "/manifest.json");
+  auto m = nlohmann::json::parse(in);
+  in.close();
+  nlohmann::json kept = nlohmann::json::array();
+  for (const auto& f : m["files"])
+    if (std::find(names.begin(), names.end(), f["name"].get<std::string>()) == names.end()) kept.push_back(f);
+  m["files"] = kept;
+  std::ofstream(store + "/manifest.json", std::ios::trunc) << m.dump();
+  for (const auto& n : names) fs::remove(store + "/" + n);
+}
+
+template <typename T>
+std::vector<T> column(const PreparedStore& s, const char* name) {
+  std::vector<T> v(static_cast<size_t>(s.files.bytes(name)) / sizeof(T));
+  s.files.read(name, 0, v.data(), static_cast<int64_t>(v.size() * sizeof(T)));
+  return v;
+}
+
+TEST_F(PreparedStoreTest, StoresTheTrainingInteractionIndex) {
+  for (const char* preset : {"kerasrs", "tfrs"}) {
+    SCOPED_TRACE(preset);
+    const ExperimentConfig c = testing::tiny_config(preset, dir_ / "data");
+    const PreparedData d = prepare_data(c);
+    const std::string path = store(preset);
+    write_prepared_store(path, c, d);
+    const PreparedStore s = open_prepared_store(path);
+    const TrainingInteractions expected = index_training_interactions(d.train, d.users.rows(), d.items.rows());
+    ASSERT_TRUE(s.has_seen_index);
+    EXPECT_EQ(s.item_train_counts, expected.item_counts);
+    EXPECT_EQ(s.seen_offsets, expected.seen_offsets);
+    EXPECT_EQ(s.seen_pairs, static_cast<int64_t>(expected.seen_items.size()));
+    EXPECT_EQ(column<int32_t>(s, kStoreSeenItems), expected.seen_items);
+    // Hand-checked against the examples: user row u saw item row i in
+    // training iff (u, i) is an example; counts are per example.
+    for (size_t k = 0; k < d.train.size(); k += 97) {
+      const auto u = static_cast<size_t>(d.train.users[k]);
+      const auto b = expected.seen_items.begin() + expected.seen_offsets[u];
+      const auto e = expected.seen_items.begin() + expected.seen_offsets[u + 1];
+      EXPECT_TRUE(std::binary_search(b, e, d.train.items[k]));
+    }
+    EXPECT_EQ(std::accumulate(s.item_train_counts.begin(), s.item_train_counts.end(), int64_t{0}), s.train.rows);
+  }
+}
+
+TEST_F(PreparedStoreTest, AStoreWithoutTheIndexStillOpens) {
+  const ExperimentConfig c = testing::tiny_config("kerasrs", dir_ / "data");
+  const PreparedData d = prepare_data(c);
+  write_prepared_store(store(), c, d);
+  drop_files(store(), {kStoreItemCounts, kStoreSeenOffsets, kStoreSeenItems});
+  const PreparedStore s = open_prepared_store(store());
+  EXPECT_FALSE(s.has_seen_index);
+  EXPECT_TRUE(s.seen_offsets.empty());
+}
+
+TEST_F(PreparedStoreTest, AnInconsistentIndexIsRefusedNamingTheFile) {
+  const ExperimentConfig c = testing::tiny_config("kerasrs", dir_ / "data");
+  const PreparedData d = prepare_data(c);
+  const TrainingInteractions good = index_training_interactions(d.train, d.users.rows(), d.items.rows());
+  int n = 0;
+  const auto refused = [&](const std::function<void(const std::string&)>& damage) {
+    const std::string p = store(("ix" + std::to_string(n++)).c_str());
+    write_prepared_store(p, c, d);
+    damage(p);
+    return error_of([&] { open_prepared_store(p); });
+  };
+  std::string e = refused([&](const std::string& p) {
+    auto items = good.seen_items;
+    items[5] = static_cast<int32_t>(d.items.rows());
+    rewrite_column(p, kStoreSeenItems, items);
+  });
+  EXPECT_NE(e.find("train.seen_items.i32: entry 5 is row " + std::to_string(d.items.rows()) +
+                   ", outside the item table"), std::string::npos) << e;
+  e = refused([&](const std::string& p) {
+    auto items = good.seen_items;
+    items[3] = -1;
+    rewrite_column(p, kStoreSeenItems, items);
+  });
+  EXPECT_NE(e.find("train.seen_items.i32: entry 3 is row -1"), std::string::npos) << e;
+  e = refused([&](const std::string& p) {
+    auto offsets = good.seen_offsets;
+    std::swap(offsets[1], offsets[2]);
+    if (offsets[1] == offsets[2]) offsets[1] += 1;
+    rewrite_column(p, kStoreSeenOffsets, offsets);
+  });
+  EXPECT_NE(e.find("train.seen_offsets.i64: does not index"), std::string::npos) << e;
+  e = refused([&](const std::string& p) {
+    auto items = good.seen_items;
+    items.pop_back();
+    rewrite_column(p, kStoreSeenItems, items);
+  });
+  EXPECT_NE(e.find("train.seen_offsets.i64: does not index the " + std::to_string(good.seen_items.size() - 1)),
+            std::string::npos) << e;
+  e = refused([&](const std::string& p) {
+    auto counts = good.item_counts;
+    counts[0] += 1;
+    rewrite_column(p, kStoreItemCounts, counts);
+  });
+  EXPECT_NE(e.find("train.item_counts.i64: the counts"), std::string::npos) << e;
+  e = refused([&](const std::string& p) {
+    auto offsets = good.seen_offsets;
+    offsets.pop_back();
+    rewrite_column(p, kStoreSeenOffsets, offsets);
+  });
+  EXPECT_NE(e.find("train.seen_offsets.i64: "), std::string::npos) << e;
+  EXPECT_NE(e.find("expected " + std::to_string(d.users.rows() + 1) + " values"), std::string::npos) << e;
+  e = refused([&](const std::string& p) { drop_files(p, {kStoreSeenItems}); });
+  EXPECT_NE(e.find("train.seen_items.i32: missing; the store has only part"), std::string::npos) << e;
+  e = refused([&](const std::string& p) {
+    std::fstream f(p + "/" + kStoreSeenItems, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(2);
+    f.put('\x55');
+  });
+  EXPECT_NE(e.find("train.seen_items.i32: checksum mismatch"), std::string::npos) << e;
 }
 
 }  // namespace

@@ -8,16 +8,14 @@
 #include "tandem/artifact/tower_file.h"
 #include "tandem/core/error.h"
 #include "tandem/io/model_file.h"
+#include "tandem/io/model_file_stream.h"
+#include "tandem/prepare/training_interactions.h"
 
 namespace tandem {
 
 namespace {
 
 constexpr const char* kFormatName = "tandem-multitask";
-
-Tensor table_tensor(const std::string& name, const EmbeddingTable& t) {
-  return {name, {t.rows, t.dim}, t.weights};
-}
 
 std::string kind_name(Vocabulary::Kind k) {
   switch (k) {
@@ -84,59 +82,125 @@ std::vector<float> TrainedModel::catalogue_embeddings() const {
 }
 
 void TrainedModel::set_training_interactions(const Examples& train) {
-  const int64_t user_rows = users.rows(), item_rows = items.rows();
-  item_train_counts.assign(static_cast<size_t>(item_rows), 0);
-  std::vector<std::vector<int32_t>> per_user(static_cast<size_t>(user_rows));
-  for (size_t i = 0; i < train.size(); ++i) {
-    item_train_counts[static_cast<size_t>(train.items[i])] += 1;
-    per_user[static_cast<size_t>(train.users[i])].push_back(train.items[i]);
-  }
-  seen_offsets.assign(1, 0);
-  seen_items.clear();
-  for (auto& items_of_user : per_user) {
-    std::sort(items_of_user.begin(), items_of_user.end());
-    items_of_user.erase(std::unique(items_of_user.begin(), items_of_user.end()),
-                        items_of_user.end());
-    seen_items.insert(seen_items.end(), items_of_user.begin(), items_of_user.end());
-    seen_offsets.push_back(static_cast<int64_t>(seen_items.size()));
+  TrainingInteractions t = index_training_interactions(train, users.rows(), items.rows());
+  item_train_counts = std::move(t.item_counts);
+  seen_offsets = std::move(t.seen_offsets);
+  seen_items = std::move(t.seen_items);
+  seen_reader.reset();
+}
+
+namespace {
+
+// Seen items read per chunk from a reader (512 KiB of int32).
+constexpr int64_t kSeenChunk = int64_t{1} << 17;
+
+}  // namespace
+
+int64_t TrainedModel::seen_count() const {
+  return seen_reader ? seen_reader->size() : static_cast<int64_t>(seen_items.size());
+}
+
+void TrainedModel::seen_items_of(int64_t user_row, std::vector<int32_t>& out) const {
+  TANDEM_CHECK(user_row >= 0 && static_cast<size_t>(user_row) + 1 < seen_offsets.size(),
+               "seen items: user row " << user_row << " outside the " << seen_offsets.size() - 1 << " indexed rows");
+  const int64_t b = seen_offsets[static_cast<size_t>(user_row)], e = seen_offsets[static_cast<size_t>(user_row) + 1];
+  TANDEM_CHECK(b >= 0 && b <= e && e <= seen_count(), "seen items: user row " << user_row << " has the range ["
+                                                                               << b << ", " << e << ") of "
+                                                                               << seen_count());
+  if (seen_reader) {
+    out.resize(static_cast<size_t>(e - b));
+    seen_reader->read(b, e - b, out.data());
+  } else {
+    out.assign(seen_items.begin() + b, seen_items.begin() + e);
   }
 }
 
-void save_model(const std::string& path, const TrainedModel& m) {
-  ModelBundle b;
-  b.metadata["format"] = kFormatName;
-  b.metadata["config"] = m.config.to_json();
-  b.metadata["metrics"] = m.metrics;
-  b.metadata["user_vocabulary"] = kind_name(m.users.kind());
-  b.metadata["item_vocabulary"] = kind_name(m.items.kind());
-  b.id_lists.emplace_back("user_vocabulary", m.users.defining_ids());
-  b.id_lists.emplace_back("item_vocabulary", m.items.defining_ids());
+void TrainedModel::for_each_seen_chunk(const std::function<void(const int32_t*, size_t)>& fn) const {
+  const int64_t n = seen_count();
+  std::vector<int32_t> chunk;
+  if (seen_reader) chunk.resize(static_cast<size_t>(std::min(kSeenChunk, n)));
+  for (int64_t first = 0; first < n; first += kSeenChunk) {
+    const int64_t m = std::min(kSeenChunk, n - first);
+    if (seen_reader) {
+      seen_reader->read(first, m, chunk.data());
+      fn(chunk.data(), static_cast<size_t>(m));
+    } else {
+      fn(seen_items.data() + first, static_cast<size_t>(m));
+    }
+  }
+}
+
+void TrainedModel::load_seen_items() {
+  if (!seen_reader) return;
+  std::vector<int32_t> all;
+  all.reserve(static_cast<size_t>(seen_reader->size()));
+  for_each_seen_chunk([&](const int32_t* p, size_t n) { all.insert(all.end(), p, p + n); });
+  seen_items = std::move(all);
+  seen_reader.reset();
+}
+
+namespace {
+
+// The model file's sections, referring to the model's own arrays (`extras`
+// holds the small parts made here: the metadata and the towers' lists; the
+// model's parameter lists are kept in `tables` and `dense`).
+ModelSections model_sections(const TrainedModel& m, ModelBundle& extras, std::vector<TableView>& tables,
+                             std::vector<ParameterView>& dense) {
+  extras.metadata["format"] = kFormatName;
+  extras.metadata["config"] = m.config.to_json();
+  extras.metadata["metrics"] = m.metrics;
+  extras.metadata["user_vocabulary"] = kind_name(m.users.kind());
+  extras.metadata["item_vocabulary"] = kind_name(m.items.kind());
+  add_towers(m.model->shape(), extras);
+  ModelSections s;
+  s.metadata = extras.metadata;
+  s.id_lists.push_back(id_list_of("user_vocabulary", m.users.defining_ids()));
+  s.id_lists.push_back(id_list_of("item_vocabulary", m.items.defining_ids()));
   // A keyed vocabulary (items by title) also needs each id's row.
   for (const auto& [name, vocab] : {std::pair{"user_vocabulary_rows", &m.users}, std::pair{"item_vocabulary_rows", &m.items}})
-    if (vocab->kind() == Vocabulary::Kind::kKeyed)
-      b.id_lists.emplace_back(name, std::vector<int64_t>(vocab->defining_rows().begin(), vocab->defining_rows().end()));
-  b.id_lists.emplace_back("catalogue_ids", m.catalogue.items.item_ids);
-  b.id_lists.emplace_back("catalogue_rows",
-                          std::vector<int64_t>(m.catalogue.rows.begin(), m.catalogue.rows.end()));
-  b.string_lists.emplace_back("catalogue_titles", m.catalogue.items.titles);
+    if (vocab->kind() == Vocabulary::Kind::kKeyed) s.id_lists.push_back(id_list_widened(name, vocab->defining_rows()));
+  s.id_lists.push_back(id_list_of("catalogue_ids", m.catalogue.items.item_ids));
+  s.id_lists.push_back(id_list_widened("catalogue_rows", m.catalogue.rows));
+  s.string_lists.push_back({"catalogue_titles", &m.catalogue.items.titles});
   if (!m.catalogue.candidate_rows.empty())
-    b.id_lists.emplace_back("candidate_rows", std::vector<int64_t>(m.catalogue.candidate_rows.begin(),
-                                                                   m.catalogue.candidate_rows.end()));
+    s.id_lists.push_back(id_list_widened("candidate_rows", m.catalogue.candidate_rows));
   // Only models trained on string ids have these (older readers ignore them).
-  if (m.names.users) b.string_lists.emplace_back("user_names", *m.names.users);
-  if (m.names.items) b.string_lists.emplace_back("item_names", *m.names.items);
-  b.id_lists.emplace_back("item_train_counts", m.item_train_counts);
-  b.id_lists.emplace_back("seen_offsets", m.seen_offsets);
-  b.id_lists.emplace_back("seen_items",
-                          std::vector<int64_t>(m.seen_items.begin(), m.seen_items.end()));
-  add_towers(m.model->shape(), b);
-  for (const auto& t : m.model->sparse_parameter_values()) {
-    b.tensors.push_back(table_tensor(t.name, *t.table));
-  }
-  for (const auto& p : m.model->dense_parameter_values()) {
-    b.tensors.push_back({p.name, {p.size}, std::vector<float>(p.value, p.value + p.size)});
-  }
-  write_model_file(path, b);
+  if (m.names.users) s.string_lists.push_back({"user_names", m.names.users.get()});
+  if (m.names.items) s.string_lists.push_back({"item_names", m.names.items.get()});
+  s.id_lists.push_back(id_list_of("item_train_counts", m.item_train_counts));
+  s.id_lists.push_back(id_list_of("seen_offsets", m.seen_offsets));
+  // Widened a chunk at a time, from memory or from the reader's file.
+  s.id_lists.push_back({"seen_items", static_cast<uint64_t>(m.seen_count()), [&m](const IdChunkSink& sink) {
+                          std::vector<int64_t> wide;
+                          m.for_each_seen_chunk([&](const int32_t* p, size_t n) {
+                            wide.assign(p, p + n);
+                            sink(wide.data(), n);
+                          });
+                        }});
+  for (const auto& [name, v] : extras.id_lists) s.id_lists.push_back(id_list_of(name, v));
+  for (const auto& [name, v] : extras.string_lists) s.string_lists.push_back({name, &v});
+  tables = m.model->sparse_parameter_values();
+  dense = m.model->dense_parameter_values();
+  for (const auto& t : tables)
+    s.tensors.push_back({t.name, {t.table->rows, t.table->dim}, t.table->weights.data(), t.table->weights.size()});
+  for (const auto& p : dense) s.tensors.push_back({p.name, {p.size}, p.value, static_cast<uint64_t>(p.size)});
+  return s;
+}
+
+}  // namespace
+
+void save_model(const std::string& path, const TrainedModel& m) {
+  ModelBundle extras;
+  std::vector<TableView> tables;
+  std::vector<ParameterView> dense;
+  write_model_sections(path, model_sections(m, extras, tables, dense));
+}
+
+ModelBundle model_bundle(const TrainedModel& m) {
+  ModelBundle extras;
+  std::vector<TableView> tables;
+  std::vector<ParameterView> dense;
+  return bundle_of(model_sections(m, extras, tables, dense));
 }
 
 TrainedModel model_from_bundle(const ModelBundle& b, const std::string& source) {

@@ -92,6 +92,31 @@ struct TrainingInput {
   const std::vector<float>& test_ratings;
 };
 
+// The seen items evaluation's exclude_seen needs: those of the users in
+// `test` (rank_test_users reads no others), the other users' lists left
+// empty. The same ranking as with every list, without a copy of the whole
+// index, and for a model whose seen items stay in a store, reading only
+// these users' items from it.
+SeenItems seen_of_test_users(const TrainedModel& tm, const Examples& test) {
+  SeenItems s;
+  if (tm.seen_offsets.empty()) return s;
+  const size_t user_rows = tm.seen_offsets.size() - 1;
+  std::vector<char> tested(user_rows, 0);
+  for (int32_t u : test.users)
+    if (u >= 0 && static_cast<size_t>(u) < user_rows) tested[static_cast<size_t>(u)] = 1;
+  s.offsets.reserve(user_rows + 1);
+  s.offsets.push_back(0);
+  std::vector<int32_t> items;
+  for (size_t u = 0; u < user_rows; ++u) {
+    if (tested[u]) {
+      tm.seen_items_of(static_cast<int64_t>(u), items);
+      s.items.insert(s.items.end(), items.begin(), items.end());
+    }
+    s.offsets.push_back(static_cast<int64_t>(s.items.size()));
+  }
+  return s;
+}
+
 std::pair<TrainedModel, RunResult> train_and_evaluate_input(const ExperimentConfig& config,
                                                             const TrainingInput& data,
                                                             const std::string& name,
@@ -176,7 +201,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_input(const ExperimentConf
   std::function<void(int64_t, int64_t)> eval_progress;
   if (progress != nullptr && progress->on_eval)
     eval_progress = [&](int64_t done, int64_t total) { progress->on_eval(name, done, total); };
-  const SeenItems seen = config.exclude_seen ? SeenItems{tm.seen_offsets, tm.seen_items} : SeenItems{};
+  const SeenItems seen = config.exclude_seen ? seen_of_test_users(tm, data.test) : SeenItems{};
   // [evaluation] max_pairs: the first N test pairs only.
   const auto pairs = static_cast<size_t>(config.eval_max_pairs);
   if (pairs > 0 && pairs < data.test.size()) {
@@ -240,7 +265,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_store(const ExperimentConf
       config, static_cast<int64_t>(store.catalogue.size()),
       estimate_store_training_memory(config, store.users.rows(), store.items.rows(), store.train.rows,
                                      stream_buffer_bytes(shape, store.train.timestamps, store.train.weights),
-                                     eval_pairs));
+                                     eval_pairs, store.has_seen_index ? &store.seen_offsets : nullptr));
   Examples test;
   std::vector<float> test_ratings;
   read_store_test(store, eval_pairs, test, test_ratings);

@@ -18,6 +18,8 @@ constexpr int64_t kFloat = sizeof(float);
 // Top-K evaluation caps its GEMM scratch at 4M floats (topk.cc).
 constexpr int64_t kEvalScratchFloats = int64_t{4} << 20;
 
+constexpr const char* kInteractionIndexPart = "training-interaction index (seen items, popularity)";
+
 int64_t mul(int64_t a, int64_t b) { return footprint_mul(a, b); }
 int64_t add(int64_t a, int64_t b) { return footprint_add(a, b); }
 
@@ -78,7 +80,7 @@ MemoryEstimate estimate(const ExperimentConfig& c, int64_t user_rows, int64_t it
                          " rows x " + std::to_string(d) + ")",
                      with_state(plan.item_table)});
   // Saved with the model: per-user offsets, the seen items, per-item counts.
-  e.parts.push_back({"training-interaction index (seen items, popularity)",
+  e.parts.push_back({kInteractionIndexPart,
                      add(add(mul(add(user_rows, 1), 8), mul(train_examples, 4)), mul(item_rows, 8))});
   // Weights, optimizer slots, gradients, and one packed gradient per worker.
   const std::string heads = c.extra_tasks.empty()
@@ -186,13 +188,32 @@ void check_training_resources(const ExperimentConfig& config, const PreparedData
 
 MemoryEstimate estimate_store_training_memory(const ExperimentConfig& config, int64_t user_rows,
                                               int64_t item_rows, int64_t train_examples,
-                                              int64_t buffer_bytes, int64_t eval_pairs) {
+                                              int64_t buffer_bytes, int64_t eval_pairs,
+                                              const std::vector<int64_t>* stored_seen_offsets) {
   MemoryEstimate e = estimate_training_memory(config, user_rows, item_rows, train_examples);
   e.parts.push_back({"streaming buffers (shuffle windows read ahead)", buffer_bytes});
   // users, items, labels, raw ratings, timestamps, weights; the evaluation's
   // per-pair scores and ranks.
   e.parts.push_back({"test pairs evaluated (" + std::to_string(eval_pairs) + ")", mul(eval_pairs, 4 * 4 + 8 + 4 + 16)});
-  e.parts.push_back({"seen-items index build (per-user cursors)", mul(add(user_rows, 1), 8)});
+  if (stored_seen_offsets == nullptr) {
+    e.parts.push_back({"seen-items index build (per-user cursors)", mul(add(user_rows, 1), 8)});
+    return e;
+  }
+  // The index is the store's: held are the offsets (twice: the store's and
+  // the model's) and counts; exclude_seen reads the evaluated users' lists,
+  // at most those of the eval_pairs users with the longest lists.
+  int64_t evaluated_seen = 0;
+  if (config.exclude_seen && stored_seen_offsets->size() > 1) {
+    std::vector<int64_t> lengths(stored_seen_offsets->size() - 1);
+    for (size_t u = 0; u < lengths.size(); ++u) lengths[u] = (*stored_seen_offsets)[u + 1] - (*stored_seen_offsets)[u];
+    const auto top = static_cast<size_t>(std::clamp<int64_t>(eval_pairs, 0, static_cast<int64_t>(lengths.size())));
+    std::nth_element(lengths.begin(), lengths.begin() + static_cast<std::ptrdiff_t>(top), lengths.end(),
+                     std::greater<>());
+    for (size_t i = 0; i < top; ++i) evaluated_seen = add(evaluated_seen, lengths[i]);
+  }
+  for (auto& part : e.parts)
+    if (part.what == kInteractionIndexPart)
+      part.bytes = add(add(mul(add(user_rows, 1), 16), mul(item_rows, 16)), mul(evaluated_seen, 4));
   return e;
 }
 

@@ -54,10 +54,15 @@ void check_training_resources(const ExperimentConfig& config, const PreparedData
 // examples stay on disk, so instead of them the estimate counts what is read
 // into memory: the streaming buffers (`buffer_bytes`), the test pairs
 // evaluated (`eval_pairs`, with timestamps/weights as the store has them) and
-// the per-user cursors that build the seen-items index.
+// the per-user cursors that build the seen-items index. With
+// `stored_seen_offsets` (the store holds the index: its per-user offsets)
+// the seen items stay on disk: counted are the per-row arrays and, for
+// exclude_seen, the most seen items any `eval_pairs` users can have (the
+// evaluated users' lists are read), instead of every training pair.
 MemoryEstimate estimate_store_training_memory(const ExperimentConfig& config, int64_t user_rows,
                                               int64_t item_rows, int64_t train_examples,
-                                              int64_t buffer_bytes, int64_t eval_pairs);
+                                              int64_t buffer_bytes, int64_t eval_pairs,
+                                              const std::vector<int64_t>* stored_seen_offsets = nullptr);
 void check_store_training_resources(const ExperimentConfig& config, int64_t catalogue_size,
                                     const MemoryEstimate& estimate);
 

@@ -15,8 +15,9 @@
 #include <string_view>
 #include <type_traits>
 
-#include "tandem/core/atomic_file.h"
 #include "tandem/core/error.h"
+#include "tandem/io/model_file_format.h"
+#include "tandem/io/model_file_stream.h"
 
 // Payload layout (all integers little-endian, floats IEEE-754 binary32 LE):
 //
@@ -33,30 +34,7 @@
 namespace tandem {
 namespace {
 
-constexpr char kMagic[8] = {'T', 'A', 'N', 'D', 'E', 'M', '\x00', '\x1a'};
-constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;
-constexpr size_t kChecksumBytes = 8;
-constexpr uint32_t kMaxNameBytes = 1024;
-// Item titles and the like; far beyond any legitimate value, small enough that
-// a corrupt length cannot ask for a huge buffer.
-constexpr uint32_t kMaxStringBytes = 1u << 20;
-constexpr uint32_t kMaxRank = 8;
-
-constexpr char kTagMeta[4] = {'M', 'E', 'T', 'A'};
-constexpr char kTagIds[4] = {'I', 'D', 'S', ' '};
-constexpr char kTagStrings[4] = {'S', 'T', 'R', 'S'};
-constexpr char kTagTensors[4] = {'T', 'E', 'N', 'S'};
-
-constexpr bool kLittleEndian = std::endian::native == std::endian::little;
-static_assert(std::numeric_limits<float>::is_iec559 && sizeof(float) == 4,
-              "the model format stores IEEE-754 binary32 floats");
-
-std::string in_quotes(std::string_view s) {
-  std::string out = "'";
-  out.append(s);
-  out += '\'';
-  return out;
-}
+using namespace model_format;
 
 // ---------------------------------------------------------------- writing
 
@@ -101,52 +79,6 @@ class ByteWriter {
  private:
   std::string& out_;
 };
-
-// Checks on the encoding side mirror those on the decoding side, so nothing
-// is ever written that this build would refuse to read back.
-void check_name(const std::string& ctx, const char* kind, const std::string& name,
-                std::set<std::string_view>& seen) {
-  TANDEM_CHECK(!name.empty(), ctx << ": " << kind << " with an empty name");
-  TANDEM_CHECK(name.size() <= kMaxNameBytes, ctx << ": " << kind << " name of " << name.size()
-                                                 << " bytes exceeds the limit of "
-                                                 << kMaxNameBytes);
-  TANDEM_CHECK(seen.insert(name).second, ctx << ": duplicate " << kind << " name "
-                                             << in_quotes(name));
-}
-
-void check_section_count(const std::string& ctx, const char* kind, size_t n) {
-  TANDEM_CHECK(n <= std::numeric_limits<uint32_t>::max(),
-               ctx << ": too many " << kind << "s (" << n << ")");
-}
-
-// Product of non-negative dims, or false if a dim is negative or it overflows.
-bool shape_elements(const std::vector<int64_t>& shape, uint64_t& out) {
-  uint64_t p = 1;
-  bool zero = false;
-  bool overflow = false;
-  for (int64_t d : shape) {
-    if (d < 0) return false;
-    if (d == 0) zero = true;
-    if (!overflow && __builtin_mul_overflow(p, static_cast<uint64_t>(d), &p)) overflow = true;
-  }
-  // A zero dim makes the product zero whatever the other dims are.
-  if (zero) {
-    out = 0;
-    return true;
-  }
-  if (overflow || p > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
-  out = p;
-  return true;
-}
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ", ";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
-}
 
 std::string encode_payload(const ModelBundle& b, const std::string& ctx) {
   TANDEM_CHECK(b.metadata.is_object(),
@@ -520,11 +452,9 @@ ModelBundle decode_model(const std::string& bytes, const std::string& source) {
 }
 
 void write_model_file(const std::string& path, const ModelBundle& bundle) {
-  const std::string bytes = encode_with_context(bundle, path);
-
-  AtomicFile file(path);
-  file.write(bytes.data(), bytes.size());
-  file.commit();
+  // Streamed: the file's bytes are never held whole (they equal
+  // encode_model's; the tests compare the two).
+  write_model_sections(path, sections_of(bundle));
 }
 
 ModelBundle read_model_file(const std::string& path) {

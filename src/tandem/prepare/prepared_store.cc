@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tandem/core/error.h"
+#include "tandem/prepare/training_interactions.h"
 
 namespace tandem {
 
@@ -90,6 +91,52 @@ const char* vocabulary_kind_name(Vocabulary::Kind k) {
   return "?";
 }
 
+// The training-interaction index, if the store has one: all three files or
+// none; offsets and counts that agree with the train split; every seen item
+// a row of the item table.
+void open_seen_index(PreparedStore& p, int64_t user_rows, int64_t item_rows) {
+  const ColumnStore& f = p.files;
+  const bool any = f.has(kStoreItemCounts) || f.has(kStoreSeenOffsets) || f.has(kStoreSeenItems);
+  if (!any) return;
+  for (const char* name : {kStoreItemCounts, kStoreSeenOffsets, kStoreSeenItems})
+    TANDEM_CHECK(f.has(name), f.dir() << "/" << name << ": missing; the store has only part of the "
+                                         "training-interaction index");
+  const std::string dir = f.dir() + "/";
+  f.check_size(kStoreItemCounts, item_rows, 8);
+  f.check_size(kStoreSeenOffsets, user_rows + 1, 8);
+  const int64_t item_bytes = f.bytes(kStoreSeenItems);
+  TANDEM_CHECK(item_bytes % 4 == 0, dir << kStoreSeenItems << ": " << item_bytes
+                                        << " bytes, not a whole number of 4-byte values");
+  p.seen_pairs = item_bytes / 4;
+  p.item_train_counts = read_column<int64_t>(f, kStoreItemCounts);
+  p.seen_offsets = read_column<int64_t>(f, kStoreSeenOffsets);
+  int64_t total = 0;
+  for (int64_t c : p.item_train_counts) {
+    TANDEM_CHECK(c >= 0 && c <= p.train.rows - total,
+                 dir << kStoreItemCounts << ": the counts do not add up to the " << p.train.rows << " train rows");
+    total += c;
+  }
+  TANDEM_CHECK(total == p.train.rows, dir << kStoreItemCounts << ": the counts add up to " << total
+                                          << ", not to the " << p.train.rows << " train rows");
+  const auto& o = p.seen_offsets;
+  TANDEM_CHECK(o.front() == 0 && o.back() == p.seen_pairs && std::is_sorted(o.begin(), o.end()),
+               dir << kStoreSeenOffsets << ": does not index the " << p.seen_pairs << " entries of "
+                   << kStoreSeenItems);
+  TANDEM_CHECK(p.seen_pairs <= p.train.rows, dir << kStoreSeenItems << ": " << p.seen_pairs
+                                                 << " seen items, more than the " << p.train.rows
+                                                 << " train rows");
+  std::vector<int32_t> block(std::min<size_t>(kChunk, static_cast<size_t>(p.seen_pairs)));
+  for (int64_t first = 0; first < p.seen_pairs; first += static_cast<int64_t>(kChunk)) {
+    const int64_t n = std::min(static_cast<int64_t>(kChunk), p.seen_pairs - first);
+    f.read(kStoreSeenItems, first * 4, block.data(), n * 4);
+    for (int64_t i = 0; i < n; ++i)
+      TANDEM_CHECK(block[static_cast<size_t>(i)] >= 0 && block[static_cast<size_t>(i)] < item_rows,
+                   dir << kStoreSeenItems << ": entry " << first + i << " is row " << block[static_cast<size_t>(i)]
+                       << ", outside the item table of " << item_rows << " rows");
+  }
+  p.has_seen_index = true;
+}
+
 }  // namespace
 
 std::string StoreSplit::column(const char* what) const { return name + "." + what; }
@@ -119,6 +166,15 @@ void write_prepared_store(const std::string& dir, const ExperimentConfig& config
   write_column(w, "catalogue.rows.i32", data.catalogue.rows);
   if (!data.catalogue.candidate_rows.empty())
     write_column(w, "catalogue.candidates.i32", data.catalogue.candidate_rows);
+  {
+    // Built here, where every example is in memory anyway, so that training
+    // from the store neither builds nor holds it.
+    const TrainingInteractions index =
+        index_training_interactions(data.train, data.users.rows(), data.items.rows());
+    write_column(w, kStoreItemCounts, index.item_counts);
+    write_column(w, kStoreSeenOffsets, index.seen_offsets);
+    write_column(w, kStoreSeenItems, index.seen_items);
+  }
   const std::string titles = nlohmann::json(data.catalogue.items.titles).dump();
   w.append("catalogue.titles.json", titles.data(), titles.size());
   w.commit({{"train", split_json(train)},
@@ -180,7 +236,7 @@ PreparedStore open_prepared_store(const std::string& dir) {
     TANDEM_CHECK(r >= 0 && r < item_rows, dir << "/catalogue.rows.i32: row " << r << " outside the item table");
   for (int32_t r : p.catalogue.candidate_rows)
     TANDEM_CHECK(r >= 0 && r < item_rows, dir << "/catalogue.candidates.i32: row " << r << " outside the item table");
-  (void)user_rows;
+  open_seen_index(p, user_rows, item_rows);
   return p;
 }
 

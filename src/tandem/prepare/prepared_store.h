@@ -9,6 +9,11 @@
 //   users.vocab.i64 items.vocab.i64 [items.vocab_rows.i32] (keyed: rows),
 //   catalogue.ids.i64 catalogue.rows.i32 [catalogue.candidates.i32]
 //   catalogue.titles.json
+//   train.item_counts.i64 train.seen_offsets.i64 train.seen_items.i32: the
+//   training-interaction index (training_interactions.h), which a model
+//   trained from the store saves without building or holding it (stores
+//   written before it have none: training then builds it from the train
+//   columns, holding it in memory)
 // All little-endian, as this machine writes them. Training reads the train
 // columns in blocks (train/store_batch_source.h); nothing loads them whole.
 #pragma once
@@ -33,6 +38,11 @@ struct StoreSplit {
   std::string column(const char* what) const;  // e.g. "train.users.i32"
 };
 
+// The training-interaction index's files.
+inline constexpr const char* kStoreItemCounts = "train.item_counts.i64";
+inline constexpr const char* kStoreSeenOffsets = "train.seen_offsets.i64";
+inline constexpr const char* kStoreSeenItems = "train.seen_items.i32";
+
 struct PreparedStore {
   ColumnStore files;
   StoreSplit train, test;
@@ -43,6 +53,12 @@ struct PreparedStore {
   // The settings of the tables [data], [split] and [features] ids/label the
   // store was prepared with (ExperimentConfig JSON layout).
   nlohmann::json data_config;
+  // The training-interaction index, when the store has it: the per-row
+  // arrays are held (one entry per table row), the seen items stay in
+  // kStoreSeenItems (seen_pairs entries), verified on open.
+  bool has_seen_index = false;
+  std::vector<int64_t> item_train_counts, seen_offsets;
+  int64_t seen_pairs = 0;
 };
 
 // Writes `data` (prepared with `config`) to the new directory `dir`,
@@ -50,7 +66,9 @@ struct PreparedStore {
 void write_prepared_store(const std::string& dir, const ExperimentConfig& config, const PreparedData& data);
 
 // Opens and verifies a store: every file's checksum, the columns' sizes
-// against the row counts, the vocabularies and catalogue.
+// against the row counts, the vocabularies and catalogue, and the
+// training-interaction index (offsets and counts consistent with the train
+// split, every seen item a row of the item table, read in blocks).
 PreparedStore open_prepared_store(const std::string& dir);
 
 // `config` with the store's data settings in place of its own: a store

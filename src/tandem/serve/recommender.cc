@@ -61,12 +61,15 @@ Recommender::Recommender(TrainedModel model, RecommenderOptions options)
 
   // Each user's training items as sorted catalogue indices, once, so that an
   // exclude_seen request hands the index a ready list.
+  // (seen_items_of: a model trained from a store reads them from its file.)
   const auto& offsets = model_.seen_offsets;
   if (!offsets.empty()) {
     seen_.resize(offsets.size() - 1);
+    std::vector<int32_t> rows_seen;
     for (size_t u = 0; u + 1 < offsets.size(); ++u) {
-      for (int64_t i = offsets[u]; i < offsets[u + 1]; ++i) {
-        const auto r = static_cast<size_t>(model_.seen_items[static_cast<size_t>(i)]);
+      model_.seen_items_of(static_cast<int64_t>(u), rows_seen);
+      for (const int32_t row : rows_seen) {
+        const auto r = static_cast<size_t>(row);
         if (r < catalogue_of_row_.size() && catalogue_of_row_[r] >= 0)
           seen_[u].push_back(catalogue_of_row_[r]);
       }
