@@ -52,8 +52,10 @@ TEST(ResourceGuard, EstimateAddsThePartsByHand) {
   EXPECT_EQ(e.parts[3].bytes, head * 4 * 4);               // weights, acc, grads, 1 worker
   EXPECT_EQ(e.parts[4].bytes, 10 * (4 * 4 + 2 * (8 + 8 + 1)) * 4  // gathered vectors, head activations
                                  + 8                                // one worker's loss sum
-                                 + (10 * 4 * 4 + 100 * 4 + 10 * 4)  // users' sparse gradient
-                                 + (10 * 4 * 4 + 50 * 4 + 10 * 4)   // items'
+                                 // users' sparse gradient: rows, slot index, row list,
+                                 // each example's slot and each slot's first example
+                                 + (10 * 4 * 4 + 100 * 4 + 3 * 10 * 4)
+                                 + (10 * 4 * 4 + 50 * 4 + 3 * 10 * 4)  // items'
                                  + (10 + 11) * 4 + 10 * 8);         // the ranking loss's workspace
   // The retrieval softmax for a 10-batch: index arrays (by query, offsets,
   // copy ring, example ids, column items), one worker's 10-row score block
