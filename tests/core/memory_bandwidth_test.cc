@@ -56,10 +56,10 @@ TEST(MemoryBandwidth, MeasurementReportsWhatItRan) {
   EXPECT_DOUBLE_EQ(j["array_mib"].get<double>(), 1.0);
 }
 
-TEST(MemoryBandwidth, DefaultArraysAreBetween64And512MiB) {
+TEST(MemoryBandwidth, DefaultArraysAreBetween64And256MiB) {
   const int64_t bytes = default_stream_array_bytes();
   EXPECT_GE(bytes, int64_t{64} << 20);
-  EXPECT_LE(bytes, int64_t{512} << 20);
+  EXPECT_LE(bytes, int64_t{256} << 20);
 }
 
 TEST(MemoryBandwidth, RejectsBadArguments) {

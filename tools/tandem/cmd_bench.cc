@@ -6,12 +6,15 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <string>
+#include <vector>
 #include <iostream>
 
 #include "commands.h"
 #include "tandem/bench/bench_suite.h"
 #include "tandem/core/error.h"
 #include "tandem/data/data_dir.h"
+#include "tandem/model/step_profile.h"
 
 namespace tandem::cli {
 
@@ -47,14 +50,34 @@ double number(const nlohmann::json& j) { return j.is_number() ? j.get<double>() 
 void print_profile(const nlohmann::json& p, const char* indent) {
   const double steps = std::max(1.0, number(p["steps"]));
   std::printf("%sms/step:", indent);
-  for (const auto& [name, seconds] : p["phase_seconds"].items()) {
-    const double ms = 1e3 * seconds.get<double>() / steps;
-    if (ms >= 0.005) std::printf(" %s %.2f", name.c_str(), ms);
+  // In the step's order (phase_name), each task's share after the tasks.
+  std::vector<std::string> names;
+  for (int i = 0; i < static_cast<int>(StepPhase::kCount); ++i) names.push_back(phase_name(static_cast<StepPhase>(i)));
+  names.push_back("other");
+  for (const auto& name : names) {
+    if (!p["phase_seconds"].contains(name)) continue;
+    const double ms = 1e3 * number(p["phase_seconds"][name]) / steps;
+    if (ms < 0.005) continue;
+    std::printf(" %s %.2f", name.c_str(), ms);
+    if (name != "tasks" || !p.contains("task_seconds")) continue;
+    std::string parts;
+    for (const auto& [task, seconds] : p["task_seconds"].items()) {
+      const double task_ms = 1e3 * number(seconds) / steps;
+      if (task_ms < 0.005) continue;
+      char part[64];
+      std::snprintf(part, sizeof part, "%s%s %.2f", parts.empty() ? "" : ", ", task.c_str(), task_ms);
+      parts += part;
+    }
+    if (!parts.empty()) std::printf(" (%s)", parts.c_str());
   }
   std::printf(" | step %.2f\n", 1e3 * number(p["step_seconds"]) / steps);
-  std::printf("%sserial fraction %.3f; Amdahl bound %.2fx at 2, %.2fx at 8, %.2fx at 16 threads\n", indent,
-              number(p["serial_fraction"]), number(p["amdahl_speedup_at"]["2"]),
-              number(p["amdahl_speedup_at"]["8"]), number(p["amdahl_speedup_at"]["16"]));
+  if (number(p["threads"]) > 1) {
+    std::printf("%sserial fraction %.3f; Amdahl bound %.2fx at 2, %.2fx at 8, %.2fx at 16 threads\n", indent,
+                number(p["serial_fraction"]), number(p["amdahl_speedup_at"]["2"]),
+                number(p["amdahl_speedup_at"]["8"]), number(p["amdahl_speedup_at"]["16"]));
+  } else {
+    std::printf("%sserial fraction 1 (one thread)\n", indent);
+  }
   if (!p.contains("memory_traffic")) return;
   const auto& t = p["memory_traffic"];
   const auto& b = t["bytes_per_step"];

@@ -136,7 +136,7 @@ Action add_train(CLI::App& app) {
     }();
     if (!output.empty()) save_model(output, model);
     // The profile's memory traffic against the bandwidth measured now, on
-    // the run's threads (about a second: three 64-512 MiB arrays).
+    // the run's threads (a few seconds: three arrays of 64-256 MiB).
     std::optional<MemoryBandwidth> bandwidth;
     if (o->profile) bandwidth = measure_memory_bandwidth(effective_threads(c));
     const double step_seconds =

@@ -37,7 +37,7 @@ int64_t default_stream_array_bytes() {
 #ifdef _SC_LEVEL2_CACHE_SIZE
   llc = std::max<int64_t>(llc, sysconf(_SC_LEVEL2_CACHE_SIZE));
 #endif
-  return std::clamp<int64_t>(llc, 64 * kMiB, 512 * kMiB);
+  return std::clamp<int64_t>(llc, 64 * kMiB, 256 * kMiB);
 }
 
 nlohmann::json MemoryBandwidth::to_json() const {

@@ -26,10 +26,10 @@ void stream_pass(StreamKernel kernel, double* a, double* b, double* c, double sc
                  int64_t end);
 
 // Bytes per array by default: the last-level cache the system reports
-// (sysconf), at least 64 MiB, at most 512 MiB, so that the three arrays
-// together are at least three times the cache (a VM may report the whole
-// socket's cache, shared with other tenants) without taking more than
-// 1.5 GiB.
+// (sysconf), at least 64 MiB, at most 256 MiB, so that the three arrays
+// together are three times the cache without taking more than 768 MiB. (A
+// VM may report the whole socket's L3, 508 MiB on the project's machine,
+// of which its cores see one complex's share, 32-96 MiB on an EPYC.)
 int64_t default_stream_array_bytes();
 
 struct MemoryBandwidth {
