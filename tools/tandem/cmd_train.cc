@@ -13,6 +13,7 @@
 #include "tandem/experiment/progress_display.h"
 #include "tandem/config/resume_config.h"
 #include "tandem/core/error.h"
+#include "tandem/core/memory_bandwidth.h"
 #include "tandem/prepare/prepared_store.h"
 
 namespace tandem::cli {
@@ -57,8 +58,9 @@ Action add_train(CLI::App& app) {
   app.add_flag("--profile", o->profile,
                "Report where the training steps' time went: wall seconds per phase (shuffle, batch "
                "gather, towers, each task, reduction of the workers' gradients, backward and "
-               "scatter, optimizer updates), the serial fraction and Amdahl's bound (JSON: "
-               "\"profile\")");
+               "scatter, optimizer updates), the serial fraction and Amdahl's bound, and the "
+               "estimated bytes per step against the memory bandwidth measured after training "
+               "(JSON: \"profile\", with \"memory_traffic\")");
   app.add_option("--prepared", o->prepared,
                  "Train from the example store in DIR (written by tandem data prepare --output DIR) "
                  "instead of --data: the examples are streamed from disk in a block-shuffled order, "
@@ -133,10 +135,20 @@ Action add_train(CLI::App& app) {
                                 &hooks);
     }();
     if (!output.empty()) save_model(output, model);
+    // The profile's memory traffic against the bandwidth measured now, on
+    // the run's threads (a few seconds: three arrays of 64-256 MiB).
+    std::optional<MemoryBandwidth> bandwidth;
+    if (o->profile) bandwidth = measure_memory_bandwidth(effective_threads(c));
+    const double step_seconds =
+        result.profile.steps > 0 ? result.profile.step_seconds / static_cast<double>(result.profile.steps) : 0.0;
     if (opts->json) {
       nlohmann::json j = result.to_json();
       j["output"] = output;
-      if (o->profile) j["profile"] = result.profile.to_json();
+      if (o->profile) {
+        j["profile"] = result.profile.to_json();
+        j["profile"]["memory_traffic"] = result.traffic.to_json(step_seconds, bandwidth->triad_gbs);
+        j["profile"]["memory_traffic"]["bandwidth"] = bandwidth->to_json();
+      }
       if (resume) {
         j["resumed_from"] = resume->path;
         j["resumed_at_step"] = resume->checkpoint.trainer.global_step;
@@ -155,7 +167,10 @@ Action add_train(CLI::App& app) {
       } else {
         std::printf("No --output given: the model was not saved.\n");
       }
-      if (o->profile) std::printf("%s", result.profile.table().c_str());
+      if (o->profile) {
+        std::printf("%s", result.profile.table().c_str());
+        std::printf("%s", result.traffic.summary(step_seconds, bandwidth->triad_gbs).c_str());
+      }
     }
     return 0;
   };

@@ -10,6 +10,7 @@
 #include "tandem/config/experiment_config.h"
 #include "tandem/evaluate/evaluation.h"
 #include "tandem/prepare/prepared_data.h"
+#include "tandem/train/step_traffic.h"
 #include "tandem/train/trainer.h"
 
 namespace tandem {
@@ -22,6 +23,10 @@ struct RunResult {
   // Where the training steps' time went (tandem train --profile prints it;
   // not part of to_json, so model files and sweep records stay as they were).
   StepProfile profile;
+  // The estimated bytes per step, phase by phase, from the model's shapes
+  // and the rows the steps touched (step_traffic.h; like the profile, not
+  // part of to_json).
+  StepTraffic traffic;
   EvalResult eval;
   TestCoverage coverage;
   // One flat JSON object: model, k, topk_accuracy, rmse, train_seconds, ...

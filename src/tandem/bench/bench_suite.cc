@@ -11,13 +11,16 @@
 #include "tandem/bench/benchmark.h"
 #include "tandem/experiment/experiment.h"
 #include "tandem/core/blas.h"
+#include "tandem/core/memory_bandwidth.h"
 #include "tandem/core/error.h"
 #include "tandem/core/random.h"
 #include "tandem/data/synthetic.h"
 #include "tandem/evaluate/ranking_metrics.h"
 #include "tandem/evaluate/topk.h"
+#include "tandem/evaluate/user_ranking.h"
 #include "tandem/model/retrieval_softmax_loss.h"
 #include "tandem/model/row_dedup.h"
+#include "tandem/train/step_traffic.h"
 #include "tandem/train/trainer.h"
 
 namespace tandem {
@@ -47,7 +50,22 @@ ScoreShape mean_distinct(const Examples& train, const ModelShape& shape, int64_t
   return {static_cast<int64_t>(u / steps + 0.5), static_cast<int64_t>(v / steps + 0.5)};
 }
 
-void bench_training(const BenchOptions& o, const std::string& preset, const BenchSink& sink) {
+// A run's step profile as JSON, with its memory traffic against `bandwidth`
+// (GB/s; 0 = not measured).
+nlohmann::json profile_json(const StepProfile& profile, const StepTraffic& traffic, double bandwidth) {
+  nlohmann::json j = profile.to_json();
+  const double per_step =
+      profile.steps > 0 ? profile.step_seconds / static_cast<double>(profile.steps) : 0.0;
+  j["memory_traffic"] = traffic.to_json(per_step, bandwidth);
+  return j;
+}
+
+nlohmann::json eval_phases_json(const EvalPhaseTimes& t) {
+  return {{"towers", t.towers}, {"scoring", t.scoring}, {"ranking", t.ranking}, {"metrics", t.metrics}};
+}
+
+void bench_training(const BenchOptions& o, const std::string& preset, double bandwidth,
+                    const BenchSink& sink) {
   ExperimentConfig base = preset_config(preset);
   base.data_dir = o.data_dir;
   base.threads = o.threads;
@@ -70,6 +88,7 @@ void bench_training(const BenchOptions& o, const std::string& preset, const Benc
     const double gemm_rate = measure_gemm_rate(
         step_gemms(shape, c.batch_size, c.weights, split ? threads : 1, scores), 5);
     std::vector<double> epoch_seconds, train_seconds, performed_flops;
+    std::vector<nlohmann::json> runs;
     double peak_rss = 0.0;
     for (int r = 0; r < o.repeats; ++r) {
       const nlohmann::json run = run_measured([&] {
@@ -80,8 +99,11 @@ void bench_training(const BenchOptions& o, const std::string& preset, const Benc
           entries.push_back(h.score_entries);
         }
         return nlohmann::json{{"epochs", e}, {"score_entries", entries},
-                              {"train_seconds", result.train_seconds}};
+                              {"train_seconds", result.train_seconds},
+                              {"profile", profile_json(result.profile, result.traffic, bandwidth)},
+                              {"eval_phase_seconds", eval_phases_json(result.eval.phase_seconds)}};
       });
+      runs.push_back(run);
       for (double s : run["epochs"]) epoch_seconds.push_back(s);
       for (double e : run["score_entries"]) {
         // FLOPs actually performed: the model's, with the retrieval part
@@ -99,6 +121,15 @@ void bench_training(const BenchOptions& o, const std::string& preset, const Benc
       train_seconds.push_back(run["train_seconds"].get<double>());
       peak_rss = std::max(peak_rss, run["peak_rss_mb"].get<double>());
     }
+    // The profile and evaluation phases of the run whose train_seconds is
+    // the median (the upper median of an even count, as median() takes),
+    // so that its phases add up to one run's time.
+    std::vector<size_t> by_time(runs.size());
+    for (size_t r = 0; r < runs.size(); ++r) by_time[r] = r;
+    std::sort(by_time.begin(), by_time.end(), [&](size_t a, size_t b) {
+      return train_seconds[a] < train_seconds[b];
+    });
+    const nlohmann::json& median_run = runs[by_time[by_time.size() / 2]];
     const double epoch = median(epoch_seconds);
     const double performed = median(performed_flops);
     const double achieved = performed / epoch / 1e9;
@@ -121,7 +152,10 @@ void bench_training(const BenchOptions& o, const std::string& preset, const Benc
           {"sgemm_gflops_at_shapes", gemm_rate},
           {"fraction_of_sgemm", gemm_rate > 0 ? achieved / gemm_rate : 0.0},
           {"peak_rss_mb", peak_rss},
-          {"repeats", o.repeats}});
+          {"repeats", o.repeats},
+          {"profile", median_run["profile"]},
+          {"eval_phase_seconds", median_run["eval_phase_seconds"]},
+          {"profile_run", "the run with the median train_seconds"}});
   }
 }
 
@@ -271,8 +305,40 @@ void bench_evaluation(const BenchOptions& o, const BenchSink& sink) {
   for (int64_t i = 0; i < queries; ++i) relevant[static_cast<size_t>(i % users)].push_back(pos[static_cast<size_t>(i)]);
   for (auto& s : seen)
     for (int64_t j = 0; j < 80; ++j) s.push_back(static_cast<int64_t>(rng.below(items)));
+  // The same users through the evaluation's per-user ranking
+  // (rank_test_users, as evaluate() calls it) for its phases: towers (here
+  // a copy of each user's query row), scoring and ranking (the fused
+  // kernel's split), metrics (Recall/NDCG/MAP/MRR from the ranks).
+  Examples test;
+  for (int64_t i = 0; i < queries; ++i) {
+    test.users.push_back(static_cast<int32_t>(i % users));
+    test.items.push_back(static_cast<int32_t>(pos[static_cast<size_t>(i)]));
+    test.labels.push_back(1.0f);
+  }
+  const std::vector<float> test_ratings(static_cast<size_t>(queries), 5.0f);
+  SeenItems seen_items;
+  seen_items.offsets.push_back(0);
+  for (const auto& s : seen) {
+    for (int64_t item : s) seen_items.items.push_back(static_cast<int32_t>(item));
+    seen_items.offsets.push_back(static_cast<int64_t>(seen_items.items.size()));
+  }
+  std::vector<int64_t> catalogue_index(static_cast<size_t>(items));
+  for (int64_t i = 0; i < items; ++i) catalogue_index[static_cast<size_t>(i)] = i;
+  ExperimentConfig eval_config;
+  eval_config.exclude_seen = true;
+  const QueryGather gather = [&](const int32_t* rows, int64_t m, float* out) {
+    for (int64_t r = 0; r < m; ++r)
+      std::copy_n(q.data() + static_cast<int64_t>(rows[r]) * d, d, out + r * d);
+  };
+  std::vector<double> towers_t, scoring_t, ranking_t, metrics_t;
   std::vector<double> rank_t, topk_t, user_t;
   for (int r = 0; r < 5; ++r) {
+    EvalPhaseTimes phases;
+    rank_test_users(gather, cm, catalogue_index, test, test_ratings, eval_config, &seen_items, {}, threads,
+                    &phases);
+    towers_t.push_back(phases.towers);
+    scoring_t.push_back(phases.scoring);
+    ranking_t.push_back(phases.ranking);
     auto t0 = std::chrono::steady_clock::now();
     const auto ranks = positive_ranks(q.data(), queries, cm, pos.data());
     rank_t.push_back(seconds_since(t0));
@@ -282,6 +348,10 @@ void bench_evaluation(const BenchOptions& o, const BenchSink& sink) {
     t0 = std::chrono::steady_clock::now();
     const auto per_user = relevant_ranks(q.data(), users, cm, relevant, &seen);
     user_t.push_back(seconds_since(t0));
+    // The metrics phase: Recall/NDCG/MAP/MRR from these ranks at each K.
+    t0 = std::chrono::steady_clock::now();
+    for (int64_t k : eval_config.metrics_at) ranking_metrics_from_ranks(per_user, k);
+    metrics_t.push_back(seconds_since(t0));
   }
   sink({{"kind", "evaluation"},
         {"catalogue", items},
@@ -292,6 +362,10 @@ void bench_evaluation(const BenchOptions& o, const BenchSink& sink) {
         {"top10_queries_per_second", static_cast<double>(queries) / median(topk_t)},
         {"ranking_users", users},
         {"user_ranking_seconds", median(user_t)},
+        {"eval_phase_seconds",
+         {{"towers", median(towers_t)}, {"scoring", median(scoring_t)}, {"ranking", median(ranking_t)},
+          {"metrics", median(metrics_t)}}},
+        {"eval_phases_of", "rank_test_users on the same users, seen items excluded; metrics from the per-user ranks (medians of 5)"},
         {"gflop_per_pass", 2.0 * queries * items * d / 1e9}});
 }
 
@@ -305,7 +379,8 @@ double resident_mb() {
   return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
 }
 
-void bench_scaling(const BenchOptions& o, const std::string& spec_text, const BenchSink& sink) {
+void bench_scaling(const BenchOptions& o, const std::string& spec_text, int run_threads, double bandwidth,
+                   const BenchSink& sink) {
   SyntheticSpec spec;
   long long n = 0, u = 0, i = 0;
   TANDEM_CHECK(std::sscanf(spec_text.c_str(), "%lld:%lld:%lld", &n, &u, &i) == 3,
@@ -332,7 +407,7 @@ void bench_scaling(const BenchOptions& o, const std::string& spec_text, const Be
       }
     }
     ExperimentConfig c = preset_config("kerasrs");
-    c.threads = o.threads;
+    c.threads = run_threads;
     const int threads = effective_threads(c);
     blas::set_threads(threads > 1 ? 1 : threads);
     ModelShape shape{u + 1, i + 1, c.embedding_dim, c.layer_sizes};
@@ -355,7 +430,11 @@ void bench_scaling(const BenchOptions& o, const std::string& spec_text, const Be
                           {"examples_mb", static_cast<double>(n) * 12.0 / (1024.0 * 1024.0)},
                           {"ratings_mb", static_cast<double>(n) * 28.0 / (1024.0 * 1024.0)},
                           {"final_ranking_loss", e.ranking_loss},
-                          {"final_retrieval_loss", e.retrieval_loss}};
+                          {"final_retrieval_loss", e.retrieval_loss},
+                          {"threads", threads},
+                          {"profile", profile_json(trainer.profile(),
+                                                   estimate_step_traffic(traffic_shape(trainer, o.scaling_batch)),
+                                                   bandwidth)}};
   });
   nlohmann::json out = row;
   out["kind"] = "scaling";
@@ -370,17 +449,33 @@ void bench_scaling(const BenchOptions& o, const std::string& spec_text, const Be
 
 void run_bench(const BenchOptions& o, const BenchSink& sink) {
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // STREAM-like copy and triad over arrays larger than the last-level
+  // cache; the triad on the runs' threads is what the steps' estimated
+  // traffic is compared with.
+  const MemoryBandwidth bw_all = measure_memory_bandwidth(threads, o.bandwidth_array_bytes);
+  const MemoryBandwidth bw_one =
+      threads == 1 ? bw_all : measure_memory_bandwidth(1, o.bandwidth_array_bytes);
   sink({{"kind", "machine"},
         {"blas_core", blas::core_name()},
         {"threads", threads},
         {"sgemm_2048_gflops_all_threads", measure_square_sgemm(2048, threads, 3)},
-        {"sgemm_2048_gflops_one_thread", measure_square_sgemm(2048, 1, 3)}});
+        {"sgemm_2048_gflops_one_thread", measure_square_sgemm(2048, 1, 3)},
+        {"memory_bandwidth_all_threads", bw_all.to_json()},
+        {"memory_bandwidth_one_thread", bw_one.to_json()}});
+  const auto bandwidth_at = [&](int t) {
+    return t == 1 ? bw_one.triad_gbs
+                  : t == threads ? bw_all.triad_gbs
+                                 : measure_memory_bandwidth(t, o.bandwidth_array_bytes).triad_gbs;
+  };
   if (o.training)
-    for (const auto& p : o.presets) bench_training(o, p, sink);
+    for (const auto& p : o.presets) bench_training(o, p, bw_all.triad_gbs, sink);
   if (o.softmax_memory) bench_softmax_memory(o, sink);
   if (o.softmax_precision) bench_softmax_precision(o, sink);
   if (o.evaluation) bench_evaluation(o, sink);
-  for (const auto& s : o.scaling) bench_scaling(o, s, sink);
+  std::vector<int> scaling_threads = o.scaling_threads;
+  if (scaling_threads.empty()) scaling_threads = {threads};
+  for (const auto& s : o.scaling)
+    for (int t : scaling_threads) bench_scaling(o, s, t, bandwidth_at(t), sink);
 }
 
 }  // namespace tandem

@@ -26,6 +26,11 @@ struct BenchOptions {
   // Synthetic scaling runs, "interactions:users:items" each; empty = none.
   std::vector<std::string> scaling;
   int64_t scaling_batch = 1000;
+  // Thread counts each scaling run is repeated at; empty = `threads`.
+  std::vector<int> scaling_threads;
+  // Bytes per array of the bandwidth measurement; 0 = the default
+  // (memory_bandwidth.h).
+  int64_t bandwidth_array_bytes = 0;
 };
 
 using BenchSink = std::function<void(const nlohmann::json&)>;

@@ -197,6 +197,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_input(const ExperimentConf
                                          *tm.model, trainer, epoch_done, step_done);
   for (const auto& e : r.history) r.train_seconds += e.seconds;
   r.profile = trainer.profile();
+  r.traffic = estimate_step_traffic(traffic_shape(trainer, tc.batch_size));
   blas::set_threads(threads);  // evaluation's large GEMMs use the BLAS threads
   std::function<void(int64_t, int64_t)> eval_progress;
   if (progress != nullptr && progress->on_eval)

@@ -44,8 +44,9 @@ double StepProfile::amdahl_speedup(int n) const {
 void StepProfile::clear() {
   seconds.fill(0.0);
   std::fill(task_seconds.begin(), task_seconds.end(), 0.0);
-  step_seconds = parallel_seconds = 0.0;
-  steps = 0;
+  std::fill(rows_touched.begin(), rows_touched.end(), 0.0);
+  step_seconds = parallel_seconds = score_entries = 0.0;
+  steps = examples = 0;
 }
 
 namespace {

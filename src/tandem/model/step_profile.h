@@ -43,6 +43,13 @@ struct StepProfile {
   double parallel_seconds = 0.0;  // of which inside the pool's parallel regions
   int64_t steps = 0;
   int threads = 1;
+  // What the steps moved, counted as they ran (for the memory-traffic
+  // estimate, step_traffic.h): examples, each embedding table's touched
+  // rows after the batch's dedup (sparse_parameters() order) and retrieval
+  // score entries, each summed over the steps.
+  int64_t examples = 0;
+  std::vector<double> rows_touched;
+  double score_entries = 0.0;
 
   double& operator[](StepPhase p) { return seconds[static_cast<size_t>(p)]; }
   double operator[](StepPhase p) const { return seconds[static_cast<size_t>(p)]; }

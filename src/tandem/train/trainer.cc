@@ -61,6 +61,7 @@ Trainer::Trainer(MultiTaskModel& model, const TrainConfig& config)
   for (const auto& t : tables_) st_.sparse_slots.push_back(optimizer_.make_slots(t.table->weights.size()));
   st_.history.reserve(static_cast<size_t>(cfg_.epochs));
   profile_.threads = cfg_.workers;
+  profile_.rows_touched.assign(tables_.size(), 0.0);
   model_.set_profile(&profile_);
 }
 
@@ -168,6 +169,8 @@ bool Trainer::step(BatchSource& train) {
   stats.seconds += seconds;
   profile_.step_seconds += seconds;
   profile_.steps += 1;
+  profile_.examples += m;
+  profile_.score_entries += static_cast<double>(losses.score_rows) * static_cast<double>(losses.score_cols);
   if (pool_) profile_.parallel_seconds += pool_->parallel_seconds() - parallel_before;
   if (st_.step_in_epoch < steps_per_epoch) return false;
 
@@ -207,7 +210,10 @@ void Trainer::update_parameters() {
   }
   PhaseTimer timer(&profile_, StepPhase::kOptimizerSparse);
   int64_t floats = 0;
-  for (const auto& t : tables_) floats += t.grad->count() * t.grad->dim();
+  for (size_t t = 0; t < tables_.size(); ++t) {
+    floats += tables_[t].grad->count() * tables_[t].grad->dim();
+    profile_.rows_touched[t] += static_cast<double>(tables_[t].grad->count());
+  }
   const bool parallel = floats >= kParallelUpdateFloats;
   const int parts = pool_ && parallel ? pool_->size() : 1;
   run_workers(parallel ? pool_.get() : nullptr, [&](int worker) {

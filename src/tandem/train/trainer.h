@@ -115,6 +115,12 @@ class Trainer {
   // Where the steps taken so far spent their time, phase by phase
   // (step_profile.h); the model's phases included.
   const StepProfile& profile() const { return profile_; }
+  // What the steps run on, for estimates made from outside (step_traffic.h):
+  // the model, the task weights every step uses (extra tasks' included) and
+  // the optimizer's state slots per parameter value (Adagrad 1, Adam 2).
+  const MultiTaskModel& model() const { return model_; }
+  const TaskWeights& step_weights() const { return weights_; }
+  int optimizer_slots() const { return static_cast<int>(optimizer_.slot_names().size()); }
 
   // Runs the steps left in the current epoch (all of them for a new one).
   EpochStats run_epoch(const Examples& train);
