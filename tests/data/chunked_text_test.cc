@@ -84,7 +84,9 @@ TEST(SplitAtLines, PiecesEndAfterANewlineAndJoinToTheText) {
       std::string joined;
       bool ended = false;
       for (const std::string_view piece : pieces) {
-        if (ended) EXPECT_TRUE(piece.empty());
+        if (ended) {
+          EXPECT_TRUE(piece.empty());
+        }
         joined += piece;
         if (!piece.empty() && piece.back() != '\n') ended = true;
       }
