@@ -106,6 +106,47 @@ TEST_F(PreparedStoreTest, RoundTripsEveryColumnVocabularyAndTheCatalogue) {
   }
 }
 
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The loader parses in pieces on every thread (data/chunked_text.h): the
+// store must not depend on how many. The manifest lists every file's xxh64,
+// so equal manifests mean byte-identical stores. With a time split too, whose
+// order depends on the rows' order; and through the csv format.
+TEST_F(PreparedStoreTest, OneAndSeveralLoaderThreadsWriteTheSameStore) {
+  {
+    std::ofstream csv(dir_ / "r.csv");
+    csv << "user,item,stars,when\n";
+    for (int i = 0; i < 900; ++i) csv << i % 37 << "," << (i * 7) % 53 << "," << 1 + i % 5 << "," << 1000 + i % 97 << "\n";
+  }
+  for (const char* variant : {"seeded", "time", "csv"}) {
+    SCOPED_TRACE(variant);
+    std::vector<std::string> manifests;
+    for (const int threads : {1, 2, 3}) {
+      ExperimentConfig c = testing::tiny_config("kerasrs", dir_ / "data");
+      if (std::string(variant) == "time") c.split = SplitStrategy::kTime;
+      if (std::string(variant) == "csv") {
+        c.data_format = "csv";
+        c.csv.ratings_file = (dir_ / "r.csv").string();
+        c.csv.user = ColumnRef::named("user");
+        c.csv.item = ColumnRef::named("item");
+        c.csv.rating = ColumnRef::named("stars");
+        c.csv.timestamp = ColumnRef::named("when");
+        c.train_count = 700;
+      }
+      c.threads = threads;
+      const std::string path = store((std::string(variant) + std::to_string(threads)).c_str());
+      write_prepared_store(path, c, prepare_data(c));
+      manifests.push_back(file_text(path + "/manifest.json"));
+      EXPECT_NE(manifests.back().find("xxh64"), std::string::npos);
+    }
+    EXPECT_EQ(manifests[1], manifests[0]);
+    EXPECT_EQ(manifests[2], manifests[0]);
+  }
+}
+
 TEST_F(PreparedStoreTest, RefusesAnExistingDirectoryAndLeavesNoHalfStore) {
   const ExperimentConfig c = testing::tiny_config("kerasrs", dir_ / "data");
   const PreparedData d = prepare_data(c);

@@ -77,7 +77,8 @@ Action add_data_prepare(CLI::App& app) {
   return [o, split_dir, store_dir] {
     const ExperimentConfig c = o->resolve();
     const auto t0 = std::chrono::steady_clock::now();
-    const PreparedData d = prepare_data(c);
+    PrepareSeconds phases;
+    const PreparedData d = prepare_data(c, &phases);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!split_dir->empty()) write_split(c, *split_dir);
     double store_seconds = 0.0;
@@ -89,6 +90,14 @@ Action add_data_prepare(CLI::App& app) {
       for (const auto& e : std::filesystem::directory_iterator(*store_dir)) store_bytes += e.file_size();
     }
     const int64_t input_bytes = ratings_input_bytes(c);
+    const auto rows = static_cast<int64_t>(d.train.size()) + d.coverage.pairs;
+    const double split_encode = phases.split + phases.encode;
+    // Every phase's rate is of the input's bytes (how fast a file of this
+    // size goes through it), except the store write's, of the bytes written.
+    const auto mb_per_s = [](int64_t bytes, double s) { return s > 0 ? static_cast<double>(bytes) / 1e6 / s : 0.0; };
+    const auto phase = [&](double s, int64_t bytes) {
+      return nlohmann::json{{"seconds", s}, {"mb_per_s", mb_per_s(bytes, s)}, {"rows_per_s", s > 0 ? static_cast<double>(rows) / s : 0.0}};
+    };
     nlohmann::json j = {{"source", d.source},
                               {"train", d.train.size()},
                               {"test_pairs", d.coverage.pairs},
@@ -98,13 +107,20 @@ Action add_data_prepare(CLI::App& app) {
                               {"catalogue", d.catalogue.size()},
                               {"string_ids", d.names.users != nullptr},
                               {"weighted", !d.train.weights.empty()},
+                              {"threads", effective_threads(c)},
+                              {"rows", rows},
                               {"seconds", seconds},
                               {"input_bytes", input_bytes},
-                              {"load_mb_per_s", seconds > 0 ? static_cast<double>(input_bytes) / 1e6 / seconds : 0.0}};
+                              {"load_mb_per_s", mb_per_s(input_bytes, seconds)},
+                              {"phases", {{"load", phase(phases.load, input_bytes)},
+                                          {"split_encode", phase(split_encode, input_bytes)},
+                                          {"split_seconds", phases.split},
+                                          {"encode_seconds", phases.encode}}}};
     if (!store_dir->empty()) {
       j["store"] = *store_dir;
       j["store_bytes"] = store_bytes;
       j["store_seconds"] = store_seconds;
+      j["phases"]["store_write"] = phase(store_seconds, store_bytes);
     }
     if (o->json) {
       std::cout << j.dump() << std::endl;
@@ -114,13 +130,15 @@ Action add_data_prepare(CLI::App& app) {
                 d.source.c_str(), d.train.size(), static_cast<long long>(d.coverage.pairs), d.test.size(),
                 static_cast<long long>(d.users.rows()), static_cast<long long>(d.items.rows()),
                 d.catalogue.size(), seconds);
-    if (input_bytes > 0)
-      std::printf("read %.1f MB of ratings at %.1f MB/s (load, split and encode)\n", static_cast<double>(input_bytes) / 1e6,
-                  static_cast<double>(input_bytes) / 1e6 / seconds);
+    std::printf("%lld rows, %.1f MB of ratings, %d thread%s:\n", static_cast<long long>(rows),
+                static_cast<double>(input_bytes) / 1e6, effective_threads(c), effective_threads(c) == 1 ? "" : "s");
+    std::printf("  load (read, parse)  %7.2f s  %7.1f MB/s\n", phases.load, mb_per_s(input_bytes, phases.load));
+    std::printf("  split, encode       %7.2f s  %7.1f MB/s (split %.2f s, encode %.2f s)\n", split_encode,
+                mb_per_s(input_bytes, split_encode), phases.split, phases.encode);
+    std::printf("  all                 %7.2f s  %7.1f MB/s\n", seconds, mb_per_s(input_bytes, seconds));
     if (!store_dir->empty())
-      std::printf("store %s: %.1f MB written in %.2f s (%.1f MB/s)\n", store_dir->c_str(),
-                  static_cast<double>(store_bytes) / 1e6, store_seconds,
-                  static_cast<double>(store_bytes) / 1e6 / std::max(store_seconds, 1e-9));
+      std::printf("  store write         %7.2f s  %7.1f MB/s (%.1f MB to %s)\n", store_seconds,
+                  mb_per_s(store_bytes, store_seconds), static_cast<double>(store_bytes) / 1e6, store_dir->c_str());
     return 0;
   };
 }

@@ -5,10 +5,13 @@
 #include <cmath>
 #include <deque>
 #include <filesystem>
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
 #include "tandem/core/error.h"
+#include "tandem/core/thread_pool.h"
+#include "tandem/data/chunked_text.h"
 #include "tandem/data/text_file.h"
 
 namespace tandem {
@@ -167,6 +170,15 @@ struct ColumnLayout {
   }
 };
 
+// A record must have as many fields as the header (or first line).
+void check_field_count(size_t fields, const ColumnLayout& layout, char sep, bool header,
+                       const std::string& source, size_t line_no) {
+  TANDEM_CHECK(fields == layout.count,
+               source << ":" << line_no << ": expected " << layout.count << " " << separator_name(sep)
+                      << "-separated fields (as " << (header ? "the header" : "the first line")
+                      << " has), found " << fields);
+}
+
 // Walks the records of `text`: reads the header (if any) into the layout,
 // then calls fn(fields, line_no) for every record, checking that each has
 // the layout's number of fields. `before_records(layout)` runs once the
@@ -191,11 +203,7 @@ void walk_records(std::string_view text, const std::string& source, char sep, bo
       }
       before_records(layout);
     }
-    TANDEM_CHECK(fields.size() == layout.count,
-                 source << ":" << line_no << ": expected " << layout.count << " "
-                        << separator_name(sep) << "-separated fields (as "
-                        << (header ? "the header" : "the first line") << " has), found "
-                        << fields.size());
+    check_field_count(fields.size(), layout, sep, header, source, line_no);
     ++records;
     fn(fields, layout, line_no);
   });
@@ -287,50 +295,119 @@ char csv_separator(const CsvRatingsSpec& spec, const std::string& path, std::str
   return first.find('\t') != std::string_view::npos ? '\t' : ',';
 }
 
-Ratings parse_csv_ratings(std::string_view text, const std::string& source, char separator,
-                          const CsvRatingsSpec& spec, IdTable* users, IdTable* items) {
-  validate(spec);
-  Ratings out;
-  size_t user_col = 0, item_col = 0, rating_col = kUnmapped, time_col = kUnmapped, weight_col = kUnmapped;
-  const auto before = [&](const ColumnLayout& layout) {
-    user_col = layout.resolve(spec.user, "user", source);
-    item_col = layout.resolve(spec.item, "item", source);
-    if (spec.rating.mapped()) rating_col = layout.resolve(spec.rating, "rating", source);
-    if (spec.timestamp.mapped()) time_col = layout.resolve(spec.timestamp, "timestamp", source);
-    if (spec.weight.mapped()) weight_col = layout.resolve(spec.weight, "weight", source);
-    // One record per newline bounds the row count; reserving saves the
-    // columns from regrowing on a file of millions of lines.
-    const auto lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+namespace {
+
+// Where a ratings file's columns are, and how a record becomes a row.
+struct RatingColumns {
+  size_t user = 0, item = 0, rating = kUnmapped, time = kUnmapped, weight = kUnmapped;
+
+  RatingColumns(const CsvRatingsSpec& spec, const ColumnLayout& layout, const std::string& source) {
+    user = layout.resolve(spec.user, "user", source);
+    item = layout.resolve(spec.item, "item", source);
+    if (spec.rating.mapped()) rating = layout.resolve(spec.rating, "rating", source);
+    if (spec.timestamp.mapped()) time = layout.resolve(spec.timestamp, "timestamp", source);
+    if (spec.weight.mapped()) weight = layout.resolve(spec.weight, "weight", source);
+  }
+
+  // Room for `lines` rows in the columns this file fills.
+  void reserve(Ratings& out, size_t lines) const {
     out.users.reserve(lines);
     out.items.reserve(lines);
     out.ratings.reserve(lines);
-    if (time_col != kUnmapped) out.timestamps.reserve(lines);
-    if (weight_col != kUnmapped) out.weights.reserve(lines);
+    if (time != kUnmapped) out.timestamps.reserve(lines);
+    if (weight != kUnmapped) out.weights.reserve(lines);
+  }
+
+  void add(const std::vector<std::string_view>& f, const ColumnLayout& layout, const std::string& source,
+           size_t line_no, IdTable* users, IdTable* items, Ratings& out) const {
+    out.users.push_back(read_id(f[user], users, "user", layout, user, source, line_no));
+    out.items.push_back(read_id(f[item], items, "item", layout, item, source, line_no));
+    out.ratings.push_back(rating == kUnmapped
+                              ? 1.0f
+                              : read_float(f[rating], "rating", layout, rating, source, line_no));
+    if (time != kUnmapped) out.timestamps.push_back(read_timestamp(f[time], layout, time, source, line_no));
+    if (weight != kUnmapped) {
+      const float w = read_float(f[weight], "weight", layout, weight, source, line_no);
+      TANDEM_CHECK(w >= 0, source << ":" << line_no << ": " << layout.name_of(weight)
+                                  << " (weight) is negative: " << f[weight]);
+      out.weights.push_back(w);
+    }
+  }
+};
+
+size_t newlines_in(std::string_view text) {
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// The serial walk_records for integer ids on `threads` threads: the first
+// line (header, or the first record, which fixes the field count) is read
+// here, the records in pieces (chunked_text.h). Returns false, having done
+// nothing, when the first line is blank: that rare file goes the serial way.
+bool parse_csv_ratings_in_pieces(std::string_view text, const std::string& source, char sep,
+                                 const CsvRatingsSpec& spec, int threads, Ratings& out) {
+  const size_t nl = text.find('\n');
+  std::string_view first = text.substr(0, nl);
+  if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
+  if (first.empty()) return false;
+  FieldSplitter splitter;
+  ColumnLayout layout;
+  const auto& fields = splitter.split(first, sep, source, 1);
+  layout.count = fields.size();
+  if (spec.header)
+    for (const auto f : fields) layout.names.emplace_back(f);
+  const RatingColumns columns(spec, layout, source);
+  // With a header the records start on line 2; without one the first line
+  // is a record too.
+  const std::string_view records =
+      !spec.header ? text : nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  const size_t lines_before = spec.header ? 1 : 0;
+  ThreadPool pool(threads);
+  out = concatenate_ratings(data_detail::parse_in_pieces<Ratings>(
+      records, source, lines_before, pool, [&](std::string_view piece, size_t before, Ratings& part) {
+        FieldSplitter piece_splitter;
+        columns.reserve(part, newlines_in(piece) + 1);
+        return data_detail::for_each_line(
+            piece, source,
+            [&](std::string_view line, size_t line_no) {
+              const auto& f = piece_splitter.split(line, sep, source, line_no);
+              check_field_count(f.size(), layout, sep, spec.header, source, line_no);
+              columns.add(f, layout, source, line_no, nullptr, nullptr, part);
+            },
+            before);
+      }));
+  TANDEM_CHECK(out.size() > 0, source << ": no ratings found (only a header line)");
+  return true;
+}
+
+}  // namespace
+
+Ratings parse_csv_ratings(std::string_view text, const std::string& source, char separator,
+                          const CsvRatingsSpec& spec, IdTable* users, IdTable* items, int threads) {
+  validate(spec);
+  Ratings out;
+  // Interning strings gives ids in first-seen order, which pieces parsed
+  // concurrently cannot know: string ids are read serially.
+  if (threads > 1 && users == nullptr && items == nullptr &&
+      parse_csv_ratings_in_pieces(text, source, separator, spec, threads, out))
+    return out;
+  std::optional<RatingColumns> columns;
+  const auto before = [&](const ColumnLayout& layout) {
+    columns.emplace(spec, layout, source);
+    // One record per newline bounds the row count; reserving saves the
+    // columns from regrowing on a file of millions of lines.
+    columns->reserve(out, newlines_in(text) + 1);
   };
   walk_records(text, source, separator, spec.header, "ratings", before,
                [&](const std::vector<std::string_view>& f, const ColumnLayout& layout, size_t line_no) {
-                 out.users.push_back(read_id(f[user_col], users, "user", layout, user_col, source, line_no));
-                 out.items.push_back(read_id(f[item_col], items, "item", layout, item_col, source, line_no));
-                 out.ratings.push_back(rating_col == kUnmapped
-                                           ? 1.0f
-                                           : read_float(f[rating_col], "rating", layout, rating_col,
-                                                        source, line_no));
-                 if (time_col != kUnmapped)
-                   out.timestamps.push_back(read_timestamp(f[time_col], layout, time_col, source, line_no));
-                 if (weight_col != kUnmapped) {
-                   const float w = read_float(f[weight_col], "weight", layout, weight_col, source, line_no);
-                   TANDEM_CHECK(w >= 0, source << ":" << line_no << ": " << layout.name_of(weight_col)
-                                               << " (weight) is negative: " << f[weight_col]);
-                   out.weights.push_back(w);
-                 }
+                 columns->add(f, layout, source, line_no, users, items, out);
                });
   return out;
 }
 
 Ratings load_csv_ratings(const std::string& path, const CsvRatingsSpec& spec, IdTable* users,
-                         IdTable* items) {
+                         IdTable* items, int threads) {
   const std::string text = data_detail::read_file(path, "ratings");
-  return parse_csv_ratings(text, path, csv_separator(spec, path, text), spec, users, items);
+  return parse_csv_ratings(text, path, csv_separator(spec, path, text), spec, users, items, threads);
 }
 
 Catalogue parse_csv_items(std::string_view text, const std::string& source, char separator,

@@ -80,11 +80,14 @@ char csv_separator(const CsvRatingsSpec& spec, const std::string& path, std::str
 // an unterminated quote, a bad number, a negative or non-finite weight, a
 // file without records. The returned table has timestamps only when a
 // timestamp column is mapped and weights only when a weight column is.
+// With threads > 1 and integer ids (no tables) the records are parsed in
+// concurrent pieces, as parse_ratings does: same rows, order and errors.
+// String ids are always interned on one thread (first-seen order).
 Ratings parse_csv_ratings(std::string_view text, const std::string& source, char separator,
                           const CsvRatingsSpec& spec, IdTable* users = nullptr,
-                          IdTable* items = nullptr);
+                          IdTable* items = nullptr, int threads = 1);
 Ratings load_csv_ratings(const std::string& path, const CsvRatingsSpec& spec,
-                         IdTable* users = nullptr, IdTable* items = nullptr);
+                         IdTable* users = nullptr, IdTable* items = nullptr, int threads = 1);
 
 // Parses an items file per spec.item_id / spec.item_title (same separator
 // and header rules); ids as above. Titles are taken as UTF-8. Duplicate ids

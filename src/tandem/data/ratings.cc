@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 #include "tandem/core/error.h"
+#include "tandem/core/thread_pool.h"
+#include "tandem/data/chunked_text.h"
 #include "tandem/data/text_file.h"
 
 namespace tandem {
@@ -25,13 +28,25 @@ void Ratings::push_back(int64_t user, int64_t item, float rating, int64_t timest
 
 namespace {
 
-// out[j] = in[indices[j]]; the indices were checked by the caller.
+// out[j] = in[indices[j]]; the indices were checked by the caller. With a
+// pool, each worker fills its own contiguous range of out (a pure copy: the
+// result does not depend on the thread count).
 template <typename T>
-std::vector<T> gather(const std::vector<T>& in, const std::vector<uint32_t>& indices) {
+std::vector<T> gather(const std::vector<T>& in, const std::vector<uint32_t>& indices,
+                      ThreadPool* pool = nullptr) {
   std::vector<T> out(indices.size());
   T* o = out.data();
   const T* src = in.data();
-  for (size_t j = 0; j < indices.size(); ++j) o[j] = src[indices[j]];
+  const uint32_t* idx = indices.data();
+  const auto n = static_cast<int64_t>(indices.size());
+  if (pool == nullptr || pool->size() == 1) {
+    for (int64_t j = 0; j < n; ++j) o[j] = src[idx[j]];
+    return out;
+  }
+  pool->run([&](int w) {
+    const Range r = split_range(n, pool->size(), w);
+    for (int64_t j = r.begin; j < r.end; ++j) o[j] = src[idx[j]];
+  });
   return out;
 }
 
@@ -61,17 +76,21 @@ Ratings Ratings::select(const std::vector<uint32_t>& indices) const {
 }
 
 void split_ratings_columns(Ratings& all, const std::vector<uint32_t>& train_rows,
-                           const std::vector<uint32_t>& test_rows, Ratings& train, Ratings& test) {
+                           const std::vector<uint32_t>& test_rows, Ratings& train, Ratings& test,
+                           int threads) {
   check_indices(train_rows, all.size());
   check_indices(test_rows, all.size());
   const bool with_time = all.has_timestamps(), with_weights = all.has_weights();
+  std::optional<ThreadPool> pool;
+  if (threads > 1) pool.emplace(threads);
+  ThreadPool* p = pool ? &*pool : nullptr;
   train = Ratings{};
   test = Ratings{};
-  train.users = gather(all.users, train_rows);
-  test.users = gather(all.users, test_rows);
+  train.users = gather(all.users, train_rows, p);
+  test.users = gather(all.users, test_rows, p);
   const auto take = [&](auto& column, auto& train_column, auto& test_column) {
-    train_column = gather(column, train_rows);
-    test_column = gather(column, test_rows);
+    train_column = gather(column, train_rows, p);
+    test_column = gather(column, test_rows, p);
     std::decay_t<decltype(column)>().swap(column);  // free it now: lower peak memory
   };
   take(all.items, train.items, test.items);
@@ -118,36 +137,86 @@ RatingsFormat movielens_csv_ratings() {
   return f;
 }
 
-Ratings parse_ratings(std::string_view text, const std::string& source,
-                      const RatingsFormat& format) {
-  Ratings out;
-  if (!format.header.empty()) text = data_detail::skip_header(text, format.header, source);
-  const size_t first_line = format.header.empty() ? 0 : 1;
+namespace {
+
+// The records of `text` (a whole file after its header, or one piece of it
+// whose lines are numbered after `lines_before`) appended to `out`.
+data_detail::LineWalk parse_ratings_lines(std::string_view text, size_t lines_before,
+                                          const std::string& source, const RatingsFormat& format,
+                                          Ratings& out) {
   const std::string_view sep = format.separator;
   const char* sep_name = sep == "\t" ? "tab" : sep == "," ? "comma" : "'::'";
   // One record per newline is a tight upper bound for well-formed files and
   // saves the four vectors from regrowing on a 100K-line file.
   out.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
-  data_detail::for_each_line(text, source, [&](std::string_view line, size_t line_no) {
-    line_no += first_line;
-    std::string_view f[4];
-    const size_t n = data_detail::split_fields(line, sep, f, 4);
-    TANDEM_CHECK(n == 4, source << ":" << line_no << ": expected 4 " << sep_name
-                                << "-separated fields (user, item, rating, timestamp), found " << n);
-    const int64_t user = data_detail::parse_id(f[0], 1, "user", source, line_no);
-    const int64_t item = data_detail::parse_id(f[1], 2, "item", source, line_no);
-    const float rating = parse_rating(f[2], format, source, line_no);
-    // Timestamps are seconds since 1970; none precede it, so the same
-    // non-negative integer rule as for ids applies.
-    const int64_t timestamp = data_detail::parse_id(f[3], 4, "timestamp", source, line_no);
-    out.push_back(user, item, rating, timestamp);
-  });
+  return data_detail::for_each_line(
+      text, source,
+      [&](std::string_view line, size_t line_no) {
+        std::string_view f[4];
+        const size_t n = data_detail::split_fields(line, sep, f, 4);
+        TANDEM_CHECK(n == 4, source << ":" << line_no << ": expected 4 " << sep_name
+                                    << "-separated fields (user, item, rating, timestamp), found " << n);
+        const int64_t user = data_detail::parse_id(f[0], 1, "user", source, line_no);
+        const int64_t item = data_detail::parse_id(f[1], 2, "item", source, line_no);
+        const float rating = parse_rating(f[2], format, source, line_no);
+        // Timestamps are seconds since 1970; none precede it, so the same
+        // non-negative integer rule as for ids applies.
+        const int64_t timestamp = data_detail::parse_id(f[3], 4, "timestamp", source, line_no);
+        out.push_back(user, item, rating, timestamp);
+      },
+      lines_before);
+}
+
+// dst followed by src's values; src is released.
+template <typename T>
+void append_column(std::vector<T>& dst, std::vector<T>& src) {
+  dst.insert(dst.end(), src.begin(), src.end());
+  std::vector<T>().swap(src);
+}
+
+}  // namespace
+
+Ratings concatenate_ratings(std::vector<Ratings> parts) {
+  Ratings out;
+  if (parts.empty()) return out;
+  out.user_names = parts.front().user_names;
+  out.item_names = parts.front().item_names;
+  // Column by column, releasing each part's column once copied: the peak is
+  // the parts plus one whole column, not the table twice.
+  const auto join = [&parts](auto member, auto& column) {
+    size_t total = 0;
+    for (const Ratings& p : parts) total += (p.*member).size();
+    column.reserve(total);
+    for (Ratings& p : parts) append_column(column, p.*member);
+  };
+  join(&Ratings::users, out.users);
+  join(&Ratings::items, out.items);
+  join(&Ratings::ratings, out.ratings);
+  join(&Ratings::timestamps, out.timestamps);
+  join(&Ratings::weights, out.weights);
+  return out;
+}
+
+Ratings parse_ratings(std::string_view text, const std::string& source, const RatingsFormat& format,
+                      int threads) {
+  if (!format.header.empty()) text = data_detail::skip_header(text, format.header, source);
+  const size_t first_line = format.header.empty() ? 0 : 1;
+  Ratings out;
+  if (threads <= 1) {
+    parse_ratings_lines(text, first_line, source, format, out);
+  } else {
+    ThreadPool pool(threads);
+    out = concatenate_ratings(data_detail::parse_in_pieces<Ratings>(
+        text, source, first_line, pool, [&](std::string_view piece, size_t lines_before, Ratings& part) {
+          return parse_ratings_lines(piece, lines_before, source, format, part);
+        }));
+  }
   TANDEM_CHECK(out.size() > 0, source << ": no ratings found (the file is empty or blank)");
   return out;
 }
 
-Ratings load_ratings(const std::string& path, const RatingsFormat& format) {
-  return parse_ratings(data_detail::read_file(path, "ratings"), path, format);
+Ratings load_ratings(const std::string& path, const RatingsFormat& format, int threads) {
+  return parse_ratings(data_detail::read_file(path, "ratings"), path, format, threads);
 }
 
 }  // namespace tandem

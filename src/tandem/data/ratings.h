@@ -39,8 +39,11 @@ struct Ratings {
 // of all's columns but users as soon as both halves have it, so that a split
 // of tens of millions of rows never holds the table twice. `all` keeps its
 // users (which vocabularies read) and loses the other columns.
+// With threads > 1 each column's gather is shared between the threads (the
+// same result).
 void split_ratings_columns(Ratings& all, const std::vector<uint32_t>& train_rows,
-                           const std::vector<uint32_t>& test_rows, Ratings& train, Ratings& test);
+                           const std::vector<uint32_t>& test_rows, Ratings& train, Ratings& test,
+                           int threads = 1);
 
 // How a ratings file is laid out. The default is MovieLens-100K's u.data.
 struct RatingsFormat {
@@ -64,11 +67,19 @@ RatingsFormat movielens_csv_ratings();
 // 1-based line for: a missing or different header, wrong field count, a
 // non-numeric or out-of-range field, a rating outside the format's range, or
 // a file with no records.
+// With threads > 1 the text is cut at line boundaries into one piece per
+// thread and the pieces are parsed concurrently: the same rows in the same
+// order, and the same error (the first one in the file), as with one thread.
 Ratings parse_ratings(std::string_view text, const std::string& source,
-                      const RatingsFormat& format = {});
+                      const RatingsFormat& format = {}, int threads = 1);
 
 // Reads `path` and parses it as above; a missing or unreadable file is an
 // error naming the path.
-Ratings load_ratings(const std::string& path, const RatingsFormat& format = {});
+Ratings load_ratings(const std::string& path, const RatingsFormat& format = {}, int threads = 1);
+
+// The rows of `parts` one after the other (each part's columns released as
+// they are copied); id names are the first part's. For joining tables parsed
+// in pieces.
+Ratings concatenate_ratings(std::vector<Ratings> parts);
 
 }  // namespace tandem

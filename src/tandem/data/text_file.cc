@@ -34,6 +34,11 @@ std::string read_file(const std::string& path, std::string_view what) {
   return text;
 }
 
+void throw_blank_line(const std::string& source, size_t line) {
+  TANDEM_THROW(source << ":" << line
+                      << ": blank line before the end of the file (only trailing blank lines are allowed)");
+}
+
 std::string quoted(std::string_view field) {
   constexpr size_t kMax = 40;
   std::string out = "'";

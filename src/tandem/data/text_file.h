@@ -37,13 +37,26 @@ std::string_view skip_header(std::string_view text, std::string_view header, con
 int64_t parse_id(std::string_view field, int index, const char* name,
                  const std::string& source, size_t line);
 
+// What a walk over lines saw at its end, for joining walks over consecutive
+// pieces of one text (chunked_text.h).
+struct LineWalk {
+  bool any_record = false;   // fn was called at least once
+  size_t trailing_blank = 0; // first line of the blank lines at the end, 0 if none
+};
+
+// The error for a blank line (at `line`) followed by more records.
+[[noreturn]] void throw_blank_line(const std::string& source, size_t line);
+
 // Calls fn(line, line_number) for every record line, with a trailing '\r'
 // removed. Trailing blank lines are accepted (editors and `echo >>` leave
 // them); a blank line followed by more records is an error, because it
-// usually means two files were concatenated or one was damaged.
+// usually means two files were concatenated or one was damaged. Lines are
+// numbered from lines_before + 1 (a piece of a larger text starts later).
 template <typename Fn>
-void for_each_line(std::string_view text, const std::string& source, Fn&& fn) {
-  size_t line_no = 0;
+LineWalk for_each_line(std::string_view text, const std::string& source, Fn&& fn,
+                       size_t lines_before = 0) {
+  LineWalk walk;
+  size_t line_no = lines_before;
   size_t first_blank = 0;  // line number of a pending blank line, 0 if none
   size_t pos = 0;
   while (pos < text.size()) {
@@ -58,11 +71,12 @@ void for_each_line(std::string_view text, const std::string& source, Fn&& fn) {
       if (first_blank == 0) first_blank = line_no;
       continue;
     }
-    TANDEM_CHECK(first_blank == 0, source << ":" << first_blank
-                                          << ": blank line before the end of the file "
-                                             "(only trailing blank lines are allowed)");
+    if (first_blank != 0) throw_blank_line(source, first_blank);
+    walk.any_record = true;
     fn(line, line_no);
   }
+  walk.trailing_blank = first_blank;
+  return walk;
 }
 
 }  // namespace tandem::data_detail

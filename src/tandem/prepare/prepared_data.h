@@ -65,7 +65,8 @@ struct PreparedData {
 };
 
 // Builds everything for `config` (whose data_dir is already resolved).
-PreparedData prepare_data(const ExperimentConfig& config);
+// `seconds`, when given, receives the time of each phase.
+PreparedData prepare_data(const ExperimentConfig& config, PrepareSeconds* seconds = nullptr);
 
 // Encodes `ratings` with fixed vocabularies (used for a --test file on an
 // existing model): pairs without rows are skipped and counted.

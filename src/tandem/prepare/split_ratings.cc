@@ -1,5 +1,6 @@
 #include "tandem/prepare/split_ratings.h"
 
+#include <chrono>
 #include <filesystem>
 #include <sstream>
 
@@ -41,12 +42,13 @@ SplitRatings load_csv(const ExperimentConfig& c, const IdNames& known) {
   IdTable users = table_of(known.users), items = table_of(known.items);
   IdTable* u = strings ? &users : nullptr;
   IdTable* i = strings ? &items : nullptr;
+  const int threads = effective_threads(c);
   SplitRatings out;
   if (c.explicit_split()) {
-    out.train = load_csv_ratings(c.train_file, c.csv, u, i);
-    out.test = load_csv_ratings(c.test_file, c.csv, u, i);
+    out.train = load_csv_ratings(c.train_file, c.csv, u, i, threads);
+    out.test = load_csv_ratings(c.test_file, c.csv, u, i, threads);
   } else {
-    out.all = load_csv_ratings(c.csv.ratings_file, c.csv, u, i);
+    out.all = load_csv_ratings(c.csv.ratings_file, c.csv, u, i, threads);
   }
   if (!c.csv.items_file.empty()) out.items = load_csv_items(c.csv.items_file, c.csv, i);
   if (strings) {
@@ -90,7 +92,16 @@ SplitIndices split_indices(const ExperimentConfig& c, const Ratings& all, const 
   return s;
 }
 
-SplitRatings load_split_ratings(const ExperimentConfig& c, const IdNames& known) {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+SplitRatings load_split_ratings(const ExperimentConfig& c, const IdNames& known, PrepareSeconds* seconds) {
+  const auto start = std::chrono::steady_clock::now();
   SplitRatings out;
   std::string path;
   const DatasetLayout layout = layout_of(c);
@@ -98,23 +109,26 @@ SplitRatings load_split_ratings(const ExperimentConfig& c, const IdNames& known)
     out = load_csv(c, known);
     path = c.csv.ratings_file;
   } else if (c.explicit_split()) {
-    out.train = load_ratings(c.train_file);
-    out.test = load_ratings(c.test_file);
+    out.train = load_ratings(c.train_file, {}, effective_threads(c));
+    out.test = load_ratings(c.test_file, {}, effective_threads(c));
   } else {
     const DatasetFiles files = dataset_files(c.data_dir, layout);
     path = files.ratings;
-    out.all = load_ratings(path, files.ratings_format);
+    out.all = load_ratings(path, files.ratings_format, effective_threads(c));
   }
   if (layout != DatasetLayout::kGenericCsv && !c.data_dir.empty()) {
     const DatasetFiles files = dataset_files(c.data_dir, layout);
     if (fs::exists(files.items)) out.items = load_catalogue(files.items, files.items_format);
   }
+  if (seconds != nullptr) seconds->load = seconds_since(start);
   if (c.explicit_split()) {
     out.source = "train " + c.train_file + ", test " + c.test_file;
     return out;
   }
+  const auto split_start = std::chrono::steady_clock::now();
   const SplitIndices split = split_indices(c, out.all, path);
-  split_ratings_columns(out.all, split.train, split.test, out.train, out.test);
+  split_ratings_columns(out.all, split.train, split.test, out.train, out.test, effective_threads(c));
+  if (seconds != nullptr) seconds->split = seconds_since(split_start);
   if (c.split == SplitStrategy::kRandom) {
     out.source = path + " (seeded split " + std::to_string(c.train_count) + "/" +
                  std::to_string(c.test_count) + ", seed " + std::to_string(c.seed) + ")";
@@ -129,10 +143,11 @@ SplitRatings load_split_ratings(const ExperimentConfig& c, const IdNames& known)
 }
 
 Ratings load_test_ratings(const ExperimentConfig& c, const std::string& path, const IdNames& names) {
-  if (c.data_format != "csv") return load_ratings(path);
+  if (c.data_format != "csv") return load_ratings(path, {}, effective_threads(c));
   const bool strings = c.id_mode == IdMode::kVocabulary;
   IdTable users = table_of(names.users), items = table_of(names.items);
-  Ratings r = load_csv_ratings(path, c.csv, strings ? &users : nullptr, strings ? &items : nullptr);
+  Ratings r = load_csv_ratings(path, c.csv, strings ? &users : nullptr, strings ? &items : nullptr,
+                               effective_threads(c));
   if (strings) {
     r.user_names = names_of(users);
     r.item_names = names_of(items);

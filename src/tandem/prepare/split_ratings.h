@@ -37,10 +37,19 @@ struct SplitRatings {
 // its files show.
 DatasetLayout layout_of(const ExperimentConfig& config);
 
-// Loads and splits as `config` says (its data_dir already resolved).
-// `known` (a trained model's names) seeds the id tables, so the strings a
-// model knows get the ids it was trained with.
-SplitRatings load_split_ratings(const ExperimentConfig& config, const IdNames& known = {});
+// Wall seconds of preparing's phases, for data prepare's report: reading
+// and parsing the files, splitting them, and (prepare_data) building the
+// vocabularies and encoding the examples.
+struct PrepareSeconds {
+  double load = 0.0, split = 0.0, encode = 0.0;
+};
+
+// Loads and splits as `config` says (its data_dir already resolved), parsing
+// on effective_threads(config) threads. `known` (a trained model's names)
+// seeds the id tables, so the strings a model knows get the ids it was
+// trained with. `seconds`, when given, receives the load and split times.
+SplitRatings load_split_ratings(const ExperimentConfig& config, const IdNames& known = {},
+                                PrepareSeconds* seconds = nullptr);
 
 // The rows of `all` that train and test, per config.split: the seeded random
 // split (train_count + test_count rows), leave-last-out or the time cut. The
