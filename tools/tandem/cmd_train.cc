@@ -1,5 +1,6 @@
 // tandem train: one model, saved to --output; optionally checkpointed
 // (--checkpoint-dir, --checkpoint-every) and resumed (--resume).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -138,7 +139,14 @@ Action add_train(CLI::App& app) {
     // The profile's memory traffic against the bandwidth measured now, on
     // the run's threads (a few seconds: three arrays of 64-256 MiB).
     std::optional<MemoryBandwidth> bandwidth;
-    if (o->profile) bandwidth = measure_memory_bandwidth(effective_threads(c));
+    // Under a memory budget the arrays take at most an eighth of it each, so
+    // that measuring never lifts the run's peak above the budget.
+    if (o->profile) {
+      int64_t array_bytes = default_stream_array_bytes();
+      if (c.memory_budget_bytes > 0)
+        array_bytes = std::min(array_bytes, std::max<int64_t>(int64_t{8} << 20, c.memory_budget_bytes / 8));
+      bandwidth = measure_memory_bandwidth(effective_threads(c), array_bytes);
+    }
     const double step_seconds =
         result.profile.steps > 0 ? result.profile.step_seconds / static_cast<double>(result.profile.steps) : 0.0;
     if (opts->json) {
