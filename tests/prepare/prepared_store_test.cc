@@ -360,5 +360,20 @@ TEST_F(PreparedStoreTest, AnInconsistentIndexIsRefusedNamingTheFile) {
   EXPECT_NE(e.find("train.seen_items.i32: checksum mismatch"), std::string::npos) << e;
 }
 
+// Hand-checked: three users' filled ranges, one empty, with repeats and
+// out of order, come out sorted, distinct and packed to the front.
+TEST(SortAndPackSeen, SortsDropsRepeatsAndPacksInUserOrder) {
+  std::vector<int64_t> offsets = {0, 4, 4, 7};
+  std::vector<int32_t> items = {5, 2, 5, 1, 9, 3, 9};
+  sort_and_pack_seen(offsets, items);
+  EXPECT_EQ(offsets, (std::vector<int64_t>{0, 3, 3, 5}));
+  EXPECT_EQ(items, (std::vector<int32_t>{1, 2, 5, 3, 9}));
+  std::vector<int64_t> none = {0};
+  std::vector<int32_t> empty;
+  sort_and_pack_seen(none, empty);
+  EXPECT_EQ(none, (std::vector<int64_t>{0}));
+  EXPECT_TRUE(empty.empty());
+}
+
 }  // namespace
 }  // namespace tandem

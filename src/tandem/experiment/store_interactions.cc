@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "tandem/core/error.h"
+#include "tandem/prepare/training_interactions.h"
 
 namespace tandem {
 
@@ -88,17 +89,7 @@ void index_store_interactions(const PreparedStore& store, TrainedModel& m) {
   });
   cursor = {};
   // ... then sorted, de-duplicated and packed to the front, in user order.
-  int64_t out = 0;
-  for (size_t u = 0; u < static_cast<size_t>(user_rows); ++u) {
-    const auto b = m.seen_items.begin() + m.seen_offsets[u];
-    const auto e = m.seen_items.begin() + m.seen_offsets[u + 1];
-    std::sort(b, e);
-    const auto last = std::unique(b, e);
-    m.seen_offsets[u] = out;
-    out = std::copy(b, last, m.seen_items.begin() + out) - m.seen_items.begin();
-  }
-  m.seen_offsets[static_cast<size_t>(user_rows)] = out;
-  m.seen_items.resize(static_cast<size_t>(out));
+  sort_and_pack_seen(m.seen_offsets, m.seen_items);
   m.seen_items.shrink_to_fit();
 }
 

@@ -6,6 +6,24 @@
 
 namespace tandem {
 
+void sort_and_pack_seen(std::vector<int64_t>& offsets, std::vector<int32_t>& items) {
+  const size_t users = offsets.empty() ? 0 : offsets.size() - 1;
+  int64_t out = 0;
+  for (size_t u = 0; u < users; ++u) {
+    const auto b = items.begin() + offsets[u];
+    const auto e = items.begin() + offsets[u + 1];
+    std::sort(b, e);
+    const auto last = std::unique(b, e);
+    offsets[u] = out;
+    // Packing moves a range left (never onto itself: std::copy forbids that).
+    const auto dst = items.begin() + out;
+    if (dst != b) std::copy(b, last, dst);
+    out += last - b;
+  }
+  if (users > 0) offsets[users] = out;
+  items.resize(static_cast<size_t>(out));
+}
+
 TrainingInteractions index_training_interactions(const Examples& train, int64_t user_rows, int64_t item_rows) {
   TANDEM_CHECK(user_rows >= 0 && item_rows >= 0, "training interactions: tables of " << user_rows << " and "
                                                                                     << item_rows << " rows");
@@ -30,20 +48,7 @@ TrainingInteractions index_training_interactions(const Examples& train, int64_t 
     for (size_t i = 0; i < train.size(); ++i)
       t.seen_items[static_cast<size_t>(cursor[static_cast<size_t>(train.users[i])]++)] = train.items[i];
   }
-  int64_t out = 0;
-  for (size_t u = 0; u < static_cast<size_t>(user_rows); ++u) {
-    const auto b = t.seen_items.begin() + t.seen_offsets[u];
-    const auto e = t.seen_items.begin() + t.seen_offsets[u + 1];
-    std::sort(b, e);
-    const auto last = std::unique(b, e);
-    t.seen_offsets[u] = out;
-    const auto dst = t.seen_items.begin() + out;
-    // Packing moves a range left (never onto itself: std::copy forbids that).
-    if (dst != b) std::copy(b, last, dst);
-    out += last - b;
-  }
-  t.seen_offsets[static_cast<size_t>(user_rows)] = out;
-  t.seen_items.resize(static_cast<size_t>(out));
+  sort_and_pack_seen(t.seen_offsets, t.seen_items);
   t.seen_items.shrink_to_fit();
   return t;
 }

@@ -19,6 +19,12 @@ struct TrainingInteractions {
   std::vector<int32_t> seen_items;    // seen_items[seen_offsets[u] .. seen_offsets[u + 1]), sorted, distinct
 };
 
+// Sorts each user's range seen_items[offsets[u] .. offsets[u + 1]) (items in
+// any order, repeats included), drops the repeats and packs the ranges to
+// the front in user order, updating `offsets` and shrinking `items`: the
+// last step of building the index from counted, filled ranges.
+void sort_and_pack_seen(std::vector<int64_t>& offsets, std::vector<int32_t>& items);
+
 // Errors: an example's rows outside [0, user_rows) x [0, item_rows).
 TrainingInteractions index_training_interactions(const Examples& train, int64_t user_rows, int64_t item_rows);
 
