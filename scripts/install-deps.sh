@@ -19,6 +19,7 @@ PACKAGES=(
   libzip-dev               # extracting downloaded MovieLens archives
   ca-certificates          # verifying files.grouplens.org over HTTPS
   libpng-dev               # decodes the report's screenshots in its browser test
+  libopenmpi-dev openmpi-bin  # training on several ranks (mpirun -np N tandem train)
   "$@"
 )
 
