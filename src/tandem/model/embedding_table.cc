@@ -18,6 +18,24 @@ void EmbeddingTable::init_uniform(Rng& rng, float lo, float hi) {
   for (float& w : weights) w = rng.uniform(lo, hi);
 }
 
+void EmbeddingTable::init_uniform_shard(Rng& rng, const TableShard& shard, int64_t global_rows, float lo,
+                                        float hi) {
+  if (!shard.sharded()) {
+    init_uniform(rng, lo, hi);
+    return;
+  }
+  TANDEM_CHECK(shard.rows_of(global_rows) == rows,
+               "a shard of " << rows << " rows cannot hold rank " << shard.rank << "'s part of "
+                             << global_rows << " rows");
+  for (int64_t g = 0; g < global_rows; ++g) {
+    float* out = shard.owner(g) == shard.rank ? row(shard.local(g)) : nullptr;
+    for (int64_t j = 0; j < dim; ++j) {
+      const float v = rng.uniform(lo, hi);
+      if (out != nullptr) out[j] = v;
+    }
+  }
+}
+
 void EmbeddingTable::gather(const int32_t* ids, int64_t n, float* out) const {
   const size_t bytes = static_cast<size_t>(dim) * sizeof(float);
   for (int64_t i = 0; i < n; ++i) {

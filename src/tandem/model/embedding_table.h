@@ -9,6 +9,7 @@
 
 #include "tandem/core/random.h"
 #include "tandem/model/footprint.h"
+#include "tandem/model/table_shard.h"
 
 namespace tandem {
 
@@ -22,6 +23,10 @@ struct EmbeddingTable {
 
   // Keras' default Embedding initialiser: uniform(-0.05, 0.05).
   void init_uniform(Rng& rng, float lo = -0.05f, float hi = 0.05f);
+  // The same for one shard of a table of `global_rows` rows: the whole
+  // table's draws, keeping this shard's rows (init_uniform when unsharded).
+  void init_uniform_shard(Rng& rng, const TableShard& shard, int64_t global_rows, float lo = -0.05f,
+                          float hi = 0.05f);
   float* row(int64_t r) { return weights.data() + r * dim; }
   const float* row(int64_t r) const { return weights.data() + r * dim; }
 

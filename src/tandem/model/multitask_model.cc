@@ -92,22 +92,30 @@ int64_t parameter_count(const ModelShape& shape) {
 }
 
 MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int workers,
-                               int64_t sampled_items)
+                               int64_t sampled_items, TableShard shard)
     : shape_(shape),
       out_dim_(tandem::output_dim(shape)),
       max_batch_(max_batch),
       workers_(workers),
       sampled_items_(sampled_items),
-      users_(shape.user_rows, shape.dim),
-      items_(shape.item_rows, shape.dim),
+      users_(shard.rows_of(shape.user_rows), shape.dim),
+      items_(shard.rows_of(shape.item_rows), shape.dim),
       retrieval_(shape.user_rows, shape.item_rows, max_batch,
                  std::max(shape.dim, task_dim_of(shape)), workers, per_example_queries(shape)),
       user_emb_(static_cast<size_t>(max_batch * std::max(shape.dim, out_dim_))),
       item_emb_(static_cast<size_t>((max_batch + sampled_items) * std::max(shape.dim, out_dim_))),
       user_dgrad_(user_emb_.size()),
       item_dgrad_(item_emb_.size()),
-      user_grad_(shape.user_rows, shape.dim, max_batch),
-      item_grad_(shape.item_rows, shape.dim, max_batch) {
+      user_grad_(shard.rows_of(shape.user_rows), shape.dim, max_batch),
+      item_grad_(shard.rows_of(shape.item_rows), shape.dim, max_batch),
+      shard_(shard) {
+  TANDEM_CHECK(shard.ranks >= 1 && shard.rank >= 0 && shard.rank < shard.ranks,
+               "rank " << shard.rank << " of " << shard.ranks << " is not a rank of the job");
+  TANDEM_CHECK(!shard.sharded() || (!shape.has_towers() && !shape.multitask.has_experts() &&
+                                    shape.multitask.weighting != TaskWeighting::kUncertainty),
+               "training on several ranks supports the id-embedding model (shared bottom, fixed "
+               "task weights) only: side-feature towers, experts (mmoe/ple) and learned task "
+               "weights are not sharded yet; run them in one process");
   TANDEM_CHECK(workers >= 1, "worker count must be positive, got " << workers);
   TANDEM_CHECK(sampled_items >= 0 && sampled_items <= (int64_t{1} << 24),
                "sampled items must be in 0..16777216, got " << sampled_items);
@@ -143,10 +151,12 @@ MultiTaskModel::MultiTaskModel(const ModelShape& shape, int64_t max_batch, int w
 }
 
 void MultiTaskModel::init(uint64_t seed) {
+  // A shard draws the whole table's stream and keeps its own rows, so that
+  // every row starts as it would in one process.
   Rng user_rng(derive_seed(seed, kUserStream));
-  users_.init_uniform(user_rng);
+  users_.init_uniform_shard(user_rng, shard_, shape_.user_rows);
   Rng item_rng(derive_seed(seed, kItemStream));
-  items_.init_uniform(item_rng);
+  items_.init_uniform_shard(item_rng, shard_, shape_.item_rows);
   Rng head_rng(derive_seed(seed, kHeadStream));
   heads_[0]->init(head_rng);
   if (user_moe_) {
@@ -177,6 +187,7 @@ void MultiTaskModel::init(uint64_t seed) {
 // tables' row gradients.
 StepLosses MultiTaskModel::compute_gradients(const Batch& batch, const TaskWeights& fixed,
                                              ThreadPool* pool) {
+  if (shard_.sharded()) return compute_sharded(batch, fixed, pool);
   const StepPlan plan = plan_step(batch, fixed, pool);
   // Which tasks run is the fixed weights' decision; how much each one's
   // gradient counts may be learned (w_t exp(-s_t)).
@@ -418,7 +429,7 @@ void MultiTaskModel::configure_retrieval(const RetrievalLossOptions& options,
   const auto item_floats = static_cast<size_t>(cols * std::max(shape_.dim, out_dim_));
   if (item_emb_.size() < item_floats) item_emb_.resize(item_floats);  // a shared bottom's gather
   item_dgrad_.resize(item_emb_.size());
-  item_grad_ = RowGradient(shape_.item_rows, shape_.dim, cols);
+  item_grad_ = RowGradient(shard_.rows_of(shape_.item_rows), shape_.dim, cols);
 }
 
 // Names are part of the model and checkpoint files: never rename one.

@@ -19,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+#include "tandem/core/communicator.h"
 #include "tandem/core/thread_pool.h"
 #include "tandem/model/embedding_table.h"
 #include "tandem/model/feature_tower.h"
@@ -26,6 +27,7 @@
 #include "tandem/model/retrieval_softmax_loss.h"
 #include "tandem/model/step_profile.h"
 #include "tandem/model/ranking_loss.h"
+#include "tandem/model/table_shard.h"
 #include "tandem/model/multitask_architecture.h"
 #include "tandem/model/task.h"
 #include "tandem/model/uncertainty_weighting.h"
@@ -103,8 +105,12 @@ class MultiTaskModel {
   // `sampled_items`: the most mixed negatives (configure_retrieval) a step
   // will draw; with towers or experts the item side's layers run over the
   // batch's items and those, so they are sized for both here.
+  // `shard`: with several ranks, the embedding tables hold only this rank's
+  // rows (table_shard.h) and the step runs sharded (set_communicator); the
+  // shape stays the whole model's. Side-feature towers, experts and learned
+  // task weights are not sharded yet (refused).
   MultiTaskModel(const ModelShape& shape, int64_t max_batch, int workers = 1,
-                 int64_t sampled_items = 0);
+                 int64_t sampled_items = 0, TableShard shard = {});
 
   // Keras defaults: embeddings uniform(-0.05, 0.05), Glorot-uniform kernels,
   // zero biases; each part from its own stream derived from `seed`.
@@ -117,6 +123,23 @@ class MultiTaskModel {
   // summed in worker order, so results are deterministic per thread count.
   StepLosses compute_gradients(const Batch& batch, const TaskWeights& weights,
                                ThreadPool* pool = nullptr);
+
+  // The ranks a sharded model trains with (its shard's rank and count): then
+  // `batch` in compute_gradients is this rank's part of the step's batch
+  // (any size, 0 included; the parts in rank order make the whole), and:
+  //  - the part's embedding rows are fetched from their owners (alltoallv),
+  //    and the batch's item vectors gathered by every rank (allgather), so
+  //    that the softmax runs over the whole batch's items;
+  //  - each rank computes its own examples' softmax rows and head losses;
+  //    the item vectors' gradients go back to their examples' ranks (a
+  //    reduce-scatter), then every example's row gradients to the rows'
+  //    owners (alltoallv), which sum them in batch order;
+  //  - the dense gradients and the losses are summed over the ranks in rank
+  //    order (Communicator::ordered_sum), so every replica stays identical.
+  // The losses returned are the whole batch's. Null: the step is local.
+  void set_communicator(Communicator* comm);
+  Communicator* communicator() const { return comm_; }
+  const TableShard& shard() const { return shard_; }
 
   // The rating head's outputs for n (user row, item row) pairs: a predicted
   // label under the mse loss, a logit under bce, a score under the pairwise
@@ -252,6 +275,16 @@ class MultiTaskModel {
   double timed_task(int t, const std::function<double()>& run);
   void experts_backward(const StepPlan& plan);
   void towers_backward_and_scatter(const Batch& batch, const StepPlan& plan, ThreadPool* pool);
+  // The sharded step (set_communicator), phase by phase.
+  StepLosses compute_sharded(const Batch& part, const TaskWeights& fixed, ThreadPool* pool);
+  // out[i] = global row ids[i] of `table` for i < n, fetched from the rows'
+  // owners (each distinct row once).
+  void lookup_rows(const EmbeddingTable& table, RowDedup& dedup, const int32_t* ids, int64_t n,
+                   float* out);
+  // Sends each (row, gradient [dim]) of n examples to the row's owner, which
+  // sums what it receives (from rank 0's examples to the last's) into `grad`.
+  void scatter_to_owners(RowGradient& grad, const int32_t* ids, const float* grads, int64_t n,
+                         ThreadPool* pool);
 
   ModelShape shape_;
   int64_t out_dim_;
@@ -280,6 +313,21 @@ class MultiTaskModel {
   // copy of the batch's items) from the batch's sample seed.
   void sample_negatives(const Batch& batch, int64_t m);
   StepProfile* profile_ = nullptr;
+  // Sharding (set_communicator): this rank's shard of the tables and the
+  // step's exchange buffers.
+  TableShard shard_;
+  Communicator* comm_ = nullptr;
+  struct ShardedWorkspace {
+    RowDedup user_rows, item_rows;       // distinct rows of a lookup
+    int64_t item_capacity = 0;           // what item_rows was sized for
+    std::vector<int32_t> items;          // the whole batch's items, then the sampled
+    std::vector<float> my_items;         // this rank's part's item vectors
+    std::vector<char> send, recv;        // alltoallv payloads
+    std::vector<int32_t> ids;            // received ids
+    std::vector<float> vectors;          // received gradients or rows
+    std::vector<float> dense;            // the dense gradients, end to end
+  };
+  std::unique_ptr<ShardedWorkspace> sharded_;
 };
 
 }  // namespace tandem

@@ -401,7 +401,7 @@ float* RetrievalSoftmaxLoss::worker_dc(int w, size_t floats) {
 
 void RetrievalSoftmaxLoss::compact(const RetrievalBatch& b, RowDedup& queries) {
   const int64_t n = b.n, d = b.d;
-  queries.assign(b.query_ids ? b.query_ids : example_ids_.data(), n);
+  queries.assign(b.query_ids ? b.query_ids : example_ids_.data(), b.query_count < 0 ? n : b.query_count);
   item_dedup_.assign(b.item_ids, n);
   const int64_t nq = queries.distinct(), nv = item_dedup_.distinct();
   for (int64_t u = 0; u < nq; ++u)
@@ -431,9 +431,22 @@ double RetrievalSoftmaxLoss::forward_backward(const RetrievalBatch& b, const Ret
                                              << max_columns_ << " columns)");
   const bool plain = !opt.any() && b.weights == nullptr;
   TANDEM_CHECK(!plain || m == 0, "retrieval loss: sampled negatives need mixed_negatives set");
+  const bool part = b.query_count >= 0;
+  const int64_t q0 = part ? b.query_begin : 0, qn = part ? b.query_count : n;
+  TANDEM_CHECK(q0 >= 0 && qn >= 0 && q0 + qn <= n,
+               "retrieval loss: query rows [" << q0 << ", " << q0 + qn << ") outside a batch of " << n);
+  if (qn == 0) {
+    // This rank holds none of the batch's examples: no loss, no gradient
+    // (the sampled negatives' rows, which it overwrites, become zeros).
+    score_rows_ = 0;
+    score_cols_ = n + m;
+    std::fill_n(b.dc + n * d, m * d, 0.0f);
+    return 0.0;
+  }
   if (plain && (!distinct_rows || b.query_ids == nullptr)) {
-    score_rows_ = score_cols_ = n;
-    return full_matrix(b.queries, b.items, n, d, scale, b.dq, b.dc, pool);
+    score_rows_ = qn;
+    score_cols_ = n;
+    return full_matrix(b.queries, q0, qn, b.items, n, d, scale, b.dq, b.dc, pool);
   }
   RowDedup& queries = b.query_ids ? query_dedup_ : example_dedup_;
   compact(b, queries);
@@ -462,9 +475,9 @@ double RetrievalSoftmaxLoss::forward_backward(const RetrievalBatch& b, const Ret
   prob.num_queries = nq;
   prob.num_columns = nc;
   prob.d = d;
-  prob.num_examples = n;
+  prob.num_examples = qn;
   prob.example_query = queries.index().data();
-  prob.example_positive = item_dedup_.index().data();
+  prob.example_positive = item_dedup_.index().data() + q0;
   prob.example_weight = b.weights;
   prob.column_log_weight = column_log_weight_.data();
   prob.column_correction = opt.logq_correction ? column_correction_.data() : nullptr;
@@ -486,7 +499,10 @@ double RetrievalSoftmaxLoss::forward_backward(const RetrievalBatch& b, const Ret
 // RowGradient). Cost O(U x V x d) instead of O(n^2 d).
 double RetrievalSoftmaxLoss::plain_distinct(const RetrievalBatch& b, const RowDedup& queries,
                                             float scale, ThreadPool* pool) {
-  const int64_t n = b.n, d = b.d;
+  const int64_t d = b.d;
+  // This part's examples (all of them unless the batch is split over ranks).
+  const int64_t q0 = b.query_count >= 0 ? b.query_begin : 0;
+  const int64_t n = b.query_count >= 0 ? b.query_count : b.n;
   const int workers = pool ? pool->size() : 1;
   TANDEM_CHECK(workers <= workers_, "retrieval loss built for " << workers_ << " workers");
   const int64_t nu = queries.distinct(), nv = item_dedup_.distinct();
@@ -532,9 +548,9 @@ double RetrievalSoftmaxLoss::plain_distinct(const RetrievalBatch& b, const RowDe
   // Positive terms, per example: L -= q_i . c_i.
   for (int64_t i = 0; i < n; ++i) {
     const float* qi = b.queries + i * d;
-    const float* ci = b.items + i * d;
+    const float* ci = b.items + (q0 + i) * d;
     float* dqi = b.dq + i * d;
-    float* dci = b.dc + i * d;
+    float* dci = b.dc + (q0 + i) * d;
     double dot = 0.0;
     for (int64_t j = 0; j < d; ++j) {
       dot += static_cast<double>(qi[j]) * ci[j];
@@ -548,16 +564,17 @@ double RetrievalSoftmaxLoss::plain_distinct(const RetrievalBatch& b, const RowDe
   return loss;
 }
 
-double RetrievalSoftmaxLoss::full_matrix(const float* q, const float* c, int64_t n, int64_t d,
-                                         float scale, float* dq, float* dc, ThreadPool* pool) {
+double RetrievalSoftmaxLoss::full_matrix(const float* q, int64_t row0, int64_t rows, const float* c,
+                                         int64_t n, int64_t d, float scale, float* dq, float* dc,
+                                         ThreadPool* pool) {
   const int workers = pool ? pool->size() : 1;
   TANDEM_CHECK(workers <= workers_, "retrieval loss built for " << workers_ << " workers, run with "
                                                                 << workers);
-  const GemmOperands operands = gemm_operands(q, n, c, n, d);
-  if (workers == 1) return full_matrix_rows(operands, scale, dq, dc, 0, n, 0);
+  const GemmOperands operands = gemm_operands(q, rows, c, n, d);
+  if (workers == 1) return full_matrix_rows(operands, row0, scale, dq, dc, 0, rows, 0);
   for (int w = 1; w < workers; ++w) worker_dc(w, static_cast<size_t>(n * d));
   pool->run([&](int w) {
-    const Range r = split_range(n, workers, w);
+    const Range r = split_range(rows, workers, w);
     // Worker 0 adds straight into dc; the others into private buffers.
     float* my_dc = dc;
     if (w > 0) {
@@ -565,7 +582,7 @@ double RetrievalSoftmaxLoss::full_matrix(const float* q, const float* c, int64_t
       std::fill_n(my_dc, n * d, 0.0f);
     }
     worker_losses_[static_cast<size_t>(w)] =
-        full_matrix_rows(operands, scale, dq, my_dc, r.begin, r.end, w);
+        full_matrix_rows(operands, row0, scale, dq, my_dc, r.begin, r.end, w);
   });
   return sum_worker_results(
       worker_losses_, workers, [&](int w) { return scratch_[static_cast<size_t>(w)].dc.data(); }, dc,
@@ -574,8 +591,9 @@ double RetrievalSoftmaxLoss::full_matrix(const float* q, const float* c, int64_t
 
 // Rows [r_begin, r_end) of the n x n softmax, a block at a time:
 //   G = softmax_rows(S) - I,  dQ = G C,  dC = G^T Q.
-double RetrievalSoftmaxLoss::full_matrix_rows(const GemmOperands& operands, float scale, float* dq,
-                                              float* dc, int64_t r_begin, int64_t r_end, int worker) {
+double RetrievalSoftmaxLoss::full_matrix_rows(const GemmOperands& operands, int64_t row0, float scale,
+                                              float* dq, float* dc, int64_t r_begin, int64_t r_end,
+                                              int worker) {
   const int64_t n = operands.nc;
   float* s = scratch_[static_cast<size_t>(worker)].scores.data();
   double loss = 0.0;
@@ -584,7 +602,7 @@ double RetrievalSoftmaxLoss::full_matrix_rows(const GemmOperands& operands, floa
     score_gemm(operands, r0, rows, s);
     for (int64_t i = 0; i < rows; ++i) {
       float* row = s + i * n;
-      const int64_t diag = r0 + i;
+      const int64_t diag = row0 + r0 + i;
       const float positive = row[diag];
       const float mx = max_value(row, n);
       const double sum = exp_shifted_sum(row, n, mx);

@@ -116,6 +116,13 @@ struct RetrievalBatch {
   const int32_t* query_ids = nullptr;
   const int32_t* item_ids = nullptr;  // [n + sampled] item rows
   const float* weights = nullptr;     // [n] per-example weights, or null for all 1
+  // One rank's part of a batch spread over several (the sharded step): the
+  // softmax rows of examples [query_begin, query_begin + query_count) only,
+  // over all n + sampled columns. queries, dq, query_ids and weights then
+  // hold those examples' rows alone; items, dc and item_ids stay whole, and
+  // dc receives this part's share of every column's gradient (the ranks'
+  // shares add up to the whole). -1: every example (the default).
+  int64_t query_begin = 0, query_count = -1;
 };
 
 class RetrievalSoftmaxLoss {
@@ -191,11 +198,13 @@ class RetrievalSoftmaxLoss {
   double plain_distinct(const RetrievalBatch& b, const RowDedup& queries, float scale,
                         ThreadPool* pool);
   // The plain softmax over the full n x n matrix of per-example vectors.
-  double full_matrix(const float* q, const float* c, int64_t n, int64_t d, float scale, float* dq,
-                     float* dc, ThreadPool* pool);
-  // Its rows [r_begin, r_end) with worker `worker`'s scratch.
-  double full_matrix_rows(const GemmOperands& operands, float scale, float* dq, float* dc,
-                          int64_t r_begin, int64_t r_end, int worker);
+  // Rows [row0, row0 + rows) of it: q and dq hold those rows alone.
+  double full_matrix(const float* q, int64_t row0, int64_t rows, const float* c, int64_t n, int64_t d,
+                     float scale, float* dq, float* dc, ThreadPool* pool);
+  // Its rows [r_begin, r_end) (of q) with worker `worker`'s scratch; row r's
+  // positive is column row0 + r.
+  double full_matrix_rows(const GemmOperands& operands, int64_t row0, float scale, float* dq,
+                          float* dc, int64_t r_begin, int64_t r_end, int worker);
   // Worker w's private dC buffer of at least `floats` (w >= 1).
   float* worker_dc(int w, size_t floats);
 

@@ -96,6 +96,12 @@ double HeadTask::forward_backward(const Batch& batch, const TaskVectors& v, floa
   // batch: every slice's forward first, the loss once over the whole batch,
   // then every slice's backward.
   const bool coupled = kind_ == Kind::kRating && spec_.kind != RankingLossKind::kMse;
+  // A rank's part of a larger batch: the mean is over the whole batch.
+  const int64_t n_total = batch.whole_size();
+  TANDEM_CHECK(!coupled || n_total == n,
+               "task '" << name_ << "': the " << to_string(spec_.kind)
+                        << " ranking loss couples the examples of a user across the batch and "
+                           "cannot run on one rank's part of it (use the mse loss with several ranks)");
   run_workers(pool, [&](int worker) {
     const Range r = split_range(n, workers, worker);
     const auto w = static_cast<size_t>(worker);
@@ -118,11 +124,11 @@ double HeadTask::forward_backward(const Batch& batch, const TaskVectors& v, floa
     float* grad = head_.output_grad() + r.begin;
     if (kind_ == Kind::kBinary) {
       worker_loss_[w] = bce_slice_sum_and_backward(out, labels, batch.weights ? batch.weights + r.begin : nullptr,
-                                                   r.size(), n, label_threshold_, scale, grad);
+                                                   r.size(), n_total, label_threshold_, scale, grad);
     } else {
       worker_loss_[w] = batch.weights ? MseLoss::weighted_slice_sum_and_backward(
-                                            out, labels, batch.weights + r.begin, r.size(), n, scale, grad)
-                                      : MseLoss::slice_sum_and_backward(out, labels, r.size(), n, scale, grad);
+                                            out, labels, batch.weights + r.begin, r.size(), n_total, scale, grad)
+                                      : MseLoss::slice_sum_and_backward(out, labels, r.size(), n_total, scale, grad);
     }
     backward_rows(worker, r, v);
   });
@@ -138,7 +144,7 @@ double HeadTask::forward_backward(const Batch& batch, const TaskVectors& v, floa
   } else {
     double sum = 0.0;
     for (int k = 0; k < workers; ++k) sum += worker_loss_[static_cast<size_t>(k)];
-    loss = sum / static_cast<double>(n);
+    loss = sum / static_cast<double>(n_total);
   }
   {
     PhaseTimer timer(profile_, StepPhase::kReduce);
@@ -221,6 +227,29 @@ double RetrievalTask::forward_backward(const Batch& batch, const TaskVectors& v,
   b.query_ids = per_example_ ? nullptr : batch.users;
   b.item_ids = column_items;
   b.weights = batch.weights;
+  const double loss = loss_->forward_backward(b, options_, scale, distinct_rows_, pool);
+  score_rows = loss_->last_score_rows();
+  score_cols = loss_->last_score_cols();
+  return loss;
+}
+
+double RetrievalTask::forward_backward_part(const Batch& part, const TaskVectors& v,
+                                            const int32_t* column_items, int64_t columns,
+                                            int64_t part_begin, int64_t sampled, float scale,
+                                            ThreadPool* pool, int64_t& score_rows, int64_t& score_cols) {
+  RetrievalBatch b;
+  b.queries = v.u;
+  b.items = v.m;
+  b.dq = v.du;
+  b.dc = v.dm;
+  b.n = columns;
+  b.d = v.dim;
+  b.sampled = sampled;
+  b.query_ids = per_example_ ? nullptr : part.users;
+  b.item_ids = column_items;
+  b.weights = part.weights;
+  b.query_begin = part_begin;
+  b.query_count = part.size;
   const double loss = loss_->forward_backward(b, options_, scale, distinct_rows_, pool);
   score_rows = loss_->last_score_rows();
   score_cols = loss_->last_score_cols();

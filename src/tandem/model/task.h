@@ -65,6 +65,11 @@ struct Batch {
   // Interaction timestamps, read only by a tower with a timestamp feature
   // (may be null otherwise).
   const int64_t* timestamps = nullptr;
+  // With several ranks, this is one rank's part of a batch of global_size
+  // examples: mean losses divide by global_size, so that the ranks' parts
+  // add up to the whole batch's loss and gradient. 0: the batch is whole.
+  int64_t global_size = 0;
+  int64_t whole_size() const { return global_size > 0 ? global_size : size; }
 };
 
 // A task's inputs for one step and where their gradients go: user vectors
@@ -195,6 +200,14 @@ class RetrievalTask {
   double forward_backward(const Batch& batch, const TaskVectors& v, const int32_t* column_items,
                           int64_t sampled, float scale, ThreadPool* pool, int64_t& score_rows,
                           int64_t& score_cols);
+  // One rank's part of a batch of `columns` examples spread over ranks:
+  // `part` holds examples [part_begin, part_begin + part.size) of it, v.u and
+  // v.du their rows alone; v.m, v.dm and column_items are the whole batch's
+  // (then the sampled negatives'). v.dm receives this part's share of every
+  // column's gradient (RetrievalBatch::query_begin).
+  double forward_backward_part(const Batch& part, const TaskVectors& v, const int32_t* column_items,
+                               int64_t columns, int64_t part_begin, int64_t sampled, float scale,
+                               ThreadPool* pool, int64_t& score_rows, int64_t& score_cols);
 
  private:
   int64_t user_rows_, item_rows_, max_batch_, max_dim_;

@@ -43,7 +43,17 @@ class BatchSource {
   // several threads at once (a source that only reads, unlike one that may
   // load its next window in the middle of a batch).
   virtual bool gathers_concurrently() const { return false; }
+  // With several ranks: copies those of the examples at positions
+  // [first, first + count) that this rank holds into `out`, in order, and
+  // returns how many (the ranks' parts make the batch). Sources that hold
+  // every example throw.
+  virtual int64_t gather_part(const TrainerState& state, int64_t first, int64_t count,
+                              const BatchBuffers& out);
 };
+
+// The in-memory order's bookkeeping at the start of a step (an epoch's new
+// shuffle), for a source of `examples` examples; ExamplesSource's start_step.
+void start_order_step(TrainerState& state, int64_t examples, ShuffleMode mode);
 
 // Examples in memory, visited through TrainerState::order: the identity
 // until the first shuffle, then shuffled once or every epoch (each epoch's
@@ -60,6 +70,31 @@ class ExamplesSource final : public BatchSource {
 
  private:
   const Examples& ex_;
+};
+
+// Rank `rank`'s part of `all` for a job of `ranks` ranks: examples rank,
+// rank + ranks, rank + 2 ranks, ... (a strided part, so that every rank holds
+// about the same number of every epoch's batch, shuffled or not).
+Examples take_shard(const Examples& all, int rank, int ranks);
+
+// One rank's part of examples in memory (take_shard's), visited through the
+// same order over all `examples` examples as ExamplesSource would use, so
+// that the ranks' parts of each batch make the batch one process would take.
+class ShardedExamplesSource final : public BatchSource {
+ public:
+  ShardedExamplesSource(const Examples& part, int64_t examples, int rank, int ranks);
+  int64_t size() const override { return examples_; }
+  bool has_timestamps() const override { return part_.timestamps.size() == part_.size() && part_.size() > 0; }
+  bool has_weights() const override { return !part_.weights.empty(); }
+  void start_step(TrainerState& state, ShuffleMode mode) override;
+  void gather(const TrainerState& state, int64_t first, int64_t count, const BatchBuffers& out) override;
+  int64_t gather_part(const TrainerState& state, int64_t first, int64_t count,
+                      const BatchBuffers& out) override;
+
+ private:
+  const Examples& part_;
+  int64_t examples_;
+  int rank_, ranks_;
 };
 
 }  // namespace tandem

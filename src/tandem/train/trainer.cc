@@ -123,7 +123,15 @@ bool Trainer::step(BatchSource& train) {
 
   const int64_t s = st_.step_in_epoch * cfg_.batch_size;
   const int64_t m = std::min(cfg_.batch_size, n - s);
-  {
+  // With several ranks, this rank's part of the batch (the ranks' parts
+  // make the m examples at positions [s, s + m)).
+  int64_t mine = m;
+  if (model_.shard().sharded()) {
+    PhaseTimer timer(&profile_, StepPhase::kBatchGather);
+    mine = train.gather_part(st_, s, m,
+                             {batch_users_.data(), batch_items_.data(), batch_labels_.data(),
+                              batch_timestamps_.data(), batch_weights_.data()});
+  } else {
     PhaseTimer timer(&profile_, StepPhase::kBatchGather);
     // Each worker copies its slice of the batch (random reads from the
     // examples) where the source allows it; a copy is a copy, so the batch
@@ -139,7 +147,7 @@ bool Trainer::step(BatchSource& train) {
                     batch_timestamps_.data() + at, batch_weights_.data() + at});
     });
   }
-  Batch batch{batch_users_.data(), batch_items_.data(), batch_labels_.data(), m};
+  Batch batch{batch_users_.data(), batch_items_.data(), batch_labels_.data(), mine};
   if (train.has_weights()) batch.weights = batch_weights_.data();
   batch.sample_seed = derive_seed(cfg_.sample_seed, static_cast<uint64_t>(st_.global_step));
   // Timestamps travel only when the examples have them (a timestamp feature).
