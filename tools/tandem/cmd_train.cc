@@ -9,6 +9,8 @@
 #include "cmd_options.h"
 #include "commands.h"
 #include "tandem/artifact/checkpoint_dir.h"
+#include "tandem/artifact/rank_checkpoints.h"
+#include "tandem/dist/mpi_communicator.h"
 #include "tandem/evaluate/eval_summary.h"
 #include "tandem/experiment/experiment.h"
 #include "tandem/experiment/progress_display.h"
@@ -34,6 +36,9 @@ std::function<void(const CheckpointWritten&)> checkpoint_printer(bool quiet) {
                  w.seconds * 1e3);
   };
 }
+
+int run_train(const std::shared_ptr<ExperimentOptions>& opts, const std::shared_ptr<TrainOptions>& o,
+              Ranks ranks);
 
 }  // namespace
 
@@ -67,14 +72,37 @@ Action add_train(CLI::App& app) {
                  "instead of --data: the examples are streamed from disk in a block-shuffled order, "
                  "never loaded whole; the store's data settings (split, ids, labels) apply");
   return [opts, o] {
+    // Under mpirun, one rank of a job (docs/distributed.md); alone otherwise.
+    std::unique_ptr<MpiCommunicator> mpi;
+    if (launched_by_mpi()) mpi = std::make_unique<MpiCommunicator>();
+    const Ranks ranks{mpi.get()};
+    if (!ranks.distributed()) return run_train(opts, o, ranks);
+    try {
+      return run_train(opts, o, ranks);
+    } catch (const std::exception& e) {
+      // The other ranks wait in a collective for this one: end the job.
+      std::fprintf(stderr, "tandem: error on rank %d of %d: %s\n", ranks.rank(), ranks.size(), e.what());
+      MpiCommunicator::abort_job(1);
+    }
+  };
+}
+
+namespace {
+
+int run_train(const std::shared_ptr<ExperimentOptions>& opts, const std::shared_ptr<TrainOptions>& o,
+              Ranks ranks) {
+  {
     namespace fs = std::filesystem;
+    // Rank 0 alone reports and writes; the others train quietly.
+    const bool lead = ranks.rank() == 0;
+    if (!lead) opts->quiet = true;
     std::optional<ResumePoint> resume;
     ExperimentConfig c;
     std::string output = o->output.empty() ? "" : fs::absolute(o->output).string();
     std::string every = o->checkpoint_every;
     Checkpointing ck;
     if (!o->resume.empty()) {
-      resume = find_resume_point(o->resume);
+      resume = find_rank_resume_point(o->resume, ranks.rank(), ranks.size());
       for (const auto& s : resume->skipped)
         std::fprintf(stderr, "tandem: warning: skipping damaged checkpoint: %s\n", s.reason.c_str());
       const Checkpoint& from = resume->checkpoint;
@@ -101,6 +129,9 @@ Action add_train(CLI::App& app) {
       if (every.empty()) every = "epoch";
     }
     std::optional<PreparedStore> store;
+    TANDEM_CHECK(!ranks.distributed() || o->prepared.empty(),
+                 "--prepared: training from a store on several ranks is not supported yet; give the "
+                 "data with --data (each rank keeps its part of the examples)");
     if (!o->prepared.empty()) {
       store = open_prepared_store(o->prepared);
       c = with_store_data(c, *store);
@@ -133,8 +164,9 @@ Action add_train(CLI::App& app) {
       source = data.source;
       train_pairs = static_cast<int64_t>(data.train.size());
       return train_and_evaluate(c, data, "custom", progress.on_epoch(c.epochs), ck.dir.empty() ? nullptr : &ck,
-                                &hooks);
+                                &hooks, ranks);
     }();
+    if (!lead) return 0;
     if (!output.empty()) save_model(output, model);
     // The profile's memory traffic against the bandwidth measured now, on
     // the run's threads (a few seconds: three arrays of 64-256 MiB).
@@ -152,6 +184,8 @@ Action add_train(CLI::App& app) {
     if (opts->json) {
       nlohmann::json j = result.to_json();
       j["output"] = output;
+      j["world_size"] = ranks.size();
+      if (!result.distributed.is_null()) j["distributed"] = result.distributed;
       if (o->profile) {
         j["profile"] = result.profile.to_json();
         j["profile"]["memory_traffic"] = result.traffic.to_json(step_seconds, bandwidth->triad_gbs);
@@ -181,7 +215,9 @@ Action add_train(CLI::App& app) {
       }
     }
     return 0;
-  };
+  }
 }
+
+}  // namespace
 
 }  // namespace tandem::cli

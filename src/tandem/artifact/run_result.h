@@ -29,6 +29,10 @@ struct RunResult {
   StepTraffic traffic;
   EvalResult eval;
   TestCoverage coverage;
+  // Trained on several ranks: world_size, and per rank its share of the
+  // tables, its peak memory and the bytes it sent by kind (tandem train
+  // --json prints it; not part of to_json). Null for one process.
+  nlohmann::json distributed;
   // One flat JSON object: model, k, topk_accuracy, rmse, train_seconds, ...
   nlohmann::json to_json() const;
 };

@@ -5,6 +5,12 @@
 #include "tandem/prepare/store_batch_source.h"
 
 #include "tandem/artifact/checkpoint.h"
+#include "tandem/artifact/rank_checkpoints.h"
+#include "tandem/model/shard_gather.h"
+
+#include <sys/resource.h>
+
+#include <optional>
 #include "tandem/core/blas.h"
 #include "tandem/core/error.h"
 #include "tandem/core/random.h"
@@ -25,8 +31,14 @@ std::vector<EpochStats> fit_with_checkpoints(const Checkpointing& ck, const Expe
                                              uint64_t fingerprint, const std::string& data_source,
                                              BatchSource& train, MultiTaskModel& model, Trainer& trainer,
                                              const std::function<void(const EpochStats&)>& on_epoch,
-                                             const StepHook& on_step) {
+                                             const StepHook& on_step, Ranks ranks) {
   const CheckpointRun run{config, ck.settings, fingerprint};
+  if (ranks.distributed() && ck.resume == nullptr) {
+    TANDEM_CHECK(!read_rank_manifest(ck.dir).has_value(),
+                 ck.dir << " already holds the checkpoints of a run on several ranks: continue it with "
+                           "--resume "
+                        << ck.dir << ", or checkpoint into another directory");
+  }
   if (ck.resume != nullptr) {
     const Checkpoint& c = ck.resume->checkpoint;
     const std::string& source = ck.resume->path;
@@ -40,9 +52,16 @@ std::vector<EpochStats> fit_with_checkpoints(const Checkpointing& ck, const Expe
       TANDEM_THROW(source << ": " << e.what());
     }
   }
-  CheckpointWriter writer(ck.dir, ck.resume);
+  // Several ranks: each its own directory, then rank 0 the manifest once
+  // every shard of the step is on disk.
+  CheckpointWriter writer(ranks.distributed() ? rank_checkpoint_dir(ck.dir, ranks.rank(), ranks.size()) : ck.dir,
+                          ck.resume);
   auto save = [&](const TrainerState& s) {
     const CheckpointWritten w = writer.write(run, model, s);
+    if (ranks.distributed()) {
+      ranks.comm->barrier();
+      if (ranks.rank() == 0) write_rank_manifest(ck.dir, {ranks.size(), s.global_step});
+    }
     if (ck.on_write) ck.on_write(w);
   };
   try {
@@ -117,12 +136,53 @@ SeenItems seen_of_test_users(const TrainedModel& tm, const Examples& test) {
   return s;
 }
 
+// Peak resident memory of this process so far, in bytes.
+double peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) * 1024.0;
+}
+
+// What each rank held and sent, gathered on every rank (RunResult::distributed).
+nlohmann::json rank_report(const MultiTaskModel& shard, const Trainer& trainer, Communicator& comm) {
+  double tables = 0.0;
+  for (const TableView& t : shard.sparse_parameter_values())
+    tables += static_cast<double>(t.table->weights.size()) * sizeof(float) *
+              static_cast<double>(1 + trainer.optimizer_slots());
+  const TrafficCounters& c = comm.traffic();
+  std::vector<double> mine = {tables, peak_rss_bytes()};
+  for (int k = 0; k < kTrafficKinds; ++k) mine.push_back(c.bytes[static_cast<size_t>(k)]);
+  for (int k = 0; k < kTrafficKinds; ++k) mine.push_back(c.seconds[static_cast<size_t>(k)]);
+  std::vector<double> all(mine.size() * static_cast<size_t>(comm.size()));
+  comm.allgather(mine.data(), mine.size() * sizeof(double), all.data(), TrafficKind::kControl);
+  const double steps = std::max<double>(1.0, static_cast<double>(trainer.state().global_step));
+  nlohmann::json j;
+  j["world_size"] = comm.size();
+  j["ranks"] = nlohmann::json::array();
+  for (int r = 0; r < comm.size(); ++r) {
+    const double* v = all.data() + static_cast<size_t>(r) * mine.size();
+    nlohmann::json rank = {{"rank", r},
+                           {"table_and_optimizer_mb", v[0] / 1e6},
+                           {"peak_rss_after_training_mb", v[1] / 1e6}};
+    nlohmann::json sent, seconds;
+    for (int k = 0; k < kTrafficKinds; ++k) {
+      sent[to_string(static_cast<TrafficKind>(k))] = v[2 + k] / steps;
+      seconds[to_string(static_cast<TrafficKind>(k))] = v[2 + kTrafficKinds + k];
+    }
+    rank["bytes_sent_per_step"] = sent;
+    rank["communication_seconds"] = seconds;
+    j["ranks"].push_back(rank);
+  }
+  j["steps"] = trainer.state().global_step;
+  return j;
+}
+
 std::pair<TrainedModel, RunResult> train_and_evaluate_input(const ExperimentConfig& config,
                                                             const TrainingInput& data,
                                                             const std::string& name,
                                                             const EpochCallback& on_epoch,
                                                             const Checkpointing* checkpointing,
-                                                            const ProgressHooks* progress) {
+                                                            const ProgressHooks* progress, Ranks ranks) {
   const auto train_size = data.train.size();
   const int threads = effective_threads(config);
   const bool split_batches = config.parallelism == Parallelism::kBatch && threads > 1;
@@ -140,10 +200,15 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_input(const ExperimentConf
   tm.catalogue = data.catalogue;
   tm.names = data.names;
   data.index_interactions(tm);
+  TANDEM_CHECK(!ranks.distributed() || (shape.user_rows >= ranks.size() && shape.item_rows >= ranks.size()),
+               shape.user_rows << " user and " << shape.item_rows << " item rows cannot be sharded over "
+                               << ranks.size() << " ranks: every rank needs rows of each table");
   tm.model = std::make_unique<MultiTaskModel>(
       shape, std::min<int64_t>(config.batch_size, train_size),
-      split_batches ? threads : 1, config.retrieval.mixed_negatives);
+      split_batches ? threads : 1, config.retrieval.mixed_negatives,
+      TableShard{ranks.rank(), ranks.size()});
   tm.model->init(derive_seed(config.training_seed(), kInitStream));
+  if (ranks.distributed()) tm.model->set_communicator(ranks.comm);
   tm.model->set_distinct_rows(config.distinct_rows);
   tm.model->set_softmax_precision(config.softmax_precision);
   // Example weights take the optioned softmax too: configured here, so that
@@ -171,6 +236,9 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_input(const ExperimentConf
   tc.sample_seed = derive_seed(config.training_seed(), kSampleStream);
   tc.workers = split_batches ? threads : 1;
   tc.pin_threads = config.pin_threads;
+  // Rank 0 swaps its shard for the whole model after training; the shard
+  // must outlive the trainer, which refers to it.
+  std::unique_ptr<MultiTaskModel> shard_model;
   Trainer trainer(*tm.model, tc);
 
   RunResult r;
@@ -194,10 +262,24 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_input(const ExperimentConf
   r.history = checkpointing == nullptr
                   ? trainer.fit(data.train, epoch_done, step_done)
                   : fit_with_checkpoints(*checkpointing, config, data.fingerprint, data.source, data.train,
-                                         *tm.model, trainer, epoch_done, step_done);
+                                         *tm.model, trainer, epoch_done, step_done, ranks);
   for (const auto& e : r.history) r.train_seconds += e.seconds;
   r.profile = trainer.profile();
   r.traffic = estimate_step_traffic(traffic_shape(trainer, tc.batch_size));
+  if (ranks.distributed()) {
+    // The whole model on rank 0, which evaluates and saves it; the other
+    // ranks are done.
+    r.distributed = rank_report(*tm.model, trainer, *ranks.comm);
+    std::unique_ptr<MultiTaskModel> whole;
+    if (ranks.rank() == 0) {
+      whole = std::make_unique<MultiTaskModel>(shape, tm.model->max_batch(), 1, 0);
+      whole->set_ranking_loss(ranking_loss_spec(config));
+    }
+    gather_shards(*tm.model, *ranks.comm, whole.get());
+    if (ranks.rank() != 0) return {std::move(tm), std::move(r)};
+    shard_model = std::move(tm.model);
+    tm.model = std::move(whole);
+  }
   blas::set_threads(threads);  // evaluation's large GEMMs use the BLAS threads
   std::function<void(int64_t, int64_t)> eval_progress;
   if (progress != nullptr && progress->on_eval)
@@ -230,10 +312,22 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
                                                       const std::string& name,
                                                       const EpochCallback& on_epoch,
                                                       const Checkpointing* checkpointing,
-                                                      const ProgressHooks* progress) {
+                                                      const ProgressHooks* progress, Ranks ranks) {
   config.validate();
   check_training_resources(config, data);
-  ExamplesSource train(data.train);
+  // On several ranks, each holds and trains on its strided part of the
+  // examples; the batches (positions in the one order every rank draws) are
+  // those one process would take.
+  std::optional<ExamplesSource> whole;
+  std::optional<Examples> part;
+  std::optional<ShardedExamplesSource> sharded;
+  if (ranks.distributed()) {
+    part = take_shard(data.train, ranks.rank(), ranks.size());
+    sharded.emplace(*part, static_cast<int64_t>(data.train.size()), ranks.rank(), ranks.size());
+  } else {
+    whole.emplace(data.train);
+  }
+  BatchSource& train = ranks.distributed() ? static_cast<BatchSource&>(*sharded) : *whole;
   const TrainingInput input{data.users,
                             data.items,
                             data.catalogue,
@@ -247,7 +341,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
                             [&](TrainedModel& tm) { tm.set_training_interactions(data.train); },
                             data.test,
                             data.test_ratings};
-  return train_and_evaluate_input(config, input, name, on_epoch, checkpointing, progress);
+  return train_and_evaluate_input(config, input, name, on_epoch, checkpointing, progress, ranks);
 }
 
 std::pair<TrainedModel, RunResult> train_and_evaluate_store(const ExperimentConfig& config,
@@ -286,7 +380,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_store(const ExperimentConf
                             [&](TrainedModel& tm) { index_store_interactions(store, tm); },
                             test,
                             test_ratings};
-  return train_and_evaluate_input(config, input, name, on_epoch, checkpointing, progress);
+  return train_and_evaluate_input(config, input, name, on_epoch, checkpointing, progress, {});
 }
 
 }  // namespace tandem

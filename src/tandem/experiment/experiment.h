@@ -12,6 +12,7 @@
 #include "tandem/artifact/checkpoint_dir.h"
 #include "tandem/artifact/run_result.h"
 #include "tandem/artifact/checkpoint_schedule.h"
+#include "tandem/core/communicator.h"
 #include "tandem/evaluate/evaluation.h"
 #include "tandem/prepare/prepared_data.h"
 #include "tandem/prepare/prepared_store.h"
@@ -51,6 +52,18 @@ struct Checkpointing {
   std::function<void(const CheckpointWritten&)> on_write;  // may be empty
 };
 
+// The ranks of a job that trains one model together (mpirun -np N tandem
+// train; docs/distributed.md): each rank trains its strided part of the
+// examples with its shard of the embedding tables, and rank 0 ends up with
+// the whole model, evaluates it and returns it. Other ranks return their
+// shard, an empty evaluation and world_size in the result.
+struct Ranks {
+  Communicator* comm = nullptr;
+  bool distributed() const { return comm != nullptr && comm->size() > 1; }
+  int rank() const { return comm == nullptr ? 0 : comm->rank(); }
+  int size() const { return comm == nullptr ? 1 : comm->size(); }
+};
+
 // Trains a model with `config` on `data`, evaluates it on data.test and
 // returns the trained model (metrics filled in) and its result. With
 // `checkpointing`, writes checkpoints on its schedule and one when training
@@ -61,7 +74,8 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
                                                       const std::string& name,
                                                       const EpochCallback& on_epoch = {},
                                                       const Checkpointing* checkpointing = nullptr,
-                                                      const ProgressHooks* progress = nullptr);
+                                                      const ProgressHooks* progress = nullptr,
+                                                      Ranks ranks = {});
 
 // The same from a store on disk (tandem train --prepared): the training
 // examples are streamed (prepare/store_batch_source.h) in the block-shuffled
