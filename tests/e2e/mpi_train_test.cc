@@ -114,6 +114,29 @@ TEST_F(MpiTraining, TfrsOnTwoAndThreeRanksTrainsTheOneProcessModel) {
   check_preset("tfrs", false);
 }
 
+TEST_F(MpiTraining, StoreOnTwoRanksTrainsTheOneProcessModel) {
+  TANDEM_REQUIRE_MOVIELENS();
+  // Each rank streams its strided part of the store's rows, block-shuffled
+  // every epoch (blocks of 4096 rows, so that 80k rows make 20 of them).
+  const std::string store = path("store");
+  const auto prep = run_tandem("data prepare --preset kerasrs --data '" + movielens_dir() + "' --output '" + store +
+                               "' --quiet");
+  ASSERT_EQ(prep.exit_code, 0) << prep.err;
+  const std::string flags = "--prepared '" + store +
+                            "' --preset kerasrs --seed 7 --epochs 2 --threads 1 --shuffle every-epoch "
+                            "--stream-block-rows 4096 --json --quiet --output ";
+  const auto one = run_tandem("train " + flags + "'" + path("one.tandem") + "'");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const auto two = run_command(mpirun(2) + tandem_binary() + " train " + flags + "'" + path("two.tandem") + "'");
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  const auto a = nlohmann::json::parse(one.out), b = nlohmann::json::parse(two.out);
+  EXPECT_EQ(b["world_size"], 2);
+  expect_same_losses(a, b);
+  const nlohmann::json e = evaluate(path("two.tandem"));
+  EXPECT_GE(e["topk_accuracy"].get<double>(), 0.0175);
+  EXPECT_LE(e["rmse"].get<double>(), 0.265);
+}
+
 // The pid of rank `rank` of the job whose command line names `marker`.
 pid_t find_rank(int rank, const std::string& marker) {
   for (const auto& entry : fs::directory_iterator("/proc")) {

@@ -127,6 +127,49 @@ TEST_F(StoreTrainingTest, BatchesFollowTheBlockShuffleOrderAcrossWindows) {
   EXPECT_THROW(source.start_step(st, ShuffleMode::kNone), Error);
 }
 
+TEST_F(StoreTrainingTest, EachRankStreamsItsStridedRowsOfEveryBatch) {
+  const ExperimentConfig c = config("kerasrs");
+  const PreparedData d = prepare_data(c);
+  const PreparedStore s = store_for(c, d, "s");
+  const StreamShape shape{10, 3};
+  for (ShuffleMode mode : {ShuffleMode::kNone, ShuffleMode::kEveryEpoch}) {
+    for (int ranks : {2, 3}) {
+      SCOPED_TRACE(to_string(mode) + ", " + std::to_string(ranks) + " ranks");
+      BlockShuffle expected(s.train.rows, 10, 3);
+      expected.set_epoch(mode != ShuffleMode::kNone, mode == ShuffleMode::kEveryEpoch ? derive_seed(77, 0) : 77);
+      const auto rows = expected.epoch_rows();
+      for (int rank = 0; rank < ranks; ++rank) {
+        StoreBatchSource source(s, shape, rank, ranks);
+        TrainerState st;
+        st.shuffle_state = 77;
+        source.start_step(st, mode);
+        EXPECT_THROW(source.gather(st, 0, 1, {}), Error);  // a part is read with gather_part
+        std::vector<int32_t> u(7), it(7);
+        std::vector<float> l(7);
+        std::vector<int64_t> ts(7);
+        for (int64_t first = 0; first < s.train.rows; first += 7) {
+          const int64_t m = std::min<int64_t>(7, s.train.rows - first);
+          const int64_t got = source.gather_part(st, first, m, {u.data(), it.data(), l.data(), ts.data(), nullptr});
+          // The batch's rows r with r mod ranks == rank, in position order.
+          int64_t k = 0;
+          for (int64_t i = 0; i < m; ++i) {
+            const auto r = static_cast<size_t>(rows[static_cast<size_t>(first + i)]);
+            if (static_cast<int>(r % static_cast<size_t>(ranks)) != rank) continue;
+            ASSERT_LT(k, got);
+            ASSERT_EQ(u[static_cast<size_t>(k)], d.train.users[r]) << "position " << first + i;
+            ASSERT_EQ(it[static_cast<size_t>(k)], d.train.items[r]);
+            ASSERT_EQ(l[static_cast<size_t>(k)], d.train.labels[r]);
+            ASSERT_EQ(ts[static_cast<size_t>(k)], d.train.timestamps[r]);
+            ++k;
+          }
+          ASSERT_EQ(k, got);
+        }
+      }
+    }
+  }
+  EXPECT_THROW(StoreBatchSource(s, shape, 2, 2), Error);
+}
+
 TEST_F(StoreTrainingTest, UnshuffledStoreTrainingEqualsInMemoryTraining) {
   ExperimentConfig c = config("kerasrs");
   c.stream_block_rows = 64;  // windows smaller than the data

@@ -129,9 +129,6 @@ int run_train(const std::shared_ptr<ExperimentOptions>& opts, const std::shared_
       if (every.empty()) every = "epoch";
     }
     std::optional<PreparedStore> store;
-    TANDEM_CHECK(!ranks.distributed() || o->prepared.empty(),
-                 "--prepared: training from a store on several ranks is not supported yet; give the "
-                 "data with --data (each rank keeps its part of the examples)");
     if (!o->prepared.empty()) {
       store = open_prepared_store(o->prepared);
       c = with_store_data(c, *store);
@@ -158,7 +155,7 @@ int run_train(const std::shared_ptr<ExperimentOptions>& opts, const std::shared_
         source = store->source + " (store " + o->prepared + ")";
         train_pairs = store->train.rows;
         return train_and_evaluate_store(c, *store, "custom", progress.on_epoch(c.epochs),
-                                        ck.dir.empty() ? nullptr : &ck, &hooks);
+                                        ck.dir.empty() ? nullptr : &ck, &hooks, ranks);
       }
       const PreparedData data = prepare_data(c);
       source = data.source;

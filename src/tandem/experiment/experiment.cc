@@ -349,7 +349,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_store(const ExperimentConf
                                                             const std::string& name,
                                                             const EpochCallback& on_epoch,
                                                             const Checkpointing* checkpointing,
-                                                            const ProgressHooks* progress) {
+                                                            const ProgressHooks* progress, Ranks ranks) {
   config.validate();
   TANDEM_CHECK(!config.side_features.enabled(),
                "training from a store (--prepared) does not support side features yet");
@@ -364,7 +364,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_store(const ExperimentConf
   Examples test;
   std::vector<float> test_ratings;
   read_store_test(store, eval_pairs, test, test_ratings);
-  StoreBatchSource train(store, shape);
+  StoreBatchSource train(store, shape, ranks.rank(), ranks.size());
   const IdNames names;
   const TowerSpecs towers;
   const TrainingInput input{store.users,
@@ -380,7 +380,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_store(const ExperimentConf
                             [&](TrainedModel& tm) { index_store_interactions(store, tm); },
                             test,
                             test_ratings};
-  return train_and_evaluate_input(config, input, name, on_epoch, checkpointing, progress, {});
+  return train_and_evaluate_input(config, input, name, on_epoch, checkpointing, progress, ranks);
 }
 
 }  // namespace tandem

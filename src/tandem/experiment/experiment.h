@@ -82,12 +82,14 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
 // order, never loaded whole; evaluation reads the first
 // config.eval_max_pairs test pairs (all when 0). `config` must carry the
 // store's data settings (with_store_data). Side features are not supported.
+// On several ranks each reads and holds only its strided part of the rows.
 std::pair<TrainedModel, RunResult> train_and_evaluate_store(const ExperimentConfig& config,
                                                             const PreparedStore& store,
                                                             const std::string& name,
                                                             const EpochCallback& on_epoch = {},
                                                             const Checkpointing* checkpointing = nullptr,
-                                                            const ProgressHooks* progress = nullptr);
+                                                            const ProgressHooks* progress = nullptr,
+                                                            Ranks ranks = {});
 
 // The tutorials' variants: (name, ranking weight, retrieval weight).
 struct Variant {

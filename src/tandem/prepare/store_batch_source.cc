@@ -15,8 +15,92 @@ int64_t stream_buffer_bytes(const StreamShape& shape, bool timestamps, bool weig
   return shape.window_rows() * (3 * per_row + 4);
 }
 
-StoreBatchSource::StoreBatchSource(const PreparedStore& store, const StreamShape& shape)
-    : store_(store), shape_(shape), order_(store.train.rows, shape.block_rows, shape.window_blocks) {}
+StoreBatchSource::StoreBatchSource(const PreparedStore& store, const StreamShape& shape, int rank, int ranks)
+    : store_(store),
+      shape_(shape),
+      order_(store.train.rows, shape.block_rows, shape.window_blocks),
+      rank_(rank),
+      ranks_(ranks) {
+  TANDEM_CHECK(ranks >= 1 && rank >= 0 && rank < ranks, "rank " << rank << " of " << ranks);
+  TANDEM_CHECK(store.train.rows >= ranks, store.train.rows << " training examples cannot be spread over " << ranks
+                                                           << " ranks: each needs at least one");
+}
+
+namespace {
+// Rows t in [0, x) with t mod ranks == rank.
+int64_t owned_below(int64_t x, int rank, int ranks) { return x > rank ? (x - rank + ranks - 1) / ranks : 0; }
+}  // namespace
+
+StoreBatchSource::Window StoreBatchSource::load_part(const PreparedStore& store, const BlockShuffle& order,
+                                                    int64_t epoch, int64_t w, int rank, int ranks) {
+  const StoreSplit& split = store.train;
+  // This rank's rows of each range, read a piece at a time (the pieces'
+  // whole rows pass through a bounded buffer), in window-row order.
+  const auto ranges = order.window_ranges(w);
+  std::vector<int64_t> range_start;  // window-row offset of each range
+  std::vector<int64_t> raw_start;    // index of its first owned row in raw
+  Window raw;
+  int64_t at = 0;
+  constexpr int64_t kPiece = 65536;
+  Window piece;
+  for (const auto& [first, count] : ranges) {
+    range_start.push_back(at);
+    raw_start.push_back(static_cast<int64_t>(raw.users.size()));
+    for (int64_t p = first; p < first + count; p += kPiece) {
+      const int64_t m = std::min(kPiece, first + count - p);
+      const auto z = static_cast<size_t>(m);
+      piece.users.resize(z);
+      piece.items.resize(z);
+      piece.labels.resize(z);
+      if (split.timestamps) piece.timestamps.resize(z);
+      if (split.weights) piece.weights.resize(z);
+      read_store_rows(store, split, p, m, piece.users.data(), piece.items.data(), piece.labels.data(),
+                      split.timestamps ? piece.timestamps.data() : nullptr,
+                      split.weights ? piece.weights.data() : nullptr);
+      for (int64_t r = p + (rank - p % ranks + ranks) % ranks; r < p + m; r += ranks) {
+        const auto i = static_cast<size_t>(r - p);
+        raw.users.push_back(piece.users[i]);
+        raw.items.push_back(piece.items[i]);
+        raw.labels.push_back(piece.labels[i]);
+        if (split.timestamps) raw.timestamps.push_back(piece.timestamps[i]);
+        if (split.weights) raw.weights.push_back(piece.weights[i]);
+      }
+    }
+    at += count;
+  }
+  const int64_t user_rows = store.users.rows(), item_rows = store.items.rows();
+  for (size_t i = 0; i < raw.users.size(); ++i)
+    TANDEM_CHECK(raw.users[i] >= 0 && raw.users[i] < user_rows && raw.items[i] >= 0 && raw.items[i] < item_rows,
+                 store.files.dir() << "/train.*: an example has rows (" << raw.users[i] << ", " << raw.items[i]
+                                   << ") outside the tables (" << user_rows << " x " << item_rows << ")");
+  std::vector<uint32_t> perm;
+  order.window_permutation(w, perm);
+  Window out;
+  out.epoch = epoch;
+  out.index = w;
+  const size_t mine = raw.users.size();
+  out.users.reserve(mine);
+  out.items.reserve(mine);
+  out.labels.reserve(mine);
+  out.positions.reserve(mine);
+  for (size_t i = 0; i < perm.size(); ++i) {
+    // Window row perm[i]: its range, its store row, whether it is ours.
+    const auto j = static_cast<int64_t>(perm[i]);
+    const size_t r = static_cast<size_t>(std::upper_bound(range_start.begin(), range_start.end(), j) -
+                                         range_start.begin()) - 1;
+    const int64_t row = ranges[r].first + (j - range_start[r]);
+    if (row % ranks != rank) continue;
+    const auto k = static_cast<size_t>(raw_start[r] + owned_below(row, rank, ranks) -
+                                       owned_below(ranges[r].first, rank, ranks));
+    out.users.push_back(raw.users[k]);
+    out.items.push_back(raw.items[k]);
+    out.labels.push_back(raw.labels[k]);
+    if (split.timestamps) out.timestamps.push_back(raw.timestamps[k]);
+    if (split.weights) out.weights.push_back(raw.weights[k]);
+    out.positions.push_back(static_cast<uint32_t>(i));
+  }
+  return out;
+}
 
 StoreBatchSource::~StoreBatchSource() {
   if (next_.valid()) next_.wait();
@@ -95,19 +179,55 @@ const StoreBatchSource::Window& StoreBatchSource::window(int64_t epoch, int64_t 
   } else {
     if (next_.valid()) next_.wait();
     next_ = {};
-    current_ = load(store_, order_, epoch, w);
+    current_ = ranks_ > 1 ? load_part(store_, order_, epoch, w, rank_, ranks_) : load(store_, order_, epoch, w);
   }
   ++windows_read_;
   next_index_ = -1;
   if (w + 1 < order_.windows()) {
     next_index_ = w + 1;
-    next_ = std::async(std::launch::async, &StoreBatchSource::load, std::cref(store_), std::cref(order_), epoch,
-                       w + 1);
+    if (ranks_ > 1) {
+      next_ = std::async(std::launch::async, &StoreBatchSource::load_part, std::cref(store_), std::cref(order_),
+                         epoch, w + 1, rank_, ranks_);
+    } else {
+      next_ = std::async(std::launch::async, &StoreBatchSource::load, std::cref(store_), std::cref(order_), epoch,
+                         w + 1);
+    }
   }
   return current_;
 }
 
+int64_t StoreBatchSource::gather_part(const TrainerState& st, int64_t first, int64_t count,
+                                      const BatchBuffers& out) {
+  if (ranks_ == 1) {
+    gather(st, first, count, out);
+    return count;
+  }
+  int64_t done = 0, m = 0;
+  while (done < count) {
+    const int64_t pos = first + done;
+    const int64_t w = order_.window_of(pos);
+    const Window& win = window(epoch_, w);
+    const int64_t start = order_.window_start(w);
+    const int64_t take = std::min(count - done, order_.window_start(w + 1) - pos);
+    // This rank's examples among window positions [pos, pos + take).
+    const auto lo = std::lower_bound(win.positions.begin(), win.positions.end(), static_cast<uint32_t>(pos - start));
+    const auto hi = std::lower_bound(lo, win.positions.end(), static_cast<uint32_t>(pos - start + take));
+    for (auto it = lo; it != hi; ++it, ++m) {
+      const auto k = static_cast<size_t>(it - win.positions.begin());
+      out.users[m] = win.users[k];
+      out.items[m] = win.items[k];
+      out.labels[m] = win.labels[k];
+      if (has_timestamps()) out.timestamps[m] = win.timestamps[k];
+      if (has_weights()) out.weights[m] = win.weights[k];
+    }
+    done += take;
+  }
+  return m;
+}
+
 void StoreBatchSource::gather(const TrainerState&, int64_t first, int64_t count, const BatchBuffers& out) {
+  TANDEM_CHECK(ranks_ == 1, "rank " << rank_ << " of " << ranks_
+                                    << " holds part of the store's examples: read it with gather_part");
   int64_t done = 0;
   while (done < count) {
     const int64_t pos = first + done;

@@ -36,7 +36,11 @@ int64_t stream_buffer_bytes(const StreamShape& shape, bool timestamps, bool weig
 
 class StoreBatchSource final : public BatchSource {
  public:
-  StoreBatchSource(const PreparedStore& store, const StreamShape& shape);
+  // With several ranks (rank of ranks), the source holds and reads only the
+  // rows r with r mod ranks == rank (the in-memory rule: a strided part,
+  // so every batch spreads evenly over the ranks whatever the shuffle), and
+  // is read with gather_part.
+  StoreBatchSource(const PreparedStore& store, const StreamShape& shape, int rank = 0, int ranks = 1);
   ~StoreBatchSource() override;
 
   int64_t size() const override { return store_.train.rows; }
@@ -44,6 +48,8 @@ class StoreBatchSource final : public BatchSource {
   bool has_weights() const override { return store_.train.weights; }
   void start_step(TrainerState& state, ShuffleMode mode) override;
   void gather(const TrainerState& state, int64_t first, int64_t count, const BatchBuffers& out) override;
+  int64_t gather_part(const TrainerState& state, int64_t first, int64_t count,
+                      const BatchBuffers& out) override;
 
   // Windows read so far (each once per epoch when nothing is skipped).
   int64_t windows_read() const { return windows_read_; }
@@ -54,9 +60,15 @@ class StoreBatchSource final : public BatchSource {
     std::vector<int32_t> users, items;
     std::vector<float> labels, weights;
     std::vector<int64_t> timestamps;
+    // With several ranks: the window positions (ascending) of the examples
+    // this rank holds, parallel to the columns above.
+    std::vector<uint32_t> positions;
   };
   // Reads and shuffles window `w` of the current epoch order (on any thread).
   static Window load(const PreparedStore& store, const BlockShuffle& order, int64_t epoch, int64_t w);
+  // The same for rank `rank` of `ranks`: only its rows are read and kept.
+  static Window load_part(const PreparedStore& store, const BlockShuffle& order, int64_t epoch, int64_t w,
+                          int rank, int ranks);
   const Window& window(int64_t epoch, int64_t w);
 
   const PreparedStore& store_;
@@ -67,6 +79,7 @@ class StoreBatchSource final : public BatchSource {
   std::future<Window> next_;
   int64_t next_index_ = -1;
   int64_t windows_read_ = 0;
+  int rank_ = 0, ranks_ = 1;
 };
 
 }  // namespace tandem
