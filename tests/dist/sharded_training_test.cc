@@ -11,6 +11,7 @@
 #include "tandem/core/random.h"
 #include "tandem/dist/thread_communicator.h"
 #include "tandem/model/shard_gather.h"
+#include "tandem/model/sharded_traffic.h"
 #include "tandem/train/trainer.h"
 
 namespace tandem {
@@ -215,6 +216,36 @@ TEST(ShardedTraining, BitIdenticalForAFixedRankCount) {
   EXPECT_EQ(a.users, b.users);
   EXPECT_EQ(a.items, b.items);
   EXPECT_EQ(a.head, b.head);
+}
+
+TEST(ShardedTraining, BytesSentAreTheFormulas) {
+  // Every kind of message, with mixed negatives and an extra task, on 2-4
+  // ranks: the counted bytes equal docs/distributed.md's formulas.
+  RunSetup s;
+  s.retrieval.mixed_negatives = 4;
+  s.extra_task = true;
+  const Examples ex = make_examples(203, false, 8);
+  for (int ranks : {2, 3, 4}) {
+    run_ranks(ranks, [&](Communicator& comm) {
+      MultiTaskModel m(shape_of(s), s.batch, 1, s.retrieval.mixed_negatives, {comm.rank(), ranks});
+      configure(m, s);
+      m.set_communicator(&comm);
+      const Examples part = take_shard(ex, comm.rank(), ranks);
+      ShardedExamplesSource source(part, static_cast<int64_t>(ex.size()), comm.rank(), ranks);
+      Trainer t(m, train_config(s));
+      comm.reset_traffic();
+      t.fit(source);
+      const auto& c = m.sharded_counts();
+      ASSERT_EQ(c.steps, 3 * ((203 + s.batch - 1) / s.batch));
+      EXPECT_GT(c.lookup_remote_rows, 0);
+      EXPECT_GT(c.scatter_remote_examples, 0);
+      const auto predicted =
+          predicted_sharded_bytes(c, comm.rank(), ranks, shape_of(s).dim, c.dense_floats / c.steps);
+      for (int k = 0; k < kTrafficKinds; ++k)
+        EXPECT_EQ(comm.traffic().bytes[static_cast<size_t>(k)], predicted[static_cast<size_t>(k)])
+            << to_string(static_cast<TrafficKind>(k)) << ", rank " << comm.rank() << " of " << ranks;
+    });
+  }
 }
 
 TEST(ShardedTraining, EachRankHoldsItsShareOfTheTables) {

@@ -7,6 +7,7 @@
 #include "tandem/artifact/checkpoint.h"
 #include "tandem/artifact/rank_checkpoints.h"
 #include "tandem/model/shard_gather.h"
+#include "tandem/model/sharded_traffic.h"
 
 #include <sys/resource.h>
 
@@ -150,9 +151,14 @@ nlohmann::json rank_report(const MultiTaskModel& shard, const Trainer& trainer, 
     tables += static_cast<double>(t.table->weights.size()) * sizeof(float) *
               static_cast<double>(1 + trainer.optimizer_slots());
   const TrafficCounters& c = comm.traffic();
+  const MultiTaskModel::ShardedCounts& counts = shard.sharded_counts();
+  const int64_t dense_per_step = counts.steps > 0 ? counts.dense_floats / counts.steps : 0;
+  const auto predicted = predicted_sharded_bytes(counts, comm.rank(), comm.size(), shard.shape().dim, dense_per_step);
   std::vector<double> mine = {tables, peak_rss_bytes()};
   for (int k = 0; k < kTrafficKinds; ++k) mine.push_back(c.bytes[static_cast<size_t>(k)]);
   for (int k = 0; k < kTrafficKinds; ++k) mine.push_back(c.seconds[static_cast<size_t>(k)]);
+  for (int k = 0; k < kTrafficKinds; ++k) mine.push_back(predicted[static_cast<size_t>(k)]);
+  mine.push_back(trainer.profile().step_seconds);
   std::vector<double> all(mine.size() * static_cast<size_t>(comm.size()));
   comm.allgather(mine.data(), mine.size() * sizeof(double), all.data(), TrafficKind::kControl);
   const double steps = std::max<double>(1.0, static_cast<double>(trainer.state().global_step));
@@ -164,13 +170,22 @@ nlohmann::json rank_report(const MultiTaskModel& shard, const Trainer& trainer, 
     nlohmann::json rank = {{"rank", r},
                            {"table_and_optimizer_mb", v[0] / 1e6},
                            {"peak_rss_after_training_mb", v[1] / 1e6}};
-    nlohmann::json sent, seconds;
+    nlohmann::json sent, seconds, formula;
+    double in_calls = 0.0;
     for (int k = 0; k < kTrafficKinds; ++k) {
       sent[to_string(static_cast<TrafficKind>(k))] = v[2 + k] / steps;
       seconds[to_string(static_cast<TrafficKind>(k))] = v[2 + kTrafficKinds + k];
+      formula[to_string(static_cast<TrafficKind>(k))] = v[2 + 2 * kTrafficKinds + k] / steps;
+      in_calls += v[2 + kTrafficKinds + k];
     }
     rank["bytes_sent_per_step"] = sent;
+    rank["formula_bytes_per_step"] = formula;
     rank["communication_seconds"] = seconds;
+    // The steps' wall time, and the part of it spent inside the collectives
+    // (waiting for slower ranks included).
+    const double step_seconds = v[2 + 3 * kTrafficKinds];
+    rank["step_seconds"] = step_seconds;
+    rank["communication_share"] = step_seconds > 0.0 ? in_calls / step_seconds : 0.0;
     j["ranks"].push_back(rank);
   }
   j["steps"] = trainer.state().global_step;

@@ -139,6 +139,19 @@ class MultiTaskModel {
   // The losses returned are the whole batch's. Null: the step is local.
   void set_communicator(Communicator* comm);
   Communicator* communicator() const { return comm_; }
+  // What the sharded steps so far moved, in rows (docs/distributed.md turns
+  // these into bytes): distinct rows this rank looked up, of which owned by
+  // other ranks; examples whose row gradient went to another rank; the
+  // batch's examples (all ranks') and this rank's part of them, summed over
+  // steps.
+  struct ShardedCounts {
+    int64_t steps = 0;
+    int64_t lookup_rows = 0, lookup_remote_rows = 0, served_rows = 0;
+    int64_t scatter_examples = 0, scatter_remote_examples = 0;
+    int64_t batch_examples = 0, part_examples = 0, part_item_rows = 0, sampled_rows = 0;
+    int64_t dense_floats = 0;  // dense gradients summed over the ranks
+  };
+  const ShardedCounts& sharded_counts() const { return counts_; }
   const TableShard& shard() const { return shard_; }
 
   // The rating head's outputs for n (user row, item row) pairs: a predicted
@@ -328,6 +341,7 @@ class MultiTaskModel {
     std::vector<float> dense;            // the dense gradients, end to end
   };
   std::unique_ptr<ShardedWorkspace> sharded_;
+  ShardedCounts counts_;
 };
 
 }  // namespace tandem

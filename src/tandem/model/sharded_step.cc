@@ -71,6 +71,9 @@ void MultiTaskModel::lookup_rows(const EmbeddingTable& table, RowDedup& dedup, c
   const std::vector<size_t> recv = comm.exchange_sizes(send, TrafficKind::kLookup);
   size_t asked = 0;
   for (size_t b : recv) asked += b;
+  counts_.lookup_rows += distinct;
+  counts_.lookup_remote_rows += distinct - static_cast<int64_t>(per_owner[static_cast<size_t>(shard_.rank)]);
+  counts_.served_rows += static_cast<int64_t>((asked - recv[static_cast<size_t>(shard_.rank)]) / sizeof(int32_t));
   ws.ids.resize(asked / sizeof(int32_t));
   comm.alltoallv(request, send, ws.ids.data(), recv, TrafficKind::kLookup);
   // Answer with the rows asked for, in the order asked.
@@ -117,6 +120,8 @@ void MultiTaskModel::scatter_to_owners(RowGradient& grad, const int32_t* ids, co
     std::memcpy(r, &local, sizeof(local));
     std::memcpy(r + 1, grads + i * d, byte_count<float>(d));
   }
+  counts_.scatter_examples += n;
+  counts_.scatter_remote_examples += n - static_cast<int64_t>(per_owner[static_cast<size_t>(shard_.rank)]);
   std::vector<size_t> send(static_cast<size_t>(ranks));
   for (int k = 0; k < ranks; ++k) send[static_cast<size_t>(k)] = per_owner[static_cast<size_t>(k)] * byte_count<float>(record);
   const std::vector<size_t> recv = comm.exchange_sizes(send, TrafficKind::kRowGradient);
@@ -193,6 +198,11 @@ StepLosses MultiTaskModel::compute_sharded(const Batch& part, const TaskWeights&
   item_bounds.back() += sampled;
   const int64_t off = bounds[static_cast<size_t>(me)];
   const int64_t my_items = item_bounds[static_cast<size_t>(me) + 1] - off;
+  counts_.steps += 1;
+  counts_.batch_examples += n;
+  counts_.part_examples += nl;
+  counts_.part_item_rows += my_items;
+  counts_.sampled_rows += sampled;
   {
     PhaseTimer t(p, StepPhase::kBatchGather);
     lookup_rows(users_, ws.user_rows, part.users, nl, user_emb_.data());
@@ -248,6 +258,7 @@ StepLosses MultiTaskModel::compute_sharded(const Batch& part, const TaskWeights&
     for (size_t i = 0; i < params.size(); ++i)
       if (trained[i]) floats += params[i].size;
     ws.dense.resize(static_cast<size_t>(floats));
+    counts_.dense_floats += floats;
     int64_t at = 0;
     for (size_t i = 0; i < params.size(); ++i) {
       if (!trained[i]) continue;
