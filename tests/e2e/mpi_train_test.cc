@@ -137,6 +137,28 @@ TEST_F(MpiTraining, StoreOnTwoRanksTrainsTheOneProcessModel) {
   EXPECT_LE(e["rmse"].get<double>(), 0.265);
 }
 
+TEST_F(MpiTraining, RanksWithDifferentDataStopTheJob) {
+  TANDEM_REQUIRE_MOVIELENS();
+  // Rank 1 reads a copy of the ratings without its last line.
+  const fs::path other = dir_ / "other";
+  fs::create_directories(other);
+  {
+    std::ifstream in(fs::path(movielens_dir()) / "u.data");
+    std::ofstream out(other / "u.data");
+    std::string line;
+    for (int i = 0; i < 99999 && std::getline(in, line); ++i) out << line << '\n';
+  }
+  const std::string script = path("rank.sh");
+  std::ofstream(script) << "#!/bin/sh\nif [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then d='" << other.string()
+                        << "'; else d='" << movielens_dir() << "'; fi\nexec '" << tandem_binary()
+                        << "' train --preset kerasrs --epochs 1 --train-count 80000 --test-count 19000 --quiet "
+                           "--data \"$d\"\n";
+  fs::permissions(script, fs::perms::owner_all);
+  const auto r = run_command(mpirun(2) + "'" + script + "'");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("rank 1's data differs from rank 0's"), std::string::npos) << r.err;
+}
+
 // The pid of rank `rank` of the job whose command line names `marker`.
 pid_t find_rank(int rank, const std::string& marker) {
   for (const auto& entry : fs::directory_iterator("/proc")) {

@@ -215,6 +215,18 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_input(const ExperimentConf
   tm.catalogue = data.catalogue;
   tm.names = data.names;
   data.index_interactions(tm);
+  if (ranks.distributed()) {
+    // The vocabularies, the split and the examples must be the same on every
+    // rank (each built them from its own copy of the data): agreed once,
+    // through their fingerprint.
+    const std::vector<int64_t> prints =
+        ranks.comm->allgather_value(static_cast<int64_t>(data.fingerprint), TrafficKind::kControl);
+    for (int r = 1; r < ranks.size(); ++r)
+      TANDEM_CHECK(prints[static_cast<size_t>(r)] == prints[0],
+                   "rank " << r << "'s data differs from rank 0's (rank " << ranks.rank() << " read "
+                           << data.source << "): every rank must read the same file or store, with the "
+                              "same data settings");
+  }
   TANDEM_CHECK(!ranks.distributed() || (shape.user_rows >= ranks.size() && shape.item_rows >= ranks.size()),
                shape.user_rows << " user and " << shape.item_rows << " item rows cannot be sharded over "
                                << ranks.size() << " ranks: every rank needs rows of each table");
@@ -352,7 +364,7 @@ std::pair<TrainedModel, RunResult> train_and_evaluate(const ExperimentConfig& co
                             data.source,
                             train,
                             !data.train.weights.empty(),
-                            checkpointing == nullptr ? 0 : data_fingerprint(data),
+                            checkpointing == nullptr && !ranks.distributed() ? 0 : data_fingerprint(data),
                             [&](TrainedModel& tm) { tm.set_training_interactions(data.train); },
                             data.test,
                             data.test_ratings};
