@@ -89,9 +89,14 @@ class MpiTraining : public ::testing::Test {
       const double alone = many["distributed"]["ranks"][0]["table_and_optimizer_mb"].get<double>() * ranks;
       for (const auto& r : many["distributed"]["ranks"])
         EXPECT_NEAR(r["table_and_optimizer_mb"].get<double>() * ranks, alone, 0.02 * alone);
-      // One ordinary model file, which evaluate reads as any other.
+      // One ordinary model file, which evaluate reads as any other; the
+      // ranks' own evaluation (each scoring the catalogue rows it holds)
+      // gives what one process gives on that file.
       const nlohmann::json e = evaluate(model);
       ASSERT_FALSE(e.is_null());
+      for (const char* metric : {"topk_accuracy", "accuracy_at", "recall_at", "ndcg_at", "map_at", "mrr", "rmse",
+                                 "auc", "evaluated_pairs"})
+        EXPECT_EQ(many[metric], e[metric]) << metric;
       EXPECT_NEAR(e["topk_accuracy"].get<double>(), one_eval["topk_accuracy"].get<double>(), 0.005);
       EXPECT_NEAR(e["rmse"].get<double>(), one_eval["rmse"].get<double>(), 0.005);
       if (kerasrs_bar) {

@@ -50,6 +50,20 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, floa
 void set_threads(int n);
 int threads();
 
+// The BLAS's thread count set for a scope and given back after it (even on
+// an error): kernels that split their own work between threads run the
+// BLAS single-threaded inside.
+class ScopedThreads {
+ public:
+  explicit ScopedThreads(int n) : saved_(threads()) { set_threads(n); }
+  ~ScopedThreads() { set_threads(saved_); }
+  ScopedThreads(const ScopedThreads&) = delete;
+  ScopedThreads& operator=(const ScopedThreads&) = delete;
+
+ private:
+  int saved_;
+};
+
 // The kernel family OpenBLAS selected for this CPU (e.g. "Haswell",
 // "SkylakeX"; "Prescott" is its generic fallback for CPUs it does not know).
 std::string core_name();

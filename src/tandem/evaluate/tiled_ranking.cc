@@ -18,19 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// The kernel parallelises over tiles itself: the BLAS runs single-threaded
-// inside it, and gets its thread count back afterwards (even on an error).
-class SingleThreadedBlas {
- public:
-  SingleThreadedBlas() : saved_(blas::threads()) { blas::set_threads(1); }
-  ~SingleThreadedBlas() { blas::set_threads(saved_); }
-  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  int saved_;
-};
-
 // How many of the ascending sorted[0 .. n) (n >= 1) are < v, without
 // data-dependent branches (random scores make every step of a branching
 // binary search a coin flip).
@@ -249,7 +236,7 @@ std::vector<int64_t> rank_in_one_sweep(Shared& sh, std::vector<int64_t> order, c
         int64_t above = 0, close = 0;
         for (int64_t j = 0; j < cols; ++j) {
           above += s[j] > h ? 1 : 0;
-          close += (s[j] >= l) & (s[j] <= h) ? 1 : 0;
+          close += ((s[j] >= l) & (s[j] <= h)) ? 1 : 0;
         }
         beaten[1] += above;
         if (close > 0)

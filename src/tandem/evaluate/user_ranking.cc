@@ -83,7 +83,7 @@ UserRanking rank_test_users(const QueryGather& gather_queries, const CandidateMa
                             const std::vector<float>& test_ratings, const ExperimentConfig& config,
                             const SeenItems* seen,
                             const std::function<void(int64_t done, int64_t total)>& on_progress,
-                            int threads, EvalPhaseTimes* times) {
+                            int threads, EvalPhaseTimes* times, const TargetRanker& ranker) {
   const auto n = static_cast<int64_t>(test.size());
   TANDEM_CHECK(test.items.size() == test.users.size(),
                "evaluation: " << test.users.size() << " test users but " << test.items.size() << " items");
@@ -170,8 +170,9 @@ UserRanking rank_test_users(const QueryGather& gather_queries, const CandidateMa
     };
   }
   TargetRankTimes kernel_times;
-  const std::vector<int64_t> ranks = rank_targets(queries.data(), cm, targets, seen != nullptr ? &excluded : nullptr,
-                                                  options, &kernel_times);
+  const std::vector<int64_t> ranks =
+      ranker ? ranker(queries.data(), targets, seen != nullptr ? &excluded : nullptr, &kernel_times)
+             : rank_targets(queries.data(), cm, targets, seen != nullptr ? &excluded : nullptr, options, &kernel_times);
   if (times) times->add_kernel(kernel_times, seconds_since(rank_start));
 
   std::vector<int32_t> missing;  // a user's relevant item rows outside the catalogue

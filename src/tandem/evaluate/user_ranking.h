@@ -72,11 +72,17 @@ struct EvalPhaseTimes {
 // added.
 // Errors: sizes that disagree (test, ratings, seen lists, catalogue_index),
 // rows outside the tables.
+// What ranks the targets (rank_targets' contract): by default rank_targets
+// over `candidates`; a model sharded over ranks passes its own
+// (rank_targets_sharded), and `candidates` then only gives the count and
+// dimension.
+using TargetRanker = std::function<std::vector<int64_t>(const float* queries, const PerQueryLists& targets,
+                                                        const PerQueryLists* excluded, TargetRankTimes* times)>;
 UserRanking rank_test_users(const QueryGather& gather_queries, const CandidateMatrix& candidates,
                             const std::vector<int64_t>& catalogue_index, const Examples& test,
                             const std::vector<float>& test_ratings, const ExperimentConfig& config,
                             const SeenItems* seen,
                             const std::function<void(int64_t done, int64_t total)>& on_progress = {},
-                            int threads = 1, EvalPhaseTimes* times = nullptr);
+                            int threads = 1, EvalPhaseTimes* times = nullptr, const TargetRanker& ranker = {});
 
 }  // namespace tandem

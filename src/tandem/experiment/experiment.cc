@@ -6,6 +6,7 @@
 
 #include "tandem/artifact/checkpoint.h"
 #include "tandem/artifact/rank_checkpoints.h"
+#include "tandem/evaluate/sharded_evaluation.h"
 #include "tandem/model/shard_gather.h"
 #include "tandem/model/sharded_traffic.h"
 
@@ -293,10 +294,34 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_input(const ExperimentConf
   for (const auto& e : r.history) r.train_seconds += e.seconds;
   r.profile = trainer.profile();
   r.traffic = estimate_step_traffic(traffic_shape(trainer, tc.batch_size));
+  if (ranks.distributed()) r.distributed = rank_report(*tm.model, trainer, *ranks.comm);
+  blas::set_threads(threads);  // evaluation's large GEMMs use the BLAS threads
+  std::function<void(int64_t, int64_t)> eval_progress;
+  if (progress != nullptr && progress->on_eval)
+    eval_progress = [&](int64_t done, int64_t total) { progress->on_eval(name, done, total); };
+  const SeenItems seen = config.exclude_seen ? seen_of_test_users(tm, data.test) : SeenItems{};
+  // [evaluation] max_pairs: the first N test pairs only.
+  const auto pairs = static_cast<size_t>(config.eval_max_pairs);
+  std::optional<Examples> first;
+  std::vector<float> first_ratings;
+  if (pairs > 0 && pairs < data.test.size()) {
+    first.emplace();
+    first->users.assign(data.test.users.begin(), data.test.users.begin() + pairs);
+    first->items.assign(data.test.items.begin(), data.test.items.begin() + pairs);
+    first->labels.assign(data.test.labels.begin(), data.test.labels.begin() + pairs);
+    if (!data.test.timestamps.empty())
+      first->timestamps.assign(data.test.timestamps.begin(), data.test.timestamps.begin() + pairs);
+    if (!data.test.weights.empty())
+      first->weights.assign(data.test.weights.begin(), data.test.weights.begin() + pairs);
+    first_ratings.assign(data.test_ratings.begin(), data.test_ratings.begin() + pairs);
+  }
+  const Examples& test = first ? *first : data.test;
+  const std::vector<float>& test_ratings = first ? first_ratings : data.test_ratings;
   if (ranks.distributed()) {
-    // The whole model on rank 0, which evaluates and saves it; the other
-    // ranks are done.
-    r.distributed = rank_report(*tm.model, trainer, *ranks.comm);
+    // Every rank scores the catalogue rows it holds; then the whole model
+    // goes to rank 0, which saves it. The other ranks are done.
+    r.eval = evaluate_sharded(*tm.model, config, data.catalogue, test, test_ratings,
+                              ranks.rank() == 0 ? eval_progress : std::function<void(int64_t, int64_t)>{}, &seen);
     std::unique_ptr<MultiTaskModel> whole;
     if (ranks.rank() == 0) {
       whole = std::make_unique<MultiTaskModel>(shape, tm.model->max_batch(), 1, 0);
@@ -306,27 +331,8 @@ std::pair<TrainedModel, RunResult> train_and_evaluate_input(const ExperimentConf
     if (ranks.rank() != 0) return {std::move(tm), std::move(r)};
     shard_model = std::move(tm.model);
     tm.model = std::move(whole);
-  }
-  blas::set_threads(threads);  // evaluation's large GEMMs use the BLAS threads
-  std::function<void(int64_t, int64_t)> eval_progress;
-  if (progress != nullptr && progress->on_eval)
-    eval_progress = [&](int64_t done, int64_t total) { progress->on_eval(name, done, total); };
-  const SeenItems seen = config.exclude_seen ? seen_of_test_users(tm, data.test) : SeenItems{};
-  // [evaluation] max_pairs: the first N test pairs only.
-  const auto pairs = static_cast<size_t>(config.eval_max_pairs);
-  if (pairs > 0 && pairs < data.test.size()) {
-    Examples first;
-    first.users.assign(data.test.users.begin(), data.test.users.begin() + pairs);
-    first.items.assign(data.test.items.begin(), data.test.items.begin() + pairs);
-    first.labels.assign(data.test.labels.begin(), data.test.labels.begin() + pairs);
-    if (!data.test.timestamps.empty())
-      first.timestamps.assign(data.test.timestamps.begin(), data.test.timestamps.begin() + pairs);
-    if (!data.test.weights.empty())
-      first.weights.assign(data.test.weights.begin(), data.test.weights.begin() + pairs);
-    const std::vector<float> ratings(data.test_ratings.begin(), data.test_ratings.begin() + pairs);
-    r.eval = evaluate(*tm.model, config, data.catalogue, first, ratings, eval_progress, &seen);
   } else {
-    r.eval = evaluate(*tm.model, config, data.catalogue, data.test, data.test_ratings, eval_progress, &seen);
+    r.eval = evaluate(*tm.model, config, data.catalogue, test, test_ratings, eval_progress, &seen);
   }
   tm.metrics = r.to_json();
   return {std::move(tm), std::move(r)};

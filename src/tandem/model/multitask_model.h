@@ -152,6 +152,10 @@ class MultiTaskModel {
     int64_t dense_floats = 0;  // dense gradients summed over the ranks
   };
   const ShardedCounts& sharded_counts() const { return counts_; }
+  // Collective: the embedding rows (user rows, or item rows when `items`)
+  // of n global ids into out [n, dim], fetched from their owners; every rank
+  // asks for its own list. For evaluating a sharded model.
+  void fetch_rows(bool items, const int32_t* rows, int64_t n, float* out);
   const TableShard& shard() const { return shard_; }
 
   // The rating head's outputs for n (user row, item row) pairs: a predicted

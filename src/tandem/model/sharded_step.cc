@@ -97,6 +97,17 @@ void MultiTaskModel::lookup_rows(const EmbeddingTable& table, RowDedup& dedup, c
                 byte_count<float>(d));
 }
 
+void MultiTaskModel::fetch_rows(bool items, const int32_t* rows, int64_t n, float* out) {
+  TANDEM_CHECK(comm_ != nullptr && sharded_ != nullptr,
+               "fetching rows from their owners needs a sharded model with its communicator");
+  const int64_t table_rows = items ? shape_.item_rows : shape_.user_rows;
+  for (int64_t i = 0; i < n; ++i)
+    TANDEM_CHECK(rows[i] >= 0 && rows[i] < table_rows,
+                 "row " << rows[i] << " is outside the " << (items ? "item" : "user") << " table (" << table_rows << ")");
+  RowDedup dedup(table_rows, std::max<int64_t>(n, 1));
+  lookup_rows(items ? items_ : users_, dedup, rows, n, out);
+}
+
 void MultiTaskModel::scatter_to_owners(RowGradient& grad, const int32_t* ids, const float* grads,
                                        int64_t n, ThreadPool* pool) {
   Communicator& comm = *comm_;
