@@ -206,28 +206,60 @@ EvalResult EvalResult::from_json(const nlohmann::json& j) {
   }
 }
 
-EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
-                    const RetrievalCatalogue& catalogue, const Examples& test,
-                    const std::vector<float>& test_ratings,
-                    const std::function<void(int64_t done, int64_t total)>& on_progress,
-                    const SeenItems* seen) {
-  const auto start = std::chrono::steady_clock::now();
+EvalResult start_evaluation(const ExperimentConfig& config, const RetrievalCatalogue& catalogue,
+                            const Examples& test, const std::vector<float>& test_ratings, const SeenItems* seen) {
   const int64_t n = static_cast<int64_t>(test.size());
   TANDEM_CHECK(n > 0, "no test pairs to evaluate (every test id was unknown, or the test set is empty)");
   TANDEM_CHECK(!config.exclude_seen || seen != nullptr,
                "evaluation: exclude_seen needs the training items of each user, and none were given");
   TANDEM_CHECK(test_ratings.size() == test.size(),
                "evaluation: " << test_ratings.size() << " test ratings for " << n << " test pairs");
-  const int64_t d = model.task_dim();
-  // The evaluation's threads: what the caller gave the BLAS (apply_threads,
-  // train_and_evaluate). The ranking kernel splits the tiles between them
-  // and runs the BLAS single-threaded inside.
-  const int threads = std::max(blas::threads(), 1);
   EvalResult r;
   r.k = config.k;
   r.evaluated = n;
   r.catalogue_items = static_cast<int64_t>(catalogue.size());
   r.candidates = static_cast<int64_t>(catalogue.candidates().size());
+  return r;
+}
+
+void fill_head_metrics(EvalResult& r, const MultiTaskModel& model, const ExperimentConfig& config,
+                       const std::vector<float>& rating_outputs, const Examples& test,
+                       const std::vector<float>& test_ratings,
+                       const std::function<void(int e, float* out)>& predict_extra) {
+  const auto n = static_cast<int64_t>(test.size());
+  // RMSE compares predicted labels with labels: only a head trained with MSE
+  // predicts one (a logit or a ranking score has another scale).
+  r.rmse = ranking_output(config) == RankingOutput::kRating ? rmse(rating_outputs, test.labels)
+                                                            : std::numeric_limits<double>::quiet_NaN();
+  // AUC depends only on the order of the predictions, so it means the same
+  // whatever label scale or loss the head was trained with; the label is
+  // always the raw rating against the threshold.
+  fill_auc(r, rating_outputs, test_ratings, config.positive_threshold);
+  // Each extra task against its own label (raw rating >= its threshold).
+  std::vector<float> pred(static_cast<size_t>(n));
+  for (int e = 0; e < model.extra_task_count(); ++e) {
+    const ExtraTaskSpec& spec = model.shape().extra_tasks[static_cast<size_t>(e)];
+    predict_extra(e, pred.data());
+    std::vector<int> labels(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i)
+      labels[static_cast<size_t>(i)] = test_ratings[static_cast<size_t>(i)] >= spec.positive_threshold ? 1 : 0;
+    if (n > 0) r.tasks.emplace_back(spec.name, binary_metrics(pred, labels));
+  }
+}
+
+EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
+                    const RetrievalCatalogue& catalogue, const Examples& test,
+                    const std::vector<float>& test_ratings,
+                    const std::function<void(int64_t done, int64_t total)>& on_progress,
+                    const SeenItems* seen) {
+  const auto start = std::chrono::steady_clock::now();
+  EvalResult r = start_evaluation(config, catalogue, test, test_ratings, seen);
+  const int64_t n = r.evaluated;
+  const int64_t d = model.task_dim();
+  // The evaluation's threads: what the caller gave the BLAS (apply_threads,
+  // train_and_evaluate). The ranking kernel splits the tiles between them
+  // and runs the BLAS single-threaded inside.
+  const int threads = std::max(blas::threads(), 1);
   EvalPhaseTimes& times = r.phase_seconds;
 
   // Each test pair's own timestamp, for a model with a timestamp feature
@@ -313,24 +345,10 @@ EvalResult evaluate(const MultiTaskModel& model, const ExperimentConfig& config,
   std::vector<float> pred(static_cast<size_t>(n)), scratch;
   model.predict_ratings(test.users.data(), test.items.data(), n, pred.data(), scratch,
                         timed ? test.timestamps.data() : nullptr);
-  // RMSE compares predicted labels with labels: only a head trained with MSE
-  // predicts one (a logit or a ranking score has another scale).
-  r.rmse = ranking_output(config) == RankingOutput::kRating ? rmse(pred, test.labels)
-                                                            : std::numeric_limits<double>::quiet_NaN();
-  // AUC depends only on the order of the predictions, so it means the same
-  // whatever label scale or loss the head was trained with; the label is
-  // always the raw rating against the threshold.
-  fill_auc(r, pred, test_ratings, config.positive_threshold);
-  // Each extra task against its own label (raw rating >= its threshold).
-  for (int e = 0; e < model.extra_task_count(); ++e) {
-    const ExtraTaskSpec& spec = model.shape().extra_tasks[static_cast<size_t>(e)];
-    model.predict_extra(e, test.users.data(), test.items.data(), n, pred.data(), scratch,
+  fill_head_metrics(r, model, config, pred, test, test_ratings, [&](int e, float* out) {
+    model.predict_extra(e, test.users.data(), test.items.data(), n, out, scratch,
                         timed ? test.timestamps.data() : nullptr);
-    std::vector<int> labels(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i)
-      labels[static_cast<size_t>(i)] = test_ratings[static_cast<size_t>(i)] >= spec.positive_threshold ? 1 : 0;
-    if (n > 0) r.tasks.emplace_back(spec.name, binary_metrics(pred, labels));
-  }
+  });
   times.metrics += seconds_since(phase_start);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;

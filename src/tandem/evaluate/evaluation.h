@@ -95,6 +95,18 @@ void fill_ranking_metrics(EvalResult& r, const UserRanking& ranking, const Exper
 void fill_auc(EvalResult& r, const std::vector<float>& scores, const std::vector<float>& test_ratings,
               float threshold);
 
+// The checks every evaluation makes of its inputs (a test pair, ratings for
+// each, seen items where exclude_seen asks for them), and its result with
+// the sizes filled in: k, pairs evaluated, catalogue items, candidates.
+EvalResult start_evaluation(const ExperimentConfig& config, const RetrievalCatalogue& catalogue,
+                            const Examples& test, const std::vector<float>& test_ratings, const SeenItems* seen);
+// From the rating head's outputs on the test pairs: RMSE (mse heads only) and
+// AUC; then each extra task's metrics from `predict_extra(e, out)`, which
+// writes task e's outputs for the test pairs.
+void fill_head_metrics(EvalResult& r, const MultiTaskModel& model, const ExperimentConfig& config,
+                       const std::vector<float>& rating_outputs, const Examples& test,
+                       const std::vector<float>& test_ratings,
+                       const std::function<void(int e, float* out)>& predict_extra);
 // `on_progress` (may be empty) sees (pairs ranked, total) as the ranking
 // advances. The ranking runs on blas::threads() workers (rank_targets), in
 // one scoring pass where the per-user ranking also gives the top-K

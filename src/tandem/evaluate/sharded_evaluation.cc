@@ -6,7 +6,6 @@
 
 #include "tandem/core/blas.h"
 #include "tandem/core/error.h"
-#include "tandem/evaluate/ranking_output.h"
 #include "tandem/evaluate/sharded_ranking.h"
 
 namespace tandem {
@@ -26,20 +25,11 @@ EvalResult evaluate_sharded(MultiTaskModel& model, const ExperimentConfig& confi
   TANDEM_CHECK(model.communicator() != nullptr && model.shard().sharded(),
                "evaluate_sharded: the model is not sharded over the ranks of a job");
   Communicator& comm = *model.communicator();
-  const int64_t n = static_cast<int64_t>(test.size());
-  TANDEM_CHECK(n > 0, "no test pairs to evaluate (every test id was unknown, or the test set is empty)");
-  TANDEM_CHECK(!config.exclude_seen || seen != nullptr,
-               "evaluation: exclude_seen needs the training items of each user, and none were given");
-  TANDEM_CHECK(test_ratings.size() == test.size(),
-               "evaluation: " << test_ratings.size() << " test ratings for " << n << " test pairs");
+  EvalResult r = start_evaluation(config, catalogue, test, test_ratings, seen);
+  const int64_t n = r.evaluated;
   // Sharded models read the id embeddings as they are (no towers, experts).
   const int64_t d = model.task_dim();
   const int threads = std::max(blas::threads(), 1);
-  EvalResult r;
-  r.k = config.k;
-  r.evaluated = n;
-  r.catalogue_items = static_cast<int64_t>(catalogue.size());
-  r.candidates = static_cast<int64_t>(catalogue.candidates().size());
   EvalPhaseTimes& times = r.phase_seconds;
   const int64_t item_rows = model.shape().item_rows;
 
@@ -95,17 +85,9 @@ EvalResult evaluate_sharded(MultiTaskModel& model, const ExperimentConfig& confi
   model.fetch_rows(true, test.items.data(), n, items.data());
   std::vector<float> pred(static_cast<size_t>(n)), scratch;
   model.predict_from_vectors(users.data(), items.data(), n, pred.data(), scratch);
-  r.rmse = ranking_output(config) == RankingOutput::kRating ? rmse(pred, test.labels)
-                                                            : std::numeric_limits<double>::quiet_NaN();
-  fill_auc(r, pred, test_ratings, config.positive_threshold);
-  for (int e = 0; e < model.extra_task_count(); ++e) {
-    const ExtraTaskSpec& spec = model.shape().extra_tasks[static_cast<size_t>(e)];
-    model.predict_extra_from_vectors(e, users.data(), items.data(), n, pred.data(), scratch);
-    std::vector<int> labels(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i)
-      labels[static_cast<size_t>(i)] = test_ratings[static_cast<size_t>(i)] >= spec.positive_threshold ? 1 : 0;
-    r.tasks.emplace_back(spec.name, binary_metrics(pred, labels));
-  }
+  fill_head_metrics(r, model, config, pred, test, test_ratings, [&](int e, float* out) {
+    model.predict_extra_from_vectors(e, users.data(), items.data(), n, out, scratch);
+  });
   times.metrics += seconds_since(phase_start);
   r.seconds = seconds_since(start);
   return r;

@@ -216,21 +216,8 @@ void RetrievalTask::configure(const RetrievalLossOptions& options,
 double RetrievalTask::forward_backward(const Batch& batch, const TaskVectors& v,
                                        const int32_t* column_items, int64_t sampled, float scale,
                                        ThreadPool* pool, int64_t& score_rows, int64_t& score_cols) {
-  RetrievalBatch b;
-  b.queries = v.u;
-  b.items = v.m;
-  b.dq = v.du;
-  b.dc = v.dm;
-  b.n = batch.size;
-  b.d = v.dim;
-  b.sampled = sampled;
-  b.query_ids = per_example_ ? nullptr : batch.users;
-  b.item_ids = column_items;
-  b.weights = batch.weights;
-  const double loss = loss_->forward_backward(b, options_, scale, distinct_rows_, pool);
-  score_rows = loss_->last_score_rows();
-  score_cols = loss_->last_score_cols();
-  return loss;
+  // The whole batch is the one part of itself.
+  return forward_backward_part(batch, v, column_items, batch.size, 0, sampled, scale, pool, score_rows, score_cols);
 }
 
 double RetrievalTask::forward_backward_part(const Batch& part, const TaskVectors& v,

@@ -15,6 +15,19 @@ int64_t stream_buffer_bytes(const StreamShape& shape, bool timestamps, bool weig
   return shape.window_rows() * (3 * per_row + 4);
 }
 
+namespace {
+// A window's examples must name rows of the store's tables (a damaged store
+// must not index outside them).
+void check_window_rows(const PreparedStore& store, const std::vector<int32_t>& users,
+                       const std::vector<int32_t>& items) {
+  const int64_t user_rows = store.users.rows(), item_rows = store.items.rows();
+  for (size_t i = 0; i < users.size(); ++i)
+    TANDEM_CHECK(users[i] >= 0 && users[i] < user_rows && items[i] >= 0 && items[i] < item_rows,
+                 store.files.dir() << "/train.*: an example has rows (" << users[i] << ", " << items[i]
+                                   << ") outside the tables (" << user_rows << " x " << item_rows << ")");
+}
+}  // namespace
+
 StoreBatchSource::StoreBatchSource(const PreparedStore& store, const StreamShape& shape, int rank, int ranks)
     : store_(store),
       shape_(shape),
@@ -68,11 +81,7 @@ StoreBatchSource::Window StoreBatchSource::load_part(const PreparedStore& store,
     }
     at += count;
   }
-  const int64_t user_rows = store.users.rows(), item_rows = store.items.rows();
-  for (size_t i = 0; i < raw.users.size(); ++i)
-    TANDEM_CHECK(raw.users[i] >= 0 && raw.users[i] < user_rows && raw.items[i] >= 0 && raw.items[i] < item_rows,
-                 store.files.dir() << "/train.*: an example has rows (" << raw.users[i] << ", " << raw.items[i]
-                                   << ") outside the tables (" << user_rows << " x " << item_rows << ")");
+  check_window_rows(store, raw.users, raw.items);
   std::vector<uint32_t> perm;
   order.window_permutation(w, perm);
   Window out;
@@ -123,11 +132,7 @@ StoreBatchSource::Window StoreBatchSource::load(const PreparedStore& store, cons
                     split.weights ? raw.weights.data() + at : nullptr);
     at += static_cast<size_t>(count);
   }
-  const int64_t user_rows = store.users.rows(), item_rows = store.items.rows();
-  for (size_t i = 0; i < n; ++i)
-    TANDEM_CHECK(raw.users[i] >= 0 && raw.users[i] < user_rows && raw.items[i] >= 0 && raw.items[i] < item_rows,
-                 store.files.dir() << "/train.*: an example has rows (" << raw.users[i] << ", " << raw.items[i]
-                                   << ") outside the tables (" << user_rows << " x " << item_rows << ")");
+  check_window_rows(store, raw.users, raw.items);
   std::vector<uint32_t> perm;
   order.window_permutation(w, perm);
   Window out;
