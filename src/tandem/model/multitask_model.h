@@ -343,6 +343,12 @@ class MultiTaskModel {
     std::vector<int32_t> ids;            // received ids
     std::vector<float> vectors;          // received gradients or rows
     std::vector<float> dense;            // the dense gradients, end to end
+    // The dense parameters (fetched once) and which of them the step's
+    // weights train (recomputed only when the weights change).
+    std::vector<ParameterRef> params;
+    std::vector<bool> trained;
+    TaskWeights trained_for;
+    bool trained_known = false;
   };
   std::unique_ptr<ShardedWorkspace> sharded_;
   ShardedCounts counts_;

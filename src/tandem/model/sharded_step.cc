@@ -23,6 +23,13 @@ size_t byte_count(int64_t n) {
   return static_cast<size_t>(n) * sizeof(T);
 }
 
+bool same_weights(const TaskWeights& a, const TaskWeights& b) {
+  if (a.task_count() != b.task_count()) return false;
+  for (int t = 0; t < a.task_count(); ++t)
+    if (a.of(t) != b.of(t)) return false;
+  return true;
+}
+
 }  // namespace
 
 void MultiTaskModel::set_communicator(Communicator* comm) {
@@ -34,6 +41,7 @@ void MultiTaskModel::set_communicator(Communicator* comm) {
     if (!sharded_) {
       sharded_ = std::make_unique<ShardedWorkspace>();
       sharded_->user_rows = RowDedup(shape_.user_rows, max_batch_);
+      sharded_->params = dense_parameters();
     }
   }
   comm_ = comm;
@@ -263,8 +271,13 @@ StepLosses MultiTaskModel::compute_sharded(const Batch& part, const TaskWeights&
     // the rank of its example (the sampled negatives' to the last rank).
     comm.reduce_scatter_rows(item_dgrad_.data(), d, item_bounds, TrafficKind::kBatchReduce);
     // The dense gradients the step computed, end to end, summed in rank order.
-    const std::vector<ParameterRef> params = dense_parameters();
-    const std::vector<bool> trained = trained_dense_parameters(fixed);
+    if (!ws.trained_known || !same_weights(ws.trained_for, fixed)) {
+      ws.trained = trained_dense_parameters(fixed);
+      ws.trained_for = fixed;
+      ws.trained_known = true;
+    }
+    const std::vector<ParameterRef>& params = ws.params;
+    const std::vector<bool>& trained = ws.trained;
     int64_t floats = 0;
     for (size_t i = 0; i < params.size(); ++i)
       if (trained[i]) floats += params[i].size;
