@@ -23,5 +23,6 @@ Action add_data(CLI::App& app);
 Action add_data_prepare(CLI::App& app);  // tandem data prepare
 Action add_sweep(CLI::App& app);
 Action add_report(CLI::App& app);
+Action add_export(CLI::App& app);  // tandem export
 
 }  // namespace tandem::cli

@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
   add("data", "Download MovieLens into a local cache (download), or list what it holds (list)", tandem::cli::add_data);
   add("sweep", "One model per ranking:retrieval loss-weight pair, with the Pareto front", tandem::cli::add_sweep);
   add("report", "A sweep's self-contained HTML report (charts, metrics, recommendations)", tandem::cli::add_report);
+  add("export", "A saved model as numpy .npz or safetensors (embeddings, ids, weights, config)", tandem::cli::add_export);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
