@@ -4,13 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <unistd.h>
-#include <zip.h>
 
-#include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
