@@ -7,6 +7,7 @@
 #include "tandem/evaluate/eval_summary.h"
 #include "tandem/evaluate/evaluation.h"
 #include "tandem/experiment/experiment.h"
+#include "tandem/experiment/model_evaluation.h"
 #include "tandem/artifact/reference_split.h"
 
 namespace tandem::cli {
@@ -35,13 +36,10 @@ Action add_evaluate(CLI::App& app) {
     m.config.validate();
     apply_threads(m.config);
     const PreparedData data = model_test_set(m, o->data, o->test);
-    const SeenItems seen{m.seen_offsets, m.seen_items};  // what the model was trained on
-    const EvalResult r = evaluate(*m.model, m.config, m.catalogue, data.test, data.test_ratings, {}, &seen);
+    const EvalResult r = evaluate_trained_model(m, data);
     if (o->json) {
-      nlohmann::json j = r.to_json();
+      nlohmann::json j = evaluation_json(m, r, data);
       j["model"] = o->model;
-      j["preset"] = m.config.preset;
-      j["test"] = data.coverage.to_json();
       std::cout << j.dump() << std::endl;
     } else {
       std::printf("Model %s (preset %s) on %s\n", o->model.c_str(), m.config.preset.c_str(),

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "tandem/config/config_file.h"
+#include "tandem/config/data_location.h"
 #include "tandem/core/error.h"
 #include "tandem/data/data_dir.h"
 
@@ -35,26 +36,9 @@ ExperimentConfig ExperimentOptions::resolve(bool need_data) const {
   ExperimentConfig c = config_file.empty() ? preset_config(preset)
                                            : load_config_file(config_file, preset_given ? preset : "");
   settings.apply(c);
-  namespace fs = std::filesystem;
   // A data directory from the flag, else from the config file, else the
   // default search ($TANDEM_DATA, ../shared/data/ml-100k).
-  const std::string data_arg = !data.empty() ? data : c.data_dir;
-  if (!train_file.empty()) c.train_file = fs::absolute(train_file).string();
-  if (!test_file.empty()) c.test_file = fs::absolute(test_file).string();
-  if (!need_data) {
-    // Nothing to find.
-  } else if (!c.train_file.empty() || !c.test_file.empty() || c.data_format == "csv") {
-    // Titles are optional with explicit files (the csv format names its own
-    // files): use a data directory if one is found.
-    try {
-      c.data_dir = fs::absolute(resolve_data_dir(data_arg)).lexically_normal().string();
-    } catch (const Error&) {
-      if (!data_arg.empty()) throw;
-      c.data_dir.clear();
-    }
-  } else {
-    c.data_dir = fs::absolute(resolve_data_dir(data_arg)).lexically_normal().string();
-  }
+  locate_data(c, data, train_file, test_file, need_data);
   c.validate();
   return c;
 }

@@ -130,8 +130,12 @@ void encode_test(const Ratings& test, const Ratings* train, const Vocabulary& us
 
 PreparedData prepare_data(const ExperimentConfig& config, PrepareSeconds* seconds) {
   config.validate();
+  return prepare_data(config, load_split_ratings(config, {}, seconds), seconds);
+}
+
+PreparedData prepare_data(const ExperimentConfig& config, SplitRatings data, PrepareSeconds* seconds) {
+  config.validate();
   PreparedData out;
-  SplitRatings data = load_split_ratings(config, {}, seconds);
   const auto encode_start = std::chrono::steady_clock::now();
   const Ratings& all = data.all;
   const Ratings& train = data.train;

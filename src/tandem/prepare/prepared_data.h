@@ -67,6 +67,10 @@ struct PreparedData {
 // Builds everything for `config` (whose data_dir is already resolved).
 // `seconds`, when given, receives the time of each phase.
 PreparedData prepare_data(const ExperimentConfig& config, PrepareSeconds* seconds = nullptr);
+// The same from ratings already loaded and split (split_given_ratings).
+// Side features need their files: config.side_features must be off unless
+// config names them.
+PreparedData prepare_data(const ExperimentConfig& config, SplitRatings data, PrepareSeconds* seconds = nullptr);
 
 // Encodes `ratings` with fixed vocabularies (used for a --test file on an
 // existing model): pairs without rows are skipped and counted.

@@ -98,6 +98,24 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// Splits out.all as the config says and describes the split in out.source.
+void split_loaded(const ExperimentConfig& c, SplitRatings& out, const std::string& path, PrepareSeconds* seconds) {
+  const auto split_start = std::chrono::steady_clock::now();
+  const SplitIndices split = split_indices(c, out.all, path);
+  split_ratings_columns(out.all, split.train, split.test, out.train, out.test, effective_threads(c));
+  if (seconds != nullptr) seconds->split = seconds_since(split_start);
+  if (c.split == SplitStrategy::kRandom) {
+    out.source = path + " (seeded split " + std::to_string(c.train_count) + "/" +
+                 std::to_string(c.test_count) + ", seed " + std::to_string(c.seed) + ")";
+  } else {
+    const std::string how = c.split == SplitStrategy::kLeaveLastOut ? "leave-last-out split"
+                            : c.time_cut_timestamp ? "time split before " + std::to_string(*c.time_cut_timestamp)
+                                                   : "time split at " + fraction_text(c.time_cut_fraction);
+    out.source = path + " (" + how + " " + std::to_string(out.train.size()) + "/" +
+                 std::to_string(out.test.size()) + ")";
+  }
+}
+
 }  // namespace
 
 SplitRatings load_split_ratings(const ExperimentConfig& c, const IdNames& known, PrepareSeconds* seconds) {
@@ -125,20 +143,17 @@ SplitRatings load_split_ratings(const ExperimentConfig& c, const IdNames& known,
     out.source = "train " + c.train_file + ", test " + c.test_file;
     return out;
   }
-  const auto split_start = std::chrono::steady_clock::now();
-  const SplitIndices split = split_indices(c, out.all, path);
-  split_ratings_columns(out.all, split.train, split.test, out.train, out.test, effective_threads(c));
-  if (seconds != nullptr) seconds->split = seconds_since(split_start);
-  if (c.split == SplitStrategy::kRandom) {
-    out.source = path + " (seeded split " + std::to_string(c.train_count) + "/" +
-                 std::to_string(c.test_count) + ", seed " + std::to_string(c.seed) + ")";
-  } else {
-    const std::string how = c.split == SplitStrategy::kLeaveLastOut ? "leave-last-out split"
-                            : c.time_cut_timestamp ? "time split before " + std::to_string(*c.time_cut_timestamp)
-                                                   : "time split at " + fraction_text(c.time_cut_fraction);
-    out.source = path + " (" + how + " " + std::to_string(out.train.size()) + "/" +
-                 std::to_string(out.test.size()) + ")";
-  }
+  split_loaded(c, out, path, seconds);
+  return out;
+}
+
+SplitRatings split_given_ratings(const ExperimentConfig& c, Ratings all, Catalogue items,
+                                 const std::string& source) {
+  SplitRatings out;
+  out.names = {all.user_names, all.item_names};
+  out.all = std::move(all);
+  out.items = std::move(items);
+  split_loaded(c, out, source, nullptr);
   return out;
 }
 

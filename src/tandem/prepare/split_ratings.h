@@ -51,6 +51,13 @@ struct PrepareSeconds {
 SplitRatings load_split_ratings(const ExperimentConfig& config, const IdNames& known = {},
                                 PrepareSeconds* seconds = nullptr);
 
+// Ratings already in memory (the Python module's DataFrame), split as
+// `config` says, as if loaded from a file described by `source`; `items` is
+// the catalogue (empty: the rated items, untitled). The ratings' id names,
+// when they have them, become the split's names.
+SplitRatings split_given_ratings(const ExperimentConfig& config, Ratings all, Catalogue items,
+                                 const std::string& source);
+
 // The rows of `all` that train and test, per config.split: the seeded random
 // split (train_count + test_count rows), leave-last-out or the time cut. The
 // last two need timestamps (an error naming `source` otherwise); their train
