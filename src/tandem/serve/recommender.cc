@@ -326,6 +326,58 @@ std::vector<TaskScores> Recommender::task_scores(const std::string& user_id,
   return out;
 }
 
+std::vector<TaskScores> Recommender::predict_pairs(const std::vector<std::string>& user_ids,
+                                                  const std::vector<int64_t>& item_ids) const {
+  TANDEM_CHECK(user_ids.size() == item_ids.size(), "predict: " << user_ids.size() << " user ids but "
+                                                               << item_ids.size() << " item ids; one of each per pair");
+  const size_t n = user_ids.size();
+  std::vector<int32_t> users(n), items(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto row = user_row(user_ids[i]);
+    if (!row) {
+      throw RequestError("unknown_user", "user_ids",
+                         "user " + user_ids[i].substr(0, 64) + " (pair " + std::to_string(i) +
+                             ") is not in the model's vocabulary");
+    }
+    users[i] = *row;
+    if (index_of_id_.find(item_ids[i]) == index_of_id_.end()) {
+      throw RequestError("unknown_item", "item_ids",
+                         "item " + model_.item_name(item_ids[i]) + " (pair " + std::to_string(i) +
+                             ") is not in the catalogue");
+    }
+    items[i] = model_.catalogue.rows[static_cast<size_t>(catalogue_index(item_ids[i], "item_ids"))];
+  }
+  // The ranker takes one user and its items: pairs are grouped by user (in
+  // a stable order), each group scored at once.
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return users[a] < users[b]; });
+  std::vector<TaskScores> out;
+  out.push_back({"rating", std::vector<float>(n)});
+  std::vector<int32_t> group;
+  std::vector<float> pred;
+  CandidateRanker::Scratch scratch;
+  for (size_t begin = 0; begin < n;) {
+    size_t end = begin;
+    group.clear();
+    while (end < n && users[order[end]] == users[order[begin]]) group.push_back(items[order[end++]]);
+    pred.resize(group.size());
+    ranker_->predict(users[order[begin]], group.data(), static_cast<int64_t>(group.size()), pred.data(), scratch);
+    for (size_t j = 0; j < group.size(); ++j)
+      out[0].values[order[begin + j]] = ranking_output_value(model_.config, pred[j]);
+    begin = end;
+  }
+  const MultiTaskModel& m = *model_.model;
+  std::vector<float> extra_scratch;
+  for (int e = 0; e < m.extra_task_count(); ++e) {
+    TaskScores t{m.shape().extra_tasks[static_cast<size_t>(e)].name, std::vector<float>(n)};
+    m.predict_extra(e, users.data(), items.data(), static_cast<int64_t>(n), t.values.data(), extra_scratch);
+    for (float& z : t.values) z = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(z))));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 std::vector<SimilarItem> Recommender::similar(int64_t item_id, int64_t k) const {
   check_range("k", k, options_.limits.max_k);
   const int64_t c = catalogue_index(item_id, "item_id");

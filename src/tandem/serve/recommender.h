@@ -131,6 +131,15 @@ class Recommender {
   std::vector<TaskScores> task_scores(const std::string& user_id,
                                       const std::vector<int64_t>& item_ids) const;
 
+  // Predictions for n (user, item) pairs, for batch scoring (the Python
+  // module's Model.predict): entry 0 is the rating task ("rating": the
+  // head's outputs as score() gives them, by the same ranker), then each
+  // extra task's (binary: P(positive)), each with n values in pair order.
+  // Every user must have a row and every item be in the catalogue: a
+  // RequestError names the first that is not and its position.
+  std::vector<TaskScores> predict_pairs(const std::vector<std::string>& user_ids,
+                                        const std::vector<int64_t>& item_ids) const;
+
   // The k catalogue items whose embeddings have the largest dot product with
   // this item's (by the same index), the item itself left out.
   std::vector<SimilarItem> similar(int64_t item_id, int64_t k) const;
