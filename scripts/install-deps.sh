@@ -20,6 +20,9 @@ PACKAGES=(
   ca-certificates          # verifying files.grouplens.org over HTTPS
   libpng-dev               # decodes the report's screenshots in its browser test
   libopenmpi-dev openmpi-bin  # training on several ranks (mpirun -np N tandem train)
+  pybind11-dev python3-dev python3-numpy  # the Python module (import tandem)
+  python3-pytest python3-pandas python3-tqdm  # its tests, frames and progress bars
+  python3-faiss            # a real client of the exported embeddings (python/tests)
   "$@"
 )
 
