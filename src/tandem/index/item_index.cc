@@ -217,7 +217,7 @@ std::unique_ptr<HnswIndex> HnswIndex::load(const std::string& path, const float*
                       << " (catalogue fingerprint " << std::hex << header.catalogue.hash
                       << "), the model's catalogue is " << std::dec << n << " items x " << dim
                       << " (fingerprint " << std::hex << want.hash << std::dec
-                      << "); rebuild it for this model with `tandem index build --model <model> "
+                      << "); rebuild it from the model you serve: `tandem index build --model MODEL "
                          "--output "
                       << path << "`");
   }
