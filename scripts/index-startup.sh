@@ -6,14 +6,15 @@
 # plus `tandem index build`'s time and the index file's size. A benchmark,
 # not a test.
 #   scripts/index-startup.sh [--model FILE] [--items 500000] [--runs 3]
-#                            [--threads 2] [--user 1] [--out DIR]
+#                            [--threads 2] [--user 1] [--out DIR] [--index-file IDX]
 # Without --model it generates a synthetic log (`tandem synth`, --items items,
 # 100k users, 3M interactions, item Zipf 0.5) and trains a one-epoch Keras-RS
-# model on it into DIR (default out/index-startup). Prints one line per run
+# model on it into DIR (default out/index-startup). With --index-file, that
+# saved graph is timed instead of building one (no build time then). Prints one line per run
 # and the medians; JSON lines in DIR/results.jsonl.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-model="" items=500000 runs=3 threads=2 user=1 out="$root/out/index-startup"
+model="" index="" items=500000 runs=3 threads=2 user=1 out="$root/out/index-startup"
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) model="$2"; shift 2 ;;
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
     --threads) threads="$2"; shift 2 ;;
     --user) user="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --index-file) index="$2"; shift 2 ;;
     *) echo "index-startup.sh: unknown argument '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -38,13 +40,15 @@ if [ -z "$model" ]; then
       --train-count 2990000 --test-count 10000 --quiet --output "$model" >&2
   fi
 fi
-index="$out/$(basename "$model" .tandem).hnsw"
 results="$out/results.jsonl"
 
 now() { date +%s.%N; }
 
-echo "Building the graph: $tandem index build --model $model --output $index" >&2
-"$tandem" index build --json --model "$model" --output "$index" | tee -a "$results"
+if [ -z "$index" ]; then
+  index="$out/$(basename "$model" .tandem).hnsw"
+  echo "Building the graph: $tandem index build --model $model --output $index" >&2
+  "$tandem" index build --json --model "$model" --output "$index" | tee -a "$results"
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
