@@ -85,12 +85,13 @@ Action add_serve(CLI::App& app) {
       } while (n < 0 && errno == EINTR);
       if (n == 1 && c == kSignalled) server.stop();
     });
+    const std::string made = rec.index_loaded() ? "loaded from " + o->rec.index_file : "built";
     std::fprintf(stderr,
                  "tandem serve: listening on http://%s:%d (model %s, %lld catalogue items, "
-                 "%s index built in %.3f s, %d threads)\n",
+                 "%s index %s in %.3f s, %d threads)\n",
                  o->host.c_str(), port, o->model.c_str(),
                  static_cast<long long>(rec.catalogue_size()), rec.index().name().c_str(),
-                 rec.index_build_seconds(), o->threads);
+                 made.c_str(), rec.index_seconds(), o->threads);
     server.listen();
     // Stopped by a signal (the watcher is done) or because the accept loop
     // failed: wake the watcher either way so it can be joined.

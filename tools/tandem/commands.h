@@ -18,6 +18,7 @@ Action add_bench(CLI::App& app);
 Action add_synth(CLI::App& app);
 Action add_serve(CLI::App& app);
 Action add_index_eval(CLI::App& app);
+Action add_index(CLI::App& app);  // tandem index build
 Action add_config(CLI::App& app);
 Action add_data(CLI::App& app);
 Action add_data_prepare(CLI::App& app);  // tandem data prepare

@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   add("serve", "Serve a saved model over HTTP (recommend, score, similar, metrics)", tandem::cli::add_serve)
       ->footer("\nThen: curl -X POST localhost:8080/v1/recommend -d '{\"user_id\": \"5\", \"k\": 10, "
                "\"candidates\": 100}'\nEndpoints, errors and limits: docs/serving.md");
+  add("index", "Saved ANN indexes: index build saves a model's HNSW graph", tandem::cli::add_index);
   add("index-eval", "Recall and latency of HNSW against exact top-k search", tandem::cli::add_index_eval);
   add("config", "Show the effective experiment configuration (--print) as TOML", tandem::cli::add_config);
   add("data", "Download MovieLens into a local cache (download), or list what it holds (list)", tandem::cli::add_data);

@@ -4,9 +4,12 @@ namespace tandem::cli {
 
 void add_recommender_options(CLI::App& app, RecommenderOptions& o) {
   app.add_option("--index", o.index,
-                 "Retrieval index: exact (brute force) or hnsw (approximate, built at load)")
+                 "Retrieval index: exact (brute force) or hnsw (approximate, built at load or --index-file)")
       ->capture_default_str()
       ->check(CLI::IsMember({"exact", "hnsw"}));
+  app.add_option("--index-file", o.index_file,
+                 "Load the HNSW graph saved by `tandem index build` instead of building it "
+                 "(needs --index hnsw; refused if built for another model)");
   app.add_option("--ef-search", o.hnsw.ef_search, "HNSW search depth (at least the candidates asked for)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));

@@ -1,9 +1,20 @@
 #include "tandem/index/item_index.h"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <fstream>
 #include <limits>
 
+#include "tandem/core/atomic_file.h"
 #include "tandem/core/error.h"
+#include "tandem/index/hnsw_file.h"
+#include "tandem/io/checksum.h"
 #include "tandem/index/hnswlib_include.h"
 
 namespace tandem {
@@ -34,6 +45,59 @@ void check_sorted(const char* who, const std::vector<int64_t>* excluded) {
 bool ranks_before(const ScoredItem& a, const ScoredItem& b) {
   if (a.score != b.score) return a.score > b.score;
   return a.index < b.index;
+}
+
+// hnswlib 0.6.2 saves to and loads from a path only. An anonymous in-memory
+// file stands in for it: hnswlib's bytes pass through memory, never through
+// a stray temporary file on disk, and /proc/self/fd/N names it.
+class MemoryFile {
+ public:
+  explicit MemoryFile(const std::string& for_path) : fd_(memfd_create("tandem-hnsw", MFD_CLOEXEC)) {
+    TANDEM_CHECK(fd_ >= 0, for_path << ": cannot create an in-memory file for hnswlib: "
+                                    << std::strerror(errno));
+  }
+  ~MemoryFile() { close(fd_); }
+  MemoryFile(const MemoryFile&) = delete;
+  MemoryFile& operator=(const MemoryFile&) = delete;
+  std::string path() const { return "/proc/self/fd/" + std::to_string(fd_); }
+
+  void write_all(const char* data, size_t size, const std::string& for_path) {
+    size_t done = 0;
+    while (done < size) {
+      const ssize_t n = pwrite(fd_, data + done, size - done, static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      TANDEM_CHECK(n > 0, for_path << ": cannot stage the graph in memory: " << std::strerror(errno));
+      done += static_cast<size_t>(n);
+    }
+  }
+  std::string read_all(const std::string& for_path) const {
+    struct stat st {};
+    TANDEM_CHECK(fstat(fd_, &st) == 0, for_path << ": cannot stat the staged graph");
+    std::string out(static_cast<size_t>(st.st_size), '\0');
+    size_t done = 0;
+    while (done < out.size()) {
+      const ssize_t n = pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      TANDEM_CHECK(n > 0, for_path << ": cannot read the staged graph back: " << std::strerror(errno));
+      done += static_cast<size_t>(n);
+    }
+    return out;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  TANDEM_CHECK(in, path << ": cannot open the index file: " << std::strerror(errno));
+  const std::streamoff size = in.tellg();
+  TANDEM_CHECK(size >= 0, path << ": cannot read the index file's size");
+  std::string bytes(static_cast<size_t>(size), '\0');
+  in.seekg(0);
+  in.read(bytes.data(), size);
+  TANDEM_CHECK(in.gcount() == size, path << ": read " << in.gcount() << " of " << size << " bytes");
+  return bytes;
 }
 
 }  // namespace
@@ -74,12 +138,14 @@ std::vector<ScoredItem> ExactIndex::search_if(const float* query, int64_t k,
 
 struct HnswIndex::Impl {
   hnswlib::InnerProductSpace space;
-  hnswlib::HierarchicalNSW<float> graph;
-  Impl(int64_t n, int64_t dim, const HnswParams& p)
-      : space(static_cast<size_t>(dim)),
-        graph(&space, static_cast<size_t>(n), static_cast<size_t>(p.M),
-              static_cast<size_t>(p.ef_construction), static_cast<size_t>(p.seed)) {}
+  // Held by pointer so that a load that fails inside hnswlib's constructor
+  // leaves nothing half-built behind for the destructor.
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph;
+  explicit Impl(int64_t dim) : space(static_cast<size_t>(dim)) {}
 };
+
+HnswIndex::HnswIndex(int64_t n, int64_t dim, const HnswParams& params, uint64_t catalogue_hash)
+    : n_(n), dim_(dim), params_(params), catalogue_hash_(catalogue_hash) {}
 
 HnswIndex::HnswIndex(const float* matrix, int64_t n, int64_t dim, const HnswParams& params)
     : n_(n), dim_(dim), params_(params) {
@@ -94,18 +160,96 @@ HnswIndex::HnswIndex(const float* matrix, int64_t n, int64_t dim, const HnswPara
                "hnsw index: at most " << std::numeric_limits<uint32_t>::max() - 1
                                       << " items, got " << n);
   if (n == 0) return;  // hnswlib cannot allocate an empty graph; search returns nothing
-  impl_ = std::make_unique<Impl>(n, dim, params);
+  catalogue_hash_ = catalogue_fingerprint(matrix, n, dim).hash;
+  impl_ = std::make_unique<Impl>(dim);
+  impl_->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+      &impl_->space, static_cast<size_t>(n), static_cast<size_t>(params.M),
+      static_cast<size_t>(params.ef_construction), static_cast<size_t>(params.seed));
   // The graph's own ef stays at 1 and is never written again (setEf is a
   // plain write that would race with concurrent searches): each search asks
   // searchKnn for max(ef_search, k) results instead, which hnswlib explores
   // with exactly that candidate-list size, and keeps the best k.
-  impl_->graph.setEf(1);
+  impl_->graph->setEf(1);
   for (int64_t i = 0; i < n; ++i) {
-    impl_->graph.addPoint(matrix + i * dim, static_cast<hnswlib::labeltype>(i));
+    impl_->graph->addPoint(matrix + i * dim, static_cast<hnswlib::labeltype>(i));
   }
 }
 
 HnswIndex::~HnswIndex() = default;
+
+void HnswIndex::save(const std::string& path) const {
+  TANDEM_CHECK(n_ > 0, path << ": an empty catalogue has no HNSW graph to save");
+  MemoryFile staged(path);
+  try {
+    impl_->graph->saveIndex(staged.path());
+  } catch (const std::exception& e) {
+    TANDEM_THROW(path << ": hnswlib could not save the graph: " << e.what());
+  }
+  const std::string payload = staged.read_all(path);
+  HnswFileHeader header;
+  header.catalogue = {catalogue_hash_, n_, dim_};
+  header.M = params_.M;
+  header.ef_construction = params_.ef_construction;
+  header.seed = params_.seed;
+  header.payload_bytes = payload.size();
+  header.payload_checksum = xxh64(payload.data(), payload.size());
+  // The loader's own checks, on what is about to be written: a file this
+  // build would refuse is never produced (e.g. a short write inside hnswlib,
+  // whose saveIndex reports no errors).
+  check_hnsw_payload(header, payload.data(), payload.size(), path);
+  AtomicFile out(path);
+  const std::string head = encode_hnsw_header(header);
+  out.write(head.data(), head.size());
+  out.write(payload.data(), payload.size());
+  out.commit();
+}
+
+std::unique_ptr<HnswIndex> HnswIndex::load(const std::string& path, const float* matrix, int64_t n,
+                                           int64_t dim, int ef_search) {
+  check_matrix("hnsw index", matrix, n, dim);
+  TANDEM_CHECK(ef_search >= 1, "hnsw index: ef_search must be >= 1, got " << ef_search);
+  const std::string bytes = read_file(path);
+  const HnswFileHeader header = decode_hnsw_header(bytes.data(), bytes.size(), path);
+  const CatalogueFingerprint want = catalogue_fingerprint(matrix, n, dim);
+  if (!(header.catalogue == want)) {
+    TANDEM_THROW(path << ": this HNSW index belongs to another model: it was built over "
+                      << header.catalogue.items << " items x " << header.catalogue.dim
+                      << " (catalogue fingerprint " << std::hex << header.catalogue.hash
+                      << "), the model's catalogue is " << std::dec << n << " items x " << dim
+                      << " (fingerprint " << std::hex << want.hash << std::dec
+                      << "); rebuild it from the model you serve: `tandem index build --model MODEL "
+                         "--output "
+                      << path << "`");
+  }
+  const char* payload = bytes.data() + kHnswHeaderBytes;
+  check_hnsw_payload(header, payload, bytes.size() - kHnswHeaderBytes, path);
+
+  HnswParams params;
+  params.M = static_cast<int>(header.M);
+  params.ef_construction = static_cast<int>(header.ef_construction);
+  params.seed = header.seed;
+  params.ef_search = ef_search;
+  std::unique_ptr<HnswIndex> index(new HnswIndex(n, dim, params, want.hash));
+  index->impl_ = std::make_unique<Impl>(dim);
+  {
+    MemoryFile staged(path);
+    staged.write_all(payload, bytes.size() - kHnswHeaderBytes, path);
+    try {
+      index->impl_->graph =
+          std::make_unique<hnswlib::HierarchicalNSW<float>>(&index->impl_->space, staged.path());
+    } catch (const std::exception& e) {
+      TANDEM_THROW(path << ": hnswlib could not load the graph: " << e.what());
+    }
+  }
+  // hnswlib's loading constructor leaves the deletion count uninitialised
+  // before loadIndex adds to it; the payload check refused any delete mark,
+  // so it is 0 (a garbage count would only send searches down the slower
+  // path that skips deleted items).
+  index->impl_->graph->num_deleted_ = 0;
+  // loadIndex sets ef to 10; searches rely on it being 1 (see the constructor).
+  index->impl_->graph->setEf(1);
+  return index;
+}
 
 std::vector<ScoredItem> HnswIndex::search_impl(const float* query, int64_t k, int64_t fetch,
                                                const ExcludeFn& excluded) const {
@@ -113,7 +257,7 @@ std::vector<ScoredItem> HnswIndex::search_impl(const float* query, int64_t k, in
   if (n_ == 0) return out;
   fetch = std::min(fetch, n_);
   while (true) {
-    auto heap = impl_->graph.searchKnn(query, static_cast<size_t>(fetch));
+    auto heap = impl_->graph->searchKnn(query, static_cast<size_t>(fetch));
     const auto found = static_cast<int64_t>(heap.size());
     out.clear();
     out.reserve(heap.size());

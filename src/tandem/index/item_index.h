@@ -4,7 +4,8 @@
 //  - ExactIndex: brute force over a copy of the catalogue (tandem::top_k);
 //    the reference every approximate index is measured against.
 //  - HnswIndex: a hierarchical navigable small-world graph (hnswlib) over the
-//    same vectors; sub-linear search at the price of recall < 1.
+//    same vectors; sub-linear search at the price of recall < 1. Its graph
+//    can be saved to a file and loaded instead of rebuilt (hnsw_file.h).
 // Every search is const and thread-safe, so one index serves many threads.
 #pragma once
 
@@ -75,6 +76,23 @@ class HnswIndex final : public ItemIndex {
   // threads, and sequential insertion keeps the graph a function of the seed).
   HnswIndex(const float* matrix, int64_t n, int64_t dim, const HnswParams& params = {});
   ~HnswIndex() override;
+
+  // Writes the graph to `path` (hnsw_file.h: a header with the catalogue's
+  // fingerprint, the parameters and checksums, then hnswlib's bytes),
+  // atomically: a reader sees the old file or the whole new one. An empty
+  // catalogue has no graph to save (tandem::Error).
+  void save(const std::string& path) const;
+  // Loads a graph that save() wrote for this very catalogue (`matrix`, [n,
+  // dim], is only fingerprinted, not copied: the graph holds its own copy).
+  // M, ef_construction and the seed come from the file; ef_search is the
+  // caller's. Refuses (tandem::Error naming `path`) a file that is not an
+  // index, another format version, a truncated or corrupt file (sizes,
+  // checksums and hnswlib's structure are all checked before hnswlib reads
+  // a byte), and a graph built over other vectors (another model, or the
+  // same one retrained).
+  static std::unique_ptr<HnswIndex> load(const std::string& path, const float* matrix, int64_t n,
+                                         int64_t dim, int ef_search);
+
   std::string name() const override { return "hnsw"; }
   int64_t size() const override { return n_; }
   int64_t dim() const override { return dim_; }
@@ -93,10 +111,12 @@ class HnswIndex final : public ItemIndex {
   // kept; over-fetches again when exclusions left fewer than k.
   std::vector<ScoredItem> search_impl(const float* query, int64_t k, int64_t fetch,
                                       const ExcludeFn& excluded) const;
+  HnswIndex(int64_t n, int64_t dim, const HnswParams& params, uint64_t catalogue_hash);
   struct Impl;  // keeps hnswlib out of this header (and its warnings out of callers)
   std::unique_ptr<Impl> impl_;
   int64_t n_, dim_;
   HnswParams params_;
+  uint64_t catalogue_hash_ = 0;  // catalogue_fingerprint of the vectors it was built over
 };
 
 // "exact" or "hnsw" (params are used by "hnsw" only). Unknown kinds are a

@@ -146,9 +146,16 @@ struct HttpServer::Impl {
 
   nlohmann::json index_json() const {
     const auto& o = rec.options();
-    json j = {{"kind", rec.index().name()},
-              {"items", rec.index().size()},
-              {"build_seconds", rec.index_build_seconds()}};
+    json j = {{"kind", rec.index().name()}, {"items", rec.index().size()}};
+    // Where the index came from: built at start, or loaded from a saved graph.
+    if (rec.index_loaded()) {
+      j["source"] = "file";
+      j["file"] = o.index_file;
+      j["load_seconds"] = rec.index_seconds();
+    } else {
+      j["source"] = "built";
+      j["build_seconds"] = rec.index_seconds();
+    }
     if (rec.index().name() == "hnsw")
       j["hnsw"] = {{"M", o.hnsw.M}, {"ef_construction", o.hnsw.ef_construction},
                    {"ef_search", o.hnsw.ef_search}, {"seed", o.hnsw.seed}};

@@ -79,8 +79,18 @@ Recommender::Recommender(TrainedModel model, RecommenderOptions options)
   }
 
   const auto t0 = std::chrono::steady_clock::now();
-  index_ = make_index(options_.index, catalogue_emb_.data(), n, dim_, options_.hnsw);
-  index_build_seconds_ = ms_since(t0) / 1e3;
+  if (options_.index_file.empty()) {
+    index_ = make_index(options_.index, catalogue_emb_.data(), n, dim_, options_.hnsw);
+  } else {
+    TANDEM_CHECK(options_.index == "hnsw",
+                 "index file " << options_.index_file << " holds an HNSW graph: it needs --index "
+                               "hnsw, not --index " << options_.index);
+    auto loaded = HnswIndex::load(options_.index_file, catalogue_emb_.data(), n, dim_,
+                                  options_.hnsw.ef_search);
+    options_.hnsw = loaded->params();  // the graph's own M, ef_construction and seed
+    index_ = std::move(loaded);
+  }
+  index_seconds_ = ms_since(t0) / 1e3;
   ranker_ = std::make_unique<CandidateRanker>(*model_.model, options_.precompute_budget_bytes);
   user_features_ = std::make_unique<UserFeatureEncoder>(model_);
 }

@@ -48,6 +48,11 @@ struct RecommenderOptions {
   ServeLimits limits;
   std::string index = "exact";  // "exact" or "hnsw" (see make_index)
   HnswParams hnsw;               // used by "hnsw" only
+  // A graph saved by `tandem index build` (HnswIndex::save) to load instead
+  // of building one; needs index "hnsw". Its M, ef_construction and seed
+  // replace hnsw's (ef_search stays the caller's). The file must have been
+  // built for this model's catalogue (HnswIndex::load says why not).
+  std::string index_file;
   // Memory the ranking fast path may spend on precomputed item activations
   // (see CandidateRanker); above it, that half is computed per request.
   int64_t precompute_budget_bytes = int64_t{256} << 20;
@@ -162,7 +167,10 @@ class Recommender {
   const ServeLimits& limits() const { return options_.limits; }
   const RecommenderOptions& options() const { return options_; }
   const ItemIndex& index() const { return *index_; }
-  double index_build_seconds() const { return index_build_seconds_; }
+  // Seconds spent making the index at construction: building it, or loading
+  // it from options().index_file when that is set.
+  double index_seconds() const { return index_seconds_; }
+  bool index_loaded() const { return !options_.index_file.empty(); }
   const CandidateRanker& ranker() const { return *ranker_; }
   int64_t catalogue_size() const { return static_cast<int64_t>(model_.catalogue.size()); }
 
@@ -185,7 +193,7 @@ class Recommender {
   RecommenderOptions options_;
   int64_t dim_ = 0;
   std::unique_ptr<ItemIndex> index_;            // over the catalogue embeddings
-  double index_build_seconds_ = 0.0;
+  double index_seconds_ = 0.0;
   std::unique_ptr<CandidateRanker> ranker_;
   std::unique_ptr<UserFeatureEncoder> user_features_;  // cold start by features
   std::vector<float> catalogue_emb_;            // [catalogue, dim] (similar's queries)
