@@ -172,12 +172,25 @@ class Model {
 
   // The serving path, built on first use (with the GIL held): it takes the
   // model over, whose tables stay where they are, so views stay valid.
+  // How recommend() retrieves: "exact" (default) or "hnsw", built or
+  // loaded from a saved graph (tandem index build). Takes effect when the
+  // serving path is built; afterwards it is refused.
+  void set_index(const std::string& kind, const std::string& file, int ef_search) {
+    TANDEM_CHECK(!rec_, "the retrieval index is chosen before the first recommend() or predict(): "
+                        "pass index= to tandem.load");
+    TANDEM_CHECK(kind == "exact" || kind == "hnsw", "index must be exact or hnsw, got " << kind);
+    TANDEM_CHECK(file.empty() || kind == "hnsw", "index_file needs index=\"hnsw\"");
+    TANDEM_CHECK(ef_search >= 1, "ef_search must be at least 1, got " << ef_search);
+    options_.index = kind;
+    options_.index_file = file;
+    options_.hnsw.ef_search = ef_search;
+  }
+  const RecommenderOptions& options() const { return options_; }
+
   const Recommender& recommender() {
     if (!rec_) {
-      RecommenderOptions o;
-      o.limits = {100000, 100000, 100000};  // the CLI's limits, not the server's
       const blas::ScopedThreads one(1);
-      rec_ = std::make_unique<Recommender>(std::move(*owned_), o);
+      rec_ = std::make_unique<Recommender>(std::move(*owned_), options_);
       owned_.reset();
     }
     return *rec_;
@@ -278,6 +291,11 @@ class Model {
  private:
   std::unique_ptr<TrainedModel> owned_;
   std::unique_ptr<Recommender> rec_;
+  RecommenderOptions options_ = [] {
+    RecommenderOptions o;
+    o.limits = {100000, 100000, 100000};  // the CLI's limits, not the server's
+    return o;
+  }();
   std::string path_;
   std::shared_ptr<const PreparedData> test_;
 };
@@ -344,14 +362,16 @@ PYBIND11_MODULE(_tandem, m) {
 
   m.def("train", &train, py::arg("request"), py::arg("callback") = py::none());
   m.def("compare", &compare, py::arg("request"), py::arg("callback") = py::none());
-  m.def("load", [](const std::string& path) {
-    std::optional<TrainedModel> tm;
+  m.def("load", [](const std::string& path, const std::string& index, const std::string& index_file, int ef_search) {
+    std::optional<Model> out;
     {
       py::gil_scoped_release nogil;
-      tm.emplace(load_model(path));
+      out.emplace(load_model(path), path, nullptr);
+      out->set_index(index, index_file, ef_search);
+      if (!index_file.empty()) out->recommender();  // a graph of another model is refused now
     }
-    return Model(std::move(*tm), path, nullptr);
-  });
+    return std::move(*out);
+  }, py::arg("path"), py::arg("index") = "exact", py::arg("index_file") = "", py::arg("ef_search") = HnswParams{}.ef_search);
   m.def("setting_keywords", &setting_keywords);
   m.def("preset_names", &preset_names);
   m.def("settings", [] {
@@ -404,5 +424,6 @@ PYBIND11_MODULE(_tandem, m) {
       .def_property_readonly("config", [](const Model& self) { return to_python(self.model().config.to_json()); })
       .def_property_readonly("metrics", [](const Model& self) { return to_python(self.model().metrics); })
       .def_property_readonly("dim", [](const Model& self) { return self.model().model->task_dim(); })
+      .def_property_readonly("index", [](const Model& self) { return self.options().index; })
       .def_property_readonly("has_test_set", [](const Model& self) { return self.test() != nullptr; });
 }

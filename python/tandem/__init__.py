@@ -399,9 +399,16 @@ def compare(preset: Optional[str] = None, *, config: Optional[Union[str, _os.Pat
     return pandas.DataFrame(rows)
 
 
-def load(path: Union[str, _os.PathLike]) -> Model:
-    """Reads a model file written by ``tandem train --output`` or ``Model.save``."""
-    return Model(_tandem.load(_os.fspath(path)))
+def load(path: Union[str, _os.PathLike], *, index: str = "exact",
+         index_file: Optional[Union[str, _os.PathLike]] = None, ef_search: int = 100) -> Model:
+    """Reads a model file written by ``tandem train --output`` or ``Model.save``.
+
+    ``index="hnsw"`` makes ``recommend`` retrieve approximately, as ``tandem
+    serve --index hnsw``: from the graph saved by ``tandem index build``
+    (``index_file=``, refused if it belongs to another model) or built on the
+    first call. ``ef_search`` is HNSW's search depth."""
+    return Model(_tandem.load(_os.fspath(path), index, _os.fspath(index_file) if index_file is not None else "",
+                              int(ef_search)))
 
 
 def setting_keywords() -> List[str]:

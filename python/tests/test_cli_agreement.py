@@ -45,3 +45,25 @@ def test_the_saved_model_is_the_one_the_cli_trains(data_dir, tmp_path):
     assert np.array_equal(model.user_embeddings(), from_cli.user_embeddings())
     assert np.array_equal(model.item_embeddings(), from_cli.item_embeddings())
     assert model.recommend(5, k=10, candidates=50) == from_cli.recommend(5, k=10, candidates=50)
+
+
+def test_a_saved_hnsw_graph_answers_as_in_the_cli(kerasrs, tmp_path):
+    import tandem
+
+    model, path = kerasrs
+    graph = tmp_path / "m.hnsw"
+    cli("index", "build", "--model", path, "--output", graph)
+    loaded = tandem.load(path, index="hnsw", index_file=graph, ef_search=50)
+    expected = cli_json("recommend", "--model", path, "--user", 5, "--k", 10, "--candidates", 30, "--index", "hnsw",
+                        "--index-file", graph, "--ef-search", 50)
+    assert loaded.recommend(5, k=10, candidates=30) == expected["items"]
+    reply = loaded.recommend_reply(5, k=10, candidates=30)
+    assert reply["index"] == expected["index"]
+    # A graph of another model is refused when loading, with the CLI's message.
+    other = tmp_path / "other.tandem"
+    tandem.train(preset="kerasrs", epochs=1, seed=99, train_count=2000, test_count=500, threads=1,
+                 progress=False).save(other)
+    with pytest.raises(tandem.Error, match="another model|belongs to|different model"):
+        tandem.load(other, index="hnsw", index_file=graph)
+    with pytest.raises(tandem.Error, match="index_file needs"):
+        tandem.load(path, index_file=graph)
