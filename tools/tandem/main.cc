@@ -8,27 +8,8 @@
 
 #include "commands.h"
 #include "tandem/core/blas_core.h"
+#include "tandem/core/edit_distance.h"
 #include "tandem/core/error.h"
-
-namespace {
-
-// Levenshtein distance, for "did you mean" suggestions.
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   // Before anything else: OpenBLAS reads its kernel choice only at load time.
@@ -88,7 +69,7 @@ int main(int argc, char** argv) {
       std::string best;
       size_t best_d = 3;  // suggest only near misses
       for (const CLI::App* sub : app.get_subcommands({})) {
-        const size_t d = edit_distance(argv[1], sub->get_name());
+        const size_t d = tandem::edit_distance(argv[1], sub->get_name());
         if (d < best_d) best_d = d, best = sub->get_name();
       }
       std::fprintf(stderr, "tandem: error: unknown subcommand '%s'%s; see tandem --help\n", argv[1],

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tandem/config/settings.h"
+#include "tandem/core/edit_distance.h"
 #include "tandem/core/error.h"
 
 namespace tandem {
@@ -40,20 +41,6 @@ bool is_table(const std::string& prefix) {
   return false;
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 std::string suggestion(const std::string& name) {
   std::string best;
