@@ -12,7 +12,9 @@ PACKAGES=(
   libcli11-dev             # command-line parsing
   nlohmann-json3-dev       # JSON output and model metadata
   libxxhash-dev            # model-file checksums
-  libcpp-httplib-dev       # HTTP server of tandem serve
+  libcpp-httplib-dev       # HTTP(S) client of tandem data download; test clients
+  libboost-dev             # Boost.Asio/Beast: the connection layer of tandem serve
+  wrk                      # scripts/loadtest.sh and the server's load tests
   libhnswlib-dev           # approximate (HNSW) top-K index
   libtomlplusplus-dev      # experiment config files (TOML)
   libssl-dev               # SHA-256/MD5 of downloaded archives (and HTTPS)

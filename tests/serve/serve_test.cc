@@ -306,7 +306,7 @@ class HttpTest : public ServeTest {
     HttpServerOptions o;
     o.port = 0;
     o.threads = 4;
-    o.max_body_bytes = 4096;
+    o.limits.max_body_bytes = 4096;
     server_ = std::make_unique<HttpServer>(rec(), o);
     port_ = server_->start();
     ASSERT_GT(port_, 0);
@@ -488,6 +488,41 @@ TEST_F(HttpTest, BodyAboveTheLimitIsRefused) {
   EXPECT_EQ(get("/healthz", &status)["status"], "ok");
 }
 
+TEST_F(HttpTest, KnownPathWithAnotherMethodIs405NamingTheAllowedOne) {
+  auto res = client().Get("/v1/recommend");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "POST");
+  const json r = json::parse(res->body);
+  EXPECT_EQ(r["error"]["code"], "method_not_allowed");
+  EXPECT_EQ(r["error"]["field"], "method");
+  res = client().Post("/healthz", "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "GET");
+}
+
+TEST(HttpLimitsTest, OutOfRangeValuesNameTheirFlag) {
+  auto message = [](auto edit) {
+    HttpLimits l;
+    edit(l);
+    try {
+      l.validate();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(message([](HttpLimits&) {}), "");
+  EXPECT_NE(message([](HttpLimits& l) { l.header_timeout_seconds = 0; }).find("--header-timeout"), std::string::npos);
+  EXPECT_NE(message([](HttpLimits& l) { l.idle_timeout_seconds = -1; }).find("--idle-timeout"), std::string::npos);
+  EXPECT_NE(message([](HttpLimits& l) { l.max_connections = 0; }).find("--max-connections"), std::string::npos);
+  EXPECT_NE(message([](HttpLimits& l) { l.max_header_bytes = 10; }).find("--max-header-bytes"), std::string::npos);
+  EXPECT_NE(message([](HttpLimits& l) { l.max_body_bytes = 0; }).find("--max-body-bytes"), std::string::npos);
+  EXPECT_NE(message([](HttpLimits& l) { l.shutdown_timeout_seconds = -0.5; }).find("--shutdown-timeout"),
+            std::string::npos);
+}
+
 TEST_F(HttpTest, MetricsCountRequestsAndErrors) {
   int status = 0;
   post("/v1/recommend", R"({"user_id": "5", "k": 3})", &status);
@@ -524,7 +559,7 @@ TEST_F(HttpTest, StopReturnsPromptly) {
 }
 
 TEST_F(ServeTest, StopBeforeListenIsNotLost) {
-  HttpServer s(rec(), {"127.0.0.1", 0, 1, 1024});
+  HttpServer s(rec(), {"127.0.0.1", 0, 1, {}});
   ASSERT_GT(s.start(), 0);
   s.stop();
   std::thread t([&] { s.listen(); });

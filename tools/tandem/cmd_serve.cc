@@ -2,8 +2,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <limits>
 #include <thread>
 
 #include "commands.h"
@@ -18,9 +20,19 @@ namespace {
 
 int g_stop_pipe[2] = {-1, -1};
 constexpr char kSignalled = 1, kListenReturned = 0;
+std::atomic<int> g_signals{0};
+static_assert(std::atomic<int>::is_always_lock_free, "used from a signal handler");
 
-void on_stop_signal(int) {
+// The first SIGINT/SIGTERM starts a graceful shutdown; a second one means
+// "now": the process exits at once with 128 + the signal's number, as a shell
+// reports a process killed by it.
+void on_stop_signal(int sig) {
   const int saved = errno;
+  if (g_signals.fetch_add(1) > 0) {
+    static const char kMsg[] = "tandem serve: second signal, exiting now\n";
+    (void)!write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
+    _exit(128 + sig);
+  }
   const char c = kSignalled;
   (void)!write(g_stop_pipe[1], &c, 1);
   errno = saved;
@@ -34,6 +46,7 @@ Action add_serve(CLI::App& app) {
     std::string host = "127.0.0.1";
     int port = 8080;
     int threads = 16;
+    HttpLimits http;
     RecommenderOptions rec;
   };
   auto o = std::make_shared<Options>();
@@ -43,8 +56,45 @@ Action add_serve(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   app.add_option("--threads", o->threads,
-                 "Worker threads; a keep-alive connection holds one, so give at least the "
-                 "number of concurrent clients")->capture_default_str()->check(CLI::Range(1, 1024));
+                 "I/O threads; requests are computed on them (a waiting connection holds none)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  HttpLimits& h = o->http;
+  app.add_option("--max-connections", h.max_connections,
+                 "Client connections open at once; beyond it a new one gets 503 and is closed")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}));
+  app.add_option("--max-header-bytes", h.max_header_bytes,
+                 "Request line and headers; above it: 431")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{256}, size_t{1} << 30));
+  app.add_option("--max-body-bytes", h.max_body_bytes,
+                 "Request body, decided from Content-Length before reading; above it: 413")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
+  app.add_option("--header-timeout", h.header_timeout_seconds,
+                 "Seconds from a request's first byte to the end of its headers; then closed")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 86400.0));
+  app.add_option("--body-timeout", h.body_timeout_seconds, "Seconds to receive a request body")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 86400.0));
+  app.add_option("--idle-timeout", h.idle_timeout_seconds,
+                 "Seconds an idle keep-alive connection is kept")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 86400.0));
+  app.add_option("--write-timeout", h.write_timeout_seconds, "Seconds to send one reply")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 86400.0));
+  app.add_option("--shutdown-timeout", h.shutdown_timeout_seconds,
+                 "On SIGTERM/SIGINT: seconds requests in hand may take to finish before the "
+                 "remaining connections are closed (a second signal exits at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--max-requests-per-connection", h.max_requests_per_connection,
+                 "Then the reply says Connection: close")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   app.add_option("--max-k", o->rec.limits.max_k, "Largest k a request may ask for")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
@@ -62,6 +112,7 @@ Action add_serve(CLI::App& app) {
     http.host = o->host;
     http.port = o->port;
     http.threads = o->threads;
+    http.limits = o->http;
     HttpServer server(rec, http);
     const int port = server.start();
 
@@ -83,15 +134,21 @@ Action add_serve(CLI::App& app) {
       do {
         n = read(g_stop_pipe[0], &c, 1);
       } while (n < 0 && errno == EINTR);
-      if (n == 1 && c == kSignalled) server.stop();
+      if (n == 1 && c == kSignalled) {
+        std::fprintf(stderr, "tandem serve: stopping (requests in hand finish within %g s; a "
+                             "second signal exits at once)\n",
+                     server.options().limits.shutdown_timeout_seconds);
+        server.stop();
+      }
     });
     const std::string made = rec.index_loaded() ? "loaded from " + o->rec.index_file : "built";
     std::fprintf(stderr,
                  "tandem serve: listening on http://%s:%d (model %s, %lld catalogue items, "
-                 "%s index %s in %.3f s, %d threads)\n",
+                 "%s index %s in %.3f s, %d threads, at most %lld connections)\n",
                  o->host.c_str(), port, o->model.c_str(),
                  static_cast<long long>(rec.catalogue_size()), rec.index().name().c_str(),
-                 made.c_str(), rec.index_seconds(), o->threads);
+                 made.c_str(), rec.index_seconds(), o->threads,
+                 static_cast<long long>(o->http.max_connections));
     server.listen();
     // Stopped by a signal (the watcher is done) or because the accept loop
     // failed: wake the watcher either way so it can be joined.

@@ -1,13 +1,12 @@
 #include "tandem/serve/http_server.h"
 
-#include <httplib.h>
-
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <limits>
 #include <sstream>
-#include <thread>
+#include <functional>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,13 +24,14 @@ using json = nlohmann::json;
 enum Endpoint { kRecommend, kScore, kSimilar, kHealthz, kModel, kMetrics, kOther, kEndpoints };
 constexpr std::array<const char*, kEndpoints> kEndpointNames = {
     "recommend", "score", "similar", "healthz", "model", "metrics", "other"};
-constexpr std::array<int, 8> kStatuses = {200, 400, 404, 405, 413, 422, 500, 503};
+constexpr std::array<int, 9> kStatuses = {200, 400, 404, 405, 413, 422, 431, 500, 503};
 constexpr size_t kStatusSlots = kStatuses.size() + 1;  // + "other"
 
 enum ErrorKind { kInvalidJson, kInvalidRequest, kUnknownId, kPayloadTooLarge, kNotFound, kInternal,
-                 kErrorKinds };
+                 kMethodNotAllowed, kHeadersTooLarge, kOverloaded, kErrorKinds };
 constexpr std::array<const char*, kErrorKinds> kErrorKindNames = {
-    "invalid_json", "invalid_request", "unknown_id", "payload_too_large", "not_found", "internal"};
+    "invalid_json", "invalid_request", "unknown_id", "payload_too_large", "not_found", "internal",
+    "method_not_allowed", "headers_too_large", "overloaded"};
 
 constexpr std::array<double, 12> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                              0.01,   0.025,   0.05,   0.1,   0.5,    2.5};
@@ -66,28 +66,44 @@ HttpError from_request_error(const RequestError& e) {
           e.what()};
 }
 
-void reply(httplib::Response& res, int status, const json& body) {
+void reply(HttpResponse& res, int status, const json& body) {
   res.status = status;
   // Replace invalid UTF-8 (titles, echoed input) rather than throw mid-reply.
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+  res.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  res.content_type = "application/json";
 }
 
-int64_t int_param(const httplib::Request& req, const char* name, std::optional<int64_t> fallback) {
+int64_t int_param(const HttpRequest& req, const char* name, std::optional<int64_t> fallback) {
   if (!req.has_param(name)) {
     if (fallback) return *fallback;
     throw RequestError("missing_field", name, std::string("field '") + name + "' is required");
   }
-  return decode_int_param(name, req.get_param_value(name));
+  return decode_int_param(name, req.param(name));
+}
+
+std::string byte_size(size_t n) {
+  if (n % (1024 * 1024) == 0) return std::to_string(n / (1024 * 1024)) + " MiB";
+  if (n % 1024 == 0) return std::to_string(n / 1024) + " KiB";
+  return std::to_string(n) + " bytes";
 }
 
 }  // namespace
 
 struct HttpServer::Impl {
+  using Clock = std::chrono::steady_clock;
+  using Route = std::function<void(const HttpRequest&, HttpResponse&, Clock::time_point)>;
+  struct RouteEntry {
+    const char* method;
+    const char* path;
+    Endpoint endpoint;
+    Route run;
+  };
+
   const Recommender& rec;
   HttpServerOptions opts;
-  httplib::Server svr;
+  std::vector<RouteEntry> table;
+  std::unique_ptr<HttpListener> listener;
   int bound_port = -1;
-  std::atomic<bool> stop_requested{false}, in_listen{false};
 
   std::array<std::array<std::atomic<uint64_t>, kStatusSlots>, kEndpoints> requests{};
   std::array<std::atomic<uint64_t>, kErrorKinds> errors{};
@@ -108,22 +124,41 @@ struct HttpServer::Impl {
         std::memory_order_relaxed);
   }
 
-  // Every reply is counted before it is sent (in the handler wrapper, or in
-  // the error handler for replies httplib makes itself), so a client that has
-  // its answer always finds it in /metrics: httplib's logger runs only after
-  // the reply is on the wire.
+  // Every reply is counted before it is sent (in dispatch, or in the refusal
+  // reply for requests the connection layer refuses), so a client that has
+  // its answer always finds it in /metrics.
   void count(Endpoint e, int status) {
     requests[e][status_slot(status)].fetch_add(1, std::memory_order_relaxed);
   }
 
-  // Wraps a handler: times it and turns every exception into a JSON reply.
-  template <class F>
-  httplib::Server::Handler handler(Endpoint e, F f) {
-    return [this, e, f](const httplib::Request& req, httplib::Response& res) {
-      const auto t0 = std::chrono::steady_clock::now();
+  // Routes one request: times the endpoint and turns every exception into a
+  // JSON reply. A known path asked with another method is a 405 with Allow.
+  HttpResponse dispatch(const HttpRequest& req) {
+    HttpResponse res;
+    const RouteEntry* route = nullptr;
+    std::string allow;
+    for (const RouteEntry& r : table) {
+      if (req.path != r.path) continue;
+      if (req.method == r.method) route = &r;
+      allow += (allow.empty() ? "" : ", ") + std::string(r.method);
+    }
+    if (!route) {
+      HttpError e = allow.empty()
+                        ? HttpError{404, kNotFound, "not_found", "path", "no such endpoint"}
+                        : HttpError{405, kMethodNotAllowed, "method_not_allowed", "method",
+                                    req.path + " takes " + allow + ", not " + req.method};
+      errors[e.kind].fetch_add(1, std::memory_order_relaxed);
+      reply(res, e.status, encode_error(e.code, e.field, e.message));
+      if (!allow.empty()) res.headers.emplace_back("Allow", allow);
+      count(endpoint_of(req.path), e.status);
+      return res;
+    }
+    const Endpoint e = route->endpoint;
+    {
+      const auto t0 = Clock::now();
       HttpError err{0, kInternal, "", "", ""};
       try {
-        f(req, res, t0);
+        route->run(req, res, t0);
       } catch (const HttpError& x) {
         err = x;
       } catch (const RequestError& x) {
@@ -139,9 +174,44 @@ struct HttpServer::Impl {
         errors[err.kind].fetch_add(1, std::memory_order_relaxed);
         reply(res, err.status, encode_error(err.code, err.field, err.message));
       }
-      observe(e, std::chrono::steady_clock::now() - t0);
+      observe(e, Clock::now() - t0);
       count(e, res.status);
-    };
+    }
+    return res;
+  }
+
+  // The reply to a request the connection layer refused, in the same JSON
+  // shape as every other error.
+  HttpResponse refusal_reply(HttpRefusal why, const std::string& path) {
+    const HttpLimits& l = opts.limits;
+    HttpError e{};
+    switch (why) {
+      case HttpRefusal::kHeadersTooLarge:
+        e = {431, kHeadersTooLarge, "headers_too_large", "headers",
+             "request line and headers above " + byte_size(l.max_header_bytes)};
+        break;
+      case HttpRefusal::kBodyTooLarge:
+        e = {413, kPayloadTooLarge, "payload_too_large", "body",
+             "request body above " + byte_size(l.max_body_bytes)};
+        break;
+      case HttpRefusal::kOverloaded:
+        e = {503, kOverloaded, "overloaded", "",
+             "the server has " + std::to_string(l.max_connections) +
+                 " connections open (--max-connections); retry later"};
+        break;
+      case HttpRefusal::kBadRequest:
+      default:
+        e = {400, kInvalidRequest, "bad_request", "", "malformed HTTP request"};
+        break;
+    }
+    errors[e.kind].fetch_add(1, std::memory_order_relaxed);
+    // The 503 is built once at start and sent without a request: count it
+    // when it is sent (HttpConnectionStats), not here.
+    if (why != HttpRefusal::kOverloaded) count(endpoint_of(path), e.status);
+    HttpResponse res;
+    reply(res, e.status, encode_error(e.code, e.field, e.message));
+    if (why == HttpRefusal::kOverloaded) res.headers.emplace_back("Retry-After", "1");
+    return res;
   }
 
   nlohmann::json index_json() const {
@@ -163,9 +233,8 @@ struct HttpServer::Impl {
   }
 
   void routes() {
-    using Clock = std::chrono::steady_clock;
-    svr.Post("/v1/recommend", handler(kRecommend, [this](const httplib::Request& req,
-                                                         httplib::Response& res, Clock::time_point t0) {
+    table.push_back({"POST", "/v1/recommend", kRecommend, [this](const HttpRequest& req,
+                                                         HttpResponse& res, Clock::time_point t0) {
       const RecommendRequest q = decode_recommend_request(req.body);
       const RecommendResult r = rec.recommend(q.user_id, q.k, q.candidates, q.exclude_seen,
                                               q.features ? &*q.features : nullptr);
@@ -173,35 +242,35 @@ struct HttpServer::Impl {
       body["timing_ms"]["total"] =
           std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       reply(res, 200, body);
-    }));
+    }});
 
-    svr.Post("/v1/score", handler(kScore, [this](const httplib::Request& req, httplib::Response& res,
+    table.push_back({"POST", "/v1/score", kScore, [this](const HttpRequest& req, HttpResponse& res,
                                                  Clock::time_point) {
       const ScoreRequest q = decode_score_request(req.body, rec.limits().max_score_items);
       const std::vector<int64_t> ids =
           q.item_names.empty() ? q.item_ids : resolve_item_names(q.item_names, rec, "item_ids");
       reply(res, 200, encode_scores(q.user_id, ids, rec.score(q.user_id, ids), rec.ranking_output(),
                                     rec.model().names.items.get(), rec.task_scores(q.user_id, ids)));
-    }));
+    }});
 
-    svr.Get("/v1/similar", handler(kSimilar, [this](const httplib::Request& req,
-                                                    httplib::Response& res, Clock::time_point) {
+    table.push_back({"GET", "/v1/similar", kSimilar, [this](const HttpRequest& req,
+                                                    HttpResponse& res, Clock::time_point) {
       // A model trained on string item ids is asked by name.
       const auto* names = rec.model().names.items.get();
       const int64_t item =
           names && req.has_param("item_id")
-              ? resolve_item_names({req.get_param_value("item_id")}, rec, "item_id").front()
+              ? resolve_item_names({req.param("item_id")}, rec, "item_id").front()
                 : int_param(req, "item_id", {});
       const int64_t k = int_param(req, "k", 10);
       reply(res, 200, encode_similar_items(item, rec.similar(item, k), names));
-    }));
+    }});
 
-    svr.Get("/healthz", handler(kHealthz, [](const httplib::Request&, httplib::Response& res,
+    table.push_back({"GET", "/healthz", kHealthz, [](const HttpRequest&, HttpResponse& res,
                                              Clock::time_point) {
       reply(res, 200, {{"status", "ok"}});
-    }));
+    }});
 
-    svr.Get("/v1/model", handler(kModel, [this](const httplib::Request&, httplib::Response& res,
+    table.push_back({"GET", "/v1/model", kModel, [this](const HttpRequest&, HttpResponse& res,
                                                 Clock::time_point) {
       const TrainedModel& m = rec.model();
       const auto& l = rec.limits();
@@ -220,37 +289,32 @@ struct HttpServer::Impl {
              {"limits",
               {{"max_k", l.max_k},
                {"max_candidates", l.max_candidates},
-               {"max_score_items", l.max_score_items}}}});
-    }));
+               {"max_score_items", l.max_score_items},
+               {"http", http_json()}}}});
+    }});
 
-    svr.Get("/metrics", handler(kMetrics, [this](const httplib::Request&, httplib::Response& res,
+    table.push_back({"GET", "/metrics", kMetrics, [this](const HttpRequest&, HttpResponse& res,
                                                  Clock::time_point) {
       res.status = 200;
-      res.set_content(metrics_text(), "text/plain; version=0.0.4");
-    }));
+      res.body = metrics_text();
+      res.content_type = "text/plain; version=0.0.4";
+    }});
+  }
 
-    // Errors httplib produces itself (unknown path, body too large, bad
-    // request line) get the same JSON shape; replies our handlers already
-    // wrote are left alone.
-    svr.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
-                                                                      httplib::Response& res) {
-      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      HttpError e{res.status, kInvalidRequest, "bad_request", "", "bad request"};
-      if (res.status == 404) e = {404, kNotFound, "not_found", "path", "no such endpoint"};
-      if (res.status == 413)
-        e = {413, kPayloadTooLarge, "payload_too_large", "body",
-             "request body above " + std::to_string(opts.max_body_bytes) + " bytes"};
-      errors[e.kind].fetch_add(1, std::memory_order_relaxed);
-      reply(res, e.status, encode_error(e.code, e.field, e.message));
-      count(endpoint_of(req.path), e.status);
-      return httplib::Server::HandlerResponse::Handled;
-    }));
-    svr.set_exception_handler([this](const httplib::Request& req, httplib::Response& res,
-                                     std::exception_ptr) {
-      errors[kInternal].fetch_add(1, std::memory_order_relaxed);
-      reply(res, 500, encode_error("internal", "", "internal error"));
-      count(endpoint_of(req.path), 500);
-    });
+  // The connection layer's settings, as GET /v1/model reports them.
+  json http_json() const {
+    const HttpLimits& h = opts.limits;
+    return {{"threads", opts.threads},
+            {"max_connections", h.max_connections},
+            {"max_header_bytes", h.max_header_bytes},
+            {"max_body_bytes", h.max_body_bytes},
+            {"header_timeout_seconds", h.header_timeout_seconds},
+            {"body_timeout_seconds", h.body_timeout_seconds},
+            {"idle_timeout_seconds", h.idle_timeout_seconds},
+            {"write_timeout_seconds", h.write_timeout_seconds},
+            {"shutdown_timeout_seconds", h.shutdown_timeout_seconds},
+            {"max_requests_per_connection", h.max_requests_per_connection}};
+
   }
 
   std::string metrics_text() const {
@@ -287,58 +351,50 @@ struct HttpServer::Impl {
         << "tandem_request_duration_seconds_count{endpoint=\"" << kEndpointNames[e] << "\"} "
         << cum << '\n';
     }
+    const HttpConnectionStats c = listener->stats();
+    o << "# HELP tandem_open_connections Client connections open now.\n"
+      << "# TYPE tandem_open_connections gauge\n"
+      << "tandem_open_connections " << c.open << '\n'
+      << "# HELP tandem_connections_total Client connections accepted, and refused at accept "
+         "(--max-connections).\n"
+      << "# TYPE tandem_connections_total counter\n"
+      << "tandem_connections_total{outcome=\"accepted\"} " << c.accepted - c.refused_over_limit << '\n'
+      << "tandem_connections_total{outcome=\"refused_over_limit\"} " << c.refused_over_limit << '\n'
+      << "# HELP tandem_connection_timeouts_total Connections closed by a deadline, by phase.\n"
+      << "# TYPE tandem_connection_timeouts_total counter\n"
+      << "tandem_connection_timeouts_total{phase=\"idle\"} " << c.idle_timeouts << '\n'
+      << "tandem_connection_timeouts_total{phase=\"header\"} " << c.header_timeouts << '\n'
+      << "tandem_connection_timeouts_total{phase=\"body\"} " << c.body_timeouts << '\n'
+      << "tandem_connection_timeouts_total{phase=\"write\"} " << c.write_timeouts << '\n';
     return o.str();
   }
 };
 
 HttpServer::HttpServer(const Recommender& recommender, HttpServerOptions options)
     : impl_(std::make_unique<Impl>(recommender, std::move(options))) {
-  TANDEM_CHECK(impl_->opts.threads > 0, "--threads must be positive, got " << impl_->opts.threads);
-  TANDEM_CHECK(impl_->opts.port >= 0 && impl_->opts.port <= 65535,
-               "--port must be in [0, 65535], got " << impl_->opts.port);
-  const size_t threads = static_cast<size_t>(impl_->opts.threads);
-  impl_->svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  impl_->svr.set_payload_max_length(impl_->opts.max_body_bytes);
-  // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
-  // and delayed ACKs add ~40 ms to every keep-alive response.
-  impl_->svr.set_tcp_nodelay(true);
-  // httplib closes a keep-alive connection after 5 requests by default; the
-  // reconnects that forces on every client show up as tail latency.
-  impl_->svr.set_keep_alive_max_count(impl_->opts.keep_alive_max_requests);
-  impl_->routes();
+  Impl& s = *impl_;
+  TANDEM_CHECK(s.opts.port >= 0 && s.opts.port <= 65535, "--port must be in [0, 65535], got " << s.opts.port);
+  s.routes();
+  s.listener = std::make_unique<HttpListener>(
+      s.opts.limits, s.opts.threads, [&s](const HttpRequest& req) { return s.dispatch(req); },
+      [&s](HttpRefusal why, const std::string& path) { return s.refusal_reply(why, path); });
 }
 
 HttpServer::~HttpServer() { stop(); }
 
 int HttpServer::start() {
   Impl& s = *impl_;
-  if (s.opts.port == 0) {
-    s.bound_port = s.svr.bind_to_any_port(s.opts.host);
-  } else {
-    s.bound_port = s.svr.bind_to_port(s.opts.host, s.opts.port) ? s.opts.port : -1;
-  }
-  TANDEM_CHECK(s.bound_port > 0, "cannot listen on " << s.opts.host << ":" << s.opts.port);
+  s.bound_port = s.listener->bind(s.opts.host, s.opts.port);
   return s.bound_port;
 }
 
-void HttpServer::listen() {
-  Impl& s = *impl_;
-  TANDEM_CHECK(s.bound_port > 0, "HttpServer::listen() before start()");
-  s.in_listen = true;
-  if (!s.stop_requested) s.svr.listen_after_bind();
-  s.in_listen = false;
-}
+void HttpServer::listen() { impl_->listener->run(); }
 
-void HttpServer::stop() {
-  Impl& s = *impl_;
-  s.stop_requested = true;
-  // httplib's stop() does nothing until its accept loop runs; if listen() is
-  // just entering it, wait for that so the stop is not lost.
-  while (s.in_listen && !s.svr.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  s.svr.stop();
-}
+void HttpServer::stop() { impl_->listener->stop(); }
 
 int HttpServer::port() const { return impl_->bound_port; }
+
+const HttpServerOptions& HttpServer::options() const { return impl_->opts; }
 
 std::string HttpServer::metrics_text() const { return impl_->metrics_text(); }
 

@@ -1,5 +1,6 @@
-// The HTTP face of a Recommender (cpp-httplib): JSON endpoints for
-// recommend / score / similar, model info, health and Prometheus metrics.
+// The HTTP face of a Recommender: JSON endpoints for recommend / score /
+// similar, model info, health and Prometheus metrics, over the asynchronous
+// connection layer of http_listener.h (deadlines and caps per connection).
 // Every request is handled in its own try/catch: nothing a client sends can
 // take the server down; bad input gets a 4xx naming the field.
 #pragma once
@@ -8,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "tandem/serve/http_listener.h"
 #include "tandem/serve/recommender.h"
 
 namespace tandem {
@@ -15,11 +17,10 @@ namespace tandem {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;     // 0: an ephemeral port, see HttpServer::port()
-  // Worker threads. httplib keeps a keep-alive connection on one thread
-  // until it closes, so more concurrent clients than threads wait for one.
+  // I/O threads; requests are computed on them. A connection holds a thread
+  // only while its request is being computed, not while it waits for bytes.
   int threads = 16;
-  size_t keep_alive_max_requests = 100000;  // per connection, then it is closed
-  size_t max_body_bytes = 64 * 1024;
+  HttpLimits limits;  // deadlines and caps per connection
 };
 
 class HttpServer {
@@ -35,10 +36,13 @@ class HttpServer {
   int start();
   // Serves until stop(); call after start(), typically on its own thread.
   void listen();
-  // Stops accepting; requests in flight finish before listen() returns. Safe
-  // from any thread, before or during listen().
+  // Graceful shutdown: stops accepting, closes connections with no request
+  // in hand, lets requests in hand finish within limits.shutdown_timeout_seconds,
+  // then closes the rest; listen() returns. Safe from any thread, before or
+  // during listen().
   void stop();
   int port() const;
+  const HttpServerOptions& options() const;
 
   // The /metrics body (Prometheus text exposition format).
   std::string metrics_text() const;
