@@ -17,89 +17,13 @@
 #include <nlohmann/json.hpp>
 
 #include "e2e_util.h"
+#include "server_process.h"
 
 namespace tandem::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-// A child `tandem serve` whose stderr is read until its ready line.
-class ServerProcess {
- public:
-  explicit ServerProcess(const std::vector<std::string>& args) {
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], 2);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<std::string> argv_s{tandem_binary(), "serve"};
-      argv_s.insert(argv_s.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : argv_s) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    err_fd_ = fds[0];
-    // Wait (bounded) for "listening on http://HOST:PORT".
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    const std::string ready = "listening on http://";
-    fcntl(err_fd_, F_SETFL, O_NONBLOCK);
-    while (std::chrono::steady_clock::now() < deadline) {
-      char buf[512];
-      const ssize_t n = read(err_fd_, buf, sizeof buf);
-      if (n > 0) log_.append(buf, static_cast<size_t>(n));
-      // "listening on http://HOST:PORT (" once the whole line is in.
-      if (const size_t at = log_.find(ready); at != std::string::npos) {
-        const size_t colon = log_.find(':', at + ready.size());
-        const size_t end = log_.find(' ', colon == std::string::npos ? at : colon);
-        if (colon != std::string::npos && end != std::string::npos) {
-          port_ = std::stoi(log_.substr(colon + 1, end - colon - 1));
-          return;
-        }
-      }
-      if (n == 0) return;  // exited before it was ready
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-  ~ServerProcess() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (err_fd_ >= 0) close(err_fd_);
-  }
-  int port() const { return port_; }
-  const std::string& log() const { return log_; }
-
-  // Sends `sig` and waits (bounded) for the exit; the exit code, or -1.
-  int stop(int sig) {
-    kill(pid_, sig);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        reaped_ = true;
-        char buf[512];
-        ssize_t n;
-        while ((n = read(err_fd_, buf, sizeof buf)) > 0) log_.append(buf, static_cast<size_t>(n));
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int err_fd_ = -1, port_ = -1;
-  bool reaped_ = false;
-  std::string log_;
-};
 
 class ServeProcess : public ::testing::Test {
  protected:
