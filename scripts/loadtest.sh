@@ -17,7 +17,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 model="" index="exact" step=5 soak=60 levels="1 2 4 8 16 32" k=10 candidates=100 threads=16 users=943
-slow=0 tandem="$root/build/tandem"
+slow=0 tandem="$root/build/tandem" prebuilt=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) model="$2"; shift 2 ;;
@@ -30,11 +30,11 @@ while [ $# -gt 0 ]; do
     --threads) threads="$2"; shift 2 ;;
     --users) users="$2"; shift 2 ;;
     --slow-clients) slow="$2"; shift 2 ;;
-    --binary) tandem="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
+    --binary) tandem="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; prebuilt=1; shift 2 ;;
     *) echo "loadtest.sh: unknown argument '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
 done
-"$root/scripts/build.sh" >&2
+[ "$prebuilt" = 1 ] || "$root/scripts/build.sh" >&2  # --binary: run it as it is
 if ! command -v wrk >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get install -y -qq --no-install-recommends wrk >/dev/null
