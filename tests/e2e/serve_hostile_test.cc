@@ -261,6 +261,19 @@ TEST_F(ServeHostile, ConnectionsBeyondTheCapGet503Quickly) {
     if (!served) std::this_thread::sleep_for(20ms);
   }
   EXPECT_TRUE(served);
+  RawConnection m(server->port());
+  ASSERT_TRUE(m.send(get("/metrics")));
+  auto metrics = m.read_reply(2000ms);
+  ASSERT_TRUE(metrics);
+  // At least the one above (a retry may have come before the slot was free),
+  // and each one counted as an "overloaded" error too.
+  auto value = [&](const std::string& series) {
+    const size_t at = metrics->body.find("\n" + series + " ");
+    return at == std::string::npos ? -1 : std::stoi(metrics->body.substr(at + series.size() + 2));
+  };
+  const int refused = value("tandem_connections_total{outcome=\"refused_over_limit\"}");
+  EXPECT_GE(refused, 1) << metrics->body;
+  EXPECT_EQ(value("tandem_request_errors_total{kind=\"overloaded\"}"), refused) << metrics->body;
 }
 
 // Idle keep-alive connections and clients stuck in their headers are closed

@@ -204,10 +204,12 @@ struct HttpServer::Impl {
         e = {400, kInvalidRequest, "bad_request", "", "malformed HTTP request"};
         break;
     }
-    errors[e.kind].fetch_add(1, std::memory_order_relaxed);
-    // The 503 is built once at start and sent without a request: count it
-    // when it is sent (HttpConnectionStats), not here.
-    if (why != HttpRefusal::kOverloaded) count(endpoint_of(path), e.status);
+    // The 503 is built once at start and sent without a request: it is
+    // counted from HttpConnectionStats::refused_over_limit in /metrics.
+    if (why != HttpRefusal::kOverloaded) {
+      errors[e.kind].fetch_add(1, std::memory_order_relaxed);
+      count(endpoint_of(path), e.status);
+    }
     HttpResponse res;
     reply(res, e.status, encode_error(e.code, e.field, e.message));
     if (why == HttpRefusal::kOverloaded) res.headers.emplace_back("Retry-After", "1");
@@ -332,9 +334,11 @@ struct HttpServer::Impl {
     }
     o << "# HELP tandem_request_errors_total Failed requests by kind.\n"
       << "# TYPE tandem_request_errors_total counter\n";
+    const HttpConnectionStats c = listener->stats();
     for (size_t k = 0; k < kErrorKinds; ++k)
       o << "tandem_request_errors_total{kind=\"" << kErrorKindNames[k] << "\"} "
-        << errors[k].load(std::memory_order_relaxed) << '\n';
+        << errors[k].load(std::memory_order_relaxed) + (k == kOverloaded ? c.refused_over_limit : 0)
+        << '\n';
     o << "# HELP tandem_request_duration_seconds Time spent in the endpoint handler.\n"
       << "# TYPE tandem_request_duration_seconds histogram\n";
     for (size_t e = 0; e < kOther; ++e) {
@@ -351,7 +355,6 @@ struct HttpServer::Impl {
         << "tandem_request_duration_seconds_count{endpoint=\"" << kEndpointNames[e] << "\"} "
         << cum << '\n';
     }
-    const HttpConnectionStats c = listener->stats();
     o << "# HELP tandem_open_connections Client connections open now.\n"
       << "# TYPE tandem_open_connections gauge\n"
       << "tandem_open_connections " << c.open << '\n'
