@@ -10,6 +10,7 @@
 #include <fstream>
 #include <numeric>
 
+#include "support/dead_pid.h"
 #include "support/tiny_movielens.h"
 #include "tandem/core/error.h"
 #include "tandem/io/checksum.h"
@@ -165,6 +166,28 @@ TEST_F(PreparedStoreTest, RefusesAnExistingDirectoryAndLeavesNoHalfStore) {
   fs::create_directories(store("bare"));
   EXPECT_NE(error_of([&] { open_prepared_store(store("bare")); }).find("manifest.json: missing"), std::string::npos);
   EXPECT_NE(error_of([&] { open_prepared_store(store("nowhere")); }).find("no such store"), std::string::npos);
+}
+
+// A prepare killed mid-write leaves `<store>.tmp.<pid>`; the next writer of
+// the same store removes it once that pid no longer runs, and keeps a live
+// writer's temporary and everything else.
+TEST_F(PreparedStoreTest, AKilledWritersTemporaryDirectoryIsRemovedByTheNextWriter) {
+  const std::string dead = std::to_string(testing::dead_pid());
+  const fs::path orphan = store("s") + (".tmp." + dead), live = store("s") + ".tmp.1";
+  const fs::path other = store("t") + (".tmp." + dead);
+  for (const fs::path& d : {orphan, live, other}) {
+    fs::create_directories(d);
+    std::ofstream(d / "train.users.i32") << "half";
+  }
+  {
+    ColumnStoreWriter w(store("s"));
+    w.append("train.users.i32", "abcd", 4);
+    w.commit(nlohmann::json::object());
+  }
+  EXPECT_FALSE(fs::exists(orphan));
+  EXPECT_TRUE(fs::exists(live / "train.users.i32"));
+  EXPECT_TRUE(fs::exists(other / "train.users.i32"));
+  EXPECT_TRUE(fs::exists(fs::path(store("s")) / "train.users.i32"));
 }
 
 TEST_F(PreparedStoreTest, CorruptTruncatedMissingAndMismatchedFilesAreRefusedByName) {

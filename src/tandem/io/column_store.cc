@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tandem/core/error.h"
+#include "tandem/core/stale_temporaries.h"
 #include "tandem/io/checksum.h"
 
 namespace tandem {
@@ -57,6 +58,10 @@ ColumnStoreWriter::ColumnStoreWriter(const std::string& dir)
                                           "(remove the old one first)");
   std::error_code ec;
   fs::remove_all(tmp_, ec);
+  // Temporary directories of earlier writers of this store killed mid-write.
+  for (const std::string& stale : stale_temporaries(dir_)) {
+    if (fs::symlink_status(stale, ec).type() == fs::file_type::directory) fs::remove_all(stale, ec);
+  }
   TANDEM_CHECK(fs::create_directories(tmp_, ec) && !ec,
                tmp_ << ": cannot create the store's temporary directory: " << ec.message());
 }
