@@ -11,6 +11,7 @@
 
 #include "io/model_file_helpers.h"
 #include "support/dead_pid.h"
+#include "support/special_files.h"
 #include "tandem/core/error.h"
 #include "tandem/io/model_file.h"
 
@@ -139,7 +140,25 @@ TEST_F(ModelFileDisk, MissingFileIsAClearError) {
 
 TEST_F(ModelFileDisk, DirectoryIsAClearError) {
   const std::string msg = error_of([&] { read_model_file(dir_.string()); });
-  EXPECT_EQ(msg, dir_.string() + ": is a directory, not a model file");
+  EXPECT_EQ(msg, dir_.string() + ": cannot read model file: not a regular file (a directory)");
+}
+
+// `tandem recommend --model /dev/zero` once read forever. Devices and FIFOs
+// are refused by name, before a byte is read; each read runs in a child that
+// an alarm ends, so a regression fails here instead of hanging.
+TEST_F(ModelFileDisk, DevicesAndFifosAreRefusedWithoutReading) {
+  for (const std::string device : {"/dev/zero", "/dev/urandom"}) {
+    if (!fs::exists(device)) continue;
+    const tandem::testing::BoundedCall r =
+        tandem::testing::call_within(10, [&] { (void)read_model_file(device); });
+    EXPECT_TRUE(r.finished) << device << " was read for 10 s";
+    EXPECT_EQ(r.message, device + ": cannot read model file: not a regular file (a character device)");
+  }
+  tandem::testing::make_fifo(dir_ / "model.fifo");
+  const tandem::testing::BoundedCall r =
+      tandem::testing::call_within(10, [&] { (void)read_model_file(path("model.fifo")); });
+  EXPECT_TRUE(r.finished) << "waited 10 s on a FIFO";
+  EXPECT_EQ(r.message, path("model.fifo") + ": cannot read model file: not a regular file (a FIFO)");
 }
 
 // kill -9 during a save leaves `PATH.tmp.PID.N` beside the model. The next

@@ -11,6 +11,7 @@
 #include <numeric>
 
 #include "support/dead_pid.h"
+#include "support/special_files.h"
 #include "support/tiny_movielens.h"
 #include "tandem/core/error.h"
 #include "tandem/io/checksum.h"
@@ -188,6 +189,28 @@ TEST_F(PreparedStoreTest, AKilledWritersTemporaryDirectoryIsRemovedByTheNextWrit
   EXPECT_TRUE(fs::exists(live / "train.users.i32"));
   EXPECT_TRUE(fs::exists(other / "train.users.i32"));
   EXPECT_TRUE(fs::exists(fs::path(store("s")) / "train.users.i32"));
+}
+
+// A file the manifest lists, replaced by a FIFO, is refused by name rather
+// than opened (which would wait for a writer); so is a FIFO manifest.
+TEST_F(PreparedStoreTest, AListedFileOrManifestThatIsAFifoIsRefused) {
+  {
+    ColumnStoreWriter w(store("s"));
+    w.append("train.users.i32", "abcd", 4);
+    w.commit(nlohmann::json::object());
+  }
+  const fs::path column = fs::path(store("s")) / "train.users.i32";
+  fs::remove(column);
+  testing::make_fifo(column);
+  const testing::BoundedCall r = testing::call_within(10, [&] { (void)ColumnStore::open(store("s")); });
+  EXPECT_TRUE(r.finished) << "opening the store waited 10 s on a FIFO";
+  EXPECT_EQ(r.message, column.string() + ": cannot read a file the store lists: not a regular file (a FIFO)");
+  const fs::path manifest = fs::path(store("s")) / kColumnStoreManifest;
+  fs::remove(manifest);
+  testing::make_fifo(manifest);
+  const testing::BoundedCall m = testing::call_within(10, [&] { (void)ColumnStore::open(store("s")); });
+  EXPECT_TRUE(m.finished) << "opening the store waited 10 s on a FIFO manifest";
+  EXPECT_EQ(m.message, manifest.string() + ": cannot read store manifest: not a regular file (a FIFO)");
 }
 
 TEST_F(PreparedStoreTest, CorruptTruncatedMissingAndMismatchedFilesAreRefusedByName) {
