@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "argument_error.h"
 #include "cmd_options.h"
 #include "commands.h"
 #include "tandem/evaluate/eval_summary.h"
@@ -78,7 +79,8 @@ Action add_sweep(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--out", *out, "Run directory to create: run.json and models/*.tandem")->required();
   return [opts, weights, out] {
-    const auto pairs = parse_weight_pairs(*weights);  // before loading any data
+    // Before loading any data; a malformed --weights is a command-line error.
+    const auto pairs = as_argument_error([&] { return parse_weight_pairs(*weights); });
     const ExperimentConfig base = opts->resolve();
     SweepCallbacks callbacks;
     callbacks.on_epoch = epoch_printer(base, opts->quiet);

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <optional>
 
+#include "argument_error.h"
 #include "cmd_options.h"
 #include "commands.h"
 #include "tandem/artifact/checkpoint_dir.h"
@@ -122,8 +123,8 @@ int run_train(const std::shared_ptr<ExperimentOptions>& opts, const std::shared_
       ck.dir = o->resume;
       ck.resume = &*resume;
     } else {
-      TANDEM_CHECK(!o->checkpoint_dir.empty() || every.empty(),
-                   "--checkpoint-every needs --checkpoint-dir (or --resume)");
+      TANDEM_ARGUMENT_CHECK(!o->checkpoint_dir.empty() || every.empty(),
+                            "--checkpoint-every needs --checkpoint-dir (or --resume)");
       c = opts->resolve(/*need_data=*/o->prepared.empty());
       ck.dir = o->checkpoint_dir;
       if (every.empty()) every = "epoch";
@@ -133,7 +134,7 @@ int run_train(const std::shared_ptr<ExperimentOptions>& opts, const std::shared_
       store = open_prepared_store(o->prepared);
       c = with_store_data(c, *store);
     }
-    ck.schedule = parse_checkpoint_every(every);
+    ck.schedule = as_argument_error([&] { return parse_checkpoint_every(every); });
     ck.settings = {{"output", output},
                    {"checkpoint_every", ck.schedule.text()},
                    {"threads", effective_threads(c)}};
