@@ -7,6 +7,7 @@
 #include "argument_error.h"
 #include "cmd_options.h"
 #include "commands.h"
+#include "tandem/core/writable_path.h"
 #include "tandem/evaluate/eval_summary.h"
 #include "tandem/experiment/sweep.h"
 
@@ -82,6 +83,7 @@ Action add_sweep(CLI::App& app) {
     // Before loading any data; a malformed --weights is a command-line error.
     const auto pairs = as_argument_error([&] { return parse_weight_pairs(*weights); });
     const ExperimentConfig base = opts->resolve();
+    require_writable_directory(*out, "--out");  // before the first model trains
     SweepCallbacks callbacks;
     callbacks.on_epoch = epoch_printer(base, opts->quiet);
     if (opts->json)

@@ -18,6 +18,7 @@
 #include "tandem/config/resume_config.h"
 #include "tandem/core/error.h"
 #include "tandem/core/memory_bandwidth.h"
+#include "tandem/core/writable_path.h"
 #include "tandem/prepare/prepared_store.h"
 
 namespace tandem::cli {
@@ -129,6 +130,10 @@ int run_train(const std::shared_ptr<ExperimentOptions>& opts, const std::shared_
       ck.dir = o->checkpoint_dir;
       if (every.empty()) every = "epoch";
     }
+    // Where the run writes, checked before any data is loaded or step taken:
+    // a model that trains for an hour and then cannot be saved is lost.
+    if (lead && !output.empty()) require_creatable_file(output, "--output");
+    if (!ck.dir.empty()) require_writable_directory(ck.dir, resume ? "--resume" : "--checkpoint-dir");
     std::optional<PreparedStore> store;
     if (!o->prepared.empty()) {
       store = open_prepared_store(o->prepared);
