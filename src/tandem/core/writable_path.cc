@@ -68,7 +68,7 @@ void require_writable_directory(const std::string& dir, std::string_view what) {
   // The directory itself when it exists, else the nearest existing ancestor
   // (create_directories makes the rest there).
   fs::path at = fs::path(dir).lexically_normal();
-  if (at.has_filename() == false && at.has_parent_path()) at = at.parent_path();  // "ck/" -> "ck"
+  if (!at.has_filename() && at.has_parent_path()) at = at.parent_path();  // "ck/" -> "ck"
   struct stat st {};
   while (::stat(shown(at).c_str(), &st) != 0) {
     const int err = errno;
