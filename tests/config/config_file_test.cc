@@ -5,7 +5,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <utility>
 
+#include <unistd.h>
+
+#include "support/special_files.h"
 #include "tandem/core/error.h"
 
 namespace tandem {
@@ -180,6 +184,23 @@ TEST(ConfigFile, ShippedExamplesAreThePresets) {
     EXPECT_EQ(load_config_file(file.string()).to_json(), preset_config(preset).to_json()) << preset;
   }
   EXPECT_THROW(load_config_file((root / "examples" / "absent.toml").string()), Error);
+}
+
+// A config file must be a regular file: /dev/zero would be read forever and
+// a FIFO would block; both are refused by name (in a child an alarm bounds).
+TEST(ConfigFile, DevicesAndFifosAreRefusedByName) {
+  const fs::path dir = fs::temp_directory_path() / ("tandem_config_fifo_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  testing::make_fifo(dir / "cfg.toml");
+  for (const auto& [path, kind] : {std::pair<std::string, std::string>{"/dev/zero", "(a character device)"},
+                                   {(dir / "cfg.toml").string(), "(a FIFO)"},
+                                   {dir.string(), "(a directory)"}}) {
+    const testing::BoundedCall r = testing::call_within(10, [&] { (void)load_config_file(path); });
+    EXPECT_TRUE(r.finished) << path << ": still reading after 10 s";
+    EXPECT_EQ(r.message, path + ": cannot read config file: not a regular file " + kind);
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace

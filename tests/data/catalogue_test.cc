@@ -4,9 +4,11 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include "data/test_util.h"
 #include "support/movielens_data.h"
+#include "support/special_files.h"
 #include "tandem/core/error.h"
 
 namespace tandem {
@@ -153,6 +155,19 @@ TEST(ParseCatalogue, MovieLensCsvLayoutWithQuotes) {
   EXPECT_EQ(error_of("movieId,title,genres\n1,\"A\"b,Drama\n"),
             "movies.csv:2: text after the closing quote of the title");
   EXPECT_EQ(error_of("id,title\n1,A\n").rfind("movies.csv:1: expected the header line", 0), 0u);
+}
+
+TEST(LoadCatalogue, DevicesFifosAndDirectoriesAreRefusedByName) {
+  testing::TempDir dir;
+  testing::make_fifo(dir.path() / "u.item");
+  const std::string fifo = (dir.path() / "u.item").string();
+  for (const auto& [path, kind] : {std::pair<std::string, std::string>{"/dev/zero", "(a character device)"},
+                                   {fifo, "(a FIFO)"},
+                                   {dir.path().string(), "(a directory)"}}) {
+    const testing::BoundedCall r = testing::call_within(10, [&] { (void)load_catalogue(path); });
+    EXPECT_TRUE(r.finished) << path << ": still reading after 10 s";
+    EXPECT_EQ(r.message, path + ": cannot read item file: not a regular file " + kind);
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "data/test_util.h"
 #include "support/movielens_data.h"
+#include "support/special_files.h"
 #include "tandem/core/error.h"
 
 namespace tandem {
@@ -156,6 +157,26 @@ TEST(LoadRatings, DirectoryIsAnError) {
   const std::string msg = error_of([&] { load_ratings(dir.path().string()); });
   EXPECT_CONTAINS(msg, dir.path().string());
   EXPECT_CONTAINS(msg, "directory");
+}
+
+// Data files must be regular files: /dev/zero once kept the loader reading
+// forever, and a FIFO blocked it. Each is refused by name before a byte is
+// read (bounded by an alarm in a child, so a regression fails, not hangs).
+TEST(LoadRatings, DevicesAndFifosAreRefusedByName) {
+  testing::TempDir dir;
+  testing::make_fifo(dir.path() / "u.data");
+  const std::string fifo = (dir.path() / "u.data").string();
+  for (const std::string& path : {std::string("/dev/zero"), fifo}) {
+    if (!std::filesystem::exists(path)) continue;
+    const testing::BoundedCall r = testing::call_within(10, [&] { (void)load_ratings(path); });
+    EXPECT_TRUE(r.finished) << path << ": still reading after 10 s";
+    EXPECT_TRUE(r.threw) << path;
+    EXPECT_CONTAINS(r.message, path + ": cannot read ratings file: not a regular file");
+  }
+  const testing::BoundedCall on_fifo = testing::call_within(10, [&] { (void)load_ratings(fifo); });
+  EXPECT_CONTAINS(on_fifo.message, "(a FIFO)");
+  const testing::BoundedCall on_zero = testing::call_within(10, [&] { (void)load_ratings("/dev/zero"); });
+  EXPECT_CONTAINS(on_zero.message, "(a character device)");
 }
 
 TEST(Ratings, PushBackReserveSelect) {

@@ -5,14 +5,20 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "support/movielens_data.h"
@@ -72,6 +78,47 @@ inline pid_t spawn_tandem(const std::vector<std::string>& args, const std::strin
   if (out < 0 || err < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(126);
   ::execv(binary.c_str(), argv.data());
   ::_exit(127);
+}
+
+struct BoundedCommandResult : CommandResult {
+  bool finished = false;  // false: still running at the deadline, and killed
+  double seconds = 0.0;   // from start to exit (or to the kill)
+};
+
+// Runs `tandem <args>` (no shell), killing it with SIGKILL should it still
+// run after `limit_seconds`: for the commands that once read or waited
+// forever, so that a regression fails the test instead of hanging it.
+inline BoundedCommandResult run_tandem_within(const std::vector<std::string>& args, double limit_seconds) {
+  namespace fs = std::filesystem;
+  static int counter = 0;
+  const std::string stem = (fs::temp_directory_path() / ("tandem_e2e_bounded_" + std::to_string(::getpid()) +
+                                                         "_" + std::to_string(counter++)))
+                               .string();
+  BoundedCommandResult r;
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = spawn_tandem(args, stem + ".out", stem + ".err");
+  if (pid <= 0) return r;
+  int status = 0;
+  for (;;) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      r.finished = true;
+      break;
+    }
+    if (std::chrono::steady_clock::now() - start > std::chrono::duration<double>(limit_seconds)) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.exit_code = r.finished && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  for (const auto& [file, text] : {std::pair{stem + ".out", &r.out}, std::pair{stem + ".err", &r.err}}) {
+    std::ifstream in(file, std::ios::binary);
+    text->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    fs::remove(file);
+  }
+  return r;
 }
 
 // Runs `tandem <args>` with stdout and stderr on a pseudo-terminal (util-linux

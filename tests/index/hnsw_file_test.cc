@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "support/special_files.h"
 #include "tandem/core/error.h"
 #include "tandem/core/random.h"
 #include "tandem/index/item_index.h"
@@ -198,6 +200,23 @@ TEST(HnswFile, NotAnIndexFileRefused) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("absent.idx: cannot open"), std::string::npos) << e.what();
   }
+}
+
+// An index file must be a regular file: a device or a FIFO is refused by
+// name before a byte is read (each load in a child an alarm bounds).
+TEST(HnswFile, DevicesAndFifosAreRefusedByName) {
+  const Saved& s = saved();
+  const fs::path fifo = s.dir / "graph.fifo";
+  testing::make_fifo(fifo);
+  for (const auto& [path, kind] : {std::pair<std::string, std::string>{"/dev/zero", "(a character device)"},
+                                   {fifo.string(), "(a FIFO)"}}) {
+    const testing::BoundedCall r = testing::call_within(10, [&] {
+      (void)HnswIndex::load(path, s.items.data(), Saved::kItems, Saved::kDim, 50);
+    });
+    EXPECT_TRUE(r.finished) << path << ": still reading after 10 s";
+    EXPECT_EQ(r.message, path + ": cannot read index file: not a regular file " + kind);
+  }
+  fs::remove(fifo);
 }
 
 TEST(HnswFile, OtherFormatVersionRefused) {

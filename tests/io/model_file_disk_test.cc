@@ -5,10 +5,13 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "io/model_file_helpers.h"
+#include "support/dead_pid.h"
+#include "support/special_files.h"
 #include "tandem/core/error.h"
 #include "tandem/io/model_file.h"
 
@@ -137,7 +140,43 @@ TEST_F(ModelFileDisk, MissingFileIsAClearError) {
 
 TEST_F(ModelFileDisk, DirectoryIsAClearError) {
   const std::string msg = error_of([&] { read_model_file(dir_.string()); });
-  EXPECT_EQ(msg, dir_.string() + ": is a directory, not a model file");
+  EXPECT_EQ(msg, dir_.string() + ": cannot read model file: not a regular file (a directory)");
+}
+
+// `tandem recommend --model /dev/zero` once read forever. Devices and FIFOs
+// are refused by name, before a byte is read; each read runs in a child that
+// an alarm ends, so a regression fails here instead of hanging.
+TEST_F(ModelFileDisk, DevicesAndFifosAreRefusedWithoutReading) {
+  for (const std::string device : {"/dev/zero", "/dev/urandom"}) {
+    if (!fs::exists(device)) continue;
+    const tandem::testing::BoundedCall r =
+        tandem::testing::call_within(10, [&] { (void)read_model_file(device); });
+    EXPECT_TRUE(r.finished) << device << " was read for 10 s";
+    EXPECT_EQ(r.message, device + ": cannot read model file: not a regular file (a character device)");
+  }
+  tandem::testing::make_fifo(dir_ / "model.fifo");
+  const tandem::testing::BoundedCall r =
+      tandem::testing::call_within(10, [&] { (void)read_model_file(path("model.fifo")); });
+  EXPECT_TRUE(r.finished) << "waited 10 s on a FIFO";
+  EXPECT_EQ(r.message, path("model.fifo") + ": cannot read model file: not a regular file (a FIFO)");
+}
+
+// kill -9 during a save leaves `PATH.tmp.PID.N` beside the model. The next
+// save of the same path removes such files whose writer is gone, and keeps
+// a live writer's temporary, our own, and every other file.
+TEST_F(ModelFileDisk, ASaveRemovesTheTemporariesOfKilledSavesOfThePath) {
+  const std::string p = path("model.tdm");
+  const std::string dead = std::to_string(tandem::testing::dead_pid());
+  const std::vector<std::string> orphans = {"model.tdm.tmp." + dead + ".0", "model.tdm.tmp." + dead + ".1"};
+  const std::vector<std::string> kept = {"model.tdm.tmp.1.0",  // init is alive
+                                         "model.tdm.tmp." + std::to_string(::getpid()) + ".500",
+                                         "other.tdm.tmp." + dead + ".0", "model.tdm.notes"};
+  for (const auto& name : orphans) spit(path(name), "half a model");
+  for (const auto& name : kept) spit(path(name), "keep me");
+  write_model_file(p, small_bundle());
+  for (const auto& name : orphans) EXPECT_FALSE(fs::exists(path(name))) << name;
+  for (const auto& name : kept) EXPECT_EQ(slurp(path(name)), "keep me") << name;
+  expect_same(small_bundle(), read_model_file(p));
 }
 
 TEST_F(ModelFileDisk, EmptyAndForeignFilesAreRefused) {

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <numeric>
 
+#include "support/dead_pid.h"
+#include "support/special_files.h"
 #include "support/tiny_movielens.h"
 #include "tandem/core/error.h"
 #include "tandem/io/checksum.h"
@@ -165,6 +167,50 @@ TEST_F(PreparedStoreTest, RefusesAnExistingDirectoryAndLeavesNoHalfStore) {
   fs::create_directories(store("bare"));
   EXPECT_NE(error_of([&] { open_prepared_store(store("bare")); }).find("manifest.json: missing"), std::string::npos);
   EXPECT_NE(error_of([&] { open_prepared_store(store("nowhere")); }).find("no such store"), std::string::npos);
+}
+
+// A prepare killed mid-write leaves `<store>.tmp.<pid>`; the next writer of
+// the same store removes it once that pid no longer runs, and keeps a live
+// writer's temporary and everything else.
+TEST_F(PreparedStoreTest, AKilledWritersTemporaryDirectoryIsRemovedByTheNextWriter) {
+  const std::string dead = std::to_string(testing::dead_pid());
+  const fs::path orphan = store("s") + (".tmp." + dead), live = store("s") + ".tmp.1";
+  const fs::path other = store("t") + (".tmp." + dead);
+  for (const fs::path& d : {orphan, live, other}) {
+    fs::create_directories(d);
+    std::ofstream(d / "train.users.i32") << "half";
+  }
+  {
+    ColumnStoreWriter w(store("s"));
+    w.append("train.users.i32", "abcd", 4);
+    w.commit(nlohmann::json::object());
+  }
+  EXPECT_FALSE(fs::exists(orphan));
+  EXPECT_TRUE(fs::exists(live / "train.users.i32"));
+  EXPECT_TRUE(fs::exists(other / "train.users.i32"));
+  EXPECT_TRUE(fs::exists(fs::path(store("s")) / "train.users.i32"));
+}
+
+// A file the manifest lists, replaced by a FIFO, is refused by name rather
+// than opened (which would wait for a writer); so is a FIFO manifest.
+TEST_F(PreparedStoreTest, AListedFileOrManifestThatIsAFifoIsRefused) {
+  {
+    ColumnStoreWriter w(store("s"));
+    w.append("train.users.i32", "abcd", 4);
+    w.commit(nlohmann::json::object());
+  }
+  const fs::path column = fs::path(store("s")) / "train.users.i32";
+  fs::remove(column);
+  testing::make_fifo(column);
+  const testing::BoundedCall r = testing::call_within(10, [&] { (void)ColumnStore::open(store("s")); });
+  EXPECT_TRUE(r.finished) << "opening the store waited 10 s on a FIFO";
+  EXPECT_EQ(r.message, column.string() + ": cannot read a file the store lists: not a regular file (a FIFO)");
+  const fs::path manifest = fs::path(store("s")) / kColumnStoreManifest;
+  fs::remove(manifest);
+  testing::make_fifo(manifest);
+  const testing::BoundedCall m = testing::call_within(10, [&] { (void)ColumnStore::open(store("s")); });
+  EXPECT_TRUE(m.finished) << "opening the store waited 10 s on a FIFO manifest";
+  EXPECT_EQ(m.message, manifest.string() + ": cannot read store manifest: not a regular file (a FIFO)");
 }
 
 TEST_F(PreparedStoreTest, CorruptTruncatedMissingAndMismatchedFilesAreRefusedByName) {

@@ -6,6 +6,7 @@
 
 #include "cmd_options.h"
 #include "commands.h"
+#include "tandem/core/writable_path.h"
 #include "tandem/experiment/baseline.h"
 #include "tandem/evaluate/eval_summary.h"
 #include "tandem/experiment/experiment.h"
@@ -90,6 +91,8 @@ Action add_compare(CLI::App& app) {
                  "Save the three models as rating.tandem, retrieval.tandem, joint.tandem here");
   return [opts, output_dir] {
     const ExperimentConfig base = opts->resolve();
+    // Before training: the three models are saved only after it.
+    if (!output_dir->empty()) require_writable_directory(*output_dir, "--output-dir");
     const PreparedData data = prepare_data(base);
     if (!output_dir->empty()) std::filesystem::create_directories(*output_dir);
     ProgressDisplay progress(ProgressDisplay::detect(opts->quiet));

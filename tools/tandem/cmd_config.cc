@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "argument_error.h"
 #include "cmd_options.h"
 #include "commands.h"
 #include "tandem/config/config_file.h"
@@ -26,9 +27,9 @@ Action add_config(CLI::App& app) {
                  "Rewrite the generated table of settings in this Markdown file (docs/config.md)")
       ->check(CLI::ExistingFile);
   return [opts, print, docs, update] {
-    TANDEM_CHECK(*print || *docs || !update->empty(),
-                 "config: nothing to do; use --print (with --config FILE and/or flags), --docs or "
-                 "--update-docs FILE");
+    TANDEM_ARGUMENT_CHECK(*print || *docs || !update->empty(),
+                          "config: nothing to do; use --print (with --config FILE and/or flags), --docs or "
+                          "--update-docs FILE");
     if (*docs) std::cout << settings_docs_markdown();
     if (!update->empty()) {
       std::ifstream in(*update, std::ios::binary);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "argument_error.h"
 #include "commands.h"
 #include "tandem/core/error.h"
 #include "tandem/data/cache_dir.h"
@@ -56,8 +57,8 @@ struct DownloadArgs {
 int run_download(const DownloadArgs& a) {
   DatasetInfo info = find_dataset(movielens_registry(), a.dataset);
   if (!a.sha256.empty()) {
-    TANDEM_CHECK(is_hex_digest(DigestKind::kSha256, a.sha256),
-                 "--sha256 '" << a.sha256 << "' is not 64 hexadecimal digits");
+    TANDEM_ARGUMENT_CHECK(is_hex_digest(DigestKind::kSha256, a.sha256),
+                          "--sha256 '" << a.sha256 << "' is not 64 hexadecimal digits");
     info.sha256 = a.sha256;
     info.archive_bytes = 0;  // the pinned size belongs to the pinned checksum
   }

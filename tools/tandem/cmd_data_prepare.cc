@@ -18,6 +18,7 @@
 
 #include "cmd_options.h"
 #include "commands.h"
+#include "tandem/core/writable_path.h"
 #include "tandem/prepare/prepared_data.h"
 #include "tandem/prepare/prepared_store.h"
 #include "tandem/prepare/split_ratings.h"
@@ -76,6 +77,8 @@ Action add_data_prepare(CLI::App& app) {
                  "example store for tandem train --prepared DIR (see docs/store.md)");
   return [o, split_dir, store_dir] {
     const ExperimentConfig c = o->resolve();
+    // The store is written after the data is parsed: check where first.
+    if (!store_dir->empty()) require_writable_directory(*store_dir, "--output");
     const auto t0 = std::chrono::steady_clock::now();
     PrepareSeconds phases;
     const PreparedData d = prepare_data(c, &phases);

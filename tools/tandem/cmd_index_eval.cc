@@ -8,6 +8,7 @@
 #include <memory>
 #include <utility>
 
+#include "argument_error.h"
 #include "commands.h"
 #include "tandem/artifact/trained_model.h"
 #include "tandem/core/blas.h"
@@ -82,8 +83,8 @@ Action add_index_eval(CLI::App& app) {
   app.add_option("--seed", o->seed, "Synthetic data and HNSW level seed")->capture_default_str();
   app.add_flag("--json", o->json, "One JSON object on stdout");
   return [o] {
-    TANDEM_CHECK(!o->model.empty() || o->synthetic_items > 0,
-                 "index-eval: give --model FILE or --synthetic-items N");
+    TANDEM_ARGUMENT_CHECK(!o->model.empty() || o->synthetic_items > 0,
+                          "index-eval: give --model FILE or --synthetic-items N");
     IndexWorkload w = o->model.empty()
                           ? synthetic_workload(o->synthetic_items, o->queries > 0 ? o->queries : 1000,
                                                o->dim, o->seed)

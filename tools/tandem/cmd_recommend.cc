@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "argument_error.h"
 #include "commands.h"
 #include "serve_options.h"
 #include "tandem/core/blas.h"
@@ -53,8 +54,8 @@ Action add_recommend(CLI::App& app) {
     RawUserFeatures features;
     for (const auto& f : o->features) {
       const size_t eq = f.find('=');
-      TANDEM_CHECK(eq != std::string::npos && eq > 0,
-                   "--feature '" << f << "' must be NAME=VALUE (e.g. occupation=engineer)");
+      TANDEM_ARGUMENT_CHECK(eq != std::string::npos && eq > 0,
+                            "--feature '" << f << "' must be NAME=VALUE (e.g. occupation=engineer)");
       features[f.substr(0, eq)].push_back(f.substr(eq + 1));
     }
     const auto res = rec.recommend(user, o->k, candidates, o->exclude_seen,

@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <iostream>
 
+#include "argument_error.h"
 #include "cmd_options.h"
 #include "commands.h"
+#include "tandem/core/writable_path.h"
 #include "tandem/evaluate/eval_summary.h"
 #include "tandem/experiment/sweep.h"
 
@@ -78,8 +80,10 @@ Action add_sweep(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--out", *out, "Run directory to create: run.json and models/*.tandem")->required();
   return [opts, weights, out] {
-    const auto pairs = parse_weight_pairs(*weights);  // before loading any data
+    // Before loading any data; a malformed --weights is a command-line error.
+    const auto pairs = as_argument_error([&] { return parse_weight_pairs(*weights); });
     const ExperimentConfig base = opts->resolve();
+    require_writable_directory(*out, "--out");  // before the first model trains
     SweepCallbacks callbacks;
     callbacks.on_epoch = epoch_printer(base, opts->quiet);
     if (opts->json)

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <optional>
 
+#include "argument_error.h"
 #include "cmd_options.h"
 #include "commands.h"
 #include "tandem/artifact/checkpoint_dir.h"
@@ -17,6 +18,7 @@
 #include "tandem/config/resume_config.h"
 #include "tandem/core/error.h"
 #include "tandem/core/memory_bandwidth.h"
+#include "tandem/core/writable_path.h"
 #include "tandem/prepare/prepared_store.h"
 
 namespace tandem::cli {
@@ -122,18 +124,22 @@ int run_train(const std::shared_ptr<ExperimentOptions>& opts, const std::shared_
       ck.dir = o->resume;
       ck.resume = &*resume;
     } else {
-      TANDEM_CHECK(!o->checkpoint_dir.empty() || every.empty(),
-                   "--checkpoint-every needs --checkpoint-dir (or --resume)");
+      TANDEM_ARGUMENT_CHECK(!o->checkpoint_dir.empty() || every.empty(),
+                            "--checkpoint-every needs --checkpoint-dir (or --resume)");
       c = opts->resolve(/*need_data=*/o->prepared.empty());
       ck.dir = o->checkpoint_dir;
       if (every.empty()) every = "epoch";
     }
+    // Where the run writes, checked before any data is loaded or step taken:
+    // a model that trains for an hour and then cannot be saved is lost.
+    if (lead && !output.empty()) require_creatable_file(output, "--output");
+    if (!ck.dir.empty()) require_writable_directory(ck.dir, resume ? "--resume" : "--checkpoint-dir");
     std::optional<PreparedStore> store;
     if (!o->prepared.empty()) {
       store = open_prepared_store(o->prepared);
       c = with_store_data(c, *store);
     }
-    ck.schedule = parse_checkpoint_every(every);
+    ck.schedule = as_argument_error([&] { return parse_checkpoint_every(every); });
     ck.settings = {{"output", output},
                    {"checkpoint_every", ck.schedule.text()},
                    {"threads", effective_threads(c)}};

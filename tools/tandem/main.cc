@@ -2,14 +2,68 @@
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 #include <algorithm>
 
+#include "argument_error.h"
 #include "commands.h"
 #include "tandem/core/blas_core.h"
 #include "tandem/core/edit_distance.h"
 #include "tandem/core/error.h"
+
+namespace {
+
+// The subcommands selected on the command line, outermost first, as far as
+// the parse got (tandem data prepare: data, prepare).
+std::vector<const CLI::App*> selected_chain(const CLI::App& app) {
+  std::vector<const CLI::App*> chain;
+  const CLI::App* at = &app;
+  while (chain.size() < 8) {  // subcommands nest two deep at most
+    const std::vector<CLI::App*> selected = at->get_subcommands();
+    if (selected.empty()) break;
+    at = selected.front();
+    chain.push_back(at);
+  }
+  return chain;
+}
+
+// "tandem train", "tandem data prepare"; "tandem" when none was selected.
+std::string command_path(const std::vector<const CLI::App*>& chain) {
+  std::string path = "tandem";
+  for (const CLI::App* sub : chain) path += " " + sub->get_name();
+  return path;
+}
+
+// When `word` should name one of `parent`'s subcommands and names none: the
+// error, with the nearest name suggested (near misses only).
+std::optional<std::string> unknown_subcommand(const CLI::App& parent, const std::string& word) {
+  const std::vector<const CLI::App*> subs = parent.get_subcommands([](const CLI::App*) { return true; });
+  if (subs.empty() || word.empty() || word[0] == '-') return std::nullopt;
+  std::string best;
+  size_t best_d = 3;
+  for (const CLI::App* sub : subs) {
+    if (sub->get_name() == word) return std::nullopt;
+    const size_t d = tandem::edit_distance(word, sub->get_name());
+    if (d < best_d) best_d = d, best = sub->get_name();
+  }
+  return "unknown subcommand '" + word + "'" + (best.empty() ? "" : " (did you mean '" + best + "'?)");
+}
+
+// Every error in the command line, CLI11's or ours, looks alike: one line
+// `tandem: error: ...` naming the option, then where the usage is; exit 1
+// (docs/bad-input.md).
+int argument_error(std::string message, const std::string& command) {
+  for (char& c : message)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!message.empty() && message.back() == ' ') message.pop_back();
+  std::fprintf(stderr, "tandem: error: %s\nRun '%s --help' for more information.\n", message.c_str(),
+               command.c_str());
+  return 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // Before anything else: OpenBLAS reads its kernel choice only at load time.
@@ -62,26 +116,26 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // A mistyped subcommand: name it and suggest the closest one.
-    bool known = false;
-    for (const CLI::App* sub : app.get_subcommands({})) known = known || (argc > 1 && sub->get_name() == argv[1]);
-    if (argc > 1 && argv[1][0] != '-' && !known) {
-      std::string best;
-      size_t best_d = 3;  // suggest only near misses
-      for (const CLI::App* sub : app.get_subcommands({})) {
-        const size_t d = tandem::edit_distance(argv[1], sub->get_name());
-        if (d < best_d) best_d = d, best = sub->get_name();
-      }
-      std::fprintf(stderr, "tandem: error: unknown subcommand '%s'%s; see tandem --help\n", argv[1],
-                   best.empty() ? "" : (" (did you mean '" + best + "'?)").c_str());
-      return 1;
+    // --help and --version are "errors" with exit code 0: CLI11 prints them.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    // A mistyped subcommand (tandem trian, tandem data downlaod): name it and
+    // suggest the closest one. The names of the selected subcommands come
+    // first on the command line, so the word after them is the one to judge.
+    const std::vector<const CLI::App*> chain = selected_chain(app);
+    const size_t next = chain.size() + 1;
+    if (next < static_cast<size_t>(argc)) {
+      const CLI::App& parent = chain.empty() ? app : *chain.back();
+      if (const auto unknown = unknown_subcommand(parent, argv[next]); unknown && parent.get_subcommands().empty())
+        return argument_error(*unknown, command_path(chain));
     }
-    return app.exit(e);
+    return argument_error(e.what(), command_path(chain));
   }
   try {
     for (auto& [sub, action] : actions) {
       if (sub->parsed()) return action();
     }
+  } catch (const tandem::cli::ArgumentError& e) {
+    return argument_error(e.what(), command_path(selected_chain(app)));
   } catch (const tandem::Error& e) {
     std::fprintf(stderr, "tandem: error: %s\n", e.what());
     return 1;

@@ -1,5 +1,7 @@
 #include "setting_flags.h"
 
+#include "argument_error.h"
+
 namespace tandem::cli {
 
 void SettingFlags::add_to(CLI::App& app, const std::function<bool(const Setting&)>& wanted,
@@ -40,15 +42,18 @@ void SettingFlags::apply(ExperimentConfig& c) const {
   for (const auto& f : flags_) {
     if (f->option->count() == 0) continue;
     const Setting& s = *f->setting;
-    if (s.kind == SettingKind::kTableArray) {
-      s.from_flag_values(c, f->values);
-      continue;
-    }
-    const std::vector<std::string> texts =
-        s.kind == SettingKind::kIntList || s.kind == SettingKind::kStringList
-            ? f->values
-            : std::vector<std::string>{f->text};
-    s.set(c, setting_value_from_text(s, texts));
+    // A value the registry refuses is a command-line error (errors name the flag).
+    as_argument_error([&] {
+      if (s.kind == SettingKind::kTableArray) {
+        s.from_flag_values(c, f->values);
+        return;
+      }
+      const std::vector<std::string> texts =
+          s.kind == SettingKind::kIntList || s.kind == SettingKind::kStringList
+              ? f->values
+              : std::vector<std::string>{f->text};
+      s.set(c, setting_value_from_text(s, texts));
+    });
   }
 }
 

@@ -22,7 +22,8 @@ class SettingFlags {
   // `default_note`, when given, replaces the defaults the help states.
   void add_to(CLI::App& app, const std::function<bool(const Setting&)>& wanted = {},
               const std::string& default_note = "");
-  // The flags that were given, applied to `c` in the registry's order.
+  // The flags that were given, applied to `c` in the registry's order. A
+  // value the registry refuses throws ArgumentError (argument_error.h).
   void apply(ExperimentConfig& c) const;
 
  private:

@@ -1,17 +1,16 @@
 #include "tandem/artifact/checkpoint_dir.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
 
 #include "tandem/core/error.h"
+#include "tandem/core/stale_temporaries.h"
 
 namespace tandem {
 
@@ -51,7 +50,7 @@ bool stale_temporary(const std::string& name) {
   const std::string pid_text = rest.substr(0, rest.find('.'));
   if (!all_digits(pid_text) || pid_text.size() > 9) return false;
   const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
-  return pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH;
+  return pid != ::getpid() && process_is_gone(pid);
 }
 
 void remove_quietly(const fs::path& p) {

@@ -1,13 +1,12 @@
 #include "tandem/artifact/rank_checkpoints.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "tandem/core/atomic_file.h"
 #include "tandem/core/error.h"
+#include "tandem/core/regular_file.h"
 
 namespace tandem {
 
@@ -24,13 +23,10 @@ std::string rank_checkpoint_dir(const std::string& dir, int rank, int ranks) {
 std::optional<RankManifest> read_rank_manifest(const std::string& dir) {
   const fs::path path = fs::path(dir) / kManifest;
   if (!fs::exists(path)) return std::nullopt;
-  std::ifstream in(path);
-  TANDEM_CHECK(in, path.string() << ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = read_regular_file(path.string(), "rank manifest");
   RankManifest m;
   try {
-    const nlohmann::json j = nlohmann::json::parse(text.str());
+    const nlohmann::json j = nlohmann::json::parse(text);
     m.ranks = j.at("ranks").get<int>();
     m.global_step = j.at("global_step").get<int64_t>();
   } catch (const nlohmann::json::exception& e) {

@@ -5,13 +5,13 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "tandem/artifact/trained_model.h"
 #include "tandem/core/atomic_file.h"
 #include "tandem/core/error.h"
+#include "tandem/core/regular_file.h"
 
 namespace tandem {
 
@@ -287,11 +287,10 @@ SweepRecord load_run_dir(const std::string& run_dir) {
   const fs::path dir(run_dir), record_path = dir / kRunFile;
   TANDEM_CHECK(fs::is_directory(dir), run_dir << ": no such directory");
   if (!fs::exists(record_path)) return load_model_dir(dir);
-  std::ifstream in(record_path);
-  TANDEM_CHECK(in, record_path.string() << ": cannot be read");
+  const std::string text = read_regular_file(record_path.string(), "run record");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     TANDEM_THROW(record_path.string() << ": not valid JSON: " << e.what());
   }

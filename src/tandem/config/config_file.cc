@@ -1,7 +1,6 @@
 #include "tandem/config/config_file.h"
 
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -9,6 +8,7 @@
 
 #include "tandem/config/settings.h"
 #include "tandem/core/error.h"
+#include "tandem/core/regular_file.h"
 
 namespace tandem {
 
@@ -156,12 +156,9 @@ ExperimentConfig parse_config_toml(std::string_view text, const std::string& sou
 }
 
 ExperimentConfig load_config_file(const std::string& path, const std::string& preset_override) {
-  std::ifstream in(path, std::ios::binary);
-  TANDEM_CHECK(in, "cannot open config file " << path);
-  std::ostringstream text;
-  text << in.rdbuf();
+  const std::string text = read_regular_file(path, "config file");
   const std::string base = fs::absolute(path).parent_path().string();
-  return parse_config_toml(text.str(), path, preset_override, base);
+  return parse_config_toml(text, path, preset_override, base);
 }
 
 std::string config_to_toml(const ExperimentConfig& c) {

@@ -13,7 +13,9 @@ namespace tandem {
 class AtomicFile {
  public:
   // Creates `<path>.tmp.<pid>.<n>` (unique per process and call, so
-  // concurrent writers never share one). Errors name `path`.
+  // concurrent writers never share one). Errors name `path`. First removes
+  // the temporary files of `path` that writers no longer running left
+  // (killed mid-write; see stale_temporaries.h); live writers' are kept.
   explicit AtomicFile(const std::string& path);
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;

@@ -1,37 +1,14 @@
 #include "tandem/data/text_file.h"
 
-#include <cerrno>
 #include <charconv>
-#include <cstdio>
-#include <filesystem>
-#include <memory>
 #include <system_error>
+
+#include "tandem/core/regular_file.h"
 
 namespace tandem::data_detail {
 
 std::string read_file(const std::string& path, std::string_view what) {
-  std::error_code ec;
-  // fopen() happily opens a directory on Linux and only fread() fails, with a
-  // less helpful message; say it plainly instead.
-  TANDEM_CHECK(!std::filesystem::is_directory(path, ec),
-               "cannot read " << what << " file '" << path << "': it is a directory");
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                       &std::fclose);
-  if (!file) {
-    const int err = errno;
-    TANDEM_THROW("cannot open " << what << " file '" << path << "': " << std::strerror(err));
-  }
-  std::string text;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec) text.reserve(static_cast<size_t>(size));
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
-  if (std::ferror(file.get())) {
-    const int err = errno;
-    TANDEM_THROW("error reading " << what << " file '" << path << "': " << std::strerror(err));
-  }
-  return text;
+  return read_regular_file(path, std::string(what) + " file");
 }
 
 void throw_blank_line(const std::string& source, size_t line) {

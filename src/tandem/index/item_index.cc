@@ -8,11 +8,11 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
-#include <fstream>
 #include <limits>
 
 #include "tandem/core/atomic_file.h"
 #include "tandem/core/error.h"
+#include "tandem/core/regular_file.h"
 #include "tandem/index/hnsw_file.h"
 #include "tandem/io/checksum.h"
 #include "tandem/index/hnswlib_include.h"
@@ -87,18 +87,6 @@ class MemoryFile {
  private:
   int fd_;
 };
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  TANDEM_CHECK(in, path << ": cannot open the index file: " << std::strerror(errno));
-  const std::streamoff size = in.tellg();
-  TANDEM_CHECK(size >= 0, path << ": cannot read the index file's size");
-  std::string bytes(static_cast<size_t>(size), '\0');
-  in.seekg(0);
-  in.read(bytes.data(), size);
-  TANDEM_CHECK(in.gcount() == size, path << ": read " << in.gcount() << " of " << size << " bytes");
-  return bytes;
-}
 
 }  // namespace
 
@@ -208,7 +196,7 @@ std::unique_ptr<HnswIndex> HnswIndex::load(const std::string& path, const float*
                                            int64_t dim, int ef_search) {
   check_matrix("hnsw index", matrix, n, dim);
   TANDEM_CHECK(ef_search >= 1, "hnsw index: ef_search must be >= 1, got " << ef_search);
-  const std::string bytes = read_file(path);
+  const std::string bytes = read_regular_file(path, "index file");
   const HnswFileHeader header = decode_hnsw_header(bytes.data(), bytes.size(), path);
   const CatalogueFingerprint want = catalogue_fingerprint(matrix, n, dim);
   if (!(header.catalogue == want)) {

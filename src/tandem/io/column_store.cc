@@ -1,6 +1,7 @@
 #include "tandem/io/column_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,8 @@
 #include <vector>
 
 #include "tandem/core/error.h"
+#include "tandem/core/regular_file.h"
+#include "tandem/core/stale_temporaries.h"
 #include "tandem/io/checksum.h"
 
 namespace tandem {
@@ -57,6 +60,10 @@ ColumnStoreWriter::ColumnStoreWriter(const std::string& dir)
                                           "(remove the old one first)");
   std::error_code ec;
   fs::remove_all(tmp_, ec);
+  // Temporary directories of earlier writers of this store killed mid-write.
+  for (const std::string& stale : stale_temporaries(dir_)) {
+    if (fs::symlink_status(stale, ec).type() == fs::file_type::directory) fs::remove_all(stale, ec);
+  }
   TANDEM_CHECK(fs::create_directories(tmp_, ec) && !ec,
                tmp_ << ": cannot create the store's temporary directory: " << ec.message());
 }
@@ -138,13 +145,7 @@ ColumnStore ColumnStore::open(const std::string& dir, bool verify_checksums) {
                manifest_path << ": missing; " << dir << " is not a complete example store");
   nlohmann::json m;
   {
-    std::FILE* f = std::fopen(manifest_path.c_str(), "rb");
-    TANDEM_CHECK(f != nullptr, manifest_path << ": cannot open: " << std::strerror(errno));
-    std::string text;
-    char buf[65536];
-    size_t got;
-    while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, got);
-    std::fclose(f);
+    const std::string text = read_regular_file(manifest_path, "store manifest");
     try {
       m = nlohmann::json::parse(text);
       TANDEM_CHECK(m.is_object() && m.value("format", "") == kColumnStoreFormat,
@@ -164,10 +165,15 @@ ColumnStore ColumnStore::open(const std::string& dir, bool verify_checksums) {
         fp = xxh64(name.data(), name.size(), fp);
         fp = xxh64(&of->bytes, sizeof of->bytes, fp);
         fp = xxh64(sum.data(), sum.size(), fp);
-        of->fd = ::open(of->path.c_str(), O_RDONLY | O_CLOEXEC);
+        of->fd = ::open(of->path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         TANDEM_CHECK(of->fd >= 0, of->path << ": cannot open a file the store lists: "
                                            << std::strerror(errno));
-        const int64_t actual = static_cast<int64_t>(fs::file_size(of->path));
+        // A listed name replaced by a device or FIFO is refused, not read.
+        struct stat st {};
+        TANDEM_CHECK(::fstat(of->fd, &st) == 0, of->path << ": cannot stat: " << std::strerror(errno));
+        TANDEM_CHECK(S_ISREG(st.st_mode), of->path << ": cannot read a file the store lists: not a regular "
+                                                      "file (" << file_kind(st.st_mode) << ")");
+        const int64_t actual = static_cast<int64_t>(st.st_size);
         TANDEM_CHECK(actual == of->bytes, of->path << ": " << actual << " bytes, the manifest says "
                                                    << of->bytes << " (truncated or replaced)");
         if (verify_checksums) {

@@ -5,7 +5,8 @@
 // Writing is all or nothing: the files go into `<dir>.tmp.<pid>`, are
 // synced, the manifest is written last, and the directory is renamed into
 // place; a killed writer leaves only the temporary, which is never mistaken
-// for a store. Opening checks the format and version, that every listed file
+// for a store, and which the next writer of the same store removes once the
+// pid in its name is no longer running (stale_temporaries.h). Opening checks the format and version, that every listed file
 // exists with its size, and (unless told not to) every file's checksum,
 // read in blocks; each error names the file.
 #pragma once

@@ -1,14 +1,10 @@
 #include "tandem/io/model_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <atomic>
 #include <bit>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <set>
@@ -16,6 +12,7 @@
 #include <type_traits>
 
 #include "tandem/core/error.h"
+#include "tandem/core/regular_file.h"
 #include "tandem/io/model_file_format.h"
 #include "tandem/io/model_file_stream.h"
 
@@ -343,44 +340,6 @@ ModelBundle decode_payload(std::string_view payload, const std::string& source) 
   return b;
 }
 
-// ---------------------------------------------------------------- files
-
-std::string errno_text(int err) { return std::strerror(err); }
-
-std::string read_all(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    TANDEM_THROW(path << ": cannot open model file: " << errno_text(err));
-  }
-  std::string out;
-  try {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      const int err = errno;
-      TANDEM_THROW(path << ": cannot stat model file: " << errno_text(err));
-    }
-    TANDEM_CHECK(!S_ISDIR(st.st_mode), path << ": is a directory, not a model file");
-    if (S_ISREG(st.st_mode) && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
-    char buf[1 << 16];
-    for (;;) {
-      const ssize_t got = ::read(fd, buf, sizeof buf);
-      if (got < 0) {
-        if (errno == EINTR) continue;
-        const int err = errno;
-        TANDEM_THROW(path << ": cannot read model file: " << errno_text(err));
-      }
-      if (got == 0) break;
-      out.append(buf, static_cast<size_t>(got));
-    }
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
-  return out;
-}
-
 }  // namespace
 
 const Tensor& ModelBundle::tensor(const std::string& name) const {
@@ -458,7 +417,7 @@ void write_model_file(const std::string& path, const ModelBundle& bundle) {
 }
 
 ModelBundle read_model_file(const std::string& path) {
-  return decode_model(read_all(path), path);
+  return decode_model(read_regular_file(path, "model file"), path);
 }
 
 }  // namespace tandem
