@@ -112,7 +112,7 @@ float parse_rating(std::string_view field, const RatingsFormat& format,
   // from_chars accepts "nan" and "inf"; neither is a rating.
   TANDEM_CHECK(ec == std::errc() && ptr == last && std::isfinite(value),
                source << ":" << line << ": field 3 (rating) is not a number: "
-                      << data_detail::quoted(field));
+                      << quote_field(field));
   TANDEM_CHECK(value >= format.min_rating && value <= format.max_rating,
                source << ":" << line << ": rating " << field << " out of range ["
                       << format.min_rating << ", " << format.max_rating << "]");

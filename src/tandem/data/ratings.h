@@ -62,11 +62,12 @@ RatingsFormat movielens_csv_ratings();
 
 // Parses ratings: one interaction per line, four fields user, item, rating,
 // timestamp (integers; rating may be a decimal) separated by the format's
-// separator, after its header line if it has one. A trailing '\r' and empty
-// trailing lines are accepted. Throws tandem::Error naming `source` and the
-// 1-based line for: a missing or different header, wrong field count, a
-// non-numeric or out-of-range field, a rating outside the format's range, or
-// a file with no records.
+// separator, after its header line if it has one. A trailing '\r', empty
+// trailing lines and a UTF-8 byte-order mark at the start of the file are
+// accepted; a last line without a final newline is read like any other.
+// Throws tandem::Error naming `source` and the 1-based line for: a missing
+// or different header, wrong field count, a non-numeric or out-of-range
+// field, a rating outside the format's range, or a file with no records.
 // With threads > 1 the text is cut at line boundaries into one piece per
 // thread and the pieces are parsed concurrently: the same rows in the same
 // order, and the same error (the first one in the file), as with one thread.
