@@ -169,6 +169,20 @@ TEST(CsvRatings, LastLineWithoutNewlineIsParsedOrRefusedWhole) {
   }
 }
 
+// The largest integer ids and their first lines, serially and in pieces.
+TEST(CsvRatings, RecordsTheLargestIdsAndTheirFirstLines) {
+  const std::string text = "userId,movieId,rating,ts\n1,10,4,5\n9,11,3,6\n2,12,3,6\n9,3,1,1\n";
+  for (const int threads : {1, 2, 4}) {
+    const Ratings r = parse_csv_ratings(text, "r.csv", ',', named_spec(), nullptr, nullptr, threads);
+    EXPECT_EQ(r.largest_user.place_of(9), "r.csv:3") << threads;
+    EXPECT_EQ(r.largest_item.place_of(12), "r.csv:4") << threads;
+  }
+  CsvRatingsSpec s;
+  s.header = false;
+  const Catalogue items = parse_csv_items("3,a\n2147483648,b\n5,c\n", "items.csv", ',', s);
+  EXPECT_EQ(items.largest_id.place_of(2147483648), "items.csv:2");
+}
+
 TEST(CsvRatings, ValidateChecksSeparatorAndNamesWithoutHeader) {
   CsvRatingsSpec s;
   s.separator = "::";

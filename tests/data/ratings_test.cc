@@ -174,6 +174,32 @@ TEST(ParseRatings, ControlBytesInAFieldAreEscaped) {
             "u.data:1: field 2 (item) is not an integer: 'x" + std::string(39, '9') + "...' (51 bytes)");
 }
 
+// The largest user and item ids and the first line holding each, read
+// serially or in pieces alike; a selection keeps them.
+TEST(ParseRatings, RecordsTheLargestIdsAndTheirFirstLines) {
+  const std::string text =
+      "1\t7\t5\t10\n"
+      "2147483648\t3\t5\t10\n"
+      "5\t9\t5\t10\n"
+      "2147483648\t9\t5\t10\n"
+      "4\t2\t5\t10\n";
+  for (const int threads : {1, 2, 5}) {
+    const Ratings r = parse_ratings(text, "u.data", {}, threads);
+    EXPECT_EQ(r.largest_user.id, 2147483648) << threads;
+    EXPECT_EQ(r.largest_user.line, 2u) << threads;
+    EXPECT_EQ(r.largest_user.place_of(2147483648), "u.data:2") << threads;
+    EXPECT_EQ(r.largest_user.place_of(5), "") << threads;  // not the largest: unknown
+    EXPECT_EQ(r.largest_item.id, 9) << threads;
+    EXPECT_EQ(r.largest_item.line, 3u) << threads;
+    const Ratings some = r.select({4});
+    EXPECT_EQ(some.largest_user.place_of(2147483648), "u.data:2") << threads;
+  }
+  const Ratings with_header = parse_ratings("userId,movieId,rating,timestamp\n1,1,4,5\n3,2,4,5\n",
+                                            "ratings.csv", movielens_csv_ratings());
+  EXPECT_EQ(with_header.largest_user.place_of(3), "ratings.csv:3");
+  EXPECT_EQ(Ratings{}.largest_user.place_of(-1), "");  // built in memory: unknown
+}
+
 TEST(LoadRatings, ReadsAFile) {
   testing::TempDir dir;
   const std::string path = dir.write("u.data", "5\t6\t4\t100\r\n7\t8\t2\t200\r\n");

@@ -91,12 +91,14 @@ Catalogue parse_catalogue(std::string_view text, const std::string& source,
         TANDEM_CHECK(inserted, source << ":" << line_no << ": duplicate item id " << id
                                       << " (first defined on line " << it->second << ")");
         out.item_ids.push_back(id);
+        out.largest_id.see(id, line_no);
         std::string title = format.csv_quotes ? csv_title(line.substr(f[0].size() + sep.size()), source, line_no)
                                               : std::string(f[1]);
         out.titles.push_back(format.latin1 ? latin1_to_utf8(title) : std::move(title));
       },
       first_line);
   TANDEM_CHECK(out.size() > 0, source << ": no items found (the file is empty or blank)");
+  out.largest_id.source = source;
   return out;
 }
 

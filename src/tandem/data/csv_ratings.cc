@@ -321,6 +321,8 @@ struct RatingColumns {
            size_t line_no, IdTable* users, IdTable* items, Ratings& out) const {
     out.users.push_back(read_id(f[user], users, "user", layout, user, source, line_no));
     out.items.push_back(read_id(f[item], items, "item", layout, item, source, line_no));
+    out.largest_user.see(out.users.back(), line_no);
+    out.largest_item.see(out.items.back(), line_no);
     out.ratings.push_back(rating == kUnmapped
                               ? 1.0f
                               : read_float(f[rating], "rating", layout, rating, source, line_no));
@@ -377,6 +379,7 @@ bool parse_csv_ratings_in_pieces(std::string_view text, const std::string& sourc
             before);
       }));
   TANDEM_CHECK(out.size() > 0, source << ": no ratings found (only a header line)");
+  out.largest_user.source = out.largest_item.source = source;
   return true;
 }
 
@@ -402,6 +405,7 @@ Ratings parse_csv_ratings(std::string_view text, const std::string& source, char
                [&](const std::vector<std::string_view>& f, const ColumnLayout& layout, size_t line_no) {
                  columns->add(f, layout, source, line_no, users, items, out);
                });
+  out.largest_user.source = out.largest_item.source = source;
   return out;
 }
 
@@ -427,8 +431,10 @@ Catalogue parse_csv_items(std::string_view text, const std::string& source, char
                  TANDEM_CHECK(seen.insert(id).second, source << ":" << line_no << ": duplicate item id "
                                                              << quote_field(f[id_col]));
                  out.item_ids.push_back(id);
+                 out.largest_id.see(id, line_no);
                  out.titles.emplace_back(f[title_col]);
                });
+  out.largest_id.source = source;
   return out;
 }
 
