@@ -104,6 +104,30 @@ TEST(LoadCatalogue, ErrorsNameTheFileAndLine) {
   EXPECT_CONTAINS(error_of([&] { load_catalogue(path); }), path + ":3: duplicate item id 2");
 }
 
+// A byte-order mark before the first id is skipped; a last line without its
+// newline is read like any other, or refused saying so; the largest id and
+// its line are recorded.
+TEST(ParseCatalogue, ByteOrderMarkLastLineAndLargestId) {
+  const Catalogue c = parse_catalogue("\xEF\xBB\xBF" "1|A\n2147483648|B\n3|C", "u.item");
+  EXPECT_EQ(c.item_ids, (std::vector<int64_t>{1, 2147483648, 3}));
+  EXPECT_EQ(c.titles.back(), "C");
+  EXPECT_EQ(c.largest_id.place_of(2147483648), "u.item:2");
+  EXPECT_EQ(error_of([] { parse_catalogue("1|A\n2", "u.item"); }),
+            "u.item:2: expected at least 2 '|'-separated fields (id, title), found 1 (last line, no final newline)");
+  EXPECT_EQ(error_of([] { parse_catalogue("1|A\n\xEF\xBB\xBF" "2|B\n", "u.item"); }),
+            "u.item:2: field 1 (item id) is not an integer: '\\ufeff2' (contains a UTF-8 BOM)");
+}
+
+// movies.csv's lines are numbered as in the file, the header being line 1,
+// blank lines and the largest id's line included.
+TEST(ParseCatalogue, LinesAfterAHeaderAreTheFilesLines) {
+  EXPECT_EQ(error_of([] { parse_catalogue("movieId,title,genres\n1,A,x\n\n2,B,x\n", "movies.csv", movielens_csv_items()); }),
+            "movies.csv:3: blank line before the end of the file (only trailing blank lines are allowed)");
+  const Catalogue c = parse_catalogue("\xEF\xBB\xBFmovieId,title,genres\n1,A,x\n9,B,x\n", "movies.csv",
+                                      movielens_csv_items());
+  EXPECT_EQ(c.largest_id.place_of(9), "movies.csv:3");
+}
+
 // The real MovieLens-100K u.item ($TANDEM_DATA or ../shared/data/ml-100k);
 // missing data fails unless TANDEM_ALLOW_MISSING_DATA=1.
 TEST(RealData, MovieLens100kCatalogue) {

@@ -120,6 +120,69 @@ TEST(CsvRatings, ErrorsNameFileAndLine) {
                   "(weight) is not a finite number");
 }
 
+// A spreadsheet's "CSV UTF-8" starts with a byte-order mark: it is not part
+// of the first column's name (or, without a header, of the first id), read
+// serially or in pieces. Elsewhere it is named.
+TEST(CsvRatings, ByteOrderMarkAtTheStartIsSkippedElsewhereNamed) {
+  for (const int threads : {1, 3}) {
+    const Ratings r = parse_csv_ratings("\xEF\xBB\xBFuserId,movieId,rating,ts\n1,10,4,5\n2,11,3,6\n", "r.csv", ',',
+                                        named_spec(), nullptr, nullptr, threads);
+    EXPECT_EQ(r.users, (std::vector<int64_t>{1, 2})) << threads;
+    CsvRatingsSpec no_header;
+    no_header.header = false;
+    const Ratings h = parse_csv_ratings("\xEF\xBB\xBF" "7,8\n9,10\n", "r.csv", ',', no_header, nullptr, nullptr, threads);
+    EXPECT_EQ(h.users, (std::vector<int64_t>{7, 9})) << threads;
+  }
+  EXPECT_EQ(error_of([] { parse_csv_ratings("userId,movieId,rating,ts\n1,\xEF\xBB\xBF" "10,4,5\n", "r.csv", ',', named_spec()); }),
+            "r.csv:2: column 1 ('movieId') (item): '\\ufeff10' (contains a UTF-8 BOM) is not a non-negative "
+            "integer id; ids that are not integers need the vocabulary id mode ([features] ids = \"vocabulary\" "
+            "in a config file, or --preset tfrs)");
+}
+
+// Header names and fields quoted in messages are escaped: a NUL does not cut
+// the message, a tab does not bend it.
+TEST(CsvRatings, ControlBytesInMessagesAreEscaped) {
+  using namespace std::string_literals;
+  EXPECT_EQ(error_of([] { parse_csv_ratings("user\0x,movieId,rating,ts\n1,2,3,4\n"s, "r.csv", ',', named_spec()); }),
+            "r.csv:1: no column named 'userId' (the user column); the header has 'user\\x00x', 'movieId', "
+            "'rating', 'ts'");
+  EXPECT_EQ(error_of([] { parse_csv_ratings("userId,movieId,rating,t\ts\n1,2,x,4\n", "r.csv", ',', named_spec()); }),
+            "r.csv:1: no column named 'ts' (the timestamp column); the header has 'userId', 'movieId', "
+            "'rating', 't\\ts'");
+  EXPECT_EQ(error_of([] { parse_csv_ratings("userId,movieId,rating,ts\n1,2,3,4\x00\n"s, "r.csv", ',', named_spec()); }),
+            "r.csv:2: column 3 ('ts') (timestamp) is not an integer: '4\\x00'");
+}
+
+// The last line without its newline: a complete record is read, an
+// incomplete one refused saying so.
+TEST(CsvRatings, LastLineWithoutNewlineIsParsedOrRefusedWhole) {
+  for (const int threads : {1, 2}) {
+    const Ratings r = parse_csv_ratings("userId,movieId,rating,ts\n1,10,4,5\n2,11,3,6", "r.csv", ',', named_spec(),
+                                        nullptr, nullptr, threads);
+    EXPECT_EQ(r.timestamps, (std::vector<int64_t>{5, 6})) << threads;
+    EXPECT_EQ(error_of([&] {
+                parse_csv_ratings("userId,movieId,rating,ts\n1,10,4,5\n2,11", "r.csv", ',', named_spec(), nullptr,
+                                  nullptr, threads);
+              }),
+              "r.csv:3: expected 4 comma-separated fields (as the header has), found 2 (last line, no final newline)")
+        << threads;
+  }
+}
+
+// The largest integer ids and their first lines, serially and in pieces.
+TEST(CsvRatings, RecordsTheLargestIdsAndTheirFirstLines) {
+  const std::string text = "userId,movieId,rating,ts\n1,10,4,5\n9,11,3,6\n2,12,3,6\n9,3,1,1\n";
+  for (const int threads : {1, 2, 4}) {
+    const Ratings r = parse_csv_ratings(text, "r.csv", ',', named_spec(), nullptr, nullptr, threads);
+    EXPECT_EQ(r.largest_user.place_of(9), "r.csv:3") << threads;
+    EXPECT_EQ(r.largest_item.place_of(12), "r.csv:4") << threads;
+  }
+  CsvRatingsSpec s;
+  s.header = false;
+  const Catalogue items = parse_csv_items("3,a\n2147483648,b\n5,c\n", "items.csv", ',', s);
+  EXPECT_EQ(items.largest_id.place_of(2147483648), "items.csv:2");
+}
+
 TEST(CsvRatings, ValidateChecksSeparatorAndNamesWithoutHeader) {
   CsvRatingsSpec s;
   s.separator = "::";

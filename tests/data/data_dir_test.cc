@@ -1,6 +1,7 @@
 #include "tandem/data/data_dir.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -104,6 +105,37 @@ TEST_F(DataDirTest, DirectoryWithoutUDataIsRejected) {
   EXPECT_CONTAINS(error_of([&] { resolve_data_dir(empty); }), "holds no ratings file (u.data, ratings.dat or ratings.csv)");
   const std::string file = tmp_.write("plain_file", "x");
   EXPECT_CONTAINS(error_of([&] { resolve_data_dir(file); }), "is not a directory");
+}
+
+// A directory whose files cannot be reached (no search permission) says
+// "permission denied" instead of looking empty; one that can only not be
+// listed is used, since its files are looked up by name. chmod does not deny
+// root, and CI runs the tests as root: there this test skips, and
+// DirectoryReadProblemComesFromErrno (and DescribeErrno in the core tests)
+// check the same path with errors root meets too.
+TEST_F(DataDirTest, UnreadableDirectoryIsPermissionDenied) {
+  if (::geteuid() == 0) GTEST_SKIP() << "running as root, which chmod 000 does not keep out";
+  const std::string locked = make_data_dir(tmp_, "locked");
+  // Puts the mode back however the test ends, so the scratch directory can
+  // be removed.
+  struct RestoreMode {
+    std::string dir;
+    ~RestoreMode() { fs::permissions(dir, fs::perms::owner_all); }
+  } restore{locked};
+  for (const fs::perms mode : {fs::perms::none, fs::perms::owner_read}) {
+    fs::permissions(locked, mode);
+    EXPECT_EQ(directory_read_problem(locked), "permission denied") << static_cast<int>(mode);
+    EXPECT_CONTAINS(error_of([&] { resolve_data_dir(locked); }), "  --data '" + locked + "': permission denied\n");
+  }
+  fs::permissions(locked, fs::perms::owner_exec);  // searchable, not listable
+  EXPECT_EQ(directory_read_problem(locked), "");
+  EXPECT_EQ(resolve_data_dir(locked), locked);
+}
+
+TEST_F(DataDirTest, DirectoryReadProblemComesFromErrno) {
+  EXPECT_EQ(directory_read_problem(tmp_.path().string()), "");
+  EXPECT_EQ(directory_read_problem((tmp_.path() / "missing").string()), "no such file or directory");
+  EXPECT_EQ(directory_read_problem(tmp_.write("plain_file", "x")), "not a directory");
 }
 
 TEST_F(DataDirTest, BadEnvironmentIsAnError) {

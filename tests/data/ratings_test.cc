@@ -120,6 +120,87 @@ TEST(ParseRatings, EmptyInputIsAnError) {
   }
 }
 
+// A last line without its newline is read like any other: complete, it is
+// a record (a timestamp cut short is still an integer, so nothing tells it
+// was cut); with fields missing, it gets every line's error, saying that the
+// line had no final newline.
+TEST(ParseRatings, LastLineWithoutNewlineIsParsedOrRefusedWhole) {
+  const Ratings cut_timestamp = parse_ratings("1\t2\t5\t10\n196\t242\t3\t88125", "u.data");
+  ASSERT_EQ(cut_timestamp.size(), 2u);
+  EXPECT_EQ(cut_timestamp.timestamps[1], 88125);
+  EXPECT_EQ(error_of([] { parse_ratings("1\t2\t5\t10\n196\t242\t3", "u.data"); }),
+            "u.data:2: expected 4 tab-separated fields (user, item, rating, timestamp), found 3 "
+            "(last line, no final newline)");
+  EXPECT_EQ(error_of([] { parse_ratings("1\t2\t5\t10\n196\t24", "u.data"); }),
+            "u.data:2: expected 4 tab-separated fields (user, item, rating, timestamp), found 2 "
+            "(last line, no final newline)");
+  EXPECT_EQ(error_of([] { parse_ratings("1\t2\t5\t10\n196\t242\t3\t", "u.data"); }),
+            "u.data:2: field 4 (timestamp) is not an integer: '' (last line, no final newline)");
+  // The same line with its newline: the same error, without the remark.
+  EXPECT_EQ(error_of([] { parse_ratings("1\t2\t5\t10\n196\t242\t3\n", "u.data"); }),
+            "u.data:2: expected 4 tab-separated fields (user, item, rating, timestamp), found 3");
+  // Parsed in pieces, the last piece's last line is the file's.
+  EXPECT_EQ(error_of([] { parse_ratings("1\t2\t5\t10\n3\t4\t5\t10\n5\t6\t5\t10\n196\t242\t3", "u.data", {}, 3); }),
+            "u.data:4: expected 4 tab-separated fields (user, item, rating, timestamp), found 3 "
+            "(last line, no final newline)");
+}
+
+// A UTF-8 byte-order mark at the start of the file is skipped; anywhere else
+// it is named in the field it spoils.
+TEST(ParseRatings, ByteOrderMarkAtTheStartIsSkippedElsewhereNamed) {
+  for (const int threads : {1, 3}) {
+    const Ratings r = parse_ratings("\xEF\xBB\xBF" "196\t242\t3\t881250949\n7\t8\t2\t200\n", "u.data", {}, threads);
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r.users, (std::vector<int64_t>{196, 7}));
+  }
+  EXPECT_EQ(error_of([] { parse_ratings("1\t2\t5\t10\n\xEF\xBB\xBF" "196\t242\t3\t881250949\n", "u.data"); }),
+            "u.data:2: field 1 (user) is not an integer: '\\ufeff196' (contains a UTF-8 BOM)");
+  // With a header (ratings.csv) the mark precedes the header.
+  const Ratings csv = parse_ratings("\xEF\xBB\xBFuserId,movieId,rating,timestamp\n1,1,4.0,964982703\n",
+                                    "ratings.csv", movielens_csv_ratings());
+  EXPECT_EQ(csv.size(), 1u);
+}
+
+// A field with control bytes is quoted escaped: a NUL no longer cuts the
+// message short, a tab or escape sequence no longer bends it.
+TEST(ParseRatings, ControlBytesInAFieldAreEscaped) {
+  using namespace std::string_literals;
+  EXPECT_EQ(error_of([] { parse_ratings("19\0" "6\t242\t3\t881250949\n"s, "u.data"); }),
+            "u.data:1: field 1 (user) is not an integer: '19\\x006'");
+  EXPECT_EQ(error_of([] { parse_ratings("196\t242\t3\t8812\x1b[2J\r\n", "u.data"); }),
+            "u.data:1: field 4 (timestamp) is not an integer: '8812\\x1b[2J'");
+  EXPECT_EQ(error_of([] { parse_ratings("196\t242\t3\x7f\t1\n", "u.data"); }),
+            "u.data:1: field 3 (rating) is not a number: '3\\x7f'");
+  EXPECT_EQ(error_of([] { parse_ratings("196\tx" + std::string(50, '9') + "\t3\t1\n", "u.data"); }),
+            "u.data:1: field 2 (item) is not an integer: 'x" + std::string(39, '9') + "...' (51 bytes)");
+}
+
+// The largest user and item ids and the first line holding each, read
+// serially or in pieces alike; a selection keeps them.
+TEST(ParseRatings, RecordsTheLargestIdsAndTheirFirstLines) {
+  const std::string text =
+      "1\t7\t5\t10\n"
+      "2147483648\t3\t5\t10\n"
+      "5\t9\t5\t10\n"
+      "2147483648\t9\t5\t10\n"
+      "4\t2\t5\t10\n";
+  for (const int threads : {1, 2, 5}) {
+    const Ratings r = parse_ratings(text, "u.data", {}, threads);
+    EXPECT_EQ(r.largest_user.id, 2147483648) << threads;
+    EXPECT_EQ(r.largest_user.line, 2u) << threads;
+    EXPECT_EQ(r.largest_user.place_of(2147483648), "u.data:2") << threads;
+    EXPECT_EQ(r.largest_user.place_of(5), "") << threads;  // not the largest: unknown
+    EXPECT_EQ(r.largest_item.id, 9) << threads;
+    EXPECT_EQ(r.largest_item.line, 3u) << threads;
+    const Ratings some = r.select({4});
+    EXPECT_EQ(some.largest_user.place_of(2147483648), "u.data:2") << threads;
+  }
+  const Ratings with_header = parse_ratings("userId,movieId,rating,timestamp\n1,1,4,5\n3,2,4,5\n",
+                                            "ratings.csv", movielens_csv_ratings());
+  EXPECT_EQ(with_header.largest_user.place_of(3), "ratings.csv:3");
+  EXPECT_EQ(Ratings{}.largest_user.place_of(-1), "");  // built in memory: unknown
+}
+
 TEST(LoadRatings, ReadsAFile) {
   testing::TempDir dir;
   const std::string path = dir.write("u.data", "5\t6\t4\t100\r\n7\t8\t2\t200\r\n");

@@ -44,6 +44,21 @@ TEST(ParseMovieLensUsers, BadLinesNameFileAndLine) {
   EXPECT_NE(error_of([] { parse_movielens_100k_users("", "u.user"); }).find("no users"), std::string::npos);
 }
 
+// The side files follow the same rules as the ratings: a byte-order mark at
+// the start is skipped, a last line is read whole or refused saying that it
+// had no final newline, and quoted fields are escaped.
+TEST(ParseMovieLensUsers, ByteOrderMarkLastLineAndEscapedFields) {
+  const auto a = parse_movielens_100k_users("\xEF\xBB\xBF" "1|24|M|technician|85711\n2|53|F|other|T8H1N", "u.user");
+  ASSERT_EQ(a.records.size(), 2u);
+  EXPECT_EQ(*a.values(1, a.attribute("age")), std::vector<std::string>{"24"});
+  EXPECT_EQ(*a.values(2, a.attribute("zip")), std::vector<std::string>{"T8H1N"});
+  EXPECT_EQ(error_of([] { parse_movielens_100k_users("1|24|M|technician|85711\n2|53|F", "u.user"); }),
+            "u.user:2: expected 5 '|'-separated fields (user id, age, gender, occupation, zip), found 3 "
+            "(last line, no final newline)");
+  EXPECT_EQ(error_of([] { parse_movielens_100k_users("1|2\r4|M|technician|85711\n", "u.user"); }),
+            "u.user:1: age '2\\r4' is not a non-negative integer");
+}
+
 TEST(ParseMovieLensItemFeatures, GenresAsABagAndTheYear) {
   const std::string text = "1|Toy Story (1995)|01-Jan-1995||http://x" + flags("....xxx") + "\n" +
                            "267|unknown||||" + flags("x").substr(1) + "\n" +

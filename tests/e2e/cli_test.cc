@@ -287,6 +287,8 @@ TEST_F(Cli, BadInputGivesClearErrorsNotCrashes) {
   EXPECT_EQ(huge.exit_code, 1) << huge.err;
   EXPECT_NE(huge.err.find("memory budget"), std::string::npos) << huge.err;
   EXPECT_NE(huge.err.find("user embedding table"), std::string::npos) << huge.err;
+  EXPECT_NE(huge.err.find("stray large ids (" + path("huge_id.data") + ":2: user id 2000000000)"), std::string::npos)
+      << huge.err;
   EXPECT_FALSE(fs::exists(path("never.tandem")));
   auto bad_budget = run_tandem("train --preset kerasrs --memory-budget lots " + data_flag() +
                                " --output '" + path("never.tandem") + "'");

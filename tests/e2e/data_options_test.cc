@@ -107,5 +107,29 @@ TEST_F(DataOptions, CsvWithStringIdsTrainsEvaluatesAndRecommends) {
   EXPECT_NE(no_time.err.find("has no timestamps"), std::string::npos) << no_time.err;
 }
 
+// A user id of 2^31 cannot be a row of an integer-id table: the real binary
+// refuses it naming the file and line, before anything is trained. The file
+// has no final newline, and its last line is read like any other.
+TEST_F(DataOptions, IntegerIdTooLargeNamesFileAndLine) {
+  fs::create_directories(dir_ / "stray");
+  {
+    std::ofstream data(dir_ / "stray" / "u.data");
+    data << "196\t242\t3\t881250949\n186\t302\t3\t891717742\n2147483648\t377\t1\t878887116\n"
+         << "244\t51\t2\t880606923";
+  }
+  auto train = run_tandem("train --preset kerasrs --data '" + path("stray") +
+                          "' --train-count 3 --test-count 1 --k 1 --epochs 1 --quiet --output '" +
+                          path("never.tandem") + "'");
+  EXPECT_EQ(train.exit_code, 1) << train.err;
+  EXPECT_EQ(train.err.rfind("tandem: error: " + path("stray") +
+                                "/u.data:3: user id 2147483648 is too large for integer ids: its embedding "
+                                "table would need 2147483649 rows, and at most 2147483646 are supported; ids "
+                                "that are not small integers need the vocabulary id mode",
+                            0),
+            0u)
+      << train.err;
+  EXPECT_FALSE(fs::exists(path("never.tandem")));
+}
+
 }  // namespace
 }  // namespace tandem::testing

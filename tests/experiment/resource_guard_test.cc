@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "support/tiny_movielens.h"
@@ -108,6 +109,27 @@ TEST_F(ResourceGuardData, BudgetNamesTheLargestParts) {
   c.memory_budget_bytes = -1;
   EXPECT_NE(error_of([&] { c.validate(); }).find("--memory-budget ([training] memory_budget) must be in 0.."),
             std::string::npos);
+}
+
+// With integer ids one stray large id makes a huge table: the budget's
+// message keeps naming the largest parts and adds where that id was read.
+TEST_F(ResourceGuardData, BudgetNamesTheLineOfTheIdBehindATable) {
+  std::ofstream(dir_ / "u.data", std::ios::app) << "2000000000\t3\t4\t880001300\n";  // line 1201
+  ExperimentConfig c = testing::tiny_config("kerasrs", dir_);
+  c.memory_budget_bytes = int64_t{8} << 30;
+  const PreparedData data = prepare_data(c);
+  const std::string e = error_of([&] { check_training_resources(c, data); });
+  EXPECT_EQ(e.rfind("training would need about ", 0), 0u) << e;
+  EXPECT_NE(e.find("above the memory budget of 8.00 GiB (--memory-budget). Largest parts: user embedding table + "
+                   "Adagrad state (2000000001 rows x 8): 119.21 GiB; "),
+            std::string::npos)
+      << e;
+  // Only the user table is among the parts named: only its id is located.
+  EXPECT_NE(e.find(". With integer ids (kerasrs) a table has max id + 1 rows: check the data for stray large ids (" +
+                   (dir_ / "u.data").string() + ":1201: user id 2000000000)"),
+            std::string::npos)
+      << e;
+  EXPECT_EQ(e.find("item id"), std::string::npos) << e;
 }
 
 // The towers' part is what the towers of the model built from the same data

@@ -79,22 +79,26 @@ Catalogue parse_catalogue(std::string_view text, const std::string& source,
   std::unordered_map<int64_t, size_t> line_of;  // item id -> line that defined it
   line_of.reserve(expected);
   const std::string_view sep = format.separator;
-  data_detail::for_each_line(text, source, [&](std::string_view line, size_t line_no) {
-    line_no += first_line;
-    std::string_view f[2];
-    const size_t n = data_detail::split_fields(line, sep, f, 2);
-    TANDEM_CHECK(n >= 2, source << ":" << line_no << ": expected at least 2 '" << sep
-                                << "'-separated fields (id, title), found " << n);
-    const int64_t id = data_detail::parse_id(f[0], 1, "item id", source, line_no);
-    const auto [it, inserted] = line_of.emplace(id, line_no);
-    TANDEM_CHECK(inserted, source << ":" << line_no << ": duplicate item id " << id
-                                  << " (first defined on line " << it->second << ")");
-    out.item_ids.push_back(id);
-    std::string title = format.csv_quotes ? csv_title(line.substr(f[0].size() + sep.size()), source, line_no)
-                                          : std::string(f[1]);
-    out.titles.push_back(format.latin1 ? latin1_to_utf8(title) : std::move(title));
-  });
+  data_detail::for_each_line(
+      text, source,
+      [&](std::string_view line, size_t line_no) {
+        std::string_view f[2];
+        const size_t n = data_detail::split_fields(line, sep, f, 2);
+        TANDEM_CHECK(n >= 2, source << ":" << line_no << ": expected at least 2 '" << sep
+                                    << "'-separated fields (id, title), found " << n);
+        const int64_t id = data_detail::parse_id(f[0], 1, "item id", source, line_no);
+        const auto [it, inserted] = line_of.emplace(id, line_no);
+        TANDEM_CHECK(inserted, source << ":" << line_no << ": duplicate item id " << id
+                                      << " (first defined on line " << it->second << ")");
+        out.item_ids.push_back(id);
+        out.largest_id.see(id, line_no);
+        std::string title = format.csv_quotes ? csv_title(line.substr(f[0].size() + sep.size()), source, line_no)
+                                              : std::string(f[1]);
+        out.titles.push_back(format.latin1 ? latin1_to_utf8(title) : std::move(title));
+      },
+      first_line);
   TANDEM_CHECK(out.size() > 0, source << ": no items found (the file is empty or blank)");
+  out.largest_id.source = source;
   return out;
 }
 

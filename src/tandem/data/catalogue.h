@@ -6,11 +6,14 @@
 #include <string_view>
 #include <vector>
 
+#include "tandem/data/largest_id.h"
+
 namespace tandem {
 
 struct Catalogue {
   std::vector<int64_t> item_ids;    // raw ids, in file order, unique
   std::vector<std::string> titles;  // UTF-8, same order as item_ids
+  LargestId largest_id;             // the items file's (set by the parsers)
 
   size_t size() const { return item_ids.size(); }
 };

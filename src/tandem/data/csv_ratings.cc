@@ -145,9 +145,8 @@ struct ColumnLayout {
       if (it != names.end()) return static_cast<size_t>(it - names.begin());
       std::string known;
       for (const auto& n : names) {
-        known += known.empty() ? "'" : ", '";
-        known += n;
-        known += '\'';
+        if (!known.empty()) known += ", ";
+        known += quote_field(n);
       }
       TANDEM_THROW(source << ":1: no column named '" << ref.name << "' (the " << role
                           << " column); the header has " << known);
@@ -162,9 +161,9 @@ struct ColumnLayout {
   std::string name_of(size_t i) const {
     std::string s = "column " + std::to_string(i);
     if (i < names.size()) {
-      s += " ('";
-      s += names[i];
-      s += "')";
+      s += " (";
+      s += quote_field(names[i]);
+      s += ")";
     }
     return s;
   }
@@ -224,7 +223,7 @@ int64_t read_id(std::string_view field, IdTable* table, const char* role, const 
   const auto [ptr, ec] = std::from_chars(field.data(), last, value);
   TANDEM_CHECK(ec == std::errc() && ptr == last && value >= 0,
                source << ":" << line_no << ": " << layout.name_of(column) << " (" << role << "): "
-                      << data_detail::quoted(field)
+                      << quote_field(field)
                       << " is not a non-negative integer id; ids that are not integers need the "
                          "vocabulary id mode ([features] ids = \"vocabulary\" in a config file, "
                          "or --preset tfrs)");
@@ -239,7 +238,7 @@ float read_float(std::string_view field, const char* role, const ColumnLayout& l
   // from_chars accepts "nan" and "inf"; neither is a rating or a weight.
   TANDEM_CHECK(ec == std::errc() && ptr == last && std::isfinite(value),
                source << ":" << line_no << ": " << layout.name_of(column) << " (" << role
-                      << ") is not a finite number: " << data_detail::quoted(field));
+                      << ") is not a finite number: " << quote_field(field));
   return value;
 }
 
@@ -250,7 +249,7 @@ int64_t read_timestamp(std::string_view field, const ColumnLayout& layout, size_
   const auto [ptr, ec] = std::from_chars(field.data(), last, value);
   TANDEM_CHECK(ec == std::errc() && ptr == last,
                source << ":" << line_no << ": " << layout.name_of(column)
-                      << " (timestamp) is not an integer: " << data_detail::quoted(field));
+                      << " (timestamp) is not an integer: " << quote_field(field));
   return value;
 }
 
@@ -322,6 +321,8 @@ struct RatingColumns {
            size_t line_no, IdTable* users, IdTable* items, Ratings& out) const {
     out.users.push_back(read_id(f[user], users, "user", layout, user, source, line_no));
     out.items.push_back(read_id(f[item], items, "item", layout, item, source, line_no));
+    out.largest_user.see(out.users.back(), line_no);
+    out.largest_item.see(out.items.back(), line_no);
     out.ratings.push_back(rating == kUnmapped
                               ? 1.0f
                               : read_float(f[rating], "rating", layout, rating, source, line_no));
@@ -346,7 +347,9 @@ size_t newlines_in(std::string_view text) {
 bool parse_csv_ratings_in_pieces(std::string_view text, const std::string& source, char sep,
                                  const CsvRatingsSpec& spec, int threads, Ratings& out) {
   const size_t nl = text.find('\n');
-  std::string_view first = text.substr(0, nl);
+  // As for_each_line reads it: a byte-order mark at the file's start is not
+  // part of the first field.
+  std::string_view first = data_detail::skip_bom(text.substr(0, nl));
   if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
   if (first.empty()) return false;
   FieldSplitter splitter;
@@ -376,6 +379,7 @@ bool parse_csv_ratings_in_pieces(std::string_view text, const std::string& sourc
             before);
       }));
   TANDEM_CHECK(out.size() > 0, source << ": no ratings found (only a header line)");
+  out.largest_user.source = out.largest_item.source = source;
   return true;
 }
 
@@ -401,6 +405,7 @@ Ratings parse_csv_ratings(std::string_view text, const std::string& source, char
                [&](const std::vector<std::string_view>& f, const ColumnLayout& layout, size_t line_no) {
                  columns->add(f, layout, source, line_no, users, items, out);
                });
+  out.largest_user.source = out.largest_item.source = source;
   return out;
 }
 
@@ -424,10 +429,12 @@ Catalogue parse_csv_items(std::string_view text, const std::string& source, char
                [&](const std::vector<std::string_view>& f, const ColumnLayout& layout, size_t line_no) {
                  const int64_t id = read_id(f[id_col], items, "item id", layout, id_col, source, line_no);
                  TANDEM_CHECK(seen.insert(id).second, source << ":" << line_no << ": duplicate item id "
-                                                             << data_detail::quoted(f[id_col]));
+                                                             << quote_field(f[id_col]));
                  out.item_ids.push_back(id);
+                 out.largest_id.see(id, line_no);
                  out.titles.emplace_back(f[title_col]);
                });
+  out.largest_id.source = source;
   return out;
 }
 
@@ -471,7 +478,7 @@ SideAttributes parse_csv_attributes(std::string_view text, const std::string& so
                  const auto [it, inserted] = out.record_of_id.emplace(id, out.records.size());
                  if (!inserted) {
                    TANDEM_CHECK(from.repeated_ids, source << ":" << line_no << ": duplicate id "
-                                                          << data_detail::quoted(f[id_col]));
+                                                          << quote_field(f[id_col]));
                    return;  // the first record's values stand
                  }
                  std::vector<std::vector<std::string>> values(cols.size());

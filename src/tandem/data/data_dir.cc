@@ -1,11 +1,15 @@
 #include "tandem/data/data_dir.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <system_error>
 
 #include "tandem/core/error.h"
+#include "tandem/core/message_text.h"
 #include "tandem/data/dataset_layout.h"
 
 namespace tandem {
@@ -25,8 +29,11 @@ std::string why_unusable(const fs::path& dir) {
   const fs::file_status st = fs::status(dir, ec);
   if (!fs::exists(st)) return "does not exist";
   if (!fs::is_directory(st)) return "is not a directory";
-  if (!detect_dataset_layout(dir.string()))
+  if (!detect_dataset_layout(dir.string())) {
+    // A directory whose files cannot be reached looks empty: say why.
+    if (std::string problem = directory_read_problem(dir.string()); !problem.empty()) return problem;
     return "is a directory but holds no ratings file (u.data, ratings.dat or ratings.csv)";
+  }
   return "";
 }
 
@@ -35,6 +42,15 @@ std::string why_unusable(const fs::path& dir) {
 }
 
 }  // namespace
+
+std::string directory_read_problem(const std::string& dir) {
+  // Reaching "dir/." takes the search permission that opening dir/u.data
+  // does. Listing the directory (read permission) is never needed: its
+  // files are looked up by name.
+  struct stat st {};
+  if (::stat((fs::path(dir) / ".").c_str(), &st) != 0) return describe_errno(errno);
+  return "";
+}
 
 // An explicit choice (--data, or a non-empty TANDEM_DATA) that is unusable is
 // an error rather than a reason to fall back: silently training on other data

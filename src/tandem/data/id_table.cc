@@ -1,6 +1,7 @@
 #include "tandem/data/id_table.h"
 
 #include "tandem/core/error.h"
+#include "tandem/core/message_text.h"
 
 namespace tandem {
 
@@ -8,7 +9,7 @@ IdTable::IdTable(std::vector<std::string> names) {
   index_.reserve(names.size());
   for (size_t i = 0; i < names.size(); ++i)
     TANDEM_CHECK(index_.emplace(names[i], static_cast<int64_t>(i)).second,
-                 "id table: the name '" << names[i] << "' appears twice");
+                 "id table: the name " << quote_field(names[i]) << " appears twice");
   names_ = std::move(names);
 }
 

@@ -72,6 +72,8 @@ Ratings Ratings::select(const std::vector<uint32_t>& indices) const {
   if (has_weights()) out.weights = gather(weights, indices);
   out.user_names = user_names;
   out.item_names = item_names;
+  out.largest_user = largest_user;
+  out.largest_item = largest_item;
   return out;
 }
 
@@ -99,6 +101,8 @@ void split_ratings_columns(Ratings& all, const std::vector<uint32_t>& train_rows
   if (with_weights) take(all.weights, train.weights, test.weights);
   train.user_names = test.user_names = all.user_names;
   train.item_names = test.item_names = all.item_names;
+  train.largest_user = test.largest_user = all.largest_user;
+  train.largest_item = test.largest_item = all.largest_item;
 }
 
 namespace {
@@ -112,7 +116,7 @@ float parse_rating(std::string_view field, const RatingsFormat& format,
   // from_chars accepts "nan" and "inf"; neither is a rating.
   TANDEM_CHECK(ec == std::errc() && ptr == last && std::isfinite(value),
                source << ":" << line << ": field 3 (rating) is not a number: "
-                      << data_detail::quoted(field));
+                      << quote_field(field));
   TANDEM_CHECK(value >= format.min_rating && value <= format.max_rating,
                source << ":" << line << ": rating " << field << " out of range ["
                       << format.min_rating << ", " << format.max_rating << "]");
@@ -163,6 +167,8 @@ data_detail::LineWalk parse_ratings_lines(std::string_view text, size_t lines_be
         // non-negative integer rule as for ids applies.
         const int64_t timestamp = data_detail::parse_id(f[3], 4, "timestamp", source, line_no);
         out.push_back(user, item, rating, timestamp);
+        out.largest_user.see(user, line_no);
+        out.largest_item.see(item, line_no);
       },
       lines_before);
 }
@@ -181,6 +187,10 @@ Ratings concatenate_ratings(std::vector<Ratings> parts) {
   if (parts.empty()) return out;
   out.user_names = parts.front().user_names;
   out.item_names = parts.front().item_names;
+  for (const Ratings& p : parts) {
+    out.largest_user.merge(p.largest_user);
+    out.largest_item.merge(p.largest_item);
+  }
   // Column by column, releasing each part's column once copied: the peak is
   // the parts plus one whole column, not the table twice.
   const auto join = [&parts](auto member, auto& column) {
@@ -212,6 +222,7 @@ Ratings parse_ratings(std::string_view text, const std::string& source, const Ra
         }));
   }
   TANDEM_CHECK(out.size() > 0, source << ": no ratings found (the file is empty or blank)");
+  out.largest_user.source = out.largest_item.source = source;
   return out;
 }
 

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tandem/data/largest_id.h"
+
 namespace tandem {
 
 // Column-wise table of (user, item, rating, timestamp) interactions.
@@ -22,6 +24,11 @@ struct Ratings {
   std::vector<int64_t> timestamps;  // empty when the source has none
   std::vector<float> weights;       // per-example sample weights; empty = all 1
   std::shared_ptr<const std::vector<std::string>> user_names, item_names;  // null = integer ids
+  // The largest user and item id of the file the rows were read from, and
+  // where each first appears (set by the parsers; unknown for rows built in
+  // memory). A selection keeps them: they locate those ids, which may or may
+  // not be among its rows.
+  LargestId largest_user, largest_item;
 
   size_t size() const { return users.size(); }
   bool has_timestamps() const { return timestamps.size() == users.size(); }
@@ -31,7 +38,7 @@ struct Ratings {
   void reserve(size_t n);
   void push_back(int64_t user, int64_t item, float rating, int64_t timestamp);
   // The rows listed in `indices`, in that order (with their timestamps and
-  // weights when the table has them, and the same id names).
+  // weights when the table has them, and the same id names and largest ids).
   Ratings select(const std::vector<uint32_t>& indices) const;
 };
 
@@ -62,11 +69,12 @@ RatingsFormat movielens_csv_ratings();
 
 // Parses ratings: one interaction per line, four fields user, item, rating,
 // timestamp (integers; rating may be a decimal) separated by the format's
-// separator, after its header line if it has one. A trailing '\r' and empty
-// trailing lines are accepted. Throws tandem::Error naming `source` and the
-// 1-based line for: a missing or different header, wrong field count, a
-// non-numeric or out-of-range field, a rating outside the format's range, or
-// a file with no records.
+// separator, after its header line if it has one. A trailing '\r', empty
+// trailing lines and a UTF-8 byte-order mark at the start of the file are
+// accepted; a last line without a final newline is read like any other.
+// Throws tandem::Error naming `source` and the 1-based line for: a missing
+// or different header, wrong field count, a non-numeric or out-of-range
+// field, a rating outside the format's range, or a file with no records.
 // With threads > 1 the text is cut at line boundaries into one piece per
 // thread and the pieces are parsed concurrently: the same rows in the same
 // order, and the same error (the first one in the file), as with one thread.
@@ -78,8 +86,8 @@ Ratings parse_ratings(std::string_view text, const std::string& source,
 Ratings load_ratings(const std::string& path, const RatingsFormat& format = {}, int threads = 1);
 
 // The rows of `parts` one after the other (each part's columns released as
-// they are copied); id names are the first part's. For joining tables parsed
-// in pieces.
+// they are copied); id names are the first part's, the largest ids the
+// largest of all parts'. For joining tables parsed in pieces.
 Ratings concatenate_ratings(std::vector<Ratings> parts);
 
 }  // namespace tandem

@@ -44,7 +44,7 @@ SideAttributes parse_users(std::string_view text, const std::string& source, std
                                 << n);
     const int64_t id = data_detail::parse_id(f[0], 1, "user id", source, line_no);
     TANDEM_CHECK(is_movielens_age(f[age_field]), source << ":" << line_no << ": age "
-                                                  << data_detail::quoted(f[age_field])
+                                                  << quote_field(f[age_field])
                                                   << " is not a non-negative integer");
     TANDEM_CHECK(!f[gender_field].empty(), source << ":" << line_no << ": empty gender");
     add_record(out, id,
@@ -115,7 +115,7 @@ SideAttributes parse_movielens_100k_item_features(std::string_view text, const s
       const std::string_view flag = f[5 + g];
       TANDEM_CHECK(flag == "0" || flag == "1", source << ":" << line_no << ": genre flag "
                                                       << (g + 1) << " (field " << (6 + g)
-                                                      << ") is " << data_detail::quoted(flag)
+                                                      << ") is " << quote_field(flag)
                                                       << ", expected 0 or 1");
       if (flag == "1") genres.emplace_back(kGenres100K[g]);
     }

@@ -16,13 +16,8 @@ void throw_blank_line(const std::string& source, size_t line) {
                       << ": blank line before the end of the file (only trailing blank lines are allowed)");
 }
 
-std::string quoted(std::string_view field) {
-  constexpr size_t kMax = 40;
-  std::string out = "'";
-  out.append(field.substr(0, kMax));
-  if (field.size() > kMax) out += "...";
-  out += "'";
-  return out;
+void throw_on_unterminated_line(const Error& error) {
+  throw Error(std::string(error.what()) + " (last line, no final newline)");
 }
 
 size_t split_fields(std::string_view line, char sep, std::string_view* out, size_t max_out) {
@@ -59,11 +54,12 @@ size_t split_fields(std::string_view line, std::string_view sep, std::string_vie
 }
 
 std::string_view skip_header(std::string_view text, std::string_view header, const std::string& source) {
+  text = skip_bom(text);
   const size_t nl = text.find('\n');
   std::string_view first = text.substr(0, nl);
   if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
   TANDEM_CHECK(first == header, source << ":1: expected the header line '" << header << "', found "
-                                       << quoted(first));
+                                       << quote_field(first));
   return nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
 }
 
@@ -75,10 +71,10 @@ int64_t parse_id(std::string_view field, int index, const char* name,
   const auto [ptr, ec] = std::from_chars(first, last, value);
   TANDEM_CHECK(ec != std::errc::result_out_of_range,
                source << ":" << line << ": field " << index << " (" << name
-                      << ") does not fit a 64-bit integer: " << quoted(field));
+                      << ") does not fit a 64-bit integer: " << quote_field(field));
   TANDEM_CHECK(ec == std::errc() && ptr == last,
                source << ":" << line << ": field " << index << " (" << name
-                      << ") is not an integer: " << quoted(field));
+                      << ") is not an integer: " << quote_field(field));
   TANDEM_CHECK(value >= 0, source << ":" << line << ": field " << index << " (" << name
                                   << ") is negative: " << value);
   return value;

@@ -7,14 +7,6 @@
 
 namespace tandem {
 
-namespace {
-
-// Rows are int32_t; keeping a little headroom below INT32_MAX means
-// rows() and "last row + 1" never overflow when stored as int32_t.
-constexpr int64_t kMaxRows = (int64_t{1} << 31) - 2;
-
-}  // namespace
-
 // A default-constructed Vocabulary is an empty identity vocabulary: no ids,
 // zero rows. Its defining ids are {} and from_defining_ids accepts that, so
 // every vocabulary round-trips.

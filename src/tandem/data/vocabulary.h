@@ -34,6 +34,10 @@ class Vocabulary {
   int64_t rows() const;  // embedding-table rows needed
   bool has_oov() const { return kind_ != Kind::kIdentity; }
   static constexpr int32_t kOovRow = 0;
+  // The most rows a vocabulary has. Rows are int32_t; keeping a little
+  // headroom below INT32_MAX means rows() and "last row + 1" never overflow
+  // when stored as int32_t. An identity vocabulary's max id is below it.
+  static constexpr int64_t kMaxRows = (int64_t{1} << 31) - 2;
 
   // Row of a known id, or nullopt if the id is not in the vocabulary.
   std::optional<int32_t> find(int64_t raw_id) const;

@@ -159,15 +159,40 @@ void check_k(const ExperimentConfig& config, int64_t catalogue) {
                                              << catalogue);
 }
 
-void check_within_budget(const ExperimentConfig& config, const MemoryEstimate& e) {
+// An embedding table's part (its name starts with `table`, e.g. "user
+// embedding table") and where the id that sets its rows was read, as
+// "u.data:7: user id 2000000000"; "" when that is unknown.
+struct TableIdPlace {
+  std::string table;
+  std::string id_place;
+};
+
+// "u.data:7: user id 2000000000" for `largest` read with integer ids and a
+// known line, else "".
+std::string id_place(const LargestId& largest, const char* role) {
+  const std::string place = largest.place_of(largest.id);
+  if (place.empty()) return "";
+  return place + ": " + role + " id " + std::to_string(largest.id);
+}
+
+void check_within_budget(const ExperimentConfig& config, const MemoryEstimate& e,
+                         const std::vector<TableIdPlace>& id_places = {}) {
   const int64_t budget =
       config.memory_budget_bytes > 0 ? config.memory_budget_bytes : default_memory_budget();
   if (e.total() <= budget) return;
   auto parts = e.parts;
   std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.bytes > b.bytes; });
   std::string detail;
-  for (size_t i = 0; i < parts.size() && i < 3; ++i)
+  // Where the largest id of each table among the parts named was read: with
+  // integer ids a stray large id is the usual reason for such a table.
+  std::string places;
+  for (size_t i = 0; i < parts.size() && i < 3; ++i) {
     detail += (i ? "; " : "") + parts[i].what + ": " + format_bytes(parts[i].bytes);
+    for (const TableIdPlace& t : id_places)
+      if (!t.id_place.empty() && parts[i].what.rfind(t.table, 0) == 0)
+        places += (places.empty() ? " (" : "; ") + t.id_place;
+  }
+  if (!places.empty()) places += ")";
   TANDEM_THROW("training would need about " << format_bytes(e.total()) << ", above the memory budget of "
                                             << format_bytes(budget)
                                             << (config.memory_budget_bytes > 0 ? " (--memory-budget)"
@@ -175,7 +200,7 @@ void check_within_budget(const ExperimentConfig& config, const MemoryEstimate& e
                                             << ". Largest parts: " << detail
                                             << (config.id_mode == IdMode::kInteger
                                                     ? ". With integer ids (kerasrs) a table has max id + 1 "
-                                                      "rows: check the data for stray large ids"
+                                                      "rows: check the data for stray large ids" + places
                                                     : ""));
 }
 
@@ -183,7 +208,9 @@ void check_within_budget(const ExperimentConfig& config, const MemoryEstimate& e
 
 void check_training_resources(const ExperimentConfig& config, const PreparedData& data) {
   check_k(config, static_cast<int64_t>(data.catalogue.size()));
-  check_within_budget(config, estimate_training_memory(config, data));
+  check_within_budget(config, estimate_training_memory(config, data),
+                      {{"user embedding table", id_place(data.largest_user, "user")},
+                       {"item embedding table", id_place(data.largest_item, "item")}});
 }
 
 MemoryEstimate estimate_store_training_memory(const ExperimentConfig& config, int64_t user_rows,

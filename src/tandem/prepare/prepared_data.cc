@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <initializer_list>
 
 #include "tandem/core/error.h"
 #include "tandem/core/thread_pool.h"
@@ -50,6 +51,32 @@ Catalogue build_catalogue(Catalogue cat, const Ratings& train) {
                                                      : std::to_string(id)));
   }
   return cat;
+}
+
+// Where `id` was read: the first of `candidates` (the largest ids of the
+// files it may come from, recorded while parsing) whose largest id it is;
+// its line is unknown (0) when none is.
+LargestId locate(int64_t id, std::initializer_list<const LargestId*> candidates) {
+  for (const LargestId* c : candidates)
+    if (!c->place_of(id).empty()) return *c;
+  LargestId unknown;
+  unknown.id = id;
+  return unknown;
+}
+
+// The identity vocabulary of ids 0..largest.id. An id too large for one is
+// refused here rather than in Vocabulary::identity, so that the error names
+// the file and line that hold it.
+Vocabulary identity_vocabulary(const LargestId& largest, const char* role) {
+  const std::string place = largest.place_of(largest.id);
+  TANDEM_CHECK(largest.id < Vocabulary::kMaxRows,
+               (place.empty() ? "" : place + ": ")
+                   << role << " id " << largest.id
+                   << " is too large for integer ids: its embedding table would need " << largest.id + 1
+                   << " rows, and at most " << Vocabulary::kMaxRows
+                   << " are supported; ids that are not small integers need the vocabulary id mode "
+                      "([features] ids = \"vocabulary\" in a config file, or --preset tfrs)");
+  return Vocabulary::identity(largest.id);
 }
 
 // TFRS's StringLookup(vocabulary=np.unique(titles)): the distinct titles in
@@ -142,6 +169,7 @@ PreparedData prepare_data(const ExperimentConfig& config, SplitRatings data, Pre
   const Ratings& test = data.test;
   out.source = data.source;
   out.names = data.names;
+  const LargestId items_file_largest = data.items.largest_id;
   Catalogue cat = build_catalogue(std::move(data.items), train);
 
   // Vocabularies as in the tutorials: users from all ratings the tutorial
@@ -149,8 +177,12 @@ PreparedData prepare_data(const ExperimentConfig& config, SplitRatings data, Pre
   // items from the catalogue (which includes every training item).
   const Ratings& user_source = config.explicit_split() ? train : all;
   if (config.id_mode == IdMode::kInteger) {
-    out.users = Vocabulary::identity(max_of(user_source.users));
-    out.items = Vocabulary::identity(max_of(cat.item_ids));
+    // The tables have max id + 1 rows: where the largest ids were read is
+    // what a refused table size points to.
+    out.largest_user = locate(max_of(user_source.users), {&user_source.largest_user});
+    out.largest_item = locate(max_of(cat.item_ids), {&items_file_largest, &train.largest_item});
+    out.users = identity_vocabulary(out.largest_user, "user");
+    out.items = identity_vocabulary(out.largest_item, "item");
   } else {
     out.users = Vocabulary::lookup(user_source.users);
     out.items = config.item_key == ItemKey::kTitle ? title_vocabulary(cat) : Vocabulary::lookup(cat.item_ids);

@@ -14,6 +14,7 @@
 #include "tandem/prepare/split_ratings.h"
 #include "tandem/data/catalogue.h"
 #include "tandem/data/examples.h"
+#include "tandem/data/largest_id.h"
 #include "tandem/data/ratings.h"
 #include "tandem/data/vocabulary.h"
 
@@ -62,6 +63,9 @@ struct PreparedData {
   TowerSpecs towers;
   std::string source;  // human-readable description of where data came from
   IdNames names;       // the strings behind the ids (csv format, vocabulary ids)
+  // With integer ids: the largest user and item id, which set the tables'
+  // rows, and where each was read (line 0 when unknown, e.g. a store's data).
+  LargestId largest_user, largest_item;
 };
 
 // Builds everything for `config` (whose data_dir is already resolved).

@@ -7,6 +7,7 @@
 #include "tandem/core/error.h"
 #include "tandem/core/random.h"
 #include "tandem/data/csv_ratings.h"
+#include "tandem/data/data_dir.h"
 #include "tandem/data/dataset_layout.h"
 #include "tandem/data/id_table.h"
 #include "tandem/data/time_split.h"
@@ -20,8 +21,12 @@ DatasetLayout layout_of(const ExperimentConfig& config) {
   if (config.data_format != "auto") return parse_dataset_layout(config.data_format);
   if (config.data_dir.empty()) return DatasetLayout::kMovieLens100K;
   const auto found = detect_dataset_layout(config.data_dir);
-  TANDEM_CHECK(found.has_value() || config.explicit_split(),
-               config.data_dir << " holds no ratings file (u.data, ratings.dat or ratings.csv)");
+  if (!found && !config.explicit_split()) {
+    // An unreadable directory looks empty: say why instead.
+    const std::string problem = directory_read_problem(config.data_dir);
+    TANDEM_CHECK(problem.empty(), config.data_dir << ": " << problem);
+    TANDEM_THROW(config.data_dir << " holds no ratings file (u.data, ratings.dat or ratings.csv)");
+  }
   return found.value_or(DatasetLayout::kMovieLens100K);
 }
 
