@@ -12,6 +12,7 @@
 #include <string>
 
 #include "support/special_files.h"
+#include "support/temp_dir.h"
 #include "tandem/core/error.h"
 #include "tandem/core/regular_file.h"
 
@@ -22,17 +23,6 @@ namespace fs = std::filesystem;
 
 class RegularFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("tandem_regular_file_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   // What read_regular_file(p, "model file") throws, from a child that an
   // alarm ends after 10 s should the read block or never end.
@@ -42,7 +32,8 @@ class RegularFile : public ::testing::Test {
     EXPECT_TRUE(r.threw) << p << ": read without an error";
     return r.message;
   }
-  fs::path dir_;
+  TempDir scratch_{"tandem_regular_file"};
+  const fs::path& dir_ = scratch_.path();
 };
 
 TEST_F(RegularFile, ReadsEveryByteOfARegularFile) {

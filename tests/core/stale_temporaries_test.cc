@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/dead_pid.h"
+#include "support/temp_dir.h"
 #include "tandem/core/atomic_file.h"
 #include "tandem/core/stale_temporaries.h"
 
@@ -24,17 +25,6 @@ namespace fs = std::filesystem;
 
 class StaleTemporaries : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("tandem_stale_tmp_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   void touch(const std::string& name) const { std::ofstream(path(name)) << "partial"; }
   std::vector<std::string> names() const {
@@ -43,7 +33,8 @@ class StaleTemporaries : public ::testing::Test {
     std::sort(out.begin(), out.end());
     return out;
   }
-  fs::path dir_;
+  TempDir scratch_{"tandem_stale_tmp"};
+  const fs::path& dir_ = scratch_.path();
 };
 
 TEST(TemporaryWriterPid, ReadsThePidOfBothShapesAndNothingElse) {

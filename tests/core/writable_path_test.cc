@@ -13,6 +13,7 @@
 
 #include "support/dead_pid.h"
 #include "support/special_files.h"
+#include "support/temp_dir.h"
 #include "tandem/core/error.h"
 #include "tandem/core/writable_path.h"
 
@@ -23,33 +24,18 @@ namespace fs = std::filesystem;
 
 class WritablePath : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("tandem_writable_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  // A read-only subdirectory is made writable again so the scratch
+  // directory can be removed.
   void TearDown() override {
     std::error_code ec;
     fs::permissions(dir_ / "ro", fs::perms::owner_all, ec);
-    fs::remove_all(dir_, ec);
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   size_t entries(const fs::path& d) const {
     return static_cast<size_t>(std::distance(fs::directory_iterator(d), fs::directory_iterator()));
   }
-  template <typename Fn>
-  static std::string error_of(Fn&& fn) {
-    try {
-      fn();
-    } catch (const Error& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "no error";
-    return "";
-  }
-  fs::path dir_;
+  TempDir scratch_{"tandem_writable"};
+  const fs::path& dir_ = scratch_.path();
 };
 
 TEST_F(WritablePath, AWritableDirectoryPassesAndTheProbeLeavesNothing) {

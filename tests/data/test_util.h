@@ -10,55 +10,10 @@
 #include <string>
 #include <string_view>
 
+#include "support/temp_dir.h"
 #include "tandem/core/error.h"
 
 namespace tandem::testing {
-
-// A scratch directory for file tests, removed with everything in it when the
-// test ends.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("tandem_data_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
-  // Writes `content` byte for byte to `name` inside the directory.
-  std::string write(const std::string& name, std::string_view content) const {
-    const std::filesystem::path file = path_ / name;
-    std::filesystem::create_directories(file.parent_path());
-    std::ofstream out(file, std::ios::binary);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    return file.string();
-  }
-
- private:
-  std::filesystem::path path_;
-};
-
-// The message of the tandem::Error thrown by fn; a test failure if fn throws
-// nothing.
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const ::tandem::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a tandem::Error";
-  return "";
-}
 
 }  // namespace tandem::testing
 

@@ -12,6 +12,7 @@
 #include "io/model_file_helpers.h"
 #include "support/dead_pid.h"
 #include "support/special_files.h"
+#include "support/temp_dir.h"
 #include "tandem/core/error.h"
 #include "tandem/io/model_file.h"
 
@@ -19,23 +20,13 @@ namespace tandem_test {
 namespace {
 
 namespace fs = std::filesystem;
+using tandem::testing::TempDir;
 using tandem::ModelBundle;
 using tandem::read_model_file;
 using tandem::write_model_file;
 
 class ModelFileDisk : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("tandem_io_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
@@ -58,7 +49,8 @@ class ModelFileDisk : public ::testing::Test {
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   }
 
-  fs::path dir_;
+  TempDir scratch_{"tandem_io_test"};
+  const fs::path& dir_ = scratch_.path();
 };
 
 bool starts_with(const std::string& s, const std::string& prefix) {

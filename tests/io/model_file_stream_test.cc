@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "io/model_file_helpers.h"
+#include "support/temp_dir.h"
 #include "tandem/core/error.h"
 #include "tandem/io/model_file.h"
 #include "tandem/io/model_file_stream.h"
@@ -23,6 +24,7 @@ namespace tandem_test {
 namespace {
 
 namespace fs = std::filesystem;
+using tandem::testing::TempDir;
 using tandem::bundle_of;
 using tandem::encode_model;
 using tandem::IdChunkSink;
@@ -33,24 +35,14 @@ using tandem::write_model_sections;
 
 class ModelFileStream : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("tandem_stream_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   static std::string slurp(const std::string& p) {
     std::ifstream in(p, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
   size_t entries() const { return static_cast<size_t>(std::distance(fs::directory_iterator(dir_), {})); }
-  fs::path dir_;
+  TempDir scratch_{"tandem_io_stream"};
+  const fs::path& dir_ = scratch_.path();
 };
 
 // Sections larger than the writer's 1 MiB buffer, one exactly its size, and
