@@ -13,6 +13,7 @@
 
 #include "support/dead_pid.h"
 #include "support/special_files.h"
+#include "support/error_of.h"
 #include "support/temp_dir.h"
 #include "tandem/core/error.h"
 #include "tandem/core/writable_path.h"

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "support/error_of.h"
 #include "support/temp_dir.h"
 #include "tandem/core/error.h"
 

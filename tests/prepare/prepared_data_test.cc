@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "support/error_of.h"
 #include "support/tiny_movielens.h"
 #include "tandem/core/error.h"
 
@@ -17,14 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::error_of;
 
 // What follows the place and the id in every "too large" message.
 std::string too_large(const std::string& role, const std::string& id, const std::string& rows) {

@@ -1,8 +1,6 @@
-// Test helpers shared across stages: a scratch directory removed with its
-// contents, and the message of the tandem::Error a call throws.
+// A scratch directory for tests of any stage, removed with its contents.
 #pragma once
 
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,8 +8,6 @@
 #include <fstream>
 #include <string>
 #include <string_view>
-
-#include "tandem/core/error.h"
 
 namespace tandem::testing {
 
@@ -48,18 +44,5 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
-
-// The message of the tandem::Error thrown by fn; a test failure if fn throws
-// nothing.
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const ::tandem::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a tandem::Error";
-  return "";
-}
 
 }  // namespace tandem::testing
