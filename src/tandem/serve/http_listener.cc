@@ -131,7 +131,6 @@ class Session : public std::enable_shared_from_this<Session> {
 
 struct HttpListener::Impl {
   HttpLimits limits;
-  int threads;
   Handler handler;
   RefusalReply refusal;
   std::string overloaded_reply;  // serialized once: it is sent at accept, before any session
@@ -159,7 +158,7 @@ struct HttpListener::Impl {
   bool bound = false;
 
   Impl(HttpLimits l, int t, Handler h, RefusalReply r)
-      : limits(l), threads(t), handler(std::move(h)), refusal(std::move(r)),
+      : limits(l), handler(std::move(h)), refusal(std::move(r)),
         contexts(make_contexts(t)), acceptor(asio::make_strand(*contexts[0])) {
     for (auto& c : contexts) keep_running.push_back(asio::make_work_guard(*c));
   }
