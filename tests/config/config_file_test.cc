@@ -196,7 +196,9 @@ TEST(ConfigFile, DevicesAndFifosAreRefusedByName) {
   for (const auto& [path, kind] : {std::pair<std::string, std::string>{"/dev/zero", "(a character device)"},
                                    {(dir / "cfg.toml").string(), "(a FIFO)"},
                                    {dir.string(), "(a directory)"}}) {
-    const testing::BoundedCall r = testing::call_within(10, [&] { (void)load_config_file(path); });
+    // A named copy: C++17 lambdas cannot capture a structured binding (clang refuses it).
+    const std::string& file = path;
+    const testing::BoundedCall r = testing::call_within(10, [&file] { (void)load_config_file(file); });
     EXPECT_TRUE(r.finished) << path << ": still reading after 10 s";
     EXPECT_EQ(r.message, path + ": cannot read config file: not a regular file " + kind);
   }

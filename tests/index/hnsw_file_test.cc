@@ -210,8 +210,10 @@ TEST(HnswFile, DevicesAndFifosAreRefusedByName) {
   testing::make_fifo(fifo);
   for (const auto& [path, kind] : {std::pair<std::string, std::string>{"/dev/zero", "(a character device)"},
                                    {fifo.string(), "(a FIFO)"}}) {
+    // A named copy: C++17 lambdas cannot capture a structured binding (clang refuses it).
+    const std::string& file = path;
     const testing::BoundedCall r = testing::call_within(10, [&] {
-      (void)HnswIndex::load(path, s.items.data(), Saved::kItems, Saved::kDim, 50);
+      (void)HnswIndex::load(file, s.items.data(), Saved::kItems, Saved::kDim, 50);
     });
     EXPECT_TRUE(r.finished) << path << ": still reading after 10 s";
     EXPECT_EQ(r.message, path + ": cannot read index file: not a regular file " + kind);
