@@ -306,6 +306,39 @@ TEST(TopKRandom, SingleQueriesMatchReference) {
   }
 }
 
+// Scores drawn from a few values with NaN and both infinities among them
+// (dim 1, query 1: the scores are the candidates): every k, with and without
+// exclusions, against a full sort with NaN last and lower index first on ties.
+TEST(TopKRandom, NaNsInfinitiesAndTiesMatchAFullSort) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const float values[] = {nan, -inf, inf, -1.0f, 0.0f, 0.5f, 2.0f};
+  Rng rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int64_t count = 1 + static_cast<int64_t>(rng.below(60));
+    std::vector<float> c(static_cast<size_t>(count));
+    for (float& x : c) x = values[rng.below(7)];
+    std::vector<std::vector<int64_t>> ex(1);
+    if (trial % 2 == 1)
+      for (int64_t t = 0; t < count / 3; ++t) ex[0].push_back(static_cast<int64_t>(rng.below(count)));
+    std::vector<int64_t> want;
+    for (int64_t j = 0; j < count; ++j)
+      if (std::find(ex[0].begin(), ex[0].end(), j) == ex[0].end()) want.push_back(j);
+    std::stable_sort(want.begin(), want.end(), [&](int64_t a, int64_t b) {
+      const bool a_nan = std::isnan(c[a]), b_nan = std::isnan(c[b]);
+      if (a_nan || b_nan) return !a_nan;  // numbers first; stable keeps index order
+      return c[a] > c[b];
+    });
+    const float one = 1.0f;
+    const int64_t k = 1 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(count) + 2));
+    const auto got = top_k(&one, 1, CandidateMatrix{c.data(), count, 1}, k, &ex);
+    const size_t keep = std::min(want.size(), static_cast<size_t>(k));
+    ASSERT_EQ(got[0].size(), keep) << "trial " << trial;
+    for (size_t t = 0; t < keep; ++t)
+      ASSERT_EQ(got[0][t].index, want[t]) << "trial " << trial << " position " << t << " k " << k;
+  }
+}
+
 // Many short rows per block (tiny catalogue) and a ragged last block.
 TEST(TopKRandom, TinyCatalogueTallBlocks) {
   const int64_t nq = 2500, count = 3, dim = 4;

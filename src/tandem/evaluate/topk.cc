@@ -64,17 +64,49 @@ bool ranks_before(const ScoredItem& a, const ScoredItem& b) {
   return a.index < b.index;
 }
 
-// Heap ordered by ranks_before, so the front is the worst item kept: the one a
-// better newcomer evicts.
-void offer(std::vector<ScoredItem>& heap, size_t k, ScoredItem item) {
-  if (heap.size() < k) {
-    heap.push_back(item);
-    std::push_heap(heap.begin(), heap.end(), ranks_before);
-  } else if (ranks_before(item, heap.front())) {
-    std::pop_heap(heap.begin(), heap.end(), ranks_before);
-    heap.back() = item;
-    std::push_heap(heap.begin(), heap.end(), ranks_before);
+// ranks_before as a function object, so that the selection and the sort
+// inline it (through a function pointer they called it).
+struct RanksBefore {
+  bool operator()(const ScoredItem& a, const ScoredItem& b) const { return ranks_before(a, b); }
+};
+
+// The `keep` best of s[0, count), skipping the entries that `skip` marks, in
+// rank order, into `out` (a reservoir, as faiss's ReservoirTopN: a heap pays
+// two sift-downs per newcomer, which at k = 100 of 1,682 was most of a
+// serving request's selection). Candidates are appended while they can still
+// make the list; when the buffer holds twice `keep`, nth_element keeps the
+// best `keep`, and the worst of those becomes the bar. Candidates come in index
+// order, so a newcomer clears the bar only with a score strictly above it (a
+// tie loses on its higher index, a NaN never beats a number, and any number
+// beats a NaN bar): one comparison for most of the catalogue. The kept set
+// and its order are those of a full sort by ranks_before, a total order.
+void select_best(const float* s, int64_t count, const unsigned char* skip, size_t keep,
+                 std::vector<ScoredItem>& out) {
+  out.clear();
+  const size_t capacity = 2 * keep;
+  bool has_bar = false;
+  float bar = 0.0f;
+  bool bar_is_nan = false;
+  for (int64_t j = 0; j < count; ++j) {
+    const float v = s[j];
+    if (has_bar && (bar_is_nan ? std::isnan(v) : !(v > bar))) continue;
+    if (skip && skip[j]) continue;
+    out.push_back(ScoredItem{j, v});
+    if (out.size() == capacity) {
+      std::nth_element(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep - 1), out.end(),
+                       RanksBefore{});
+      out.resize(keep);
+      has_bar = true;
+      bar = out.back().score;
+      bar_is_nan = std::isnan(bar);
+    }
   }
+  if (out.size() > keep) {
+    std::nth_element(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep - 1), out.end(),
+                     RanksBefore{});
+    out.resize(keep);
+  }
+  std::sort(out.begin(), out.end(), RanksBefore{});
 }
 
 }  // namespace
@@ -98,8 +130,8 @@ std::vector<std::vector<ScoredItem>> top_k(const float* queries, int64_t n_queri
   // A mask instead of a per-candidate search in the exclusion list keeps the
   // scan linear; only the entries set for a query are cleared afterwards.
   std::vector<unsigned char> skip(excluded ? static_cast<size_t>(count) : 0, 0);
-  std::vector<ScoredItem> heap;
-  heap.reserve(keep);
+  std::vector<ScoredItem> best;
+  best.reserve(std::min(2 * keep, static_cast<size_t>(count)));
 
   for (int64_t row0 = 0; row0 < n_queries; row0 += block) {
     const int64_t rows = std::min(block, n_queries - row0);
@@ -112,17 +144,12 @@ std::vector<std::vector<ScoredItem>> top_k(const float* queries, int64_t n_queri
         for (int64_t j : *ex)
           if (j >= 0 && j < count) skip[static_cast<size_t>(j)] = 1;
       }
-      heap.clear();
-      for (int64_t j = 0; j < count; ++j) {
-        if (ex && skip[static_cast<size_t>(j)]) continue;
-        offer(heap, keep, ScoredItem{j, s[j]});
-      }
+      select_best(s, count, ex ? skip.data() : nullptr, keep, best);
       if (ex) {
         for (int64_t j : *ex)
           if (j >= 0 && j < count) skip[static_cast<size_t>(j)] = 0;
       }
-      std::sort_heap(heap.begin(), heap.end(), ranks_before);
-      result[static_cast<size_t>(q)] = heap;
+      result[static_cast<size_t>(q)] = best;
     }
   }
   return result;
