@@ -70,22 +70,25 @@ void CandidateRanker::predict_for_vector(const float* u, const int32_t* items, i
   grow(s.act_a, n * widest);
   grow(s.act_b, n * widest);
   float* h = single ? out : s.act_a.data();
+  const bool relu = first.activation() == Activation::kRelu;
+  const float* user_part = s.user_part.data();
+  // row = activation(item_part + user_part); as DenseLayer: NaN -> 0 under ReLU.
+  const auto add_user_part = [&](const float* item_part, float* row) {
+    for (int64_t j = 0; j < width_; ++j) {
+      const float v = item_part[j] + user_part[j];
+      row[j] = !relu || v > 0.0f ? v : 0.0f;
+    }
+  };
   if (precomputed()) {
+    // Read straight from the precomputed rows: no copy of them first.
     for (int64_t r = 0; r < n; ++r)
-      std::copy_n(item_part_.data() + static_cast<int64_t>(items[r]) * width_, width_, h + r * width_);
+      add_user_part(item_part_.data() + static_cast<int64_t>(items[r]) * width_, h + r * width_);
   } else {
     grow(s.items, n * dim_);
     for (int64_t r = 0; r < n; ++r) std::copy_n(item_row(items[r]), dim_, s.items.data() + r * dim_);
     blas::gemm(false, false, n, width_, dim_, 1.0f, s.items.data(), dim_,
                first.kernel_values() + dim_ * width_, width_, 0.0f, h, width_);
-  }
-  const bool relu = first.activation() == Activation::kRelu;
-  for (int64_t r = 0; r < n; ++r) {
-    float* row = h + r * width_;
-    for (int64_t j = 0; j < width_; ++j) {
-      const float v = row[j] + s.user_part[static_cast<size_t>(j)];
-      row[j] = !relu || v > 0.0f ? v : 0.0f;  // as DenseLayer: NaN -> 0 under ReLU
-    }
+    for (int64_t r = 0; r < n; ++r) add_user_part(h + r * width_, h + r * width_);
   }
   if (single) return;
 
