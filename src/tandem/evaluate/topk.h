@@ -1,7 +1,7 @@
 // Exact top-K over a whole catalogue by brute force, in blocks: scores for a
-// block of queries against every candidate come from one GEMM, and each query
-// keeps a bounded heap of its k best. Memory is O(block x candidates), never
-// queries x candidates.
+// block of queries against every candidate come from one GEMM, and each
+// query's k best are selected with a reservoir of 2k (topk.cc). Memory is
+// O(block x candidates), never queries x candidates.
 #pragma once
 
 #include <cstdint>
