@@ -72,20 +72,15 @@ Action add_serve(CLI::App& app) {
                  "Request body, decided from Content-Length before reading; above it: 413")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));
-  app.add_option("--header-timeout", h.header_timeout_seconds,
-                 "Seconds from a request's first byte to the end of its headers; then closed")
-      ->capture_default_str()
-      ->check(CLI::Range(0.001, 86400.0));
-  app.add_option("--body-timeout", h.body_timeout_seconds, "Seconds to receive a request body")
-      ->capture_default_str()
-      ->check(CLI::Range(0.001, 86400.0));
-  app.add_option("--idle-timeout", h.idle_timeout_seconds,
-                 "Seconds an idle keep-alive connection is kept")
-      ->capture_default_str()
-      ->check(CLI::Range(0.001, 86400.0));
-  app.add_option("--write-timeout", h.write_timeout_seconds, "Seconds to send one reply")
-      ->capture_default_str()
-      ->check(CLI::Range(0.001, 86400.0));
+  // The four connection deadlines: a millisecond to a day each.
+  const auto add_deadline = [&app](const char* flag, double& seconds, const char* help) {
+    app.add_option(flag, seconds, help)->capture_default_str()->check(CLI::Range(0.001, 86400.0));
+  };
+  add_deadline("--header-timeout", h.header_timeout_seconds,
+               "Seconds from a request's first byte to the end of its headers; then closed");
+  add_deadline("--body-timeout", h.body_timeout_seconds, "Seconds to receive a request body");
+  add_deadline("--idle-timeout", h.idle_timeout_seconds, "Seconds an idle keep-alive connection is kept");
+  add_deadline("--write-timeout", h.write_timeout_seconds, "Seconds to send one reply");
   app.add_option("--shutdown-timeout", h.shutdown_timeout_seconds,
                  "On SIGTERM/SIGINT: seconds requests in hand may take to finish before the "
                  "remaining connections are closed (a second signal exits at once)")
