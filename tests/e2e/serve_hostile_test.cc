@@ -44,6 +44,17 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// n slowloris connections to port, each having sent `start` (an unfinished
+// request) and nothing more, appended to *out.
+void open_slow(int port, int n, const std::string& start,
+               std::vector<std::unique_ptr<RawConnection>>* out) {
+  for (int i = 0; i < n; ++i) {
+    out->push_back(std::make_unique<RawConnection>(port));
+    ASSERT_TRUE(out->back()->ok()) << "slow connection " << i;
+    ASSERT_TRUE(out->back()->send(start)) << "slow connection " << i;
+  }
+}
+
 class ServeHostile : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -80,11 +91,8 @@ TEST_F(ServeHostile, SlowClientsDoNotStarveOthers) {
   auto server = serve();
   ASSERT_GT(server->port(), 0) << server->log();
   std::vector<std::unique_ptr<RawConnection>> slow;
-  for (int i = 0; i < 200; ++i) {
-    slow.push_back(std::make_unique<RawConnection>(server->port()));
-    ASSERT_TRUE(slow.back()->ok());
-    ASSERT_TRUE(slow.back()->send("POST /v1/recommend HTTP/1.1\r\nHost: t\r\nX-Slow: "));
-  }
+  ASSERT_NO_FATAL_FAILURE(
+      open_slow(server->port(), 200, "POST /v1/recommend HTTP/1.1\r\nHost: t\r\nX-Slow: ", &slow));
   std::atomic<bool> done{false};
   std::thread trickle([&] {
     while (!done) {
@@ -349,10 +357,7 @@ TEST_F(ServeHostile, SigtermWithSlowClientsExitsPromptly) {
   auto server = serve();
   ASSERT_GT(server->port(), 0) << server->log();
   std::vector<std::unique_ptr<RawConnection>> slow;
-  for (int i = 0; i < 20; ++i) {
-    slow.push_back(std::make_unique<RawConnection>(server->port()));
-    ASSERT_TRUE(slow.back()->send("GET /healthz HTTP/1.1\r\nX-Slow: "));
-  }
+  ASSERT_NO_FATAL_FAILURE(open_slow(server->port(), 20, "GET /healthz HTTP/1.1\r\nX-Slow: ", &slow));
   RawConnection idle(server->port());
   ASSERT_TRUE(idle.send(get("/healthz")));
   ASSERT_TRUE(idle.read_reply(2000ms));
